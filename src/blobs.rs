@@ -1,0 +1,205 @@
+//! Content-addressed files on disk: `blobs/ab/cd/<sha256>`.
+//!
+//! A blob is written to `tmp/`, fsynced, renamed into place and its directory fsynced, so a
+//! reader never sees a half-written file and an acknowledged write survives a crash.
+//!
+//! Whether a blob may be deleted is decided by the refcount table in the store, which this
+//! module does not know. What it does know is which blobs are *pinned*: written for a request
+//! whose database transaction has not committed yet. A pinned blob is never deleted, and a
+//! writer pins before it checks whether the file exists, so the collector and a concurrent
+//! upload of the same bytes cannot lose the file between them.
+
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::ids::UploadId;
+use crate::model::Digest;
+
+/// The blob directory tree plus the set of pinned digests.
+#[derive(Debug)]
+pub struct BlobStore {
+    root: PathBuf,
+    tmp: PathBuf,
+    pins: Mutex<HashMap<Digest, usize>>,
+}
+
+/// Keeps a blob from being collected until dropped (after the referencing commit).
+#[derive(Debug)]
+pub struct Pin {
+    store: Arc<BlobStore>,
+    digest: Digest,
+}
+
+impl Drop for Pin {
+    fn drop(&mut self) {
+        let mut pins = self.store.lock_pins();
+        if let Some(n) = pins.get_mut(&self.digest) {
+            *n -= 1;
+            if *n == 0 {
+                pins.remove(&self.digest);
+            }
+        }
+    }
+}
+
+impl Pin {
+    /// The pinned blob.
+    pub fn digest(&self) -> Digest {
+        self.digest
+    }
+}
+
+impl BlobStore {
+    /// Open (and create) the tree under `data_dir`, removing temp files a crash left behind.
+    pub fn open(data_dir: &Path) -> io::Result<Arc<BlobStore>> {
+        let root = data_dir.join("blobs");
+        let tmp = data_dir.join("tmp");
+        fs::create_dir_all(&root)?;
+        if tmp.exists() {
+            fs::remove_dir_all(&tmp)?;
+        }
+        fs::create_dir_all(&tmp)?;
+        Ok(Arc::new(BlobStore {
+            root,
+            tmp,
+            pins: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    fn lock_pins(&self) -> MutexGuard<'_, HashMap<Digest, usize>> {
+        // A panic while holding this lock cannot leave the map inconsistent (single
+        // insert/remove), so a poisoned lock is still usable.
+        self.pins.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Where a blob lives.
+    pub fn path(&self, digest: &Digest) -> PathBuf {
+        let hex = digest.to_hex();
+        self.root.join(&hex[0..2]).join(&hex[2..4]).join(hex)
+    }
+
+    /// Store `bytes` (once per content) and pin the blob until the returned pin is dropped.
+    pub fn put(self: &Arc<Self>, bytes: &[u8]) -> io::Result<Pin> {
+        let digest = Digest::of(bytes);
+        let pin = self.pin(digest);
+        let path = self.path(&digest);
+        if !path.exists() {
+            self.write_atomically(&path, bytes)?;
+        }
+        Ok(pin)
+    }
+
+    fn pin(self: &Arc<Self>, digest: Digest) -> Pin {
+        *self.lock_pins().entry(digest).or_insert(0) += 1;
+        Pin {
+            store: Arc::clone(self),
+            digest,
+        }
+    }
+
+    fn write_atomically(&self, path: &Path, bytes: &[u8]) -> io::Result<()> {
+        let dir = path.parent().unwrap_or(&self.root);
+        fs::create_dir_all(dir)?;
+        let tmp_path = self.tmp.join(format!("{}.tmp", UploadId::generate()));
+        let result = (|| {
+            let mut file = File::create(&tmp_path)?;
+            file.write_all(bytes)?;
+            file.sync_all()?;
+            fs::rename(&tmp_path, path)?;
+            File::open(dir)?.sync_all()
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp_path);
+        }
+        result
+    }
+
+    /// Read a whole blob.
+    pub fn read(&self, digest: &Digest) -> io::Result<Vec<u8>> {
+        fs::read(self.path(digest))
+    }
+
+    /// Delete each candidate that is neither pinned nor referenced. `is_referenced` must read
+    /// committed state; it is called with the pin lock held, so no writer can pin (and then
+    /// rely on the file) between the check and the delete. Returns how many were removed.
+    pub fn collect(
+        &self,
+        candidates: impl IntoIterator<Item = Digest>,
+        is_referenced: impl Fn(&Digest) -> io::Result<bool>,
+    ) -> io::Result<usize> {
+        let pins = self.lock_pins();
+        let mut removed = 0;
+        for digest in candidates {
+            if pins.contains_key(&digest) || is_referenced(&digest)? {
+                continue;
+            }
+            match fs::remove_file(self.path(&digest)) {
+                Ok(()) => removed += 1,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Every blob on disk (for the start-up collection of orphans).
+    pub fn all(&self) -> io::Result<Vec<Digest>> {
+        let mut out = Vec::new();
+        for a in fs::read_dir(&self.root)? {
+            let a = a?.path();
+            if !a.is_dir() {
+                continue;
+            }
+            for b in fs::read_dir(&a)? {
+                let b = b?.path();
+                if !b.is_dir() {
+                    continue;
+                }
+                for f in fs::read_dir(&b)? {
+                    let f = f?;
+                    if let Some(d) = f.file_name().to_str().and_then(Digest::from_hex) {
+                        out.push(d);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn put_is_idempotent_and_pins_block_collection() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = BlobStore::open(dir.path()).expect("open");
+        let pin = store.put(b"hello").expect("put");
+        let again = store.put(b"hello").expect("put again");
+        assert_eq!(pin.digest(), again.digest());
+        assert_eq!(store.read(&pin.digest()).expect("read"), b"hello");
+        assert_eq!(store.all().expect("all"), vec![pin.digest()]);
+
+        let d = pin.digest();
+        assert_eq!(store.collect([d], |_| Ok(false)).expect("collect"), 0);
+        drop(pin);
+        assert_eq!(store.collect([d], |_| Ok(false)).expect("collect"), 0);
+        drop(again);
+        assert_eq!(store.collect([d], |_| Ok(true)).expect("collect"), 0);
+        assert_eq!(store.collect([d], |_| Ok(false)).expect("collect"), 1);
+        assert!(store.all().expect("all").is_empty());
+    }
+
+    #[test]
+    fn leftover_temp_files_are_removed_on_open() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        fs::create_dir_all(dir.path().join("tmp")).expect("mkdir");
+        fs::write(dir.path().join("tmp/half.tmp"), b"partial").expect("write");
+        let _store = BlobStore::open(dir.path()).expect("open");
+        assert!(!dir.path().join("tmp/half.tmp").exists());
+    }
+}

@@ -1,0 +1,234 @@
+//! Instance configuration: embedded defaults, then a TOML file, then `MAIIMG_*` variables.
+//!
+//! Raw values are extracted with figment and then validated into [`Config`]; a bad value
+//! stops start-up with a message that names the key.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// The file read when `--config` is not given, if it exists.
+pub const DEFAULT_FILE: &str = "maiimg.toml";
+/// Prefix of the environment variables that override the file.
+pub const ENV_PREFIX: &str = "MAIIMG_";
+
+/// Everything an instance can be told. `config.example.toml` documents each key.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// IP address to listen on.
+    pub address: IpAddr,
+    /// TCP port to listen on.
+    pub port: u16,
+    /// Where the database and the image files live.
+    pub data_dir: PathBuf,
+    /// Base of every link and QR code, e.g. `https://photos.example.org`. Derived from
+    /// address and port when empty. The request's Host header is never used.
+    pub public_url: String,
+    /// Largest accepted file, in bytes.
+    pub max_file_bytes: u64,
+    /// Largest accepted image, in pixels (width × height; summed over frames for animations).
+    pub max_pixels: u64,
+    /// Longest accepted side, in pixels.
+    pub max_dimension: u32,
+    /// Most images in one gallery.
+    pub max_images: usize,
+    /// Rocket's log level: `critical`, `normal`, `debug` or `off`.
+    pub log_level: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            address: IpAddr::from([127, 0, 0, 1]),
+            port: 8000,
+            data_dir: PathBuf::from("./data"),
+            public_url: String::new(),
+            max_file_bytes: 50 * 1024 * 1024,
+            max_pixels: 50_000_000,
+            max_dimension: 20_000,
+            max_images: 25,
+            log_level: "normal".into(),
+        }
+    }
+}
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The named config file does not exist.
+    #[error("config file {0} does not exist")]
+    MissingFile(PathBuf),
+    /// figment could not read or convert a value (its message names the key and source).
+    #[error("{0}")]
+    Extract(#[from] Box<figment::Error>),
+    /// A value has the right type but makes no sense.
+    #[error("invalid value for `{key}`: {message}")]
+    Invalid {
+        /// Config key (the environment variable is `MAIIMG_` + key in upper case).
+        key: &'static str,
+        /// What is wrong and what is expected.
+        message: String,
+    },
+}
+
+impl Config {
+    /// The layered sources: defaults → TOML file → environment.
+    pub fn figment(file: Option<&Path>) -> Result<Figment, ConfigError> {
+        let file = match file {
+            Some(path) if !path.exists() => return Err(ConfigError::MissingFile(path.into())),
+            Some(path) => path.to_path_buf(),
+            None => PathBuf::from(DEFAULT_FILE),
+        };
+        Ok(Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(file))
+            .merge(Env::prefixed(ENV_PREFIX)))
+    }
+
+    /// Read and validate the configuration from the usual sources.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        Config::from_figment(&Config::figment(file)?)
+    }
+
+    /// Extract from any figment (tests build their own) and validate.
+    pub fn from_figment(figment: &Figment) -> Result<Config, ConfigError> {
+        let config: Config = figment.extract().map_err(Box::new)?;
+        config.validated()
+    }
+
+    /// Check every value and normalise `public_url`.
+    pub fn validated(mut self) -> Result<Config, ConfigError> {
+        fn invalid(key: &'static str, message: impl Into<String>) -> ConfigError {
+            ConfigError::Invalid {
+                key,
+                message: message.into(),
+            }
+        }
+        if self.public_url.trim().is_empty() {
+            self.public_url = self.derived_public_url();
+        } else {
+            self.public_url = normalise_public_url(&self.public_url)
+                .map_err(|message| invalid("public_url", message))?;
+        }
+        if self.data_dir.as_os_str().is_empty() {
+            return Err(invalid("data_dir", "must not be empty"));
+        }
+        if self.max_file_bytes < 1024 {
+            return Err(invalid("max_file_bytes", "must be at least 1024"));
+        }
+        if self.max_pixels < 1024 {
+            return Err(invalid("max_pixels", "must be at least 1024"));
+        }
+        if !(16..=65_535).contains(&self.max_dimension) {
+            return Err(invalid("max_dimension", "must be between 16 and 65535"));
+        }
+        if !(1..=1000).contains(&self.max_images) {
+            return Err(invalid("max_images", "must be between 1 and 1000"));
+        }
+        if !["critical", "normal", "debug", "off"].contains(&self.log_level.as_str()) {
+            return Err(invalid(
+                "log_level",
+                "must be one of critical, normal, debug, off",
+            ));
+        }
+        Ok(self)
+    }
+
+    fn derived_public_url(&self) -> String {
+        let host = match self.address {
+            addr if addr.is_unspecified() => "localhost".to_owned(),
+            IpAddr::V6(v6) => format!("[{v6}]"),
+            IpAddr::V4(v4) => v4.to_string(),
+        };
+        format!("http://{host}:{}", self.port)
+    }
+
+    /// Most bytes one multipart request may carry: every file at its limit, plus room for
+    /// part headers and text fields.
+    pub fn max_request_bytes(&self) -> u64 {
+        self.max_file_bytes
+            .saturating_mul(self.max_images as u64)
+            .saturating_add(1024 * 1024)
+    }
+}
+
+fn normalise_public_url(raw: &str) -> Result<String, String> {
+    let url = raw.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| format!("{raw:?} must start with http:// or https://"))?;
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err(format!("{raw:?} has no host"));
+    }
+    if rest.contains(['?', '#', ' ', '"', '<', '>', '\\']) {
+        return Err(format!("{raw:?} must be a plain base URL (no query, fragment or spaces)"));
+    }
+    Ok(url.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    #[test]
+    fn defaults_need_no_file() {
+        let c = Config::default().validated().expect("defaults are valid");
+        assert_eq!(c.public_url, "http://127.0.0.1:8000");
+        assert_eq!(c.max_images, 25);
+    }
+
+    #[test]
+    fn file_then_environment() {
+        Jail::expect_with(|jail| {
+            jail.create_file("maiimg.toml", "port = 9000\nmax_images = 10\n")?;
+            jail.set_env("MAIIMG_PORT", "9100");
+            jail.set_env("MAIIMG_PUBLIC_URL", "https://photos.example.org/");
+            let c = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(c.port, 9100);
+            assert_eq!(c.max_images, 10);
+            assert_eq!(c.public_url, "https://photos.example.org");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        Jail::expect_with(|jail| {
+            jail.set_env("MAIIMG_PORT", "eighty");
+            let err = Config::load(None).expect_err("bad port").to_string();
+            assert!(err.to_lowercase().contains("port"), "{err}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.set_env("MAIIMG_MAX_IMAGES", "0");
+            let err = Config::load(None).expect_err("bad max").to_string();
+            assert!(err.contains("max_images"), "{err}");
+            jail.set_env("MAIIMG_MAX_IMAGES", "5");
+            jail.set_env("MAIIMG_PUBLIC_URL", "ftp://x");
+            let err = Config::load(None).expect_err("bad url").to_string();
+            assert!(err.contains("public_url"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        Jail::expect_with(|jail| {
+            jail.create_file("maiimg.toml", "prot = 9000\n")?;
+            let err = Config::load(None).expect_err("typo").to_string();
+            assert!(err.contains("prot"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn explicit_file_must_exist() {
+        let err = Config::load(Some(Path::new("/nonexistent/maiimg.toml")));
+        assert!(matches!(err, Err(ConfigError::MissingFile(_))));
+    }
+}

@@ -1,0 +1,277 @@
+//! Galleries: create (from staged uploads or directly), read, authorise, delete — and the
+//! blob bookkeeping that goes with each.
+//!
+//! Write path of an image: blobs are written and pinned first, then one redb transaction
+//! records the references; pins are released after that commit. A failure in between
+//! leaves unreferenced files, which [`Galleries::discard`] (or the start-up collection)
+//! removes. A reference to a missing file can never be committed.
+
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use time::{Duration, OffsetDateTime};
+
+use super::ingest::{Encoded, Ingested};
+use crate::blobs::{BlobStore, Pin};
+use crate::ids::{GalleryId, ManageKey, UploadId, key_matches};
+use crate::model::{BlobRef, Digest, GalleryRecord, ImageRecord, StagedUpload};
+use crate::store::{Store, StoreError};
+
+/// How long a browser's staged upload waits for its gallery before it is collected.
+pub const UPLOAD_TTL: Duration = Duration::hours(24);
+/// Longest title kept.
+pub const MAX_TITLE_CHARS: usize = 200;
+
+/// Why a gallery operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    /// A gallery needs at least one image.
+    #[error("a gallery needs at least one image")]
+    NoImages,
+    /// More images than the instance allows.
+    #[error("a gallery can hold at most {max} images; {given} were sent")]
+    TooManyImages {
+        /// The limit.
+        max: usize,
+        /// How many were sent.
+        given: usize,
+    },
+    /// No such gallery (or upload).
+    #[error("not found")]
+    NotFound,
+    /// A staged upload is unknown, expired or already in a gallery.
+    #[error("upload {0} does not exist, expired, or is already part of a gallery; upload the file again")]
+    UploadMissing(String),
+    /// The manage key is missing or wrong.
+    #[error("the manage key is missing or wrong")]
+    Unauthorized,
+    /// The database failed.
+    #[error(transparent)]
+    Store(StoreError),
+    /// The blob directory failed.
+    #[error("storage error: {0}")]
+    Blobs(#[from] io::Error),
+}
+
+impl From<StoreError> for DomainError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::UploadMissing(id) => DomainError::UploadMissing(id),
+            e => DomainError::Store(e),
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, DomainError>;
+
+/// An image whose blobs are on disk and pinned, not yet referenced by a committed record.
+#[derive(Debug)]
+pub struct PendingImage {
+    /// What will be stored.
+    pub record: ImageRecord,
+    pins: Vec<Pin>,
+}
+
+/// A freshly created gallery and the only copy of its manage key.
+#[derive(Debug)]
+pub struct Created {
+    /// Public id.
+    pub id: GalleryId,
+    /// The secret, shown once.
+    pub key: ManageKey,
+    /// What was stored.
+    pub record: GalleryRecord,
+}
+
+/// The gallery service: owns the store and the blob directory.
+#[derive(Debug)]
+pub struct Galleries {
+    store: Store,
+    blobs: Arc<BlobStore>,
+    max_images: usize,
+}
+
+/// Trim a title to one clean line of at most [`MAX_TITLE_CHARS`].
+pub fn clean_title(raw: &str) -> String {
+    raw.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_TITLE_CHARS)
+        .collect()
+}
+
+impl Galleries {
+    /// Open the database and blob tree under `data_dir`, then collect what a crash or an
+    /// abandoned upload left behind.
+    pub fn open(data_dir: PathBuf, max_images: usize) -> Result<Galleries> {
+        let store = Store::open(&data_dir)?;
+        let blobs = BlobStore::open(&data_dir)?;
+        let galleries = Galleries {
+            store,
+            blobs,
+            max_images,
+        };
+        galleries.expire_uploads(OffsetDateTime::now_utc())?;
+        galleries.collect_orphans()?;
+        Ok(galleries)
+    }
+
+    /// Write an ingested image's three files and pin them.
+    pub fn write_image(&self, ingested: &Ingested) -> Result<PendingImage> {
+        let mut pins = Vec::with_capacity(3);
+        let mut put = |encoded: &Encoded| -> Result<BlobRef> {
+            let pin = self.blobs.put(&encoded.bytes)?;
+            let blob = BlobRef {
+                digest: pin.digest(),
+                format: encoded.format,
+                width: encoded.width,
+                height: encoded.height,
+                bytes: encoded.bytes.len() as u64,
+            };
+            pins.push(pin);
+            Ok(blob)
+        };
+        let original = put(&ingested.original)?;
+        let display = put(&ingested.display)?;
+        let thumb = put(&ingested.thumb)?;
+        Ok(PendingImage {
+            record: ImageRecord {
+                name: ingested.name.clone(),
+                animated: ingested.animated,
+                original,
+                display,
+                thumb,
+            },
+            pins,
+        })
+    }
+
+    /// Keep an image for a gallery the browser will create later.
+    pub fn stage(&self, image: PendingImage, now: OffsetDateTime) -> Result<UploadId> {
+        let id = UploadId::generate();
+        let staged = StagedUpload {
+            created_at: now,
+            image: image.record,
+        };
+        self.store.insert_upload(&id, &staged)?;
+        drop(image.pins);
+        Ok(id)
+    }
+
+    /// A staged upload.
+    pub fn upload(&self, id: &UploadId) -> Result<StagedUpload> {
+        self.store.upload(id)?.ok_or(DomainError::NotFound)
+    }
+
+    /// Create a gallery from freshly written images followed by staged uploads.
+    pub fn create(
+        &self,
+        title: &str,
+        images: Vec<PendingImage>,
+        uploads: &[UploadId],
+        now: OffsetDateTime,
+    ) -> Result<Created> {
+        let given = images.len() + uploads.len();
+        if given == 0 {
+            return Err(DomainError::NoImages);
+        }
+        if given > self.max_images {
+            return Err(DomainError::TooManyImages {
+                max: self.max_images,
+                given,
+            });
+        }
+        let key = ManageKey::generate();
+        let (records, pins): (Vec<_>, Vec<_>) =
+            images.into_iter().map(|i| (i.record, i.pins)).unzip();
+        let template = GalleryRecord {
+            title: clean_title(title),
+            created_at: now,
+            manage_key_hash: key.hash(),
+            images: records,
+        };
+        let mut attempt = 0;
+        let (id, record) = loop {
+            let id = GalleryId::generate();
+            match self.store.insert_gallery(&id, template.clone(), uploads) {
+                Err(StoreError::Collision) if attempt < 3 => attempt += 1,
+                result => break (id, result?),
+            }
+        };
+        drop(pins);
+        Ok(Created { id, key, record })
+    }
+
+    /// Give up on images that will not be stored; their files go unless something else
+    /// references them.
+    pub fn discard(&self, images: Vec<PendingImage>) -> Result<()> {
+        let digests: Vec<Digest> = images
+            .iter()
+            .flat_map(|i| i.record.digests())
+            .collect();
+        drop(images);
+        self.collect(digests)
+    }
+
+    fn collect(&self, candidates: Vec<Digest>) -> Result<()> {
+        self.blobs.collect(candidates, |d| {
+            self.store
+                .is_referenced(d)
+                .map_err(|e| io::Error::other(e.to_string()))
+        })?;
+        Ok(())
+    }
+
+    /// A gallery, for viewing.
+    pub fn get(&self, id: &GalleryId) -> Result<GalleryRecord> {
+        self.store.gallery(id)?.ok_or(DomainError::NotFound)
+    }
+
+    /// A gallery, if `key` is its manage key.
+    pub fn authorize(&self, id: &GalleryId, key: Option<&str>) -> Result<GalleryRecord> {
+        let record = self.get(id)?;
+        match key {
+            Some(key) if key_matches(key, &record.manage_key_hash) => Ok(record),
+            _ => Err(DomainError::Unauthorized),
+        }
+    }
+
+    /// Delete a gallery for good and collect the blobs only it used.
+    pub fn delete(&self, id: &GalleryId, key: Option<&str>) -> Result<()> {
+        self.authorize(id, key)?;
+        let freed = self.store.delete_gallery(id)?.ok_or(DomainError::NotFound)?;
+        self.collect(freed)
+    }
+
+    /// Drop staged uploads older than [`UPLOAD_TTL`]. Returns how many blobs were removed.
+    pub fn expire_uploads(&self, now: OffsetDateTime) -> Result<()> {
+        let freed = self.store.expire_uploads(now - UPLOAD_TTL)?;
+        self.collect(freed)
+    }
+
+    /// Remove every blob file no record references (after a crash between a blob write
+    /// and its commit, or a deletion and its collection).
+    pub fn collect_orphans(&self) -> Result<()> {
+        let referenced = self.store.referenced()?;
+        let orphans = self
+            .blobs
+            .all()?
+            .into_iter()
+            .filter(|d| !referenced.contains(d))
+            .collect();
+        self.collect(orphans)
+    }
+
+    /// The bytes of a stored blob.
+    pub fn read_blob(&self, digest: &Digest) -> io::Result<Vec<u8>> {
+        self.blobs.read(digest)
+    }
+
+    /// Where a stored blob lives (for streaming it).
+    pub fn blob_path(&self, digest: &Digest) -> PathBuf {
+        self.blobs.path(digest)
+    }
+}

@@ -1,0 +1,396 @@
+//! From uploaded bytes to stored files: sniff → check the header against the limits →
+//! decode (with `image::Limits`) → bake in the EXIF orientation → strip metadata → renditions.
+//!
+//! Pure CPU work on one file; it writes nothing. [`Pool`] bounds how many run at once.
+
+mod render;
+mod sniff;
+mod strip;
+
+use std::io::Cursor;
+use std::sync::Arc;
+
+use image::metadata::Orientation;
+use image::{AnimationDecoder, DynamicImage, ImageDecoder, ImageError, ImageReader};
+use rocket::tokio::sync::Semaphore;
+
+pub use render::{DISPLAY_EDGE, Encoded, THUMB_EDGE, fit_within};
+use render::{ORIGINAL_QUALITY, Pixels, RENDITION_QUALITY};
+
+use crate::model::MediaFormat;
+
+/// What an instance accepts.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Largest file.
+    pub max_file_bytes: u64,
+    /// Largest image (width × height; frames summed for animations).
+    pub max_pixels: u64,
+    /// Longest side.
+    pub max_dimension: u32,
+}
+
+/// Why a file was refused. Every message names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// Zero bytes.
+    #[error("“{name}” is empty")]
+    Empty {
+        /// File name.
+        name: String,
+    },
+    /// Bigger than `max_file_bytes`.
+    #[error("“{name}” is larger than the limit of {} per file", human_bytes(*.limit))]
+    TooLarge {
+        /// File name.
+        name: String,
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// Not JPEG, PNG, GIF or WebP (by its bytes).
+    #[error("“{name}” is not an accepted image (it looks like {detected}); accepted formats: {}", MediaFormat::accepted_list())]
+    Unsupported {
+        /// File name.
+        name: String,
+        /// What the bytes look like instead.
+        detected: String,
+    },
+    /// Too many pixels or too long a side, or too much memory needed to decode.
+    #[error("“{name}” is too large to process: {detail}")]
+    TooManyPixels {
+        /// File name.
+        name: String,
+        /// Dimensions and the limit, in words.
+        detail: String,
+    },
+    /// Corrupt, truncated or otherwise undecodable.
+    #[error("“{name}” could not be read as {format}: {reason}")]
+    Corrupt {
+        /// File name.
+        name: String,
+        /// The format its header claims.
+        format: &'static str,
+        /// The decoder's reason.
+        reason: String,
+    },
+}
+
+/// One ingested image, ready to be written to the blob store.
+#[derive(Debug)]
+pub struct Ingested {
+    /// Cleaned-up file name.
+    pub name: String,
+    /// An animated GIF.
+    pub animated: bool,
+    /// The stripped original.
+    pub original: Encoded,
+    /// Lightbox rendition.
+    pub display: Encoded,
+    /// Grid rendition.
+    pub thumb: Encoded,
+}
+
+/// Format `n` bytes as "50 MB" (decimal, as people read file sizes).
+pub fn human_bytes(n: u64) -> String {
+    if n >= 1_000_000 {
+        format!("{:.1} MB", n as f64 / 1e6).replace(".0 ", " ")
+    } else if n >= 1_000 {
+        format!("{:.0} KB", n as f64 / 1e3)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+/// Keep a file name printable and short; never trust it for anything but display.
+pub fn clean_name(raw: &str) -> String {
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = base
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>' | '|' | '*' | '?' | ':'))
+        .take(120)
+        .collect();
+    let cleaned = cleaned.trim().trim_start_matches('.').to_owned();
+    if cleaned.is_empty() {
+        "image".to_owned()
+    } else {
+        cleaned
+    }
+}
+
+/// Ingest one file. CPU-bound: run it on a blocking thread through [`Pool`].
+pub fn ingest(bytes: &[u8], name: &str, limits: &Limits) -> Result<Ingested, IngestError> {
+    let name = clean_name(name);
+    if bytes.is_empty() {
+        return Err(IngestError::Empty { name });
+    }
+    if bytes.len() as u64 > limits.max_file_bytes {
+        return Err(IngestError::TooLarge {
+            name,
+            limit: limits.max_file_bytes,
+        });
+    }
+    let format = sniff::sniff(bytes).map_err(|detected| IngestError::Unsupported {
+        name: name.clone(),
+        detected: detected.to_uppercase(),
+    })?;
+    let corrupt = |reason: String| IngestError::Corrupt {
+        name: name.clone(),
+        format: format.label(),
+        reason,
+    };
+    let too_big = |detail: String| IngestError::TooManyPixels {
+        name: name.clone(),
+        detail,
+    };
+
+    let (decoder, orientation) = open_decoder(bytes, format, limits, &too_big, &corrupt)?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(|e| match e {
+        ImageError::Limits(_) => too_big("decoding it would need too much memory".into()),
+        e => corrupt(e.to_string()),
+    })?;
+
+    // Containers are rebuilt for every file, which also validates their structure (a
+    // truncated JPEG decodes "successfully" as grey, but has no end-of-image marker).
+    let (original, animated) = match format {
+        MediaFormat::Gif => {
+            let gif = strip::gif(bytes, limits.max_pixels).map_err(|e| match e {
+                strip::GifError::Corrupt(r) => corrupt(r),
+                strip::GifError::TooManyPixels(p) => too_big(format!(
+                    "its frames add up to {} megapixels; the limit is {}",
+                    p / 1_000_000,
+                    megapixels(limits.max_pixels)
+                )),
+            })?;
+            let original = Encoded {
+                bytes: gif.clean,
+                format,
+                width: gif.width.into(),
+                height: gif.height.into(),
+            };
+            (original, gif.animated)
+        }
+        _ => {
+            let stripped = match format {
+                MediaFormat::Jpeg => strip::jpeg(bytes),
+                MediaFormat::Png => strip::png(bytes),
+                _ => strip::webp(bytes),
+            }
+            .map_err(&corrupt)?;
+            let original = if orientation == Orientation::NoTransforms {
+                Encoded {
+                    bytes: stripped,
+                    format,
+                    width: image.width(),
+                    height: image.height(),
+                }
+            } else {
+                image.apply_orientation(orientation);
+                reencode_original(&image, format).map_err(&corrupt)?
+            };
+            (original, false)
+        }
+    };
+    let pixels = Pixels::from_image(image);
+    let display_pixels = pixels.fit(DISPLAY_EDGE).map_err(&corrupt)?;
+    let thumb = display_pixels
+        .fit(THUMB_EDGE)
+        .and_then(|p| p.encode(RENDITION_QUALITY))
+        .map_err(&corrupt)?;
+    let display = if animated {
+        if original.width.max(original.height) <= DISPLAY_EDGE {
+            original.clone()
+        } else {
+            animated_display(bytes).map_err(&corrupt)?
+        }
+    } else {
+        display_pixels.encode(RENDITION_QUALITY).map_err(&corrupt)?
+    };
+    Ok(Ingested {
+        name,
+        animated,
+        original,
+        display,
+        thumb,
+    })
+}
+
+type DynDecoder<'a> = Box<dyn ImageDecoder + 'a>;
+
+/// Read the header, refuse oversized images before any pixel is decoded, and return the
+/// decoder with the EXIF orientation it reports.
+fn open_decoder<'a>(
+    bytes: &'a [u8],
+    format: MediaFormat,
+    limits: &Limits,
+    too_big: &dyn Fn(String) -> IngestError,
+    corrupt: &dyn Fn(String) -> IngestError,
+) -> Result<(DynDecoder<'a>, Orientation), IngestError> {
+    let image_format = match format {
+        MediaFormat::Jpeg => image::ImageFormat::Jpeg,
+        MediaFormat::Png => image::ImageFormat::Png,
+        MediaFormat::Gif => image::ImageFormat::Gif,
+        MediaFormat::Webp => image::ImageFormat::WebP,
+    };
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format);
+    let mut decode_limits = image::Limits::default();
+    decode_limits.max_image_width = Some(limits.max_dimension);
+    decode_limits.max_image_height = Some(limits.max_dimension);
+    // Room for the decoded frame as 8-bit RGBA plus decoder buffers; 16-bit images of the
+    // largest allowed size are refused rather than allowed to take twice that.
+    decode_limits.max_alloc = Some(limits.max_pixels.saturating_mul(4) + 32 * 1024 * 1024);
+    reader.limits(decode_limits);
+    let mut decoder: DynDecoder<'a> = Box::new(reader.into_decoder().map_err(|e| match e {
+        ImageError::Limits(_) => too_big(format!(
+            "a side is longer than the limit of {} pixels",
+            limits.max_dimension
+        )),
+        e => corrupt(e.to_string()),
+    })?);
+    let (w, h) = decoder.dimensions();
+    let pixels = u64::from(w) * u64::from(h);
+    if pixels > limits.max_pixels || w > limits.max_dimension || h > limits.max_dimension {
+        return Err(too_big(format!(
+            "it is {w}×{h} pixels ({}); the limit is {} and {} pixels per side",
+            megapixels(pixels),
+            megapixels(limits.max_pixels),
+            limits.max_dimension
+        )));
+    }
+    if w == 0 || h == 0 {
+        return Err(corrupt("it has no pixels".into()));
+    }
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    Ok((decoder, orientation))
+}
+
+fn megapixels(pixels: u64) -> String {
+    format!("{:.1} megapixels", pixels as f64 / 1e6).replace(".0 ", " ")
+}
+
+/// Encode the oriented full-size image again, in its own format: the only way to bake
+/// the rotation into the pixels of the downloadable original.
+fn reencode_original(image: &DynamicImage, format: MediaFormat) -> Result<Encoded, String> {
+    match format {
+        MediaFormat::Jpeg => Pixels::from_image(image.clone()).encode(ORIGINAL_QUALITY),
+        _ => {
+            let mut bytes = Vec::new();
+            let (out_format, target) = match format {
+                MediaFormat::Png => (MediaFormat::Png, image::ImageFormat::Png),
+                _ => (MediaFormat::Webp, image::ImageFormat::WebP),
+            };
+            let image = if out_format == MediaFormat::Webp {
+                DynamicImage::ImageRgba8(image.to_rgba8())
+            } else {
+                image.clone()
+            };
+            image
+                .write_to(&mut Cursor::new(&mut bytes), target)
+                .map_err(|e| e.to_string())?;
+            Ok(Encoded {
+                bytes,
+                format: out_format,
+                width: image.width(),
+                height: image.height(),
+            })
+        }
+    }
+}
+
+/// An animation too large for the lightbox: composite and shrink frame by frame (one canvas
+/// in memory at a time) and encode a new GIF.
+fn animated_display(bytes: &[u8]) -> Result<Encoded, String> {
+    let decoder =
+        image::codecs::gif::GifDecoder::new(Cursor::new(bytes)).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    let mut size = (0, 0);
+    {
+        let mut encoder = image::codecs::gif::GifEncoder::new_with_speed(&mut out, 20);
+        encoder
+            .set_repeat(image::codecs::gif::Repeat::Infinite)
+            .map_err(|e| e.to_string())?;
+        for frame in decoder.into_frames() {
+            let frame = frame.map_err(|e| e.to_string())?;
+            let delay = frame.delay();
+            let canvas = frame.into_buffer();
+            let pixels = Pixels {
+                width: canvas.width(),
+                height: canvas.height(),
+                data: canvas.into_raw(),
+                alpha: true,
+            }
+            .fit(DISPLAY_EDGE)?;
+            size = (pixels.width, pixels.height);
+            let buffer = image::RgbaImage::from_raw(pixels.width, pixels.height, pixels.data)
+                .ok_or("resized frame has the wrong size")?;
+            encoder
+                .encode_frame(image::Frame::from_parts(buffer, 0, 0, delay))
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(Encoded {
+        bytes: out,
+        format: MediaFormat::Gif,
+        width: size.0,
+        height: size.1,
+    })
+}
+
+/// Runs ingests on blocking threads, at most one per core at a time, so a burst of
+/// uploads queues instead of exhausting memory.
+#[derive(Clone, Debug)]
+pub struct Pool {
+    permits: Arc<Semaphore>,
+    limits: Limits,
+}
+
+impl Pool {
+    /// A pool with one slot per available core.
+    pub fn new(limits: Limits) -> Pool {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Pool {
+            permits: Arc::new(Semaphore::new(cores)),
+            limits,
+        }
+    }
+
+    /// The limits this pool enforces.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Ingest `bytes` once a slot is free.
+    pub async fn ingest(&self, bytes: Vec<u8>, name: String) -> Result<Ingested, IngestError> {
+        let _permit = self.permits.acquire().await;
+        let limits = self.limits;
+        rocket::tokio::task::spawn_blocking(move || ingest(&bytes, &name, &limits))
+            .await
+            .unwrap_or_else(|panic| {
+                Err(IngestError::Corrupt {
+                    name: "file".into(),
+                    format: "an image",
+                    reason: format!("the decoder failed ({panic})"),
+                })
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_cleaned() {
+        assert_eq!(clean_name("C:\\Users\\me\\IMG_1.JPG"), "IMG_1.JPG");
+        assert_eq!(clean_name("../../etc/passwd"), "passwd");
+        assert_eq!(clean_name("<script>.png"), "script.png");
+        assert_eq!(clean_name(""), "image");
+        assert_eq!(clean_name(".hidden"), "hidden");
+    }
+
+    #[test]
+    fn human_sizes() {
+        assert_eq!(human_bytes(50 * 1_000_000), "50 MB");
+        assert_eq!(human_bytes(1_500_000), "1.5 MB");
+        assert_eq!(human_bytes(2_000), "2 KB");
+    }
+}

@@ -1,0 +1,145 @@
+//! The stored original: the uploaded file with every metadata block removed, rebuilt at the
+//! container level so the pixels are untouched (no re-encoding, no quality loss).
+
+use bytes::Bytes;
+use img_parts::jpeg::{Jpeg, JpegSegment, markers};
+use img_parts::png::Png;
+use img_parts::webp::WebP;
+use img_parts::{ImageEXIF, ImageICC};
+
+/// Why a container could not be rebuilt.
+pub type StripError = String;
+
+/// JPEG: keep what decoding needs (tables, frame, scans), the JFIF header, the ICC profile
+/// (colour, not personal data) and Adobe's colour-transform flag; drop EXIF/GPS/XMP (APP1),
+/// IPTC (APP13), comments and every other APPn, and anything after the end-of-image marker
+/// (phones append depth maps and secondary images there, each with its own EXIF).
+pub fn jpeg(bytes: &[u8]) -> Result<Vec<u8>, StripError> {
+    let mut jpeg = Jpeg::from_bytes(Bytes::copy_from_slice(bytes)).map_err(|e| e.to_string())?;
+    let icc = jpeg.icc_profile();
+    jpeg.segments_mut().retain(|s| {
+        let m = s.marker();
+        let is_app = (markers::APP0..=markers::APP15).contains(&m);
+        let keep_app = (m == markers::APP0 && s.contents().starts_with(b"JFIF\0"))
+            || (m == markers::APP14 && s.contents().starts_with(b"Adobe"));
+        m != markers::COM && (!is_app || keep_app)
+    });
+    jpeg.set_icc_profile(icc);
+
+    let scan = jpeg
+        .segments_mut()
+        .pop()
+        .filter(JpegSegment::has_entropy)
+        .ok_or("the file has no image data")?;
+    // The scan's entropy-coded data runs to the end of the input (img-parts keeps any
+    // trailing bytes there); it ends at the first EOI, since 0xFF inside it is escaped.
+    let start = bytes.len() - (scan.len_with_entropy() - scan.len());
+    let end = bytes[start..]
+        .windows(2)
+        .position(|w| w == [0xFF, markers::EOI])
+        .ok_or("the file is truncated (no end-of-image marker)")?;
+    let scan = JpegSegment::new_with_entropy(
+        scan.marker(),
+        scan.contents().clone(),
+        Bytes::copy_from_slice(&bytes[start..start + end + 2]),
+    );
+    jpeg.segments_mut().push(scan);
+    Ok(jpeg.encoder().bytes().to_vec())
+}
+
+/// PNG: keep only chunks that affect how the image looks (and APNG's animation chunks);
+/// text, EXIF, time stamps and private chunks go.
+pub fn png(bytes: &[u8]) -> Result<Vec<u8>, StripError> {
+    const KEEP: [&[u8; 4]; 18] = [
+        b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"cHRM", b"gAMA", b"iCCP", b"sBIT", b"sRGB",
+        b"bKGD", b"pHYs", b"acTL", b"fcTL", b"fdAT", b"cICP", b"mDCV", b"cLLI",
+    ];
+    let mut png = Png::from_bytes(Bytes::copy_from_slice(bytes)).map_err(|e| e.to_string())?;
+    png.chunks_mut().retain(|c| KEEP.contains(&&c.kind()));
+    Ok(png.encoder().bytes().to_vec())
+}
+
+/// WebP: drop the EXIF and XMP chunks (img-parts recomputes the VP8X flags).
+pub fn webp(bytes: &[u8]) -> Result<Vec<u8>, StripError> {
+    let mut webp = WebP::from_bytes(Bytes::copy_from_slice(bytes)).map_err(|e| e.to_string())?;
+    webp.remove_chunks_by_id(*b"XMP ");
+    webp.set_exif(None);
+    Ok(webp.encoder().bytes().to_vec())
+}
+
+/// A GIF decoded to palette indices, every frame checked.
+pub struct Gif {
+    /// Canvas size.
+    pub width: u16,
+    /// Canvas size.
+    pub height: u16,
+    /// More than one frame.
+    pub animated: bool,
+    /// The GIF rebuilt from its frames alone: comments, XMP and other application
+    /// extensions are gone, the loop count stays. Pixels are identical (indices are
+    /// re-compressed, not re-quantised).
+    pub clean: Vec<u8>,
+}
+
+/// Decode every frame of a GIF (bounded by `max_pixels` summed over frames) and rebuild it.
+pub fn gif(bytes: &[u8], max_pixels: u64) -> Result<Gif, GifError> {
+    let mut options = gif::DecodeOptions::new();
+    options.set_color_output(gif::ColorOutput::Indexed);
+    options.set_memory_limit(gif::MemoryLimit::Bytes(
+        std::num::NonZeroU64::new(max_pixels.max(1)).unwrap_or(std::num::NonZeroU64::MIN),
+    ));
+    let mut decoder = options
+        .read_info(bytes)
+        .map_err(|e| GifError::Corrupt(e.to_string()))?;
+    let (width, height) = (decoder.width(), decoder.height());
+    let global = decoder.global_palette().map(<[u8]>::to_vec);
+    let mut frames: Vec<gif::Frame<'static>> = Vec::new();
+    let mut pixels: u64 = 0;
+    while let Some(frame) = decoder
+        .read_next_frame()
+        .map_err(|e| GifError::Corrupt(e.to_string()))?
+    {
+        pixels += u64::from(frame.width) * u64::from(frame.height);
+        if pixels > max_pixels {
+            return Err(GifError::TooManyPixels(pixels));
+        }
+        frames.push(frame.clone());
+    }
+    if frames.is_empty() {
+        return Err(GifError::Corrupt("the file has no frames".into()));
+    }
+    let repeat = decoder.repeat();
+    let animated = frames.len() > 1;
+
+    let mut clean = Vec::with_capacity(bytes.len());
+    {
+        let palette = global.as_deref().unwrap_or(&[]);
+        let mut encoder = gif::Encoder::new(&mut clean, width, height, palette)
+            .map_err(|e| GifError::Corrupt(e.to_string()))?;
+        if animated {
+            encoder
+                .set_repeat(repeat)
+                .map_err(|e| GifError::Corrupt(e.to_string()))?;
+        }
+        for frame in &frames {
+            encoder
+                .write_frame(frame)
+                .map_err(|e| GifError::Corrupt(e.to_string()))?;
+        }
+    }
+    Ok(Gif {
+        width,
+        height,
+        animated,
+        clean,
+    })
+}
+
+/// Why a GIF was refused.
+#[derive(Debug)]
+pub enum GifError {
+    /// Undecodable.
+    Corrupt(String),
+    /// Frames add up to more pixels than allowed (the count so far).
+    TooManyPixels(u64),
+}

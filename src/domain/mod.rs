@@ -1,0 +1,5 @@
+//! What maiimg does, independent of HTTP: ingest images, keep galleries, draw QR codes.
+
+pub mod galleries;
+pub mod ingest;
+pub mod qr;

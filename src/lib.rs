@@ -1,0 +1,85 @@
+//! maiimg: drop up to 25 photos, get a share link and a QR code at once, and control who
+//! sees them. One binary; state in one redb file and a content-addressed blob directory.
+//!
+//! Layers, each calling only the ones below it:
+//! `web` (Rocket routes, guards) → `views` (maud) and `domain` (ingest, galleries, QR)
+//! → `store` (redb) and `blobs` (files) → `model`, `ids`, `config`.
+
+pub mod assets;
+pub mod blobs;
+pub mod config;
+pub mod domain;
+pub mod ids;
+pub mod model;
+pub mod store;
+pub mod views;
+pub mod web;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rocket::fairing::AdHoc;
+use rocket::figment::Figment;
+use rocket::{Build, Rocket};
+
+use config::Config;
+use domain::galleries::{DomainError, Galleries};
+use domain::ingest::{Limits, Pool};
+use web::App;
+
+/// Why the server cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The configuration is invalid.
+    #[error("configuration: {0}")]
+    Config(#[from] config::ConfigError),
+    /// The data directory or database cannot be opened.
+    #[error("cannot open the data directory: {0}")]
+    Storage(#[from] DomainError),
+}
+
+/// How often abandoned browser uploads are looked for.
+const SWEEP_EVERY: Duration = Duration::from_secs(3600);
+
+/// The whole application for `config`, ready to launch (tests launch it on a temporary
+/// data directory through Rocket's local client).
+pub fn build(config: Config) -> Result<Rocket<Build>, StartError> {
+    let galleries = Galleries::open(config.data_dir.clone(), config.max_images)?;
+    let pool = Pool::new(Limits {
+        max_file_bytes: config.max_file_bytes,
+        max_pixels: config.max_pixels,
+        max_dimension: config.max_dimension,
+    });
+    let figment = Figment::from(rocket::Config::default())
+        .merge(("ident", "maiimg"))
+        .merge(("address", config.address))
+        .merge(("port", config.port))
+        .merge(("log_level", config.log_level.as_str()))
+        .merge(("limits.json", 1024 * 1024));
+    let app = Arc::new(App {
+        galleries,
+        pool,
+        config,
+    });
+    let sweeper = Arc::clone(&app);
+    let rocket = rocket::custom(figment).attach(AdHoc::on_liftoff("upload sweeper", |_| {
+        Box::pin(async move {
+            rocket::tokio::spawn(async move {
+                let mut tick = rocket::tokio::time::interval(SWEEP_EVERY);
+                tick.tick().await;
+                loop {
+                    tick.tick().await;
+                    let swept = web::blocking(&sweeper, |app| {
+                        app.galleries
+                            .expire_uploads(time::OffsetDateTime::now_utc())
+                    })
+                    .await;
+                    if let Ok(Err(e)) = swept {
+                        rocket::warn!("could not expire abandoned uploads: {e}");
+                    }
+                }
+            });
+        })
+    }));
+    Ok(web::mount(rocket, app))
+}

@@ -1,0 +1,207 @@
+//! Plain data shared by every layer: what a gallery, an image and a blob reference are.
+//!
+//! These types are what the store persists (as JSON inside redb values, so new optional
+//! fields can be added without a migration) and what the domain and web layers read.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// SHA-256 of a blob's bytes: its name on disk and its key in the refcount table.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Digest(pub [u8; 32]);
+
+impl Digest {
+    /// Hash `bytes` with SHA-256.
+    pub fn of(bytes: &[u8]) -> Digest {
+        use sha2::Digest as _;
+        Digest(sha2::Sha256::digest(bytes).into())
+    }
+
+    /// Lower-case hex, 64 characters.
+    pub fn to_hex(&self) -> String {
+        data_encoding::HEXLOWER.encode(&self.0)
+    }
+
+    /// Parse 64 hex characters.
+    pub fn from_hex(s: &str) -> Option<Digest> {
+        let bytes = data_encoding::HEXLOWER_PERMISSIVE.decode(s.as_bytes()).ok()?;
+        Some(Digest(bytes.try_into().ok()?))
+    }
+}
+
+impl fmt::Debug for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Digest({})", self.to_hex())
+    }
+}
+
+impl Serialize for Digest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for Digest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Digest::from_hex(&s).ok_or_else(|| serde::de::Error::custom("invalid sha256 hex digest"))
+    }
+}
+
+/// The image formats maiimg accepts and serves. Anything else is refused at upload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MediaFormat {
+    /// JPEG (baseline or progressive).
+    Jpeg,
+    /// PNG, including APNG (served still in renditions).
+    Png,
+    /// GIF, animation kept in the display rendition.
+    Gif,
+    /// WebP, lossy or lossless.
+    Webp,
+}
+
+impl MediaFormat {
+    /// Every accepted format, for error messages and the upload page.
+    pub const ACCEPTED: [MediaFormat; 4] = [Self::Jpeg, Self::Png, Self::Gif, Self::Webp];
+
+    /// The MIME type served in `Content-Type`.
+    pub fn mime(self) -> &'static str {
+        match self {
+            Self::Jpeg => "image/jpeg",
+            Self::Png => "image/png",
+            Self::Gif => "image/gif",
+            Self::Webp => "image/webp",
+        }
+    }
+
+    /// The usual file extension, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Jpeg => "jpg",
+            Self::Png => "png",
+            Self::Gif => "gif",
+            Self::Webp => "webp",
+        }
+    }
+
+    /// Human name, as in "JPEG, PNG, GIF or WebP".
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Jpeg => "JPEG",
+            Self::Png => "PNG",
+            Self::Gif => "GIF",
+            Self::Webp => "WebP",
+        }
+    }
+
+    /// "JPEG, PNG, GIF, WebP": the list shown wherever a format is refused.
+    pub fn accepted_list() -> String {
+        Self::ACCEPTED.map(Self::label).join(", ")
+    }
+}
+
+/// One stored file of an image (original or a rendition).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlobRef {
+    /// Content address of the bytes.
+    pub digest: Digest,
+    /// Format of these bytes (a rendition may differ from the original).
+    pub format: MediaFormat,
+    /// Pixel width.
+    pub width: u32,
+    /// Pixel height.
+    pub height: u32,
+    /// Size in bytes.
+    pub bytes: u64,
+}
+
+/// Which stored file of an image a request wants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rendition {
+    /// Small, for grids (≤ 480 px long edge).
+    Thumb,
+    /// Large, for the lightbox (≤ 2048 px long edge, animation kept).
+    Display,
+    /// The uploaded file with its metadata stripped and orientation applied.
+    Original,
+}
+
+impl Rendition {
+    /// Parse the path segment used in image URLs.
+    pub fn from_segment(s: &str) -> Option<Rendition> {
+        match s {
+            "thumb" => Some(Self::Thumb),
+            "display" => Some(Self::Display),
+            "original" => Some(Self::Original),
+            _ => None,
+        }
+    }
+}
+
+/// One image of a gallery: the stripped original and its two renditions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageRecord {
+    /// The uploader's file name, cleaned up (used for download names).
+    pub name: String,
+    /// True for animated GIFs.
+    #[serde(default)]
+    pub animated: bool,
+    /// The uploaded image, metadata stripped, orientation baked in.
+    pub original: BlobRef,
+    /// Lightbox rendition.
+    pub display: BlobRef,
+    /// Grid rendition.
+    pub thumb: BlobRef,
+}
+
+impl ImageRecord {
+    /// The blob of one rendition.
+    pub fn blob(&self, rendition: Rendition) -> &BlobRef {
+        match rendition {
+            Rendition::Thumb => &self.thumb,
+            Rendition::Display => &self.display,
+            Rendition::Original => &self.original,
+        }
+    }
+
+    /// Every blob this image references (a blob may appear twice, e.g. a small GIF's
+    /// display rendition is its original; each appearance holds one reference).
+    pub fn digests(&self) -> [Digest; 3] {
+        [self.original.digest, self.display.digest, self.thumb.digest]
+    }
+}
+
+/// A gallery as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GalleryRecord {
+    /// Title shown on the viewer page (may be empty).
+    pub title: String,
+    /// Creation time.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// SHA-256 of the manage key; the key itself is never stored.
+    pub manage_key_hash: Digest,
+    /// Images in display order.
+    pub images: Vec<ImageRecord>,
+}
+
+impl GalleryRecord {
+    /// Total bytes of all originals.
+    pub fn original_bytes(&self) -> u64 {
+        self.images.iter().map(|i| i.original.bytes).sum()
+    }
+}
+
+/// An image uploaded by the browser, not yet part of a gallery.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StagedUpload {
+    /// When it was uploaded; staged uploads left unused are collected after a day.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// The ingested image.
+    pub image: ImageRecord,
+}

@@ -1,0 +1,243 @@
+//! Persistent state in one redb file: galleries, staged uploads and blob refcounts.
+//!
+//! Every change that gains or drops a blob reference updates the refcount table in the same
+//! write transaction, so the counts can never disagree with the records. Methods block: call
+//! them off the async executor.
+
+mod tables;
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use redb::{Database, ReadableDatabase, ReadableTable, Table, WriteTransaction};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use time::OffsetDateTime;
+
+use crate::ids::{GalleryId, UploadId};
+use crate::model::{Digest, GalleryRecord, StagedUpload};
+use tables::{BLOB_REFS, GALLERIES, UPLOADS};
+
+/// Why a storage operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// redb reported an error (I/O, corruption, a second process holding the file…).
+    #[error("database error: {0}")]
+    Db(#[from] redb::Error),
+    /// A stored value could not be decoded.
+    #[error("stored record is unreadable: {0}")]
+    Corrupt(#[from] serde_json::Error),
+    /// A staged upload named in a gallery does not exist (expired, used, or never made).
+    #[error("upload {0} does not exist or was already used")]
+    UploadMissing(String),
+    /// The id is taken (astronomically unlikely with 96 random bits, but never overwrite).
+    #[error("gallery id collision")]
+    Collision,
+}
+
+macro_rules! redb_errors {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StoreError {
+            fn from(e: $t) -> Self {
+                StoreError::Db(e.into())
+            }
+        }
+    )*};
+}
+redb_errors!(
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError
+);
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+/// The database handle. Cheap to share behind an `Arc`.
+#[derive(Debug)]
+pub struct Store {
+    db: Database,
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    Ok(serde_json::to_vec(value)?)
+}
+
+fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    Ok(serde_json::from_slice(bytes)?)
+}
+
+fn add_ref(refs: &mut Table<&[u8; 32], u64>, digest: &Digest) -> Result<()> {
+    let count = refs.get(&digest.0)?.map(|v| v.value()).unwrap_or(0);
+    refs.insert(&digest.0, count + 1)?;
+    Ok(())
+}
+
+/// Drop one reference; record the digest in `freed` when it was the last one.
+fn drop_ref(
+    refs: &mut Table<&[u8; 32], u64>,
+    digest: &Digest,
+    freed: &mut Vec<Digest>,
+) -> Result<()> {
+    let count = refs.get(&digest.0)?.map(|v| v.value()).unwrap_or(0);
+    if count <= 1 {
+        refs.remove(&digest.0)?;
+        freed.push(*digest);
+    } else {
+        refs.insert(&digest.0, count - 1)?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Open or create `maiimg.redb` in `data_dir`, creating every table.
+    pub fn open(data_dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Db(e.into()))?;
+        let db = Database::create(data_dir.join("maiimg.redb"))?;
+        let txn = db.begin_write()?;
+        txn.open_table(GALLERIES)?;
+        txn.open_table(UPLOADS)?;
+        txn.open_table(BLOB_REFS)?;
+        txn.commit()?;
+        Ok(Store { db })
+    }
+
+    fn write<T>(&self, f: impl FnOnce(&WriteTransaction) -> Result<T>) -> Result<T> {
+        let txn = self.db.begin_write()?;
+        let value = f(&txn)?;
+        txn.commit()?;
+        Ok(value)
+    }
+
+    /// One gallery, if it exists.
+    pub fn gallery(&self, id: &GalleryId) -> Result<Option<GalleryRecord>> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(GALLERIES)?;
+        table
+            .get(id.as_str())?
+            .map(|v| decode(v.value()))
+            .transpose()
+    }
+
+    /// Insert a new gallery. The images of `consumed` staged uploads are appended to
+    /// `record.images` in the given order and their rows removed, atomically: an upload
+    /// goes into exactly one gallery. Returns the stored record.
+    pub fn insert_gallery(
+        &self,
+        id: &GalleryId,
+        mut record: GalleryRecord,
+        consumed: &[UploadId],
+    ) -> Result<GalleryRecord> {
+        self.write(|txn| {
+            let mut galleries = txn.open_table(GALLERIES)?;
+            let mut uploads = txn.open_table(UPLOADS)?;
+            let mut refs = txn.open_table(BLOB_REFS)?;
+            if galleries.get(id.as_str())?.is_some() {
+                return Err(StoreError::Collision);
+            }
+            let direct = record.images.len();
+            for upload in consumed {
+                let staged: StagedUpload = match uploads.remove(upload.as_str())? {
+                    Some(v) => decode(v.value())?,
+                    None => return Err(StoreError::UploadMissing(upload.to_string())),
+                };
+                // The staged row's references move to the gallery: counts stay as they are.
+                record.images.push(staged.image);
+            }
+            for image in &record.images[..direct] {
+                for digest in image.digests() {
+                    add_ref(&mut refs, &digest)?;
+                }
+            }
+            galleries.insert(id.as_str(), encode(&record)?.as_slice())?;
+            Ok(record)
+        })
+    }
+
+    /// Delete a gallery. Returns `None` if it did not exist, else the blobs it held the
+    /// last reference to (to be collected after this commit).
+    pub fn delete_gallery(&self, id: &GalleryId) -> Result<Option<Vec<Digest>>> {
+        self.write(|txn| {
+            let mut galleries = txn.open_table(GALLERIES)?;
+            let mut refs = txn.open_table(BLOB_REFS)?;
+            let record: GalleryRecord = match galleries.remove(id.as_str())? {
+                Some(v) => decode(v.value())?,
+                None => return Ok(None),
+            };
+            let mut freed = Vec::new();
+            for image in &record.images {
+                for digest in image.digests() {
+                    drop_ref(&mut refs, &digest, &mut freed)?;
+                }
+            }
+            Ok(Some(freed))
+        })
+    }
+
+    /// Stage an uploaded image, taking references to its blobs.
+    pub fn insert_upload(&self, id: &UploadId, staged: &StagedUpload) -> Result<()> {
+        self.write(|txn| {
+            let mut uploads = txn.open_table(UPLOADS)?;
+            let mut refs = txn.open_table(BLOB_REFS)?;
+            for digest in staged.image.digests() {
+                add_ref(&mut refs, &digest)?;
+            }
+            uploads.insert(id.as_str(), encode(staged)?.as_slice())?;
+            Ok(())
+        })
+    }
+
+    /// One staged upload, if it exists.
+    pub fn upload(&self, id: &UploadId) -> Result<Option<StagedUpload>> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(UPLOADS)?;
+        table
+            .get(id.as_str())?
+            .map(|v| decode(v.value()))
+            .transpose()
+    }
+
+    /// Remove staged uploads created before `cutoff`. Returns the blobs that lost their
+    /// last reference.
+    pub fn expire_uploads(&self, cutoff: OffsetDateTime) -> Result<Vec<Digest>> {
+        self.write(|txn| {
+            let mut uploads = txn.open_table(UPLOADS)?;
+            let mut refs = txn.open_table(BLOB_REFS)?;
+            let mut expired = Vec::new();
+            for entry in uploads.iter()? {
+                let (key, value) = entry?;
+                let staged: StagedUpload = decode(value.value())?;
+                if staged.created_at < cutoff {
+                    expired.push((key.value().to_owned(), staged));
+                }
+            }
+            let mut freed = Vec::new();
+            for (key, staged) in expired {
+                uploads.remove(key.as_str())?;
+                for digest in staged.image.digests() {
+                    drop_ref(&mut refs, &digest, &mut freed)?;
+                }
+            }
+            Ok(freed)
+        })
+    }
+
+    /// Does any committed record reference this blob?
+    pub fn is_referenced(&self, digest: &Digest) -> Result<bool> {
+        let txn = self.db.begin_read()?;
+        let refs = txn.open_table(BLOB_REFS)?;
+        Ok(refs.get(&digest.0)?.is_some())
+    }
+
+    /// Every referenced blob.
+    pub fn referenced(&self) -> Result<HashSet<Digest>> {
+        let txn = self.db.begin_read()?;
+        let refs = txn.open_table(BLOB_REFS)?;
+        let mut out = HashSet::new();
+        for entry in refs.iter()? {
+            out.insert(Digest(*entry?.0.value()));
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,76 @@
+//! The viewer: a grid of thumbnails and a lightbox.
+
+use maud::{Markup, html};
+
+use super::layout::{Shell, render};
+use crate::model::ImageRecord;
+
+/// What the viewer page shows.
+pub struct GalleryView<'a> {
+    /// Gallery id.
+    pub id: &'a str,
+    /// Title (may be empty).
+    pub title: &'a str,
+    /// Images in order.
+    pub images: &'a [ImageRecord],
+}
+
+/// Thumbnails above the fold load at once; the rest as they scroll into view.
+const EAGER: usize = 6;
+
+/// Render the viewer.
+pub fn page(view: &GalleryView<'_>) -> Markup {
+    let title = if view.title.is_empty() {
+        "Shared photos"
+    } else {
+        view.title
+    };
+    let count = view.images.len();
+    let shell = Shell {
+        title,
+        page: "gallery",
+        reason: None,
+        scripts: &["viewer.js"],
+    };
+    render(
+        &shell,
+        html! {
+            main id="main" class="gallery" data-gallery-id=(view.id) data-count=(count) {
+                div class="gallery-head" {
+                    h1 id="gallery-title" { (title) }
+                    p class="meta" id="gallery-meta" {
+                        (count) @if count == 1 { " photo" } @else { " photos" }
+                    }
+                }
+                ul id="grid" class="grid" {
+                    @for (index, image) in view.images.iter().enumerate() {
+                        @let alt = format!("Photo {} of {count}", index + 1);
+                        li {
+                            a class="tile" id=(format!("tile-{index}"))
+                                href=(format!("/g/{}/i/{index}/display", view.id))
+                                data-index=(index)
+                                data-width=(image.display.width)
+                                data-height=(image.display.height)
+                                aria-label=(format!("Open photo {} of {count}", index + 1)) {
+                                img src=(format!("/g/{}/i/{index}/thumb", view.id))
+                                    width=(image.thumb.width) height=(image.thumb.height)
+                                    loading=(if index < EAGER { "eager" } else { "lazy" })
+                                    decoding="async" alt=(alt);
+                                @if image.animated { span class="badge" aria-hidden="true" { "GIF" } }
+                            }
+                        }
+                    }
+                }
+            }
+            dialog id="lightbox" class="lightbox" aria-label="Photo viewer" {
+                figure class="lb-stage" {
+                    img id="lb-image" alt="";
+                    figcaption id="lb-counter" aria-live="polite" {}
+                }
+                button type="button" id="lb-prev" class="lb-nav lb-prev" aria-label="Previous photo" { "‹" }
+                button type="button" id="lb-next" class="lb-nav lb-next" aria-label="Next photo" { "›" }
+                button type="button" id="lb-close" class="lb-close" aria-label="Close viewer" { "×" }
+            }
+        },
+    )
+}

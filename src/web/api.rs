@@ -1,0 +1,388 @@
+//! The JSON API: create galleries (one multipart request, or staged browser uploads),
+//! read and delete them with the manage key.
+
+use std::sync::Arc;
+
+use rocket::http::ContentType;
+use rocket::request::{FromRequest, Outcome};
+use rocket::response::status::{Created, NoContent};
+use rocket::serde::json::Json;
+use rocket::tokio::sync::Semaphore;
+use rocket::{Data, Request, Route, State, delete, get, post, routes};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::error::{ApiError, WebError};
+use super::multipart::{Part, Reader};
+use super::viewer::BlobResponse;
+use super::{App, assets::IfNoneMatch, blocking};
+use crate::domain::galleries::{self, PendingImage};
+use crate::ids::{GalleryId, UploadId};
+use crate::model::{GalleryRecord, ImageRecord, MediaFormat, Rendition};
+
+/// `Authorization: Bearer <manage key>`, if present. Never logged.
+pub struct Bearer(Option<String>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Bearer {
+    type Error = ();
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        let key = req
+            .headers()
+            .get_one("Authorization")
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(|k| k.trim().to_owned());
+        Outcome::Success(Bearer(key))
+    }
+}
+
+#[derive(Serialize)]
+struct ImageJson {
+    index: usize,
+    name: String,
+    width: u32,
+    height: u32,
+    format: MediaFormat,
+    bytes: u64,
+    animated: bool,
+    thumb_url: String,
+    display_url: String,
+}
+
+#[derive(Serialize)]
+struct CreatedJson {
+    id: String,
+    share_url: String,
+    manage_url: String,
+    manage_key: String,
+    qr_png_url: String,
+    qr_svg_url: String,
+    images: Vec<ImageJson>,
+}
+
+#[derive(Serialize)]
+struct GalleryJson {
+    id: String,
+    title: String,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    share_url: String,
+    qr_png_url: String,
+    qr_svg_url: String,
+    bytes: u64,
+    images: Vec<ImageJson>,
+}
+
+#[derive(Serialize)]
+struct UploadJson {
+    upload_id: String,
+    name: String,
+    width: u32,
+    height: u32,
+    format: MediaFormat,
+    bytes: u64,
+    animated: bool,
+    thumb_url: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateRequest {
+    #[serde(default)]
+    title: String,
+    uploads: Vec<String>,
+}
+
+fn images_json(app: &App, id: &GalleryId, images: &[ImageRecord]) -> Vec<ImageJson> {
+    images
+        .iter()
+        .enumerate()
+        .map(|(index, image)| ImageJson {
+            index,
+            name: image.name.clone(),
+            width: image.original.width,
+            height: image.original.height,
+            format: image.original.format,
+            bytes: image.original.bytes,
+            animated: image.animated,
+            thumb_url: format!("{}/g/{id}/i/{index}/thumb", app.config.public_url),
+            display_url: format!("{}/g/{id}/i/{index}/display", app.config.public_url),
+        })
+        .collect()
+}
+
+fn created_response(app: &App, created: galleries::Created) -> Created<Json<CreatedJson>> {
+    let id = &created.id;
+    let share_url = app.share_url(id);
+    let body = CreatedJson {
+        id: id.to_string(),
+        manage_url: app.manage_url(id, created.key.as_str()),
+        manage_key: created.key.as_str().to_owned(),
+        qr_png_url: format!("{share_url}/qr.png"),
+        qr_svg_url: format!("{share_url}/qr.svg"),
+        images: images_json(app, id, &created.record.images),
+        share_url: share_url.clone(),
+    };
+    Created::new(share_url).body(Json(body))
+}
+
+fn gallery_json(app: &App, id: &GalleryId, record: &GalleryRecord) -> GalleryJson {
+    let share_url = app.share_url(id);
+    GalleryJson {
+        id: id.to_string(),
+        title: record.title.clone(),
+        created_at: record.created_at,
+        qr_png_url: format!("{share_url}/qr.png"),
+        qr_svg_url: format!("{share_url}/qr.svg"),
+        share_url,
+        bytes: record.original_bytes(),
+        images: images_json(app, id, &record.images),
+    }
+}
+
+/// Ingest one file and write its blobs (pinned until the gallery commits).
+async fn ingest_and_write(
+    app: Arc<App>,
+    bytes: Vec<u8>,
+    name: String,
+) -> Result<PendingImage, WebError> {
+    let ingested = app.pool.ingest(bytes, name).await?;
+    Ok(blocking(&app, move |app| app.galleries.write_image(&ingested)).await??)
+}
+
+/// Give back whatever was written for a request that failed, then read the rest of its
+/// body so the client sees the answer.
+async fn abandon(app: &Arc<App>, images: Vec<PendingImage>, reader: Reader<'_>) {
+    if !images.is_empty()
+        && let Ok(Err(e)) = blocking(app, move |app| app.galleries.discard(images)).await
+    {
+        rocket::error!("could not discard the blobs of a failed upload: {e}");
+    }
+    reader.drain().await;
+}
+
+/// `POST /api/galleries` with `multipart/form-data`: 1–25 `file` parts and an optional
+/// `title`. Each file is ingested as soon as its last byte arrives (overlapping the rest of
+/// the upload); if any file is refused, nothing is stored.
+#[post("/api/galleries", format = "multipart/form-data", data = "<data>")]
+async fn create_multipart(
+    app: &State<Arc<App>>,
+    content_type: Option<&ContentType>,
+    data: Data<'_>,
+) -> Result<Created<Json<CreatedJson>>, ApiError> {
+    let app = Arc::clone(app.inner());
+    let config = &app.config;
+    let mut reader = Reader::new(
+        content_type,
+        data,
+        config.max_request_bytes(),
+        config.max_images,
+        config.max_file_bytes,
+        "gallery",
+    )?;
+    // Files received but not yet ingested wait here; bounding them bounds memory.
+    let queue = Arc::new(Semaphore::new(
+        std::thread::available_parallelism().map_or(2, |n| n.get()) + 1,
+    ));
+    let mut title = String::new();
+    let mut tasks = Vec::new();
+    let mut failure = None;
+    loop {
+        match reader.next().await {
+            Ok(None) => break,
+            Ok(Some(Part::Text { name, value })) => {
+                if name == "title" {
+                    title = value;
+                }
+            }
+            Ok(Some(Part::File { name, bytes })) => {
+                let Ok(slot) = Arc::clone(&queue).acquire_owned().await else {
+                    break;
+                };
+                let app = Arc::clone(&app);
+                tasks.push(rocket::tokio::spawn(async move {
+                    let result = ingest_and_write(app, bytes, name).await;
+                    drop(slot);
+                    result
+                }));
+            }
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        }
+    }
+
+    let mut images = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        match task.await {
+            Ok(Ok(image)) => images.push(image),
+            Ok(Err(e)) => failure = failure.or(Some(e)),
+            Err(e) => failure = failure.or(Some(WebError::Internal(e.to_string()))),
+        }
+    }
+    if failure.is_none() && images.is_empty() {
+        failure = Some(WebError::NoFiles {
+            max: config.max_images,
+        });
+    }
+    if let Some(e) = failure {
+        abandon(&app, images, reader).await;
+        return Err(e.into());
+    }
+    let created = blocking(&app, move |app| {
+        app.galleries
+            .create(&title, images, &[], OffsetDateTime::now_utc())
+    })
+    .await??;
+    Ok(created_response(&app, created))
+}
+
+/// `POST /api/galleries` with JSON `{"title", "uploads": [upload ids]}`: the browser's
+/// second step, after uploading each file to `/api/uploads`.
+#[post("/api/galleries", format = "json", data = "<body>", rank = 2)]
+async fn create_json(
+    app: &State<Arc<App>>,
+    body: Result<Json<CreateRequest>, rocket::serde::json::Error<'_>>,
+) -> Result<Created<Json<CreatedJson>>, ApiError> {
+    let app = Arc::clone(app.inner());
+    let body = body.map_err(|e| WebError::BadRequest(format!("invalid JSON body: {e}")))?;
+    let CreateRequest { title, uploads } = body.into_inner();
+    let uploads = uploads
+        .iter()
+        .map(|u| {
+            UploadId::parse(u).ok_or_else(|| {
+                WebError::Domain(galleries::DomainError::UploadMissing(u.chars().take(40).collect()))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let created = blocking(&app, move |app| {
+        app.galleries
+            .create(&title, Vec::new(), &uploads, OffsetDateTime::now_utc())
+    })
+    .await??;
+    Ok(created_response(&app, created))
+}
+
+/// Any other body sent to `POST /api/galleries`.
+#[post("/api/galleries", rank = 3)]
+fn create_other() -> ApiError {
+    WebError::BadRequest(
+        "send multipart/form-data with parts named “file” (or JSON with staged upload ids)"
+            .into(),
+    )
+    .into()
+}
+
+/// `POST /api/uploads`: one file, ingested and kept for a day until a gallery uses it.
+#[post("/api/uploads", data = "<data>")]
+async fn upload(
+    app: &State<Arc<App>>,
+    content_type: Option<&ContentType>,
+    data: Data<'_>,
+) -> Result<Created<Json<UploadJson>>, ApiError> {
+    let app = Arc::clone(app.inner());
+    let config = &app.config;
+    let mut reader = Reader::new(
+        content_type,
+        data,
+        config.max_file_bytes + 64 * 1024,
+        1,
+        config.max_file_bytes,
+        "upload request",
+    )?;
+    let mut file = None;
+    let result = loop {
+        match reader.next().await {
+            Ok(None) => break Ok(()),
+            Ok(Some(Part::File { name, bytes })) => file = Some((name, bytes)),
+            Ok(Some(Part::Text { .. })) => {}
+            Err(e) => break Err(e),
+        }
+    };
+    let image = match (result, file) {
+        (Err(e), _) => Err(e),
+        (Ok(()), None) => Err(WebError::NoFiles { max: 1 }),
+        (Ok(()), Some((name, bytes))) => ingest_and_write(Arc::clone(&app), bytes, name).await,
+    };
+    let image = match image {
+        Ok(image) => image,
+        Err(e) => {
+            reader.drain().await;
+            return Err(e.into());
+        }
+    };
+    let record = image.record.clone();
+    let id = blocking(&app, move |app| {
+        app.galleries.stage(image, OffsetDateTime::now_utc())
+    })
+    .await??;
+    let body = UploadJson {
+        thumb_url: format!("/api/uploads/{id}/thumb"),
+        upload_id: id.to_string(),
+        name: record.name,
+        width: record.original.width,
+        height: record.original.height,
+        format: record.original.format,
+        bytes: record.original.bytes,
+        animated: record.animated,
+    };
+    Ok(Created::new(format!("/api/uploads/{id}")).body(Json(body)))
+}
+
+/// The thumbnail of a staged upload (its id is the capability).
+#[get("/api/uploads/<id>/thumb")]
+async fn upload_thumb(
+    app: &State<Arc<App>>,
+    id: &str,
+    inm: IfNoneMatch,
+) -> Result<BlobResponse, ApiError> {
+    let id = UploadId::parse(id).ok_or(WebError::NotFound)?;
+    let app = Arc::clone(app.inner());
+    let staged = blocking(&app, move |app| app.galleries.upload(&id)).await??;
+    Ok(BlobResponse::open(&app, staged.image.blob(Rendition::Thumb), None, &inm).await?)
+}
+
+/// `GET /api/galleries/<id>` with the manage key.
+#[get("/api/galleries/<id>")]
+async fn gallery(
+    app: &State<Arc<App>>,
+    id: &str,
+    key: Bearer,
+) -> Result<Json<GalleryJson>, ApiError> {
+    let id = GalleryId::parse(id).ok_or(WebError::NotFound)?;
+    let app = Arc::clone(app.inner());
+    let lookup = id.clone();
+    let record = blocking(&app, move |app| {
+        app.galleries.authorize(&lookup, key.0.as_deref())
+    })
+    .await??;
+    Ok(Json(gallery_json(&app, &id, &record)))
+}
+
+/// `DELETE /api/galleries/<id>` with the manage key: gone for good, blobs collected.
+#[delete("/api/galleries/<id>")]
+async fn delete_gallery(
+    app: &State<Arc<App>>,
+    id: &str,
+    key: Bearer,
+) -> Result<NoContent, ApiError> {
+    let id = GalleryId::parse(id).ok_or(WebError::NotFound)?;
+    blocking(app.inner(), move |app| {
+        app.galleries.delete(&id, key.0.as_deref())
+    })
+    .await??;
+    Ok(NoContent)
+}
+
+pub fn routes() -> Vec<Route> {
+    routes![
+        create_multipart,
+        create_json,
+        create_other,
+        upload,
+        upload_thumb,
+        gallery,
+        delete_gallery
+    ]
+}

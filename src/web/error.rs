@@ -1,0 +1,172 @@
+//! The one place where failures become HTTP responses: JSON for the API, pages for people.
+
+use rocket::http::{ContentType, Status};
+use rocket::response::{self, Responder};
+use rocket::serde::json::json;
+use rocket::{Request, Response};
+
+use crate::domain::galleries::DomainError;
+use crate::domain::ingest::{IngestError, human_bytes};
+use crate::views;
+
+/// Every way a request can fail, with its status and stable machine-readable code.
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    /// A gallery/domain rule or storage failure.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// A file was refused.
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    /// More `file` parts than allowed.
+    #[error("too many files: the limit is {max} per {what}")]
+    TooManyFiles {
+        /// The limit.
+        max: usize,
+        /// "gallery" or "upload request".
+        what: &'static str,
+    },
+    /// No `file` part.
+    #[error("no file was sent: add 1 to {max} parts named “file”")]
+    NoFiles {
+        /// The limit.
+        max: usize,
+    },
+    /// The request body is larger than any valid upload could be.
+    #[error("the request is larger than the limit of {}", human_bytes(*.limit))]
+    RequestTooLarge {
+        /// The limit.
+        limit: u64,
+    },
+    /// Malformed request (not multipart, bad JSON…).
+    #[error("{0}")]
+    BadRequest(String),
+    /// No such page, gallery or image.
+    #[error("not found")]
+    NotFound,
+    /// Something broke on our side; details go to the log, not the client.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl WebError {
+    /// Status and stable code.
+    pub fn status_and_code(&self) -> (Status, &'static str) {
+        match self {
+            WebError::Domain(e) => match e {
+                DomainError::NoImages => (Status::BadRequest, "no_files"),
+                DomainError::TooManyImages { .. } => (Status::BadRequest, "too_many_files"),
+                DomainError::NotFound => (Status::NotFound, "not_found"),
+                DomainError::UploadMissing(_) => (Status::BadRequest, "upload_missing"),
+                DomainError::Unauthorized => (Status::Unauthorized, "unauthorized"),
+                DomainError::Store(_) | DomainError::Blobs(_) => {
+                    (Status::InternalServerError, "internal")
+                }
+            },
+            WebError::Ingest(e) => match e {
+                IngestError::Empty { .. } => (Status::UnprocessableEntity, "empty_file"),
+                IngestError::TooLarge { .. } => (Status::PayloadTooLarge, "file_too_large"),
+                IngestError::Unsupported { .. } => {
+                    (Status::UnsupportedMediaType, "unsupported_format")
+                }
+                IngestError::TooManyPixels { .. } => (Status::PayloadTooLarge, "image_too_large"),
+                IngestError::Corrupt { .. } => (Status::UnprocessableEntity, "corrupt_image"),
+            },
+            WebError::TooManyFiles { .. } => (Status::BadRequest, "too_many_files"),
+            WebError::NoFiles { .. } => (Status::BadRequest, "no_files"),
+            WebError::RequestTooLarge { .. } => (Status::PayloadTooLarge, "request_too_large"),
+            WebError::BadRequest(_) => (Status::BadRequest, "bad_request"),
+            WebError::NotFound => (Status::NotFound, "not_found"),
+            WebError::Internal(_) => (Status::InternalServerError, "internal"),
+        }
+    }
+
+    /// The message shown to the client. Internal details are logged, not shown.
+    pub fn public_message(&self) -> String {
+        if self.status_and_code().0 == Status::InternalServerError {
+            "Something went wrong on the server; nothing was stored. Please try again.".into()
+        } else {
+            self.to_string()
+        }
+    }
+
+    fn log_if_internal(&self) {
+        if self.status_and_code().0 == Status::InternalServerError {
+            rocket::error!("internal error: {self}");
+        }
+    }
+}
+
+/// The JSON error body: `{"error":{"code":"…","message":"…"}}`.
+pub fn json_body(code: &str, message: &str) -> String {
+    json!({ "error": { "code": code, "message": message } }).to_string()
+}
+
+/// Errors of `/api/…` routes: JSON with the right status.
+#[derive(Debug)]
+pub struct ApiError(pub WebError);
+
+impl<E: Into<WebError>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+
+impl<'r> Responder<'r, 'static> for ApiError {
+    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
+        self.0.log_if_internal();
+        let (status, code) = self.0.status_and_code();
+        let body = json_body(code, &self.0.public_message());
+        let mut response = Response::build();
+        response
+            .status(status)
+            .header(ContentType::JSON)
+            .sized_body(body.len(), std::io::Cursor::new(body));
+        if status == Status::Unauthorized {
+            response.raw_header("WWW-Authenticate", "Bearer");
+        }
+        Ok(response.finalize())
+    }
+}
+
+/// Errors of pages: an HTML page saying what happened in plain words.
+#[derive(Debug)]
+pub struct PageError(pub WebError);
+
+impl<E: Into<WebError>> From<E> for PageError {
+    fn from(e: E) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl<'r> Responder<'r, 'static> for PageError {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        self.0.log_if_internal();
+        let (status, _) = self.0.status_and_code();
+        error_page(status).respond_to(req)
+    }
+}
+
+/// The page for a status, in words a visitor understands.
+pub fn error_page(status: Status) -> (Status, maud::Markup) {
+    let (heading, text) = match status.code {
+        404 => (
+            "Nothing here",
+            "This link does not lead to a gallery. It may have been mistyped, or the gallery was deleted.",
+        ),
+        413 => (
+            "Too large",
+            "What was sent is larger than this server accepts.",
+        ),
+        400 | 422 => (
+            "That did not work",
+            "The request could not be understood. Please go back and try again.",
+        ),
+        _ => (
+            "Something went wrong",
+            "The server could not answer this request. Please try again in a moment.",
+        ),
+    };
+    (status, views::errors::page(status.code, heading, text))
+}
+

@@ -1,0 +1,88 @@
+//! HTTP: routes, request guards, responders and fairings. Handlers are thin: parse the
+//! request, call the domain off the async executor, render.
+
+mod api;
+mod assets;
+pub mod error;
+mod headers;
+mod multipart;
+mod pages;
+mod viewer;
+
+use std::sync::Arc;
+
+use rocket::http::Status;
+use rocket::{Build, Request, Rocket, catch, catchers};
+
+use crate::config::Config;
+use crate::domain::galleries::Galleries;
+use crate::domain::ingest::Pool;
+use crate::ids::GalleryId;
+use error::{WebError, error_page, json_body};
+
+/// Everything a handler needs, shared as `State<Arc<App>>`.
+#[derive(Debug)]
+pub struct App {
+    /// The gallery service.
+    pub galleries: Galleries,
+    /// Bounded ingest workers.
+    pub pool: Pool,
+    /// Validated configuration.
+    pub config: Config,
+}
+
+impl App {
+    /// `<public_url>/g/<id>`: what the share link and QR code say.
+    pub fn share_url(&self, id: &GalleryId) -> String {
+        format!("{}/g/{id}", self.config.public_url)
+    }
+
+    /// `<public_url>/m/<id>#<key>`: the key rides in the fragment, which browsers never
+    /// send to a server, so it cannot reach access logs or a Referer header.
+    pub fn manage_url(&self, id: &GalleryId, key: &str) -> String {
+        format!("{}/m/{id}#{key}", self.config.public_url)
+    }
+}
+
+/// Run blocking work (redb, blob files) on the blocking pool.
+pub async fn blocking<T, F>(app: &Arc<App>, f: F) -> Result<T, WebError>
+where
+    T: Send + 'static,
+    F: FnOnce(&App) -> T + Send + 'static,
+{
+    let app = Arc::clone(app);
+    rocket::tokio::task::spawn_blocking(move || f(&app))
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))
+}
+
+/// Mount every URL area, the catchers and the security headers.
+pub fn mount(rocket: Rocket<Build>, app: Arc<App>) -> Rocket<Build> {
+    rocket
+        .manage(app)
+        .attach(headers::SecurityHeaders)
+        .mount("/", pages::routes())
+        .mount("/", assets::routes())
+        .mount("/", viewer::routes())
+        .mount("/", api::routes())
+        .register("/", catchers![catch_all])
+}
+
+/// Anything a route did not answer: JSON under `/api/`, a page elsewhere.
+#[catch(default)]
+fn catch_all(status: Status, req: &Request<'_>) -> (Status, (rocket::http::ContentType, String)) {
+    if req.uri().path().starts_with("/api/") {
+        let (code, message) = match status.code {
+            404 => ("not_found", "no such API endpoint or resource".to_owned()),
+            405 => ("method_not_allowed", "method not allowed".to_owned()),
+            413 => ("request_too_large", "the request is too large".to_owned()),
+            415 => ("unsupported_media_type", "unsupported content type".to_owned()),
+            400 | 422 => ("bad_request", "the request could not be understood".to_owned()),
+            _ => ("internal", "something went wrong on the server".to_owned()),
+        };
+        (status, (rocket::http::ContentType::JSON, json_body(code, &message)))
+    } else {
+        let (status, markup) = error_page(status);
+        (status, (rocket::http::ContentType::HTML, markup.into_string()))
+    }
+}

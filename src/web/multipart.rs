@@ -1,0 +1,154 @@
+//! Streaming `multipart/form-data`: parts are read one at a time, each file is capped at
+//! `max_file_bytes` while it arrives, and the part count is checked as parts appear — a
+//! 26th file is refused before its bytes are read.
+
+use rocket::Data;
+use rocket::data::ToByteUnit;
+use rocket::http::ContentType;
+use tokio_util::io::ReaderStream;
+
+use super::error::WebError;
+use crate::domain::ingest::{IngestError, clean_name};
+
+/// Longest accepted text field.
+const MAX_TEXT_BYTES: usize = 16 * 1024;
+/// After an error, read at most this much more of the body so the client gets to see the
+/// answer (most clients only read a response once their upload is sent).
+const DRAIN_BYTES: usize = 64 * 1024 * 1024;
+
+/// One part of the form.
+pub enum Part {
+    /// A part named `file`.
+    File {
+        /// The client's file name, cleaned (for messages and downloads only).
+        name: String,
+        /// Its bytes.
+        bytes: Vec<u8>,
+    },
+    /// Any other part, as text.
+    Text {
+        /// Field name.
+        name: String,
+        /// Field value.
+        value: String,
+    },
+}
+
+/// Reads a multipart body part by part.
+pub struct Reader<'r> {
+    inner: multer::Multipart<'r>,
+    max_files: usize,
+    max_file_bytes: u64,
+    files: usize,
+    what: &'static str,
+}
+
+fn malformed(e: multer::Error) -> WebError {
+    WebError::BadRequest(format!("the upload could not be read: {e}"))
+}
+
+impl<'r> Reader<'r> {
+    /// Start reading `data`, which must be `multipart/form-data` with a boundary.
+    pub fn new(
+        content_type: Option<&ContentType>,
+        data: Data<'r>,
+        max_request_bytes: u64,
+        max_files: usize,
+        max_file_bytes: u64,
+        what: &'static str,
+    ) -> Result<Reader<'r>, WebError> {
+        let boundary = content_type
+            .filter(|ct| ct.is_form_data())
+            .and_then(|ct| ct.params().find(|(k, _)| *k == "boundary"))
+            .map(|(_, v)| v.to_owned())
+            .ok_or_else(|| {
+                WebError::BadRequest(
+                    "send the files as multipart/form-data with parts named “file”".into(),
+                )
+            })?;
+        let stream = ReaderStream::new(data.open(max_request_bytes.bytes()));
+        Ok(Reader {
+            inner: multer::Multipart::new(stream, boundary),
+            max_files,
+            max_file_bytes,
+            files: 0,
+            what,
+        })
+    }
+
+    /// The next part, or `None` at the end of the form.
+    pub async fn next(&mut self) -> Result<Option<Part>, WebError> {
+        loop {
+            let Some(mut field) = self.inner.next_field().await.map_err(malformed)? else {
+                return Ok(None);
+            };
+            let field_name = field.name().unwrap_or("").to_owned();
+            if field_name == "file" {
+                let raw_name = field.file_name().unwrap_or("").to_owned();
+                if !raw_name.is_empty() {
+                    self.count_file()?;
+                }
+                let name = clean_name(&raw_name);
+                let mut bytes = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(malformed)? {
+                    if (bytes.len() + chunk.len()) as u64 > self.max_file_bytes {
+                        return Err(IngestError::TooLarge {
+                            name,
+                            limit: self.max_file_bytes,
+                        }
+                        .into());
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                if raw_name.is_empty() {
+                    // A browser form with no file chosen still sends an empty, unnamed part.
+                    if bytes.is_empty() {
+                        continue;
+                    }
+                    self.count_file()?;
+                }
+                return Ok(Some(Part::File { name, bytes }));
+            }
+            let mut value = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(malformed)? {
+                if value.len() + chunk.len() > MAX_TEXT_BYTES {
+                    return Err(WebError::BadRequest(format!(
+                        "the field “{field_name}” is too long"
+                    )));
+                }
+                value.extend_from_slice(&chunk);
+            }
+            let value = String::from_utf8(value).map_err(|_| {
+                WebError::BadRequest(format!("the field “{field_name}” is not UTF-8 text"))
+            })?;
+            return Ok(Some(Part::Text {
+                name: field_name,
+                value,
+            }));
+        }
+    }
+
+    fn count_file(&mut self) -> Result<(), WebError> {
+        self.files += 1;
+        if self.files > self.max_files {
+            return Err(WebError::TooManyFiles {
+                max: self.max_files,
+                what: self.what,
+            });
+        }
+        Ok(())
+    }
+
+    /// Consume (a bounded amount of) the rest of the body after an error.
+    pub async fn drain(mut self) {
+        let mut seen = 0usize;
+        while let Ok(Some(mut field)) = self.inner.next_field().await {
+            while let Ok(Some(chunk)) = field.chunk().await {
+                seen += chunk.len();
+                if seen > DRAIN_BYTES {
+                    return;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! The public side of a gallery: the page, its images and its QR codes.
+
+use std::sync::Arc;
+
+use rocket::http::{ContentType, Header, Status};
+use rocket::response::{self, Responder};
+use rocket::{Request, Response, Route, State, get, routes};
+
+use super::assets::IfNoneMatch;
+use super::error::{PageError, WebError};
+use super::{App, blocking};
+use crate::domain::qr;
+use crate::ids::GalleryId;
+use crate::model::{BlobRef, GalleryRecord, Rendition};
+use crate::views;
+
+/// Images are served in 64 KiB chunks: Rocket's 4 KiB default costs a syscall per 4 KiB.
+const CHUNK: usize = 64 * 1024;
+/// Viewers may keep a copy but must ask again each time (a 304 when unchanged), so a
+/// gallery that is deleted (or, later, disabled) stops showing at once; shared caches
+/// never store these.
+const PRIVATE_REVALIDATE: &str = "private, no-cache";
+
+/// A stored blob as an HTTP response: streamed from disk with its sniffed type and a strong
+/// ETag (its SHA-256), or `304 Not Modified`.
+pub struct BlobResponse {
+    body: Option<(rocket::tokio::fs::File, u64)>,
+    mime: &'static str,
+    etag: String,
+    disposition: Option<String>,
+}
+
+impl BlobResponse {
+    /// Open `blob` unless the client already has it. `download_name` makes it an attachment.
+    pub async fn open(
+        app: &Arc<App>,
+        blob: &BlobRef,
+        download_name: Option<String>,
+        inm: &IfNoneMatch,
+    ) -> Result<BlobResponse, WebError> {
+        let etag = format!("\"{}\"", blob.digest.to_hex());
+        let body = if inm.matches(&etag) {
+            None
+        } else {
+            let path = app.galleries.blob_path(&blob.digest);
+            let file = rocket::tokio::fs::File::open(&path)
+                .await
+                .map_err(|e| WebError::Internal(format!("blob {}: {e}", path.display())))?;
+            Some((file, blob.bytes))
+        };
+        Ok(BlobResponse {
+            body,
+            mime: blob.format.mime(),
+            etag,
+            disposition: download_name
+                .map(|name| format!("attachment; filename=\"{}\"", name.replace('"', ""))),
+        })
+    }
+}
+
+impl<'r> Responder<'r, 'static> for BlobResponse {
+    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
+        let mut response = Response::build();
+        response
+            .raw_header("ETag", self.etag)
+            .raw_header("Cache-Control", PRIVATE_REVALIDATE);
+        match self.body {
+            None => {
+                response.status(Status::NotModified);
+            }
+            Some((file, len)) => {
+                response
+                    .raw_header("Content-Type", self.mime)
+                    .raw_header(
+                        "Content-Disposition",
+                        self.disposition.unwrap_or_else(|| "inline".into()),
+                    )
+                    .sized_body(usize::try_from(len).ok(), file)
+                    .max_chunk_size(CHUNK);
+            }
+        }
+        Ok(response.finalize())
+    }
+}
+
+async fn load(app: &Arc<App>, id: &str) -> Result<(GalleryId, GalleryRecord), WebError> {
+    let id = GalleryId::parse(id).ok_or(WebError::NotFound)?;
+    let lookup = id.clone();
+    let record = blocking(app, move |app| app.galleries.get(&lookup)).await??;
+    Ok((id, record))
+}
+
+/// `GET /g/<id>`: the gallery page.
+#[get("/g/<id>")]
+async fn gallery(app: &State<Arc<App>>, id: &str) -> Result<maud::Markup, PageError> {
+    let (id, record) = load(app.inner(), id).await?;
+    Ok(views::gallery::page(&views::gallery::GalleryView {
+        id: id.as_str(),
+        title: &record.title,
+        images: &record.images,
+    }))
+}
+
+/// `GET /g/<id>/i/<index>/<thumb|display|original>`.
+#[get("/g/<id>/i/<index>/<rendition>")]
+async fn image(
+    app: &State<Arc<App>>,
+    id: &str,
+    index: usize,
+    rendition: &str,
+    inm: IfNoneMatch,
+) -> Result<BlobResponse, PageError> {
+    let rendition = Rendition::from_segment(rendition).ok_or(WebError::NotFound)?;
+    let (_, record) = load(app.inner(), id).await?;
+    let image = record.images.get(index).ok_or(WebError::NotFound)?;
+    let download = (rendition == Rendition::Original).then(|| image.name.clone());
+    Ok(BlobResponse::open(app.inner(), image.blob(rendition), download, &inm).await?)
+}
+
+/// A QR code with a sensible name when saved.
+struct Qr {
+    content_type: ContentType,
+    bytes: Vec<u8>,
+    filename: String,
+}
+
+impl<'r> Responder<'r, 'static> for Qr {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        Response::build_from((self.content_type, self.bytes).respond_to(req)?)
+            .header(Header::new(
+                "Content-Disposition",
+                format!("inline; filename=\"{}\"", self.filename),
+            ))
+            .raw_header("Cache-Control", "private, max-age=3600")
+            .ok()
+    }
+}
+
+/// `GET /g/<id>/qr.png`.
+#[get("/g/<id>/qr.png")]
+async fn qr_png(app: &State<Arc<App>>, id: &str) -> Result<Qr, PageError> {
+    let (id, _) = load(app.inner(), id).await?;
+    let url = app.share_url(&id);
+    let bytes = blocking(app.inner(), move |_| qr::png(&url))
+        .await?
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    Ok(Qr {
+        content_type: ContentType::PNG,
+        bytes,
+        filename: format!("maiimg-{id}-qr.png"),
+    })
+}
+
+/// `GET /g/<id>/qr.svg`.
+#[get("/g/<id>/qr.svg")]
+async fn qr_svg(app: &State<Arc<App>>, id: &str) -> Result<Qr, PageError> {
+    let (id, _) = load(app.inner(), id).await?;
+    let svg = qr::svg(&app.share_url(&id)).map_err(|e| WebError::Internal(e.to_string()))?;
+    Ok(Qr {
+        content_type: ContentType::SVG,
+        bytes: svg.into_bytes(),
+        filename: format!("maiimg-{id}-qr.svg"),
+    })
+}
+
+pub fn routes() -> Vec<Route> {
+    routes![gallery, image, qr_png, qr_svg]
+}
