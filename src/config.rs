@@ -47,7 +47,7 @@ impl Default for Config {
             port: 8000,
             data_dir: PathBuf::from("./data"),
             public_url: String::new(),
-            max_file_bytes: 50 * 1024 * 1024,
+            max_file_bytes: 50_000_000,
             max_pixels: 50_000_000,
             max_dimension: 20_000,
             max_images: 25,

@@ -11,7 +11,7 @@ pub fn page(id: &str) -> Markup {
         title: "Manage gallery",
         page: "manage",
         reason: None,
-        scripts: &["copy.js", "manage.js"],
+        scripts: &["copy.js", "store.js", "manage.js"],
     };
     render(
         &shell,

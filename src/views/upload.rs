@@ -25,7 +25,7 @@ pub fn page(view: &UploadView) -> Markup {
         title: "Share photos",
         page: "upload",
         reason: None,
-        scripts: &["copy.js", "upload.js"],
+        scripts: &["copy.js", "store.js", "upload.js"],
     };
     render(
         &shell,

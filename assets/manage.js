@@ -1,0 +1,111 @@
+// Manage page: the key comes from the URL fragment (never sent to the server in a URL)
+// or from this browser's saved galleries, and goes to the API as a Bearer header.
+(() => {
+  'use strict';
+
+  const main = document.querySelector('main[data-gallery-id]');
+  if (!main) return;
+  const $ = (id) => document.getElementById(id);
+  const id = main.dataset.galleryId;
+  const status = $('manage-status');
+  const form = $('key-form');
+  const panel = $('manage-panel');
+  let key = null;
+
+  function keyFrom(text) {
+    const value = text.trim();
+    const hash = value.indexOf('#');
+    return hash >= 0 ? value.slice(hash + 1) : value;
+  }
+
+  async function api(method) {
+    return fetch(`/api/galleries/${id}`, {
+      method,
+      headers: { Authorization: `Bearer ${key}` },
+      cache: 'no-store',
+    });
+  }
+
+  function human(bytes) {
+    return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${Math.round(bytes / 1e3)} KB`;
+  }
+
+  function fill(gallery) {
+    $('manage-title').textContent = gallery.title || 'Untitled gallery';
+    const created = new Date(gallery.created_at).toLocaleString();
+    const n = gallery.images.length;
+    $('manage-meta').textContent = `${n} ${n === 1 ? 'photo' : 'photos'} · ${human(gallery.bytes)} · created ${created}`;
+    $('share-url').value = gallery.share_url;
+    $('open-share').href = gallery.share_url;
+    $('qr-image').src = `/g/${id}/qr.png`;
+    $('qr-png').href = `/g/${id}/qr.png`;
+    $('qr-svg').href = `/g/${id}/qr.svg`;
+    const grid = $('manage-grid');
+    grid.replaceChildren();
+    for (const image of gallery.images) {
+      const li = document.createElement('li');
+      const img = document.createElement('img');
+      img.src = `/g/${id}/i/${image.index}/thumb`;
+      img.alt = image.name;
+      img.loading = 'lazy';
+      li.append(img);
+      grid.append(li);
+    }
+  }
+
+  async function load() {
+    status.textContent = 'Checking the manage key…';
+    let response;
+    try {
+      response = await api('GET');
+    } catch (_) {
+      status.textContent = 'The server could not be reached. Try again.';
+      return;
+    }
+    if (response.status === 200) {
+      const gallery = await response.json();
+      const saved = window.maiimgStore.get(id) || {};
+      window.maiimgStore.put({ ...saved, id, key, title: gallery.title, share_url: gallery.share_url, manage_url: `${location.origin}/m/${id}#${key}` });
+      fill(gallery);
+      status.textContent = '';
+      form.hidden = true;
+      panel.hidden = false;
+    } else {
+      status.textContent = response.status === 401
+        ? 'This manage key does not match this gallery. Paste the manage link you were given.'
+        : 'This gallery could not be loaded.';
+      form.hidden = false;
+      panel.hidden = true;
+    }
+  }
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    key = keyFrom($('key-input').value);
+    history.replaceState(null, '', `#${key}`);
+    load();
+  });
+
+  $('delete-button').addEventListener('click', async () => {
+    if (!window.confirm('Delete this gallery and all its photos for good? The link stops working at once.')) return;
+    const response = await api('DELETE');
+    if (response.status === 204) {
+      window.maiimgStore.remove(id);
+      panel.hidden = true;
+      status.textContent = 'The gallery was deleted. Its link no longer works.';
+      history.replaceState(null, '', location.pathname);
+    } else {
+      status.textContent = `The gallery was not deleted (the server answered ${response.status}).`;
+    }
+  });
+
+  const fromHash = location.hash.length > 1 ? decodeURIComponent(location.hash.slice(1)) : null;
+  const saved = window.maiimgStore.get(id);
+  key = fromHash || (saved && saved.key) || null;
+  if (key) {
+    load();
+  } else {
+    status.textContent = 'Enter the manage link to manage this gallery.';
+    form.hidden = false;
+  }
+})();

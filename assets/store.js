@@ -1,0 +1,37 @@
+// The browser's list of galleries it created: the manage keys live only here and with
+// the person who saved the manage link.
+window.maiimgStore = (() => {
+  'use strict';
+  const KEY = 'maiimg.galleries';
+
+  function all() {
+    try {
+      const list = JSON.parse(localStorage.getItem(KEY) || '[]');
+      return Array.isArray(list) ? list : [];
+    } catch (_) {
+      return [];
+    }
+  }
+
+  function save(list) {
+    try {
+      localStorage.setItem(KEY, JSON.stringify(list));
+      return true;
+    } catch (_) {
+      return false; // private mode or storage full: the manage link is still shown
+    }
+  }
+
+  return {
+    all,
+    get(id) {
+      return all().find((g) => g.id === id);
+    },
+    put(entry) {
+      return save([entry, ...all().filter((g) => g.id !== entry.id)]);
+    },
+    remove(id) {
+      return save(all().filter((g) => g.id !== id));
+    },
+  };
+})();

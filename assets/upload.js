@@ -1,0 +1,301 @@
+// Upload page: each file is sent on its own (one progress bar and one verdict per file),
+// then the gallery is created from the files the server accepted.
+(() => {
+  'use strict';
+
+  const root = document.getElementById('uploader');
+  if (!root) return;
+  const $ = (id) => document.getElementById(id);
+  const maxImages = Number(root.dataset.maxImages);
+  const maxBytes = Number(root.dataset.maxFileBytes);
+  const accepted = root.dataset.accept.split(',');
+  const input = $('file-input');
+  const dropzone = $('dropzone');
+  const list = $('file-list');
+  const form = $('upload-form');
+  const createButton = $('create-button');
+  const createStatus = $('create-status');
+  const pickerMessage = $('picker-message');
+  const PARALLEL = 3;
+
+  /** @type {{file: File, state: string, uploadId?: string, el: HTMLElement, xhr?: XMLHttpRequest, preview?: string}[]} */
+  let items = [];
+  let createWhenDone = false;
+  let creating = false;
+  let nextId = 0;
+
+  function human(bytes) {
+    if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1).replace(/\.0$/, '')} MB`;
+    if (bytes >= 1e3) return `${Math.round(bytes / 1e3)} KB`;
+    return `${bytes} bytes`;
+  }
+
+  const counted = () => items.filter((i) => i.state !== 'error' || i.retryable);
+  const busy = () => items.some((i) => i.state === 'queued' || i.state === 'uploading');
+  const done = () => items.filter((i) => i.state === 'done');
+
+  function element(tag, className, text) {
+    const el = document.createElement(tag);
+    if (className) el.className = className;
+    if (text !== undefined) el.textContent = text;
+    return el;
+  }
+
+  function render(item) {
+    const li = element('li', 'file');
+    li.id = `file-${nextId++}`;
+    const thumb = element('div', 'file-thumb');
+    const img = element('img');
+    img.alt = '';
+    img.decoding = 'async';
+    // A file the browser cannot preview shows an empty tile, not a broken-image icon.
+    img.addEventListener('error', () => img.removeAttribute('src'));
+    thumb.append(img);
+    const body = element('div', 'file-body');
+    const name = element('div', 'file-name', item.file.name || 'image');
+    const size = element('div', 'file-size', human(item.file.size));
+    const progress = element('progress');
+    progress.max = 100;
+    progress.value = 0;
+    progress.setAttribute('aria-label', `Upload of ${item.file.name}`);
+    const status = element('div', 'file-status');
+    status.setAttribute('role', 'status');
+    body.append(name, size, progress, status);
+    const actions = element('div', 'file-actions');
+    const retry = element('button', 'button small retry', 'Retry');
+    retry.type = 'button';
+    retry.hidden = true;
+    retry.setAttribute('aria-label', `Retry ${item.file.name}`);
+    const remove = element('button', 'button small remove', 'Remove');
+    remove.type = 'button';
+    remove.setAttribute('aria-label', `Remove ${item.file.name}`);
+    actions.append(retry, remove);
+    li.append(thumb, body, actions);
+    retry.addEventListener('click', () => {
+      setState(item, 'queued', 'Waiting…');
+      pump();
+    });
+    remove.addEventListener('click', () => removeItem(item));
+    item.el = li;
+    item.parts = { img, progress, status, retry, remove };
+    list.append(li);
+    if (item.state !== 'error' && item.file.size < 40e6) {
+      item.preview = URL.createObjectURL(item.file);
+      img.src = item.preview;
+    }
+  }
+
+  function setState(item, state, message) {
+    item.state = state;
+    item.el.dataset.state = state;
+    item.parts.status.textContent = message;
+    item.parts.retry.hidden = !(state === 'error' && item.retryable);
+    if (state === 'queued') item.parts.progress.value = 0;
+    if (state === 'done') item.parts.progress.value = 100;
+    update();
+  }
+
+  function removeItem(item) {
+    if (item.xhr) item.xhr.abort();
+    if (item.preview) URL.revokeObjectURL(item.preview);
+    const index = items.indexOf(item);
+    items = items.filter((i) => i !== item);
+    item.el.remove();
+    // Keep keyboard focus in the list rather than dropping it on <body>.
+    const next = items[index] || items[index - 1];
+    (next ? next.parts.remove : input).focus();
+    update();
+    pump();
+  }
+
+  function check(file) {
+    if (file.type && !accepted.includes(file.type)) {
+      const kind = file.type.split('/')[1] || file.type;
+      return `${kind.toUpperCase()} is not accepted. Use JPEG, PNG, GIF or WebP.`;
+    }
+    if (file.size === 0) return 'This file is empty.';
+    if (file.size > maxBytes) return `Too large (${human(file.size)}); the limit is ${human(maxBytes)}.`;
+    return null;
+  }
+
+  function addFiles(files) {
+    let skipped = 0;
+    for (const file of files) {
+      if (counted().length >= maxImages) {
+        skipped++;
+        continue;
+      }
+      const item = { file, state: 'queued' };
+      const problem = check(file);
+      render(item);
+      items.push(item);
+      if (problem) setState(item, 'error', problem);
+      else setState(item, 'queued', 'Waiting…');
+    }
+    pickerMessage.textContent = skipped
+      ? `A gallery holds at most ${maxImages} photos: ${skipped} ${skipped === 1 ? 'file was' : 'files were'} not added.`
+      : '';
+    pump();
+  }
+
+  function pump() {
+    const running = items.filter((i) => i.state === 'uploading').length;
+    const waiting = items.filter((i) => i.state === 'queued');
+    for (const item of waiting.slice(0, Math.max(0, PARALLEL - running))) upload(item);
+    if (!busy() && createWhenDone) create();
+  }
+
+  function upload(item) {
+    setState(item, 'uploading', 'Uploading…');
+    const data = new FormData();
+    data.append('file', item.file, item.file.name);
+    const xhr = new XMLHttpRequest();
+    item.xhr = xhr;
+    xhr.open('POST', '/api/uploads');
+    xhr.responseType = 'json';
+    xhr.upload.addEventListener('progress', (e) => {
+      if (e.lengthComputable) item.parts.progress.value = Math.min(99, (e.loaded / e.total) * 100);
+    });
+    xhr.upload.addEventListener('load', () => {
+      item.parts.progress.value = 99;
+      item.parts.status.textContent = 'Processing…';
+    });
+    xhr.addEventListener('load', () => {
+      item.xhr = null;
+      const body = xhr.response || {};
+      if (xhr.status === 201 && body.upload_id) {
+        item.uploadId = body.upload_id;
+        item.parts.img.src = body.thumb_url;
+        item.parts.img.alt = `Preview of ${item.file.name}`;
+        if (item.preview) URL.revokeObjectURL(item.preview);
+        const animated = body.animated ? ' · animated' : '';
+        setState(item, 'done', `Ready · ${body.width}×${body.height} ${body.format.toUpperCase()}${animated}`);
+      } else {
+        const message = (body.error && body.error.message) || `The server answered ${xhr.status}.`;
+        // 5xx and timeouts may pass on a second try; a refused file will not.
+        item.retryable = xhr.status >= 500 || xhr.status === 0 || xhr.status === 429;
+        setState(item, 'error', message);
+      }
+      pump();
+    });
+    xhr.addEventListener('error', () => {
+      item.xhr = null;
+      item.retryable = true;
+      setState(item, 'error', 'The upload was interrupted. Check the connection and retry.');
+      pump();
+    });
+    xhr.send(data);
+  }
+
+  function update() {
+    const ready = done().length;
+    const waiting = items.filter((i) => i.state === 'queued' || i.state === 'uploading').length;
+    createButton.disabled = creating || (ready === 0 && waiting === 0);
+    dropzone.classList.toggle('has-files', items.length > 0);
+    if (creating) return;
+    if (createWhenDone && waiting) {
+      createStatus.textContent = `The gallery is created as soon as ${waiting} more ${waiting === 1 ? 'photo is' : 'photos are'} uploaded.`;
+    } else if (items.length) {
+      createStatus.textContent = `${ready} of ${counted().length} ready.`;
+    } else {
+      createStatus.textContent = '';
+    }
+  }
+
+  async function create() {
+    createWhenDone = false;
+    const uploads = done().map((i) => i.uploadId);
+    if (!uploads.length) {
+      createStatus.textContent = 'Add at least one photo the server accepted.';
+      return;
+    }
+    creating = true;
+    update();
+    createStatus.textContent = 'Creating the gallery…';
+    try {
+      const response = await fetch('/api/galleries', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ title: $('title-input').value, uploads }),
+      });
+      const body = await response.json().catch(() => ({}));
+      if (response.status !== 201) {
+        throw new Error((body.error && body.error.message) || `The server answered ${response.status}.`);
+      }
+      showResult(body);
+    } catch (error) {
+      createStatus.textContent = `The gallery was not created: ${error.message}`;
+    } finally {
+      creating = false;
+      update();
+    }
+  }
+
+  function showResult(gallery) {
+    const path = `/g/${gallery.id}`;
+    $('share-url').value = gallery.share_url;
+    $('manage-url').value = gallery.manage_url;
+    $('open-share').href = gallery.share_url;
+    // Same-origin paths: the page's CSP allows images from here only.
+    $('qr-image').src = `${path}/qr.png`;
+    $('qr-png').href = `${path}/qr.png`;
+    $('qr-png').setAttribute('download', `maiimg-${gallery.id}-qr.png`);
+    $('qr-svg').href = `${path}/qr.svg`;
+    $('qr-svg').setAttribute('download', `maiimg-${gallery.id}-qr.svg`);
+    window.maiimgStore.put({
+      id: gallery.id,
+      key: gallery.manage_key,
+      title: $('title-input').value.trim(),
+      created_at: new Date().toISOString(),
+      share_url: gallery.share_url,
+      manage_url: gallery.manage_url,
+      count: gallery.images.length,
+    });
+    root.hidden = true;
+    const result = $('result');
+    result.hidden = false;
+    result.dataset.galleryId = gallery.id;
+    $('result-heading').focus();
+  }
+
+  input.addEventListener('change', () => {
+    addFiles(input.files);
+    input.value = '';
+  });
+
+  // Dropping anywhere on the page works; the drop zone lights up while dragging.
+  let depth = 0;
+  window.addEventListener('dragenter', (e) => {
+    if (!e.dataTransfer || !Array.from(e.dataTransfer.types).includes('Files')) return;
+    depth++;
+    dropzone.classList.add('dragging');
+  });
+  window.addEventListener('dragleave', () => {
+    depth = Math.max(0, depth - 1);
+    if (!depth) dropzone.classList.remove('dragging');
+  });
+  window.addEventListener('dragover', (e) => e.preventDefault());
+  window.addEventListener('drop', (e) => {
+    e.preventDefault();
+    depth = 0;
+    dropzone.classList.remove('dragging');
+    if (e.dataTransfer && e.dataTransfer.files.length && !root.hidden) addFiles(e.dataTransfer.files);
+  });
+
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (creating) return;
+    if (busy()) {
+      createWhenDone = true;
+      update();
+    } else {
+      create();
+    }
+  });
+
+  $('start-over').addEventListener('click', () => {
+    window.location.assign('/');
+  });
+
+  update();
+})();
