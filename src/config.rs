@@ -165,7 +165,9 @@ fn normalise_public_url(raw: &str) -> Result<String, String> {
         return Err(format!("{raw:?} has no host"));
     }
     if rest.contains(['?', '#', ' ', '"', '<', '>', '\\']) {
-        return Err(format!("{raw:?} must be a plain base URL (no query, fragment or spaces)"));
+        return Err(format!(
+            "{raw:?} must be a plain base URL (no query, fragment or spaces)"
+        ));
     }
     Ok(url.to_owned())
 }

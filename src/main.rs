@@ -79,12 +79,17 @@ fn healthcheck(config: &Config) -> ExitCode {
         Ok(response)
     })();
     match answer {
-        Ok(response) if response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200") => {
+        Ok(response)
+            if response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200") =>
+        {
             println!("healthy: {addr}");
             ExitCode::SUCCESS
         }
         Ok(response) => {
-            eprintln!("unhealthy: {}", response.lines().next().unwrap_or("no answer"));
+            eprintln!(
+                "unhealthy: {}",
+                response.lines().next().unwrap_or("no answer")
+            );
             ExitCode::FAILURE
         }
         Err(e) => {

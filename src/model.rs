@@ -26,7 +26,9 @@ impl Digest {
 
     /// Parse 64 hex characters.
     pub fn from_hex(s: &str) -> Option<Digest> {
-        let bytes = data_encoding::HEXLOWER_PERMISSIVE.decode(s.as_bytes()).ok()?;
+        let bytes = data_encoding::HEXLOWER_PERMISSIVE
+            .decode(s.as_bytes())
+            .ok()?;
         Some(Digest(bytes.try_into().ok()?))
     }
 }

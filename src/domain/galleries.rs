@@ -41,7 +41,9 @@ pub enum DomainError {
     #[error("not found")]
     NotFound,
     /// A staged upload is unknown, expired or already in a gallery.
-    #[error("upload {0} does not exist, expired, or is already part of a gallery; upload the file again")]
+    #[error(
+        "upload {0} does not exist, expired, or is already part of a gallery; upload the file again"
+    )]
     UploadMissing(String),
     /// The manage key is missing or wrong.
     #[error("the manage key is missing or wrong")]
@@ -156,8 +158,12 @@ impl Galleries {
             created_at: now,
             image: image.record,
         };
-        self.store.insert_upload(&id, &staged)?;
+        let result = self.store.insert_upload(&id, &staged);
         drop(image.pins);
+        if let Err(e) = result {
+            self.collect(staged.image.digests().to_vec())?;
+            return Err(e.into());
+        }
         Ok(id)
     }
 
@@ -193,25 +199,29 @@ impl Galleries {
             manage_key_hash: key.hash(),
             images: records,
         };
+        let written: Vec<Digest> = template.images.iter().flat_map(|i| i.digests()).collect();
         let mut attempt = 0;
-        let (id, record) = loop {
+        let (id, result) = loop {
             let id = GalleryId::generate();
             match self.store.insert_gallery(&id, template.clone(), uploads) {
                 Err(StoreError::Collision) if attempt < 3 => attempt += 1,
-                result => break (id, result?),
+                result => break (id, result),
             }
         };
         drop(pins);
-        Ok(Created { id, key, record })
+        match result {
+            Ok(record) => Ok(Created { id, key, record }),
+            Err(e) => {
+                self.collect(written)?;
+                Err(e.into())
+            }
+        }
     }
 
     /// Give up on images that will not be stored; their files go unless something else
     /// references them.
     pub fn discard(&self, images: Vec<PendingImage>) -> Result<()> {
-        let digests: Vec<Digest> = images
-            .iter()
-            .flat_map(|i| i.record.digests())
-            .collect();
+        let digests: Vec<Digest> = images.iter().flat_map(|i| i.record.digests()).collect();
         drop(images);
         self.collect(digests)
     }
@@ -242,7 +252,10 @@ impl Galleries {
     /// Delete a gallery for good and collect the blobs only it used.
     pub fn delete(&self, id: &GalleryId, key: Option<&str>) -> Result<()> {
         self.authorize(id, key)?;
-        let freed = self.store.delete_gallery(id)?.ok_or(DomainError::NotFound)?;
+        let freed = self
+            .store
+            .delete_gallery(id)?
+            .ok_or(DomainError::NotFound)?;
         self.collect(freed)
     }
 

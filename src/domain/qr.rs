@@ -13,7 +13,8 @@ use qrcode::{EcLevel, QrCode};
 pub struct QrError(String);
 
 fn code(url: &str) -> Result<QrCode, QrError> {
-    QrCode::with_error_correction_level(url.as_bytes(), EcLevel::Q).map_err(|e| QrError(e.to_string()))
+    QrCode::with_error_correction_level(url.as_bytes(), EcLevel::Q)
+        .map_err(|e| QrError(e.to_string()))
 }
 
 /// A PNG with 10-pixel modules (about 450 px for a typical link): sharp on screen and paper.

@@ -2,6 +2,7 @@
 //! read and delete them with the manage key.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rocket::http::ContentType;
 use rocket::request::{FromRequest, Outcome};
@@ -184,6 +185,7 @@ async fn create_multipart(
     let queue = Arc::new(Semaphore::new(
         std::thread::available_parallelism().map_or(2, |n| n.get()) + 1,
     ));
+    let refused = Arc::new(AtomicBool::new(false));
     let mut title = String::new();
     let mut tasks = Vec::new();
     let mut failure = None;
@@ -199,9 +201,17 @@ async fn create_multipart(
                 let Ok(slot) = Arc::clone(&queue).acquire_owned().await else {
                     break;
                 };
+                // One refused file decides the request: stop reading and ingesting.
+                if refused.load(Ordering::Relaxed) {
+                    break;
+                }
                 let app = Arc::clone(&app);
+                let refused = Arc::clone(&refused);
                 tasks.push(rocket::tokio::spawn(async move {
                     let result = ingest_and_write(app, bytes, name).await;
+                    if result.is_err() {
+                        refused.store(true, Ordering::Relaxed);
+                    }
                     drop(slot);
                     result
                 }));
@@ -252,7 +262,9 @@ async fn create_json(
         .iter()
         .map(|u| {
             UploadId::parse(u).ok_or_else(|| {
-                WebError::Domain(galleries::DomainError::UploadMissing(u.chars().take(40).collect()))
+                WebError::Domain(galleries::DomainError::UploadMissing(
+                    u.chars().take(40).collect(),
+                ))
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -268,8 +280,7 @@ async fn create_json(
 #[post("/api/galleries", rank = 3)]
 fn create_other() -> ApiError {
     WebError::BadRequest(
-        "send multipart/form-data with parts named “file” (or JSON with staged upload ids)"
-            .into(),
+        "send multipart/form-data with parts named “file” (or JSON with staged upload ids)".into(),
     )
     .into()
 }

@@ -1,10 +1,13 @@
 //! Serving the embedded assets with ETags and long caching for versioned URLs.
 
+use std::io::Cursor;
 use std::path::PathBuf;
 
-use rocket::http::{ContentType, Header, Status};
+use rocket::http::{ContentType, Status};
 use rocket::request::{FromRequest, Outcome};
-use rocket::{Request, Responder, Route, get, routes};
+use rocket::response::{self, Responder};
+use rocket::{Request, Response, Route, get, routes};
+
 use crate::assets::Assets;
 
 pub struct Versioned(bool);
@@ -17,10 +20,28 @@ impl<'r> FromRequest<'r> for Versioned {
     }
 }
 
-#[derive(Responder)]
-pub enum AssetResponse {
-    File(Vec<u8>, ContentType, Header<'static>, Header<'static>),
-    NotModified(Status, Header<'static>),
+/// An embedded file, or `304 Not Modified` when the client has it (`body` is `None`).
+pub struct Asset {
+    body: Option<Vec<u8>>,
+    content_type: ContentType,
+    etag: String,
+    cache: &'static str,
+}
+
+impl<'r> Responder<'r, 'static> for Asset {
+    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
+        let mut response = Response::build();
+        response
+            .raw_header("ETag", self.etag)
+            .raw_header("Cache-Control", self.cache);
+        match self.body {
+            Some(body) => response
+                .header(self.content_type)
+                .sized_body(body.len(), Cursor::new(body)),
+            None => response.status(Status::NotModified),
+        };
+        Ok(response.finalize())
+    }
 }
 
 pub struct IfNoneMatch(pub Option<String>);
@@ -45,7 +66,7 @@ impl IfNoneMatch {
 }
 
 #[get("/assets/<path..>")]
-fn asset(path: PathBuf, versioned: Versioned, inm: IfNoneMatch) -> Option<AssetResponse> {
+fn asset(path: PathBuf, versioned: Versioned, inm: IfNoneMatch) -> Option<Asset> {
     let name = path.to_str()?;
     let file = Assets::get(name)?;
     let etag = format!(
@@ -57,20 +78,13 @@ fn asset(path: PathBuf, versioned: Versioned, inm: IfNoneMatch) -> Option<AssetR
     } else {
         "no-cache"
     };
-    if inm.matches(&etag) {
-        return Some(AssetResponse::NotModified(
-            Status::NotModified,
-            Header::new("ETag", etag),
-        ));
-    }
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-    let content_type = ContentType::from_extension(ext).unwrap_or(ContentType::Binary);
-    Some(AssetResponse::File(
-        file.data.into_owned(),
-        content_type,
-        Header::new("ETag", etag),
-        Header::new("Cache-Control", cache),
-    ))
+    Some(Asset {
+        body: (!inm.matches(&etag)).then(|| file.data.into_owned()),
+        content_type: ContentType::from_extension(ext).unwrap_or(ContentType::Binary),
+        etag,
+        cache,
+    })
 }
 
 #[get("/favicon.ico")]

@@ -169,4 +169,3 @@ pub fn error_page(status: Status) -> (Status, maud::Markup) {
     };
     (status, views::errors::page(status.code, heading, text))
 }
-

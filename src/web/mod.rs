@@ -76,13 +76,25 @@ fn catch_all(status: Status, req: &Request<'_>) -> (Status, (rocket::http::Conte
             404 => ("not_found", "no such API endpoint or resource".to_owned()),
             405 => ("method_not_allowed", "method not allowed".to_owned()),
             413 => ("request_too_large", "the request is too large".to_owned()),
-            415 => ("unsupported_media_type", "unsupported content type".to_owned()),
-            400 | 422 => ("bad_request", "the request could not be understood".to_owned()),
+            415 => (
+                "unsupported_media_type",
+                "unsupported content type".to_owned(),
+            ),
+            400 | 422 => (
+                "bad_request",
+                "the request could not be understood".to_owned(),
+            ),
             _ => ("internal", "something went wrong on the server".to_owned()),
         };
-        (status, (rocket::http::ContentType::JSON, json_body(code, &message)))
+        (
+            status,
+            (rocket::http::ContentType::JSON, json_body(code, &message)),
+        )
     } else {
         let (status, markup) = error_page(status);
-        (status, (rocket::http::ContentType::HTML, markup.into_string()))
+        (
+            status,
+            (rocket::http::ContentType::HTML, markup.into_string()),
+        )
     }
 }

@@ -52,10 +52,20 @@ impl BlobResponse {
             body,
             mime: blob.format.mime(),
             etag,
-            disposition: download_name
-                .map(|name| format!("attachment; filename=\"{}\"", name.replace('"', ""))),
+            disposition: download_name.map(|name| attachment(&name)),
         })
     }
+}
+
+/// `attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266), since
+/// header values must be ASCII.
+fn attachment(name: &str) -> String {
+    let ascii: String = name
+        .chars()
+        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
+        .collect();
+    let exact = rocket::http::RawStr::new(name).percent_encode();
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{exact}")
 }
 
 impl<'r> Responder<'r, 'static> for BlobResponse {
@@ -101,15 +111,18 @@ async fn gallery(app: &State<Arc<App>>, id: &str) -> Result<maud::Markup, PageEr
     }))
 }
 
-/// `GET /g/<id>/i/<index>/<thumb|display|original>`.
+/// `GET /g/<id>/i/<index>/<thumb|display|original>`. The index is parsed here, not by
+/// Rocket: a segment that is not a number is an image that does not exist (404), where
+/// Rocket's own parsing would forward with 422.
 #[get("/g/<id>/i/<index>/<rendition>")]
 async fn image(
     app: &State<Arc<App>>,
     id: &str,
-    index: usize,
+    index: &str,
     rendition: &str,
     inm: IfNoneMatch,
 ) -> Result<BlobResponse, PageError> {
+    let index: usize = index.parse().map_err(|_| WebError::NotFound)?;
     let rendition = Rendition::from_segment(rendition).ok_or(WebError::NotFound)?;
     let (_, record) = load(app.inner(), id).await?;
     let image = record.images.get(index).ok_or(WebError::NotFound)?;

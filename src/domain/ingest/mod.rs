@@ -48,7 +48,10 @@ pub enum IngestError {
         limit: u64,
     },
     /// Not JPEG, PNG, GIF or WebP (by its bytes).
-    #[error("“{name}” is not an accepted image (it looks like {detected}); accepted formats: {}", MediaFormat::accepted_list())]
+    #[error(
+        "“{name}” is not an accepted image (it looks like {detected}); accepted formats: {}",
+        MediaFormat::accepted_list()
+    )]
     Unsupported {
         /// File name.
         name: String,

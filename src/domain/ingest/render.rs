@@ -1,5 +1,11 @@
 //! Renditions: resize with fast_image_resize (SIMD), encode opaque images as JPEG with 4:2:0
-//! chroma and optimised Huffman tables, images with real transparency as lossless WebP.
+//! chroma (baseline, interleaved, standard Huffman tables), images with real transparency as
+//! lossless WebP.
+//!
+//! Not `set_optimized_huffman_tables`: with it jpeg-encoder 0.7 writes one scan per
+//! component (non-interleaved baseline), which zune-jpeg 0.5 — the decoder inside `image`,
+//! and so inside maiimg's own ingest — decodes to green garbage without an error. The
+//! optimised tables saved only about 3 %.
 
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
@@ -101,7 +107,12 @@ impl Pixels {
         let mut bytes = Vec::new();
         let format = if self.alpha {
             image::codecs::webp::WebPEncoder::new_lossless(&mut bytes)
-                .write_image(&self.data, self.width, self.height, ExtendedColorType::Rgba8)
+                .write_image(
+                    &self.data,
+                    self.width,
+                    self.height,
+                    ExtendedColorType::Rgba8,
+                )
                 .map_err(|e| e.to_string())?;
             MediaFormat::Webp
         } else {
@@ -111,7 +122,6 @@ impl Pixels {
             );
             let mut encoder = jpeg_encoder::Encoder::new(&mut bytes, quality);
             encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_2_0);
-            encoder.set_optimized_huffman_tables(true);
             encoder
                 .encode(&self.data, w, h, jpeg_encoder::ColorType::Rgb)
                 .map_err(|e| e.to_string())?;

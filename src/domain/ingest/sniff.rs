@@ -17,7 +17,9 @@ pub fn sniff(bytes: &[u8]) -> Result<MediaFormat, &'static str> {
 /// Name a few common non-image types so the refusal says what was sent.
 fn describe_non_image(bytes: &[u8]) -> &'static str {
     let head = &bytes[..bytes.len().min(512)];
-    let text = String::from_utf8_lossy(head).trim_start().to_ascii_lowercase();
+    let text = String::from_utf8_lossy(head)
+        .trim_start()
+        .to_ascii_lowercase();
     let text = text.trim_start_matches('\u{feff}');
     if head.starts_with(b"%PDF") {
         "pdf"
@@ -53,7 +55,10 @@ mod tests {
 
     #[test]
     fn everything_else_is_named() {
-        assert_eq!(sniff(b"<svg xmlns='http://www.w3.org/2000/svg'/>"), Err("svg"));
+        assert_eq!(
+            sniff(b"<svg xmlns='http://www.w3.org/2000/svg'/>"),
+            Err("svg")
+        );
         assert_eq!(sniff(b"<?xml version='1.0'?><svg/>"), Err("svg"));
         assert_eq!(sniff(b"<!DOCTYPE html><p>hi"), Err("html"));
         assert_eq!(sniff(b"%PDF-1.7"), Err("pdf"));
