@@ -173,6 +173,7 @@ fn normalise_public_url(raw: &str) -> Result<String, String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment's Jail closures return figment::Error
 mod tests {
     use super::*;
     use figment::Jail;

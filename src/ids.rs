@@ -71,6 +71,9 @@ token_type!(
     UploadId, 16, 22
 );
 
+// The promised entropy, checked at compile time.
+const _: () = assert!(GalleryId::BYTES * 8 >= 96 && UploadId::BYTES * 8 >= 128);
+
 /// The secret that manages one gallery: 192 random bits. Only its SHA-256 is stored.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ManageKey(String);
@@ -112,7 +115,6 @@ mod tests {
     fn ids_have_the_promised_entropy_and_shape() {
         let a = GalleryId::generate();
         assert_eq!(a.as_str().len(), GalleryId::LEN);
-        assert!(GalleryId::BYTES * 8 >= 96);
         assert!(GalleryId::parse(a.as_str()).is_some());
         assert_ne!(a, GalleryId::generate());
         assert!(GalleryId::parse("short").is_none());

@@ -148,8 +148,15 @@ fn start_browser() -> Option<(Running, u16)> {
 struct Cdp(Value);
 
 impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
-    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
-        base.join(&format!("session/{}/goog/cdp/execute", session.unwrap_or_default()))
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
     }
 
     fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
@@ -160,7 +167,7 @@ impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
 /// A desktop window, or (`phone`) a 390×844 touch screen at 3× density in dark mode.
 async fn connect(driver_port: u16, phone: bool) -> Result<Client, String> {
     let profile = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let mut args = vec![
+    let args = vec![
         "--headless=new".to_owned(),
         "--no-sandbox".to_owned(),
         "--disable-gpu".to_owned(),
@@ -196,7 +203,10 @@ async fn connect(driver_port: u16, phone: bool) -> Result<Client, String> {
             }),
             json!({ "cmd": "Emulation.setTouchEmulationEnabled", "params": { "enabled": true } }),
         ] {
-            client.issue_cmd(Cdp(command)).await.map_err(|e| e.to_string())?;
+            client
+                .issue_cmd(Cdp(command))
+                .await
+                .map_err(|e| e.to_string())?;
         }
     }
     Ok(client)
@@ -253,7 +263,10 @@ async fn upload_share_and_view_in_a_real_browser() -> TestResult {
     let items = client.find_all(Locator::Css("#file-list li.file")).await?;
     assert_eq!(items.len(), 4, "one row per file");
     assert_eq!(
-        client.find_all(Locator::Css("#file-list progress")).await?.len(),
+        client
+            .find_all(Locator::Css("#file-list progress"))
+            .await?
+            .len(),
         4,
         "one progress bar per file"
     );
@@ -297,8 +310,17 @@ async fn upload_share_and_view_in_a_real_browser() -> TestResult {
         .await?
         .send_keys("Garden party")
         .await?;
-    client.find(Locator::Id("create-button")).await?.click().await?;
-    wait_until(&client, "the result panel", "return !document.getElementById('result').hidden").await?;
+    client
+        .find(Locator::Id("create-button"))
+        .await?
+        .click()
+        .await?;
+    wait_until(
+        &client,
+        "the result panel",
+        "return !document.getElementById('result').hidden",
+    )
+    .await?;
     let share_url = value_of(&client.find(Locator::Id("share-url")).await?).await?;
     let manage_url = value_of(&client.find(Locator::Id("manage-url")).await?).await?;
     assert!(share_url.starts_with(&format!("{base}/g/")), "{share_url}");
@@ -315,10 +337,21 @@ async fn upload_share_and_view_in_a_real_browser() -> TestResult {
             vec![],
         )
         .await?;
-    assert_eq!(saved, json!(manage_url), "the manage link is kept in this browser");
-    client.find(Locator::Id("copy-share")).await?.click().await?;
+    assert_eq!(
+        saved,
+        json!(manage_url),
+        "the manage link is kept in this browser"
+    );
+    client
+        .find(Locator::Id("copy-share"))
+        .await?
+        .click()
+        .await?;
     let copied = text_of(&client, "#copy-share").await?;
-    assert!(copied.starts_with("Copied"), "copy button confirms: {copied}");
+    assert!(
+        copied.starts_with("Copied"),
+        "copy button confirms: {copied}"
+    );
     save_screenshot(&client, "result.png").await?;
 
     // The share link opens the gallery.
@@ -336,7 +369,12 @@ async fn upload_share_and_view_in_a_real_browser() -> TestResult {
 
     // Lightbox: open, arrows, buttons, wrap-around, Esc.
     client.find(Locator::Id("tile-0")).await?.click().await?;
-    wait_until(&client, "the lightbox", "return document.getElementById('lightbox').open").await?;
+    wait_until(
+        &client,
+        "the lightbox",
+        "return document.getElementById('lightbox').open",
+    )
+    .await?;
     wait_until(
         &client,
         "the display image",
@@ -357,15 +395,29 @@ async fn upload_share_and_view_in_a_real_browser() -> TestResult {
     .await?;
     save_screenshot(&client, "lightbox.png").await?;
     dialog.send_keys(&Key::Right.to_string()).await?;
-    assert_eq!(text_of(&client, "#lb-counter").await?, "1 / 3", "wraps around");
+    assert_eq!(
+        text_of(&client, "#lb-counter").await?,
+        "1 / 3",
+        "wraps around"
+    );
     dialog.send_keys(&Key::Left.to_string()).await?;
     assert_eq!(text_of(&client, "#lb-counter").await?, "3 / 3");
     dialog.send_keys(&Key::Escape.to_string()).await?;
-    wait_until(&client, "the lightbox to close", "return !document.getElementById('lightbox').open").await?;
+    wait_until(
+        &client,
+        "the lightbox to close",
+        "return !document.getElementById('lightbox').open",
+    )
+    .await?;
 
     // The manage link opens the owner's page with the key from its fragment.
     client.goto(&manage_url).await?;
-    wait_until(&client, "the manage panel", "return !document.getElementById('manage-panel').hidden").await?;
+    wait_until(
+        &client,
+        "the manage panel",
+        "return !document.getElementById('manage-panel').hidden",
+    )
+    .await?;
     assert_eq!(text_of(&client, "#manage-title").await?, "Garden party");
     save_screenshot(&client, "manage.png").await?;
     client.close().await?;
@@ -374,7 +426,10 @@ async fn upload_share_and_view_in_a_real_browser() -> TestResult {
     let phone = connect(driver_port, true).await?;
     phone.goto(&share_url).await?;
     let dark: Value = phone
-        .execute("return matchMedia('(prefers-color-scheme: dark)').matches", vec![])
+        .execute(
+            "return matchMedia('(prefers-color-scheme: dark)').matches",
+            vec![],
+        )
         .await?;
     assert_eq!(dark, json!(true), "dark mode is emulated");
     wait_until(

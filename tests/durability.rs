@@ -1,0 +1,252 @@
+//! The real binary over real HTTP: crash (SIGKILL) and restart, the health check, the
+//! command line, configuration errors and the single-process lock on the data directory.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_maiimg");
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// `maiimg` with a clean environment for `data_dir` and `port`, run from an empty
+/// directory (so no stray `maiimg.toml` is read).
+fn maiimg(cwd: &Path, data_dir: &Path, port: u16) -> Command {
+    let mut cmd = Command::new(BIN);
+    for (key, _) in
+        std::env::vars().filter(|(k, _)| k.starts_with("MAIIMG_") || k.starts_with("ROCKET_"))
+    {
+        cmd.env_remove(key);
+    }
+    cmd.current_dir(cwd)
+        .env("MAIIMG_PORT", port.to_string())
+        .env("MAIIMG_ADDRESS", "127.0.0.1")
+        .env("MAIIMG_DATA_DIR", data_dir)
+        .env("MAIIMG_LOG_LEVEL", "critical");
+    cmd
+}
+
+/// A running server, killed (SIGKILL) when dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(cwd: &Path, data_dir: &Path, port: u16) -> Server {
+        let child = maiimg(cwd, data_dir, port)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn maiimg");
+        let mut server = Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        server.wait_healthy();
+        server
+    }
+
+    fn wait_healthy(&mut self) {
+        let client = http();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(res) = client.get(format!("{}/healthz", self.base)).send()
+                && res.status().as_u16() == 200
+            {
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("maiimg exited during start-up: {status}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "maiimg did not become healthy within 20 s"
+            );
+            sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    fn kill_9(mut self) {
+        self.child.kill().expect("kill");
+        self.child.wait().expect("reap");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn http() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("http client")
+}
+
+fn get(url: &str) -> (u16, Vec<u8>) {
+    let res = http()
+        .get(url)
+        .send()
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    let status = res.status().as_u16();
+    (status, res.bytes().expect("body").to_vec())
+}
+
+fn healthcheck(cwd: &Path, data_dir: &Path, port: u16) -> Output {
+    maiimg(cwd, data_dir, port)
+        .arg("healthcheck")
+        .output()
+        .expect("run healthcheck")
+}
+
+#[test]
+fn galleries_survive_sigkill_and_restart() {
+    let cwd = tempfile::tempdir().expect("cwd");
+    let data = tempfile::tempdir().expect("data");
+    let port = free_port();
+    let server = Server::start(cwd.path(), data.path(), port);
+    let base = server.base.clone();
+
+    let ok = healthcheck(cwd.path(), data.path(), port);
+    assert!(
+        ok.status.success(),
+        "healthcheck failed while up: {}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+
+    let files = [
+        ("one.jpg", jpeg(1200, 800, 1)),
+        ("two.png", png_rgba(300, 200)),
+        ("three.gif", gif_animated(64, 48, 3)),
+    ];
+    let mut form = reqwest::blocking::multipart::Form::new().text("title", "crash test");
+    for (name, bytes) in &files {
+        let part = reqwest::blocking::multipart::Part::bytes(bytes.clone()).file_name(*name);
+        form = form.part("file", part);
+    }
+    let res = http()
+        .post(format!("{base}/api/galleries"))
+        .multipart(form)
+        .send()
+        .expect("upload");
+    assert_eq!(res.status().as_u16(), 201);
+    let json: serde_json::Value = res.json().expect("json");
+    let id = json["id"].as_str().expect("id").to_owned();
+    assert_eq!(
+        json["share_url"],
+        format!("{base}/g/{id}"),
+        "derived public URL"
+    );
+
+    let urls: Vec<String> = std::iter::once(format!("{base}/g/{id}"))
+        .chain((0..files.len()).flat_map(|i| {
+            ["original", "display", "thumb"].map(|r| format!("{base}/g/{id}/i/{i}/{r}"))
+        }))
+        .chain([format!("{base}/g/{id}/qr.png")])
+        .collect();
+    let before: Vec<Vec<u8>> = urls
+        .iter()
+        .map(|u| {
+            let (status, body) = get(u);
+            assert_eq!(status, 200, "{u}");
+            body
+        })
+        .collect();
+
+    server.kill_9();
+    let down = healthcheck(cwd.path(), data.path(), port);
+    assert!(
+        !down.status.success(),
+        "healthcheck passed with the server down"
+    );
+    assert!(String::from_utf8_lossy(&down.stderr).contains("unhealthy"));
+
+    let server = Server::start(cwd.path(), data.path(), port);
+    for (url, expected) in urls.iter().zip(&before) {
+        let (status, body) = get(url);
+        assert_eq!(status, 200, "{url} after restart");
+        if !url.ends_with(&format!("/g/{id}")) {
+            assert!(body == *expected, "{url} changed across the crash");
+        }
+    }
+    // Nothing lost, nothing left over: one file per distinct served image.
+    let distinct: std::collections::HashSet<&Vec<u8>> =
+        before[1..before.len() - 1].iter().collect();
+    assert_eq!(blob_files(data.path()).len(), distinct.len());
+
+    // A second server on the same data directory refuses to start, saying why.
+    let second = maiimg(cwd.path(), data.path(), free_port())
+        .output()
+        .expect("second server");
+    assert!(
+        !second.status.success(),
+        "a second server started on the same data directory"
+    );
+    let stderr = String::from_utf8_lossy(&second.stderr).to_lowercase();
+    assert!(
+        stderr.contains("data directory") && stderr.contains("already open"),
+        "unclear message: {stderr}"
+    );
+    let (status, _) = get(&format!("{base}/g/{id}"));
+    assert_eq!(status, 200, "the first server was disturbed");
+    drop(server);
+}
+
+#[test]
+fn command_line_version_and_config_errors() {
+    let out = Command::new(BIN)
+        .arg("--version")
+        .output()
+        .expect("--version");
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(env!("CARGO_PKG_VERSION")) && stdout.contains("maiimg"),
+        "{stdout}"
+    );
+
+    let cwd = tempfile::tempdir().expect("cwd");
+    let data = tempfile::tempdir().expect("data");
+    for (key, value, named) in [
+        ("MAIIMG_PORT", "abc", "port"),
+        ("MAIIMG_MAX_IMAGES", "0", "max_images"),
+        ("MAIIMG_PUBLIC_URL", "ftp://example.org", "public_url"),
+        ("MAIIMG_LOG_LEVEL", "chatty", "log_level"),
+    ] {
+        let out = maiimg(cwd.path(), data.path(), free_port())
+            .env(key, value)
+            .output()
+            .expect("run");
+        assert!(!out.status.success(), "{key}={value} was accepted");
+        let stderr = String::from_utf8_lossy(&out.stderr).to_lowercase();
+        assert!(
+            stderr.contains(named),
+            "{key}={value}: stderr does not name the key: {stderr}"
+        );
+    }
+    let missing = Command::new(BIN)
+        .current_dir(cwd.path())
+        .args(["--config", "/nonexistent/maiimg.toml", "healthcheck"])
+        .output()
+        .expect("run");
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/maiimg.toml"));
+}
