@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
+use time::Duration;
 
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_FILE: &str = "maiimg.toml";
@@ -36,6 +37,10 @@ pub struct Config {
     pub max_dimension: u32,
     /// Most images in one gallery.
     pub max_images: usize,
+    /// Expiry of a gallery created without one: a duration such as `30d` or `12h`, or `never`.
+    pub default_expiry: String,
+    /// Longest expiry an uploader may choose (`never`: no limit, galleries may live forever).
+    pub max_expiry: String,
     /// Rocket's log level: `critical`, `normal`, `debug` or `off`.
     pub log_level: String,
 }
@@ -51,6 +56,8 @@ impl Default for Config {
             max_pixels: 50_000_000,
             max_dimension: 20_000,
             max_images: 25,
+            default_expiry: "never".into(),
+            max_expiry: "never".into(),
             log_level: "normal".into(),
         }
     }
@@ -128,6 +135,17 @@ impl Config {
         if !(1..=1000).contains(&self.max_images) {
             return Err(invalid("max_images", "must be between 1 and 1000"));
         }
+        let default_expiry =
+            parse_expiry(&self.default_expiry).map_err(|m| invalid("default_expiry", m))?;
+        let max_expiry = parse_expiry(&self.max_expiry).map_err(|m| invalid("max_expiry", m))?;
+        if let Some(max) = max_expiry
+            && default_expiry.is_none_or(|d| d > max)
+        {
+            return Err(invalid(
+                "default_expiry",
+                format!("must not be longer than max_expiry ({})", self.max_expiry),
+            ));
+        }
         if !["critical", "normal", "debug", "off"].contains(&self.log_level.as_str()) {
             return Err(invalid(
                 "log_level",
@@ -135,6 +153,14 @@ impl Config {
             ));
         }
         Ok(self)
+    }
+
+    /// Default and maximum expiry (`None`: never). Valid after [`Config::validated`].
+    pub fn expiry_policy(&self) -> (Option<Duration>, Option<Duration>) {
+        (
+            parse_expiry(&self.default_expiry).unwrap_or(None),
+            parse_expiry(&self.max_expiry).unwrap_or(None),
+        )
     }
 
     fn derived_public_url(&self) -> String {
@@ -153,6 +179,22 @@ impl Config {
             .saturating_mul(self.max_images as u64)
             .saturating_add(1024 * 1024)
     }
+}
+
+/// "never" → `None`; "30d", "12h", "90 minutes" → that duration.
+pub fn parse_expiry(raw: &str) -> Result<Option<Duration>, String> {
+    let raw = raw.trim();
+    if raw.eq_ignore_ascii_case("never") {
+        return Ok(None);
+    }
+    let d = humantime::parse_duration(raw)
+        .map_err(|_| format!("{raw:?} is not a duration such as 30d, 12h or never"))?;
+    if d.as_secs() < 60 {
+        return Err(format!("{raw:?} is shorter than a minute"));
+    }
+    Duration::try_from(d)
+        .map(Some)
+        .map_err(|_| format!("{raw:?} is too long"))
 }
 
 fn normalise_public_url(raw: &str) -> Result<String, String> {
@@ -217,6 +259,37 @@ mod tests {
             assert!(err.contains("public_url"), "{err}");
             Ok(())
         });
+    }
+
+    #[test]
+    fn expiry_policy_is_checked() {
+        let c = Config {
+            default_expiry: "7d".into(),
+            max_expiry: "30d".into(),
+            ..Config::default()
+        }
+        .validated()
+        .expect("valid");
+        assert_eq!(
+            c.expiry_policy(),
+            (Some(Duration::days(7)), Some(Duration::days(30)))
+        );
+        for (default, max, key) in [
+            ("never", "30d", "default_expiry"),
+            ("60d", "30d", "default_expiry"),
+            ("soon", "never", "default_expiry"),
+            ("1d", "forever", "max_expiry"),
+        ] {
+            let err = Config {
+                default_expiry: default.into(),
+                max_expiry: max.into(),
+                ..Config::default()
+            }
+            .validated()
+            .expect_err("invalid")
+            .to_string();
+            assert!(err.contains(key), "{err}");
+        }
     }
 
     #[test]

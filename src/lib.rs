@@ -44,7 +44,9 @@ const SWEEP_EVERY: Duration = Duration::from_secs(3600);
 /// The whole application for `config`, ready to launch (tests launch it on a temporary
 /// data directory through Rocket's local client).
 pub fn build(config: Config) -> Result<Rocket<Build>, StartError> {
-    let galleries = Galleries::open(config.data_dir.clone(), config.max_images)?;
+    let (default, max) = config.expiry_policy();
+    let expiry = domain::settings::ExpiryPolicy { default, max };
+    let galleries = Galleries::open(config.data_dir.clone(), config.max_images, expiry)?;
     let pool = Pool::new(Limits {
         max_file_bytes: config.max_file_bytes,
         max_pixels: config.max_pixels,

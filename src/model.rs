@@ -177,6 +177,63 @@ impl ImageRecord {
     }
 }
 
+/// Daily opening hours, in the gallery's time zone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DailyWindow {
+    /// Opening time, minutes after local midnight.
+    pub from: u16,
+    /// Closing time, minutes after local midnight; before `from` when the window runs past
+    /// midnight (e.g. 22:00–02:00).
+    pub until: u16,
+    /// Days the window opens on: bit 0 is Monday, bit 6 Sunday.
+    pub days: u8,
+}
+
+/// Who may see a gallery, and when. Added fields must default to "no restriction" so that
+/// older records keep their meaning.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Off: the link shows the "disabled" page and no image is served.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// The link stops working at this instant.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    /// Scheduled release: closed before this instant.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub available_from: Option<OffsetDateTime>,
+    /// Closed from this instant on.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub available_until: Option<OffsetDateTime>,
+    /// Open only during these hours.
+    #[serde(default)]
+    pub daily: Option<DailyWindow>,
+    /// IANA time zone of the daily window and of times shown to viewers.
+    #[serde(default = "utc")]
+    pub timezone: String,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn utc() -> String {
+    "UTC".into()
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            enabled: true,
+            expires_at: None,
+            available_from: None,
+            available_until: None,
+            daily: None,
+            timezone: utc(),
+        }
+    }
+}
+
 /// A gallery as stored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GalleryRecord {
@@ -189,6 +246,9 @@ pub struct GalleryRecord {
     pub manage_key_hash: Digest,
     /// Images in display order.
     pub images: Vec<ImageRecord>,
+    /// Access rules.
+    #[serde(default)]
+    pub settings: Settings,
 }
 
 impl GalleryRecord {

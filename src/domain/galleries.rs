@@ -13,6 +13,7 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
 use super::ingest::{Encoded, Ingested};
+use super::settings::{self, ExpiryPolicy, SettingError, SettingsInput};
 use crate::blobs::{BlobStore, Pin};
 use crate::ids::{GalleryId, ManageKey, UploadId, key_matches};
 use crate::model::{BlobRef, Digest, GalleryRecord, ImageRecord, StagedUpload};
@@ -45,6 +46,9 @@ pub enum DomainError {
         "upload {0} does not exist, expired, or is already part of a gallery; upload the file again"
     )]
     UploadMissing(String),
+    /// An access setting is invalid.
+    #[error(transparent)]
+    Setting(#[from] SettingError),
     /// The manage key is missing or wrong.
     #[error("the manage key is missing or wrong")]
     Unauthorized,
@@ -92,6 +96,7 @@ pub struct Galleries {
     store: Store,
     blobs: Arc<BlobStore>,
     max_images: usize,
+    expiry: ExpiryPolicy,
 }
 
 /// Trim a title to one clean line of at most [`MAX_TITLE_CHARS`].
@@ -108,13 +113,14 @@ pub fn clean_title(raw: &str) -> String {
 impl Galleries {
     /// Open the database and blob tree under `data_dir`, then collect what a crash or an
     /// abandoned upload left behind.
-    pub fn open(data_dir: PathBuf, max_images: usize) -> Result<Galleries> {
+    pub fn open(data_dir: PathBuf, max_images: usize, expiry: ExpiryPolicy) -> Result<Galleries> {
         let store = Store::open(&data_dir)?;
         let blobs = BlobStore::open(&data_dir)?;
         let galleries = Galleries {
             store,
             blobs,
             max_images,
+            expiry,
         };
         galleries.expire_uploads(OffsetDateTime::now_utc())?;
         galleries.collect_orphans()?;
@@ -172,11 +178,32 @@ impl Galleries {
         self.store.upload(id)?.ok_or(DomainError::NotFound)
     }
 
-    /// Create a gallery from freshly written images followed by staged uploads.
+    /// Create a gallery from freshly written images followed by staged uploads. On any
+    /// error the freshly written images are given up.
     pub fn create(
         &self,
         title: &str,
+        settings: &SettingsInput,
         images: Vec<PendingImage>,
+        uploads: &[UploadId],
+        now: OffsetDateTime,
+    ) -> Result<Created> {
+        let written: Vec<Digest> = images.iter().flat_map(|i| i.record.digests()).collect();
+        let (records, pins): (Vec<_>, Vec<_>) =
+            images.into_iter().map(|i| (i.record, i.pins)).unzip();
+        let result = self.insert_new(title, settings, records, uploads, now);
+        drop(pins);
+        if result.is_err() {
+            self.collect(written)?;
+        }
+        result
+    }
+
+    fn insert_new(
+        &self,
+        title: &str,
+        settings: &SettingsInput,
+        images: Vec<ImageRecord>,
         uploads: &[UploadId],
         now: OffsetDateTime,
     ) -> Result<Created> {
@@ -190,32 +217,72 @@ impl Galleries {
                 given,
             });
         }
+        let settings = settings::apply(&Default::default(), settings, &self.expiry, now, true)?;
         let key = ManageKey::generate();
-        let (records, pins): (Vec<_>, Vec<_>) =
-            images.into_iter().map(|i| (i.record, i.pins)).unzip();
         let template = GalleryRecord {
             title: clean_title(title),
             created_at: now,
             manage_key_hash: key.hash(),
-            images: records,
+            images,
+            settings,
         };
-        let written: Vec<Digest> = template.images.iter().flat_map(|i| i.digests()).collect();
         let mut attempt = 0;
-        let (id, result) = loop {
+        loop {
             let id = GalleryId::generate();
             match self.store.insert_gallery(&id, template.clone(), uploads) {
                 Err(StoreError::Collision) if attempt < 3 => attempt += 1,
-                result => break (id, result),
-            }
-        };
-        drop(pins);
-        match result {
-            Ok(record) => Ok(Created { id, key, record }),
-            Err(e) => {
-                self.collect(written)?;
-                Err(e.into())
+                result => {
+                    return Ok(Created {
+                        id,
+                        key,
+                        record: result?,
+                    });
+                }
             }
         }
+    }
+
+    /// Change a gallery's access settings (the key is checked in the same transaction).
+    pub fn update_settings(
+        &self,
+        id: &GalleryId,
+        key: Option<&str>,
+        input: &SettingsInput,
+        now: OffsetDateTime,
+    ) -> Result<GalleryRecord> {
+        self.change(id, key, |record| {
+            record.settings = settings::apply(&record.settings, input, &self.expiry, now, false)?;
+            Ok(())
+        })
+    }
+
+    /// One-click disable (`false`) or enable (`true`).
+    pub fn set_enabled(
+        &self,
+        id: &GalleryId,
+        key: Option<&str>,
+        enabled: bool,
+    ) -> Result<GalleryRecord> {
+        self.change(id, key, |record| {
+            record.settings.enabled = enabled;
+            Ok(())
+        })
+    }
+
+    fn change(
+        &self,
+        id: &GalleryId,
+        key: Option<&str>,
+        change: impl FnOnce(&mut GalleryRecord) -> Result<()>,
+    ) -> Result<GalleryRecord> {
+        self.store
+            .update_gallery(id, |record| {
+                if !key.is_some_and(|k| key_matches(k, &record.manage_key_hash)) {
+                    return Err(DomainError::Unauthorized);
+                }
+                change(record)
+            })?
+            .ok_or(DomainError::NotFound)
     }
 
     /// Give up on images that will not be stored; their files go unless something else

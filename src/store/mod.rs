@@ -155,6 +155,31 @@ impl Store {
         })
     }
 
+    /// Change a gallery in one transaction. `change` sees the committed record; if it fails,
+    /// nothing is written. Returns `Ok(None)` if the gallery does not exist.
+    pub fn update_gallery<E: From<StoreError>>(
+        &self,
+        id: &GalleryId,
+        change: impl FnOnce(&mut GalleryRecord) -> std::result::Result<(), E>,
+    ) -> std::result::Result<Option<GalleryRecord>, E> {
+        let txn = self.db.begin_write().map_err(StoreError::from)?;
+        let record = {
+            let mut galleries = txn.open_table(GALLERIES).map_err(StoreError::from)?;
+            let mut record: GalleryRecord =
+                match galleries.get(id.as_str()).map_err(StoreError::from)? {
+                    Some(v) => decode(v.value())?,
+                    None => return Ok(None),
+                };
+            change(&mut record)?;
+            galleries
+                .insert(id.as_str(), encode(&record)?.as_slice())
+                .map_err(StoreError::from)?;
+            record
+        };
+        txn.commit().map_err(StoreError::from)?;
+        Ok(Some(record))
+    }
+
     /// Delete a gallery. Returns `None` if it did not exist, else the blobs it held the
     /// last reference to (to be collected after this commit).
     pub fn delete_gallery(&self, id: &GalleryId) -> Result<Option<Vec<Digest>>> {

@@ -5,4 +5,5 @@ pub mod errors;
 pub mod gallery;
 pub mod layout;
 pub mod manage;
+pub mod refusal;
 pub mod upload;

@@ -6,10 +6,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rocket::http::ContentType;
 use rocket::request::{FromRequest, Outcome};
-use rocket::response::status::{Created, NoContent};
+use rocket::response::status::Created;
 use rocket::serde::json::Json;
 use rocket::tokio::sync::Semaphore;
-use rocket::{Data, Request, Route, State, delete, get, post, routes};
+use rocket::{Data, Request, Route, State, get, post, routes};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -18,11 +18,12 @@ use super::multipart::{Part, Reader};
 use super::viewer::BlobResponse;
 use super::{App, assets::IfNoneMatch, blocking};
 use crate::domain::galleries::{self, PendingImage};
+use crate::domain::settings::SettingsInput;
 use crate::ids::{GalleryId, UploadId};
-use crate::model::{GalleryRecord, ImageRecord, MediaFormat, Rendition};
+use crate::model::{ImageRecord, MediaFormat, Rendition};
 
 /// `Authorization: Bearer <manage key>`, if present. Never logged.
-pub struct Bearer(Option<String>);
+pub struct Bearer(pub Option<String>);
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for Bearer {
@@ -38,7 +39,7 @@ impl<'r> FromRequest<'r> for Bearer {
 }
 
 #[derive(Serialize)]
-struct ImageJson {
+pub(super) struct ImageJson {
     index: usize,
     name: String,
     width: u32,
@@ -62,19 +63,6 @@ struct CreatedJson {
 }
 
 #[derive(Serialize)]
-struct GalleryJson {
-    id: String,
-    title: String,
-    #[serde(with = "time::serde::rfc3339")]
-    created_at: OffsetDateTime,
-    share_url: String,
-    qr_png_url: String,
-    qr_svg_url: String,
-    bytes: u64,
-    images: Vec<ImageJson>,
-}
-
-#[derive(Serialize)]
 struct UploadJson {
     upload_id: String,
     name: String,
@@ -92,9 +80,11 @@ struct CreateRequest {
     #[serde(default)]
     title: String,
     uploads: Vec<String>,
+    #[serde(default)]
+    settings: SettingsInput,
 }
 
-fn images_json(app: &App, id: &GalleryId, images: &[ImageRecord]) -> Vec<ImageJson> {
+pub(super) fn images_json(app: &App, id: &GalleryId, images: &[ImageRecord]) -> Vec<ImageJson> {
     images
         .iter()
         .enumerate()
@@ -125,20 +115,6 @@ fn created_response(app: &App, created: galleries::Created) -> Created<Json<Crea
         share_url: share_url.clone(),
     };
     Created::new(share_url).body(Json(body))
-}
-
-fn gallery_json(app: &App, id: &GalleryId, record: &GalleryRecord) -> GalleryJson {
-    let share_url = app.share_url(id);
-    GalleryJson {
-        id: id.to_string(),
-        title: record.title.clone(),
-        created_at: record.created_at,
-        qr_png_url: format!("{share_url}/qr.png"),
-        qr_svg_url: format!("{share_url}/qr.svg"),
-        share_url,
-        bytes: record.original_bytes(),
-        images: images_json(app, id, &record.images),
-    }
 }
 
 /// Ingest one file and write its blobs (pinned until the gallery commits).
@@ -187,6 +163,7 @@ async fn create_multipart(
     ));
     let refused = Arc::new(AtomicBool::new(false));
     let mut title = String::new();
+    let mut settings = SettingsInput::default();
     let mut tasks = Vec::new();
     let mut failure = None;
     loop {
@@ -195,6 +172,11 @@ async fn create_multipart(
             Ok(Some(Part::Text { name, value })) => {
                 if name == "title" {
                     title = value;
+                } else if !settings.set(&name, value) {
+                    failure = Some(WebError::BadRequest(format!(
+                        "unknown field “{name}”: send title, file and the access settings"
+                    )));
+                    break;
                 }
             }
             Ok(Some(Part::File { name, bytes })) => {
@@ -242,7 +224,7 @@ async fn create_multipart(
     }
     let created = blocking(&app, move |app| {
         app.galleries
-            .create(&title, images, &[], OffsetDateTime::now_utc())
+            .create(&title, &settings, images, &[], OffsetDateTime::now_utc())
     })
     .await??;
     Ok(created_response(&app, created))
@@ -257,7 +239,11 @@ async fn create_json(
 ) -> Result<Created<Json<CreatedJson>>, ApiError> {
     let app = Arc::clone(app.inner());
     let body = body.map_err(|e| WebError::BadRequest(format!("invalid JSON body: {e}")))?;
-    let CreateRequest { title, uploads } = body.into_inner();
+    let CreateRequest {
+        title,
+        uploads,
+        settings,
+    } = body.into_inner();
     let uploads = uploads
         .iter()
         .map(|u| {
@@ -269,8 +255,13 @@ async fn create_json(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let created = blocking(&app, move |app| {
-        app.galleries
-            .create(&title, Vec::new(), &uploads, OffsetDateTime::now_utc())
+        app.galleries.create(
+            &title,
+            &settings,
+            Vec::new(),
+            &uploads,
+            OffsetDateTime::now_utc(),
+        )
     })
     .await??;
     Ok(created_response(&app, created))
@@ -354,46 +345,12 @@ async fn upload_thumb(
     Ok(BlobResponse::open(&app, staged.image.blob(Rendition::Thumb), None, &inm).await?)
 }
 
-/// `GET /api/galleries/<id>` with the manage key.
-#[get("/api/galleries/<id>")]
-async fn gallery(
-    app: &State<Arc<App>>,
-    id: &str,
-    key: Bearer,
-) -> Result<Json<GalleryJson>, ApiError> {
-    let id = GalleryId::parse(id).ok_or(WebError::NotFound)?;
-    let app = Arc::clone(app.inner());
-    let lookup = id.clone();
-    let record = blocking(&app, move |app| {
-        app.galleries.authorize(&lookup, key.0.as_deref())
-    })
-    .await??;
-    Ok(Json(gallery_json(&app, &id, &record)))
-}
-
-/// `DELETE /api/galleries/<id>` with the manage key: gone for good, blobs collected.
-#[delete("/api/galleries/<id>")]
-async fn delete_gallery(
-    app: &State<Arc<App>>,
-    id: &str,
-    key: Bearer,
-) -> Result<NoContent, ApiError> {
-    let id = GalleryId::parse(id).ok_or(WebError::NotFound)?;
-    blocking(app.inner(), move |app| {
-        app.galleries.delete(&id, key.0.as_deref())
-    })
-    .await??;
-    Ok(NoContent)
-}
-
 pub fn routes() -> Vec<Route> {
     routes![
         create_multipart,
         create_json,
         create_other,
         upload,
-        upload_thumb,
-        gallery,
-        delete_gallery
+        upload_thumb
     ]
 }

@@ -5,9 +5,11 @@ use rocket::response::{self, Responder};
 use rocket::serde::json::json;
 use rocket::{Request, Response};
 
+use crate::domain::access::Reason;
 use crate::domain::galleries::DomainError;
 use crate::domain::ingest::{IngestError, human_bytes};
 use crate::views;
+use crate::views::refusal::Refusal;
 
 /// Every way a request can fail, with its status and stable machine-readable code.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +46,9 @@ pub enum WebError {
     /// No such page, gallery or image.
     #[error("not found")]
     NotFound,
+    /// The gallery exists but may not be shown now.
+    #[error("this gallery is not available ({})", .0.reason.slug())]
+    Denied(Refusal),
     /// Something broke on our side; details go to the log, not the client.
     #[error("internal error: {0}")]
     Internal(String),
@@ -59,6 +64,7 @@ impl WebError {
                 DomainError::NotFound => (Status::NotFound, "not_found"),
                 DomainError::UploadMissing(_) => (Status::BadRequest, "upload_missing"),
                 DomainError::Unauthorized => (Status::Unauthorized, "unauthorized"),
+                DomainError::Setting(_) => (Status::BadRequest, "invalid_setting"),
                 DomainError::Store(_) | DomainError::Blobs(_) => {
                     (Status::InternalServerError, "internal")
                 }
@@ -77,6 +83,7 @@ impl WebError {
             WebError::RequestTooLarge { .. } => (Status::PayloadTooLarge, "request_too_large"),
             WebError::BadRequest(_) => (Status::BadRequest, "bad_request"),
             WebError::NotFound => (Status::NotFound, "not_found"),
+            WebError::Denied(refusal) => (refusal_status(refusal.reason), refusal.reason.slug()),
             WebError::Internal(_) => (Status::InternalServerError, "internal"),
         }
     }
@@ -94,6 +101,14 @@ impl WebError {
         if self.status_and_code().0 == Status::InternalServerError {
             rocket::error!("internal error: {self}");
         }
+    }
+}
+
+/// 410 Gone when the link is over for good, 403 when it is closed for now.
+pub fn refusal_status(reason: Reason) -> Status {
+    match reason {
+        Reason::Expired => Status::Gone,
+        Reason::Disabled | Reason::Scheduled | Reason::Ended | Reason::Hours => Status::Forbidden,
     }
 }
 
@@ -142,6 +157,13 @@ impl<E: Into<WebError>> From<E> for PageError {
 impl<'r> Responder<'r, 'static> for PageError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         self.0.log_if_internal();
+        if let WebError::Denied(refusal) = &self.0 {
+            return (
+                refusal_status(refusal.reason),
+                views::refusal::page(refusal),
+            )
+                .respond_to(req);
+        }
         let (status, _) = self.0.status_and_code();
         error_page(status).respond_to(req)
     }

@@ -5,6 +5,7 @@ mod api;
 mod assets;
 pub mod error;
 mod headers;
+mod manage_api;
 mod multipart;
 mod pages;
 mod viewer;
@@ -65,6 +66,7 @@ pub fn mount(rocket: Rocket<Build>, app: Arc<App>) -> Rocket<Build> {
         .mount("/", assets::routes())
         .mount("/", viewer::routes())
         .mount("/", api::routes())
+        .mount("/", manage_api::routes())
         .register("/", catchers![catch_all])
 }
 

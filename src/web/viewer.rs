@@ -5,14 +5,17 @@ use std::sync::Arc;
 use rocket::http::{ContentType, Header, Status};
 use rocket::response::{self, Responder};
 use rocket::{Request, Response, Route, State, get, routes};
+use time::OffsetDateTime;
 
 use super::assets::IfNoneMatch;
 use super::error::{PageError, WebError};
 use super::{App, blocking};
+use crate::domain::access::{self, Decision};
 use crate::domain::qr;
 use crate::ids::GalleryId;
 use crate::model::{BlobRef, GalleryRecord, Rendition};
 use crate::views;
+use crate::views::refusal::Refusal;
 
 /// Images are served in 64 KiB chunks: Rocket's 4 KiB default costs a syscall per 4 KiB.
 const CHUNK: usize = 64 * 1024;
@@ -62,7 +65,13 @@ impl BlobResponse {
 fn attachment(name: &str) -> String {
     let ascii: String = name
         .chars()
-        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let exact = rocket::http::RawStr::new(name).percent_encode();
     format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{exact}")
@@ -100,10 +109,24 @@ async fn load(app: &Arc<App>, id: &str) -> Result<(GalleryId, GalleryRecord), We
     Ok((id, record))
 }
 
+/// A gallery that may be shown right now; otherwise the refusal, with its reason. Every
+/// page and image request asks again, so switching a gallery off takes effect at once.
+async fn load_visible(app: &Arc<App>, id: &str) -> Result<(GalleryId, GalleryRecord), WebError> {
+    let (id, record) = load(app, id).await?;
+    match access::decide(&record.settings, OffsetDateTime::now_utc()) {
+        Decision::Allowed => Ok((id, record)),
+        Decision::Denied { reason, opens_at } => Err(WebError::Denied(Refusal {
+            reason,
+            opens_at,
+            timezone: record.settings.timezone,
+        })),
+    }
+}
+
 /// `GET /g/<id>`: the gallery page.
 #[get("/g/<id>")]
 async fn gallery(app: &State<Arc<App>>, id: &str) -> Result<maud::Markup, PageError> {
-    let (id, record) = load(app.inner(), id).await?;
+    let (id, record) = load_visible(app.inner(), id).await?;
     Ok(views::gallery::page(&views::gallery::GalleryView {
         id: id.as_str(),
         title: &record.title,
@@ -124,7 +147,7 @@ async fn image(
 ) -> Result<BlobResponse, PageError> {
     let index: usize = index.parse().map_err(|_| WebError::NotFound)?;
     let rendition = Rendition::from_segment(rendition).ok_or(WebError::NotFound)?;
-    let (_, record) = load(app.inner(), id).await?;
+    let (_, record) = load_visible(app.inner(), id).await?;
     let image = record.images.get(index).ok_or(WebError::NotFound)?;
     let download = (rendition == Rendition::Original).then(|| image.name.clone());
     Ok(BlobResponse::open(app.inner(), image.blob(rendition), download, &inm).await?)

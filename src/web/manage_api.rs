@@ -1,0 +1,188 @@
+//! The owner's API, authorised by the manage key as `Authorization: Bearer <key>`:
+//! read a gallery with its settings and state, change settings, disable, enable, delete.
+
+use std::sync::Arc;
+
+use rocket::response::status::NoContent;
+use rocket::serde::json::Json;
+use rocket::{Route, State, delete, get, patch, post, routes};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::api::{Bearer, ImageJson, images_json};
+use super::error::{ApiError, WebError};
+use super::{App, blocking};
+use crate::domain::access::{self, Decision, Reason};
+use crate::domain::galleries::DomainError;
+use crate::domain::settings::{SettingsInput, clock_text, days_text};
+use crate::ids::GalleryId;
+use crate::model::{GalleryRecord, Settings};
+
+#[derive(Serialize)]
+struct SettingsJson {
+    enabled: bool,
+    #[serde(with = "time::serde::rfc3339::option")]
+    expires_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    available_from: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    available_until: Option<OffsetDateTime>,
+    daily_from: Option<String>,
+    daily_until: Option<String>,
+    days: Option<String>,
+    timezone: String,
+}
+
+impl From<&Settings> for SettingsJson {
+    fn from(s: &Settings) -> Self {
+        SettingsJson {
+            enabled: s.enabled,
+            expires_at: s.expires_at,
+            available_from: s.available_from,
+            available_until: s.available_until,
+            daily_from: s.daily.map(|w| clock_text(w.from)),
+            daily_until: s.daily.map(|w| clock_text(w.until)),
+            days: s.daily.map(|w| days_text(w.days)),
+            timezone: s.timezone.clone(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct GalleryJson {
+    id: String,
+    title: String,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    share_url: String,
+    qr_png_url: String,
+    qr_svg_url: String,
+    /// active, disabled, expired, scheduled or outside-hours.
+    state: &'static str,
+    #[serde(with = "time::serde::rfc3339::option")]
+    opens_at: Option<OffsetDateTime>,
+    settings: SettingsJson,
+    bytes: u64,
+    images: Vec<ImageJson>,
+}
+
+/// What a viewer would get right now, named for the owner.
+fn state(settings: &Settings, now: OffsetDateTime) -> (&'static str, Option<OffsetDateTime>) {
+    match access::decide(settings, now) {
+        Decision::Allowed => ("active", None),
+        Decision::Denied { reason, opens_at } => {
+            let name = match reason {
+                Reason::Disabled => "disabled",
+                Reason::Expired | Reason::Ended => "expired",
+                Reason::Scheduled => "scheduled",
+                Reason::Hours => "outside-hours",
+            };
+            (name, opens_at)
+        }
+    }
+}
+
+fn gallery_json(app: &App, id: &GalleryId, record: &GalleryRecord) -> GalleryJson {
+    let share_url = app.share_url(id);
+    let (state, opens_at) = state(&record.settings, OffsetDateTime::now_utc());
+    GalleryJson {
+        id: id.to_string(),
+        title: record.title.clone(),
+        created_at: record.created_at,
+        qr_png_url: format!("{share_url}/qr.png"),
+        qr_svg_url: format!("{share_url}/qr.svg"),
+        share_url,
+        state,
+        opens_at,
+        settings: SettingsJson::from(&record.settings),
+        bytes: record.original_bytes(),
+        images: images_json(app, id, &record.images),
+    }
+}
+
+/// Run an owner action and answer with the gallery as it now is.
+async fn owner_action<F>(app: &Arc<App>, id: &str, action: F) -> Result<Json<GalleryJson>, ApiError>
+where
+    F: FnOnce(&App, &GalleryId) -> Result<GalleryRecord, DomainError> + Send + 'static,
+{
+    let id = GalleryId::parse(id).ok_or(WebError::NotFound)?;
+    let lookup = id.clone();
+    let record = blocking(app, move |app| action(app, &lookup)).await??;
+    Ok(Json(gallery_json(app, &id, &record)))
+}
+
+/// `GET /api/galleries/<id>`: settings, state and images.
+#[get("/api/galleries/<id>")]
+async fn gallery(
+    app: &State<Arc<App>>,
+    id: &str,
+    key: Bearer,
+) -> Result<Json<GalleryJson>, ApiError> {
+    owner_action(app.inner(), id, move |app, id| {
+        app.galleries.authorize(id, key.0.as_deref())
+    })
+    .await
+}
+
+/// `PATCH /api/galleries/<id>` with JSON settings; absent fields stay, `null` clears.
+#[patch("/api/galleries/<id>", format = "json", data = "<body>")]
+async fn update(
+    app: &State<Arc<App>>,
+    id: &str,
+    key: Bearer,
+    body: Result<Json<SettingsInput>, rocket::serde::json::Error<'_>>,
+) -> Result<Json<GalleryJson>, ApiError> {
+    let input = body
+        .map_err(|e| WebError::BadRequest(format!("invalid JSON body: {e}")))?
+        .into_inner();
+    owner_action(app.inner(), id, move |app, id| {
+        app.galleries
+            .update_settings(id, key.0.as_deref(), &input, OffsetDateTime::now_utc())
+    })
+    .await
+}
+
+/// `POST /api/galleries/<id>/disable`: the link stops working at once.
+#[post("/api/galleries/<id>/disable")]
+async fn disable(
+    app: &State<Arc<App>>,
+    id: &str,
+    key: Bearer,
+) -> Result<Json<GalleryJson>, ApiError> {
+    owner_action(app.inner(), id, move |app, id| {
+        app.galleries.set_enabled(id, key.0.as_deref(), false)
+    })
+    .await
+}
+
+/// `POST /api/galleries/<id>/enable`.
+#[post("/api/galleries/<id>/enable")]
+async fn enable(
+    app: &State<Arc<App>>,
+    id: &str,
+    key: Bearer,
+) -> Result<Json<GalleryJson>, ApiError> {
+    owner_action(app.inner(), id, move |app, id| {
+        app.galleries.set_enabled(id, key.0.as_deref(), true)
+    })
+    .await
+}
+
+/// `DELETE /api/galleries/<id>`: gone for good, blobs collected.
+#[delete("/api/galleries/<id>")]
+async fn delete_gallery(
+    app: &State<Arc<App>>,
+    id: &str,
+    key: Bearer,
+) -> Result<NoContent, ApiError> {
+    let id = GalleryId::parse(id).ok_or(WebError::NotFound)?;
+    blocking(app.inner(), move |app| {
+        app.galleries.delete(&id, key.0.as_deref())
+    })
+    .await??;
+    Ok(NoContent)
+}
+
+pub fn routes() -> Vec<Route> {
+    routes![gallery, update, disable, enable, delete_gallery]
+}
