@@ -18,12 +18,36 @@
     return hash >= 0 ? value.slice(hash + 1) : value;
   }
 
-  async function api(method) {
-    return fetch(`/api/galleries/${id}`, {
+  async function api(method, action) {
+    return fetch(`/api/galleries/${id}${action ? `/${action}` : ''}`, {
       method,
       headers: { Authorization: `Bearer ${key}` },
       cache: 'no-store',
     });
+  }
+
+  const STATES = {
+    active: 'Active',
+    disabled: 'Disabled',
+    expired: 'Expired',
+    scheduled: 'Scheduled',
+    'outside-hours': 'Outside its hours',
+  };
+
+  function when(iso, timezone) {
+    return new Date(iso).toLocaleString(undefined, { dateStyle: 'full', timeStyle: 'short', timeZone: timezone });
+  }
+
+  /** The access rules in words, for the owner. */
+  function rules(gallery) {
+    const s = gallery.settings;
+    const list = [];
+    list.push(s.expires_at ? `Expires ${when(s.expires_at, s.timezone)}.` : 'Never expires.');
+    if (s.available_from) list.push(`Opens ${when(s.available_from, s.timezone)}.`);
+    if (s.available_until) list.push(`Closes ${when(s.available_until, s.timezone)}.`);
+    if (s.daily_from) list.push(`Daily ${s.daily_from}–${s.daily_until} on ${s.days.split(',').join(', ')} (${s.timezone} time).`);
+    if (gallery.opens_at) list.push(`Next opens ${when(gallery.opens_at, s.timezone)}.`);
+    return list;
   }
 
   function human(bytes) {
@@ -35,6 +59,17 @@
     const created = new Date(gallery.created_at).toLocaleString();
     const n = gallery.images.length;
     $('manage-meta').textContent = `${n} ${n === 1 ? 'photo' : 'photos'} · ${human(gallery.bytes)} · created ${created}`;
+    const state = $('manage-state');
+    state.dataset.state = gallery.state;
+    state.textContent = STATES[gallery.state] || gallery.state;
+    const toggle = $('toggle-enabled');
+    toggle.textContent = gallery.settings.enabled ? 'Disable link' : 'Enable link';
+    toggle.dataset.enabled = String(gallery.settings.enabled);
+    $('manage-rules').replaceChildren(...rules(gallery).map((text) => {
+      const li = document.createElement('li');
+      li.textContent = text;
+      return li;
+    }));
     $('share-url').value = gallery.share_url;
     $('open-share').href = gallery.share_url;
     $('qr-image').src = `/g/${id}/qr.png`;
@@ -84,6 +119,25 @@
     key = keyFrom($('key-input').value);
     history.replaceState(null, '', `#${key}`);
     load();
+  });
+
+  $('toggle-enabled').addEventListener('click', async (event) => {
+    const button = event.currentTarget;
+    button.disabled = true;
+    try {
+      const action = button.dataset.enabled === 'true' ? 'disable' : 'enable';
+      const response = await api('POST', action);
+      if (response.status === 200) {
+        fill(await response.json());
+        status.textContent = action === 'disable' ? 'The link is off: viewers now see a “switched off” page.' : 'The link works again.';
+      } else {
+        status.textContent = `That did not work (the server answered ${response.status}).`;
+      }
+    } catch (_) {
+      status.textContent = 'The server could not be reached. Try again.';
+    } finally {
+      button.disabled = false;
+    }
   });
 
   $('delete-button').addEventListener('click', async () => {

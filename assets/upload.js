@@ -202,6 +202,29 @@
     }
   }
 
+  const timezone = (Intl.DateTimeFormat().resolvedOptions().timeZone) || 'UTC';
+  $('timezone-name').textContent = timezone;
+
+  /** The access options as the API's settings object; throws with a message if unusable. */
+  function settings() {
+    const value = (id) => $(id).value.trim();
+    const result = { timezone };
+    if (value('expires-in')) result.expires_in = value('expires-in');
+    for (const [id, key] of [['available-from', 'available_from'], ['available-until', 'available_until']]) {
+      // datetime-local is the viewer's local time; the API wants an absolute instant.
+      if (value(id)) result[key] = new Date(value(id)).toISOString();
+    }
+    if (value('daily-from') || value('daily-until')) {
+      if (!value('daily-from') || !value('daily-until')) throw new Error('Give both the start and the end of the daily hours.');
+      const days = Array.from(document.querySelectorAll('input[name=days]:checked'), (c) => c.value);
+      if (!days.length) throw new Error('Choose at least one day for the daily hours.');
+      result.daily_from = value('daily-from');
+      result.daily_until = value('daily-until');
+      result.days = days.join(',');
+    }
+    return result;
+  }
+
   async function create() {
     createWhenDone = false;
     const uploads = done().map((i) => i.uploadId);
@@ -213,10 +236,11 @@
     update();
     createStatus.textContent = 'Creating the gallery…';
     try {
+      const payload = JSON.stringify({ title: $('title-input').value, uploads, settings: settings() });
       const response = await fetch('/api/galleries', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ title: $('title-input').value, uploads }),
+        body: payload,
       });
       const body = await response.json().catch(() => ({}));
       if (response.status !== 201) {

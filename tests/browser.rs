@@ -310,6 +310,17 @@ async fn upload_share_and_view_in_a_real_browser() -> TestResult {
         .await?
         .send_keys("Garden party")
         .await?;
+    // Access options: the link expires after a day.
+    client
+        .find(Locator::Css("#options summary"))
+        .await?
+        .click()
+        .await?;
+    client
+        .find(Locator::Css("#expires-in option[value='86400']"))
+        .await?
+        .click()
+        .await?;
     client
         .find(Locator::Id("create-button"))
         .await?
@@ -419,7 +430,52 @@ async fn upload_share_and_view_in_a_real_browser() -> TestResult {
     )
     .await?;
     assert_eq!(text_of(&client, "#manage-title").await?, "Garden party");
+    let rules = text_of(&client, "#manage-rules").await?;
+    assert!(
+        rules.starts_with("Expires"),
+        "the chosen expiry is shown: {rules}"
+    );
+    assert_eq!(text_of(&client, "#manage-state").await?, "Active");
     save_screenshot(&client, "manage.png").await?;
+
+    // One click turns the link off; the viewer is told why; one click turns it back on.
+    client
+        .find(Locator::Id("toggle-enabled"))
+        .await?
+        .click()
+        .await?;
+    wait_until(
+        &client,
+        "the disabled state",
+        "return document.getElementById('manage-state').dataset.state === 'disabled'",
+    )
+    .await?;
+    client.goto(&share_url).await?;
+    let reason: Value = client
+        .execute("return document.body.dataset.reason", vec![])
+        .await?;
+    assert_eq!(reason, json!("disabled"));
+    save_screenshot(&client, "disabled.png").await?;
+    client.goto(&manage_url).await?;
+    wait_until(
+        &client,
+        "the manage panel",
+        "return !document.getElementById('manage-panel').hidden",
+    )
+    .await?;
+    client
+        .find(Locator::Id("toggle-enabled"))
+        .await?
+        .click()
+        .await?;
+    wait_until(
+        &client,
+        "the active state",
+        "return document.getElementById('manage-state').dataset.state === 'active'",
+    )
+    .await?;
+    client.goto(&share_url).await?;
+    assert_eq!(text_of(&client, "#gallery-title").await?, "Garden party");
     client.close().await?;
 
     // The same pages on a phone, in dark mode.

@@ -28,7 +28,12 @@ pub fn page(id: &str) -> Markup {
                 }
                 section id="manage-panel" hidden aria-labelledby="manage-title" {
                     h2 id="manage-title" {}
+                    div class="manage-top" {
+                        span id="manage-state" class="state" role="status" {}
+                        button type="button" id="toggle-enabled" class="button" {}
+                    }
                     p id="manage-meta" class="meta" {}
+                    ul id="manage-rules" class="rules" {}
                     div class="result-grid" {
                         div class="result-links" {
                             label for="share-url" { "Share link" }

@@ -14,6 +14,74 @@ pub struct UploadView {
     pub max_file_bytes: u64,
     /// Largest image in pixels.
     pub max_pixels: u64,
+    /// Expiry choices the instance allows: (label, `expires_in` value), default first.
+    pub expiry_choices: Vec<(String, String)>,
+}
+
+const DAYS: [(&str, &str); 7] = [
+    ("mon", "Mon"),
+    ("tue", "Tue"),
+    ("wed", "Wed"),
+    ("thu", "Thu"),
+    ("fri", "Fri"),
+    ("sat", "Sat"),
+    ("sun", "Sun"),
+];
+
+/// The access options: expiry, scheduled release, daily hours.
+fn options(view: &UploadView) -> Markup {
+    html! {
+        details id="options" class="options" {
+            summary { "Access options " span class="optional" { "(expiry, release time, daily hours)" } }
+            div class="options-body" {
+                label for="expires-in" { "Link expires" }
+                select id="expires-in" {
+                    @for (label, value) in &view.expiry_choices {
+                        option value=(value) { (label) }
+                    }
+                }
+                fieldset {
+                    legend { "Scheduled release" }
+                    div class="pair" {
+                        div {
+                            label for="available-from" { "Opens at " span class="optional" { "(optional)" } }
+                            input type="datetime-local" id="available-from";
+                        }
+                        div {
+                            label for="available-until" { "Closes at " span class="optional" { "(optional)" } }
+                            input type="datetime-local" id="available-until";
+                        }
+                    }
+                }
+                fieldset {
+                    legend { "Daily hours " span class="optional" { "(optional)" } }
+                    div class="pair" {
+                        div {
+                            label for="daily-from" { "From" }
+                            input type="time" id="daily-from";
+                        }
+                        div {
+                            label for="daily-until" { "Until" }
+                            input type="time" id="daily-until";
+                        }
+                    }
+                    div class="days" role="group" aria-label="Open on these days" {
+                        @for (value, label) in DAYS {
+                            label class="day" {
+                                input type="checkbox" name="days" value=(value) checked;
+                                span { (label) }
+                            }
+                        }
+                    }
+                    p class="hint" {
+                        "Times are in your time zone, "
+                        span id="timezone-name" { "UTC" }
+                        ". A window may run past midnight (e.g. 22:00 to 02:00)."
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Render the upload page.
@@ -52,6 +120,7 @@ pub fn page(view: &UploadView) -> Markup {
                         input type="file" id="file-input" name="file" class="visually-hidden" multiple accept=(accept);
                         p id="picker-message" class="notice" role="status" aria-live="polite" {}
                         ul id="file-list" class="file-list" aria-label="Selected photos" {}
+                        (options(view))
                         div class="create-row" {
                             label for="title-input" { "Title " span class="optional" { "(optional)" } }
                             input type="text" id="title-input" name="title" maxlength="200" autocomplete="off"

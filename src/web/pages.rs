@@ -4,9 +4,11 @@ use std::sync::Arc;
 
 use rocket::http::Status;
 use rocket::{Route, State, get, routes};
+use time::Duration;
 
 use super::error::{PageError, WebError};
 use super::{App, blocking};
+use crate::config::Config;
 use crate::ids::GalleryId;
 use crate::views;
 
@@ -18,7 +20,47 @@ fn upload_page(app: &State<Arc<App>>) -> maud::Markup {
         max_images: c.max_images,
         max_file_bytes: c.max_file_bytes,
         max_pixels: c.max_pixels,
+        expiry_choices: expiry_choices(c),
     })
+}
+
+/// The expiry menu: the instance default first, then the presets the maximum allows.
+fn expiry_choices(config: &Config) -> Vec<(String, String)> {
+    let (default, max) = config.expiry_policy();
+    let presets = [
+        ("1 hour", Duration::hours(1)),
+        ("1 day", Duration::days(1)),
+        ("7 days", Duration::days(7)),
+        ("30 days", Duration::days(30)),
+    ];
+    let name = |d: Duration| {
+        presets
+            .iter()
+            .find(|(_, p)| *p == d)
+            .map(|(label, _)| (*label).to_owned())
+            .unwrap_or_else(|| {
+                humantime::format_duration(std::time::Duration::from_secs(
+                    d.whole_seconds().unsigned_abs(),
+                ))
+                .to_string()
+            })
+    };
+    let mut choices = vec![match default {
+        Some(d) => (
+            format!("After {} (default)", name(d)),
+            d.whole_seconds().to_string(),
+        ),
+        None => ("Never (default)".to_owned(), "never".to_owned()),
+    }];
+    for (label, d) in presets {
+        if Some(d) != default && max.is_none_or(|m| d <= m) {
+            choices.push((format!("After {label}"), d.whole_seconds().to_string()));
+        }
+    }
+    if default.is_some() && max.is_none() {
+        choices.push(("Never".to_owned(), "never".to_owned()));
+    }
+    choices
 }
 
 /// `GET /m/<id>`: the owner's page. The key is in the URL fragment; the page's script
