@@ -32,6 +32,7 @@
     expired: 'Expired',
     scheduled: 'Scheduled',
     'outside-hours': 'Outside its hours',
+    exhausted: 'View limit reached',
   };
 
   function when(iso, timezone) {
@@ -43,6 +44,7 @@
     const s = gallery.settings;
     const list = [];
     list.push(s.expires_at ? `Expires ${when(s.expires_at, s.timezone)}.` : 'Never expires.');
+    if (s.max_opens) list.push(`Opens at most ${s.max_opens} times (by different viewers).`);
     if (s.available_from) list.push(`Opens ${when(s.available_from, s.timezone)}.`);
     if (s.available_until) list.push(`Closes ${when(s.available_until, s.timezone)}.`);
     if (s.daily_from) list.push(`Daily ${s.daily_from}–${s.daily_until} on ${s.days.split(',').join(', ')} (${s.timezone} time).`);
@@ -58,7 +60,9 @@
     $('manage-title').textContent = gallery.title || 'Untitled gallery';
     const created = new Date(gallery.created_at).toLocaleString();
     const n = gallery.images.length;
-    $('manage-meta').textContent = `${n} ${n === 1 ? 'photo' : 'photos'} · ${human(gallery.bytes)} · created ${created}`;
+    const opens = gallery.counters.opens;
+    const limit = gallery.settings.max_opens ? ` of ${gallery.settings.max_opens}` : '';
+    $('manage-meta').textContent = `${n} ${n === 1 ? 'photo' : 'photos'} · ${opens}${limit} ${opens === 1 && !limit ? 'open' : 'opens'} · ${human(gallery.bytes)} · created ${created}`;
     const state = $('manage-state');
     state.dataset.state = gallery.state;
     state.textContent = STATES[gallery.state] || gallery.state;
@@ -80,9 +84,14 @@
     for (const image of gallery.images) {
       const li = document.createElement('li');
       const img = document.createElement('img');
-      img.src = `/g/${id}/i/${image.index}/thumb`;
       img.alt = image.name;
-      img.loading = 'lazy';
+      // Viewers' image URLs need a viewer ticket; the owner fetches with the key instead.
+      fetch(`/api/galleries/${id}/i/${image.index}/thumb`, { headers: { Authorization: `Bearer ${key}` } })
+        .then((r) => (r.ok ? r.blob() : null))
+        .then((blob) => {
+          if (blob) img.src = URL.createObjectURL(blob);
+        })
+        .catch(() => {});
       li.append(img);
       grid.append(li);
     }

@@ -210,6 +210,7 @@
     const value = (id) => $(id).value.trim();
     const result = { timezone };
     if (value('expires-in')) result.expires_in = value('expires-in');
+    if (value('max-opens')) result.max_opens = value('max-opens');
     for (const [id, key] of [['available-from', 'available_from'], ['available-until', 'available_until']]) {
       // datetime-local is the viewer's local time; the API wants an absolute instant.
       if (value(id)) result[key] = new Date(value(id)).toISOString();

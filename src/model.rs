@@ -196,6 +196,9 @@ pub struct Settings {
     /// Off: the link shows the "disabled" page and no image is served.
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// How many new viewers may open the gallery (`None`: unlimited).
+    #[serde(default)]
+    pub max_opens: Option<u64>,
     /// The link stops working at this instant.
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub expires_at: Option<OffsetDateTime>,
@@ -225,6 +228,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             enabled: true,
+            max_opens: None,
             expires_at: None,
             available_from: None,
             available_until: None,

@@ -178,6 +178,8 @@ fn each_reason_has_its_page_and_status() {
     let (id, key) = gallery(&app, Form::new());
     let now = OffsetDateTime::now_utc();
     let hour = time::Duration::hours(1);
+    // An admitted viewer (holding a ticket) loses the images too once it expires.
+    assert_eq!(app.image(&id, 0, "thumb").status, Status::Ok);
 
     patch(
         &app,

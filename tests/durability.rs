@@ -4,111 +4,10 @@
 
 mod common;
 
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::thread::sleep;
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
 use common::*;
-
-const BIN: &str = env!("CARGO_BIN_EXE_maiimg");
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
-/// `maiimg` with a clean environment for `data_dir` and `port`, run from an empty
-/// directory (so no stray `maiimg.toml` is read).
-fn maiimg(cwd: &Path, data_dir: &Path, port: u16) -> Command {
-    let mut cmd = Command::new(BIN);
-    for (key, _) in
-        std::env::vars().filter(|(k, _)| k.starts_with("MAIIMG_") || k.starts_with("ROCKET_"))
-    {
-        cmd.env_remove(key);
-    }
-    cmd.current_dir(cwd)
-        .env("MAIIMG_PORT", port.to_string())
-        .env("MAIIMG_ADDRESS", "127.0.0.1")
-        .env("MAIIMG_DATA_DIR", data_dir)
-        .env("MAIIMG_LOG_LEVEL", "critical");
-    cmd
-}
-
-/// A running server, killed (SIGKILL) when dropped.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(cwd: &Path, data_dir: &Path, port: u16) -> Server {
-        let child = maiimg(cwd, data_dir, port)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn maiimg");
-        let mut server = Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        };
-        server.wait_healthy();
-        server
-    }
-
-    fn wait_healthy(&mut self) {
-        let client = http();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Ok(res) = client.get(format!("{}/healthz", self.base)).send()
-                && res.status().as_u16() == 200
-            {
-                return;
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("maiimg exited during start-up: {status}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "maiimg did not become healthy within 20 s"
-            );
-            sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// SIGKILL: no shutdown code runs.
-    fn kill_9(mut self) {
-        self.child.kill().expect("kill");
-        self.child.wait().expect("reap");
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn http() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("http client")
-}
-
-fn get(url: &str) -> (u16, Vec<u8>) {
-    let res = http()
-        .get(url)
-        .send()
-        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
-    let status = res.status().as_u16();
-    (status, res.bytes().expect("body").to_vec())
-}
 
 fn healthcheck(cwd: &Path, data_dir: &Path, port: u16) -> Output {
     maiimg(cwd, data_dir, port)
@@ -162,10 +61,13 @@ fn galleries_survive_sigkill_and_restart() {
         }))
         .chain([format!("{base}/g/{id}/qr.png")])
         .collect();
+    // One browser session across the crash: its ticket (signed with a key kept in the
+    // database) must still open the images after the restart.
+    let browser = http();
     let before: Vec<Vec<u8>> = urls
         .iter()
         .map(|u| {
-            let (status, body) = get(u);
+            let (status, body) = get_with(&browser, u);
             assert_eq!(status, 200, "{u}");
             body
         })
@@ -181,7 +83,7 @@ fn galleries_survive_sigkill_and_restart() {
 
     let server = Server::start(cwd.path(), data.path(), port);
     for (url, expected) in urls.iter().zip(&before) {
-        let (status, body) = get(url);
+        let (status, body) = get_with(&browser, url);
         assert_eq!(status, 200, "{url} after restart");
         if !url.ends_with(&format!("/g/{id}")) {
             assert!(body == *expected, "{url} changed across the crash");

@@ -297,14 +297,14 @@ fn served_renditions_can_be_uploaded_again_unchanged() {
     let source = red_corner(900, 600);
     let first = app.create(&[("photo.jpg", &jpeg_of(&source, 92))]);
     let id = first["id"].as_str().expect("id");
-    let display = app.get(&format!("/g/{id}/i/0/display"));
+    let display = app.image(id, 0, "display");
     assert_eq!(display.status, Status::Ok);
     let diff = mean_abs_diff(&rgb(&display.body), &source);
     assert!(diff < 6.0, "display decodes with wrong colours ({diff:.1})");
 
     let again = app.create(&[("again.jpg", &display.body)]);
     let id2 = again["id"].as_str().expect("id");
-    let thumb = rgb(&app.get(&format!("/g/{id2}/i/0/thumb")).body);
+    let thumb = rgb(&app.image(id2, 0, "thumb").body);
     assert_eq!(thumb.dimensions(), (480, 320));
     assert!(
         is_red(mean_rgb(&thumb, 2, 2, 14)),

@@ -16,6 +16,8 @@ pub enum Reason {
     Disabled,
     /// Past `expires_at`.
     Expired,
+    /// `max_opens` used up (new viewers only).
+    Limit,
     /// Before `available_from`.
     Scheduled,
     /// After `available_until`.
@@ -30,6 +32,7 @@ impl Reason {
         match self {
             Reason::Disabled => "disabled",
             Reason::Expired => "expired",
+            Reason::Limit => "limit",
             Reason::Scheduled => "scheduled",
             Reason::Ended => "ended",
             Reason::Hours => "hours",
@@ -55,15 +58,26 @@ fn deny(reason: Reason, opens_at: Option<OffsetDateTime>) -> Decision {
     Decision::Denied { reason, opens_at }
 }
 
-/// Decide, in this order: disabled → expired → not yet released / ended / outside the
-/// daily hours → allowed. (View limits and passwords slot in after expiry and before
-/// "allowed" once they exist.)
-pub fn decide(settings: &Settings, now: OffsetDateTime) -> Decision {
+/// Who is asking.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Viewer {
+    /// Holds a valid ticket: already admitted and counted. The view limit no longer applies
+    /// to them (others using up the limit does not lock them out); everything else does.
+    pub admitted: bool,
+}
+
+/// Decide, in this order: disabled → expired → view limit → not yet released / ended /
+/// outside the daily hours → allowed. `opens` is the count so far; the recorder makes the
+/// final, exact check when it counts a new open.
+pub fn decide(settings: &Settings, opens: u64, viewer: Viewer, now: OffsetDateTime) -> Decision {
     if !settings.enabled {
         return deny(Reason::Disabled, None);
     }
     if settings.expires_at.is_some_and(|t| now >= t) {
         return deny(Reason::Expired, None);
+    }
+    if !viewer.admitted && settings.max_opens.is_some_and(|max| opens >= max) {
+        return deny(Reason::Limit, None);
     }
     if let Some(from) = settings.available_from.filter(|from| now < *from) {
         let opens_at = match &settings.daily {
@@ -190,24 +204,49 @@ mod tests {
         let now = datetime!(2026-06-01 12:00 UTC);
         let mut s = Settings {
             enabled: false,
+            max_opens: None,
             expires_at: Some(now),
             available_from: Some(now + time::Duration::hours(1)),
             available_until: None,
             daily: Some(window("00:00", "00:01", 0x7f)),
             timezone: "UTC".into(),
         };
-        assert_eq!(reason(decide(&s, now)), Some(Reason::Disabled));
+        assert_eq!(
+            reason(decide(&s, 0, Viewer::default(), now)),
+            Some(Reason::Disabled)
+        );
         s.enabled = true;
-        assert_eq!(reason(decide(&s, now)), Some(Reason::Expired));
+        assert_eq!(
+            reason(decide(&s, 0, Viewer::default(), now)),
+            Some(Reason::Expired)
+        );
         s.expires_at = None;
-        assert_eq!(reason(decide(&s, now)), Some(Reason::Scheduled));
+        assert_eq!(
+            reason(decide(&s, 0, Viewer::default(), now)),
+            Some(Reason::Scheduled)
+        );
         s.available_from = Some(now - time::Duration::hours(2));
         s.available_until = Some(now - time::Duration::hours(1));
-        assert_eq!(reason(decide(&s, now)), Some(Reason::Ended));
+        assert_eq!(
+            reason(decide(&s, 0, Viewer::default(), now)),
+            Some(Reason::Ended)
+        );
         s.available_until = None;
-        assert_eq!(reason(decide(&s, now)), Some(Reason::Hours));
+        assert_eq!(
+            reason(decide(&s, 0, Viewer::default(), now)),
+            Some(Reason::Hours)
+        );
         s.daily = None;
-        assert_eq!(decide(&s, now), Decision::Allowed);
+        assert_eq!(decide(&s, 0, Viewer::default(), now), Decision::Allowed);
+        s.max_opens = Some(2);
+        assert_eq!(
+            reason(decide(&s, 2, Viewer::default(), now)),
+            Some(Reason::Limit)
+        );
+        let admitted = Viewer { admitted: true };
+        assert_eq!(decide(&s, 2, admitted, now), Decision::Allowed);
+        s.expires_at = Some(now);
+        assert_eq!(reason(decide(&s, 2, admitted, now)), Some(Reason::Expired));
     }
 
     #[test]
@@ -218,8 +257,14 @@ mod tests {
             ..Settings::default()
         };
         let just_before = at - time::Duration::nanoseconds(1);
-        assert_eq!(decide(&s, just_before), Decision::Allowed);
-        assert_eq!(reason(decide(&s, at)), Some(Reason::Expired));
+        assert_eq!(
+            decide(&s, 0, Viewer::default(), just_before),
+            Decision::Allowed
+        );
+        assert_eq!(
+            reason(decide(&s, 0, Viewer::default(), at)),
+            Some(Reason::Expired)
+        );
     }
 
     #[test]
@@ -230,13 +275,13 @@ mod tests {
             ..Settings::default()
         };
         assert_eq!(
-            decide(&s, from - time::Duration::minutes(1)),
+            decide(&s, 0, Viewer::default(), from - time::Duration::minutes(1)),
             Decision::Denied {
                 reason: Reason::Scheduled,
                 opens_at: Some(from)
             }
         );
-        assert_eq!(decide(&s, from), Decision::Allowed);
+        assert_eq!(decide(&s, 0, Viewer::default(), from), Decision::Allowed);
     }
 
     #[test]
@@ -249,29 +294,44 @@ mod tests {
         };
         // Saturday, CET: 09:00 local is 08:00 UTC.
         assert_eq!(
-            reason(decide(&s, datetime!(2026-03-28 07:59 UTC))),
+            reason(decide(
+                &s,
+                0,
+                Viewer::default(),
+                datetime!(2026-03-28 07:59 UTC)
+            )),
             Some(Reason::Hours)
         );
         assert_eq!(
-            decide(&s, datetime!(2026-03-28 08:00 UTC)),
+            decide(&s, 0, Viewer::default(), datetime!(2026-03-28 08:00 UTC)),
             Decision::Allowed
         );
         assert_eq!(
-            reason(decide(&s, datetime!(2026-03-28 16:00 UTC))),
+            reason(decide(
+                &s,
+                0,
+                Viewer::default(),
+                datetime!(2026-03-28 16:00 UTC)
+            )),
             Some(Reason::Hours)
         );
         // Sunday, CEST: 09:00 local is 07:00 UTC, and 17:00 local is 15:00 UTC.
         assert_eq!(
-            decide(&s, datetime!(2026-03-29 07:00 UTC)),
+            decide(&s, 0, Viewer::default(), datetime!(2026-03-29 07:00 UTC)),
             Decision::Allowed
         );
         assert_eq!(
-            reason(decide(&s, datetime!(2026-03-29 15:00 UTC))),
+            reason(decide(
+                &s,
+                0,
+                Viewer::default(),
+                datetime!(2026-03-29 15:00 UTC)
+            )),
             Some(Reason::Hours)
         );
         // Closed Saturday evening: it opens again Sunday at 09:00 CEST.
         assert_eq!(
-            decide(&s, datetime!(2026-03-28 20:00 UTC)),
+            decide(&s, 0, Viewer::default(), datetime!(2026-03-28 20:00 UTC)),
             Decision::Denied {
                 reason: Reason::Hours,
                 opens_at: Some(datetime!(2026-03-29 07:00 UTC))
@@ -288,23 +348,33 @@ mod tests {
             ..Settings::default()
         };
         assert_eq!(
-            decide(&s, datetime!(2026-06-05 23:00 UTC)),
+            decide(&s, 0, Viewer::default(), datetime!(2026-06-05 23:00 UTC)),
             Decision::Allowed
         ); // Fri
         assert_eq!(
-            decide(&s, datetime!(2026-06-06 01:59 UTC)),
+            decide(&s, 0, Viewer::default(), datetime!(2026-06-06 01:59 UTC)),
             Decision::Allowed
         ); // Sat
         assert_eq!(
-            reason(decide(&s, datetime!(2026-06-06 02:00 UTC))),
+            reason(decide(
+                &s,
+                0,
+                Viewer::default(),
+                datetime!(2026-06-06 02:00 UTC)
+            )),
             Some(Reason::Hours)
         );
         assert_eq!(
-            reason(decide(&s, datetime!(2026-06-06 23:00 UTC))),
+            reason(decide(
+                &s,
+                0,
+                Viewer::default(),
+                datetime!(2026-06-06 23:00 UTC)
+            )),
             Some(Reason::Hours)
         );
         assert_eq!(
-            decide(&s, datetime!(2026-06-01 12:00 UTC)), // Monday
+            decide(&s, 0, Viewer::default(), datetime!(2026-06-01 12:00 UTC)), // Monday
             Decision::Denied {
                 reason: Reason::Hours,
                 opens_at: Some(datetime!(2026-06-05 22:00 UTC))
@@ -320,7 +390,7 @@ mod tests {
             ..Settings::default()
         };
         assert_eq!(
-            decide(&s, datetime!(2026-06-01 12:00 UTC)),
+            decide(&s, 0, Viewer::default(), datetime!(2026-06-01 12:00 UTC)),
             Decision::Denied {
                 reason: Reason::Scheduled,
                 opens_at: Some(datetime!(2026-06-05 09:00 UTC))

@@ -14,10 +14,11 @@ use time::{Duration, OffsetDateTime};
 
 use super::ingest::{Encoded, Ingested};
 use super::settings::{self, ExpiryPolicy, SettingError, SettingsInput};
+use super::tickets::Tickets;
 use crate::blobs::{BlobStore, Pin};
 use crate::ids::{GalleryId, ManageKey, UploadId, key_matches};
 use crate::model::{BlobRef, Digest, GalleryRecord, ImageRecord, StagedUpload};
-use crate::store::{Store, StoreError};
+use crate::store::{Admission, Store, StoreError};
 
 /// How long a browser's staged upload waits for its gallery before it is collected.
 pub const UPLOAD_TTL: Duration = Duration::hours(24);
@@ -97,6 +98,7 @@ pub struct Galleries {
     blobs: Arc<BlobStore>,
     max_images: usize,
     expiry: ExpiryPolicy,
+    tickets: Tickets,
 }
 
 /// Trim a title to one clean line of at most [`MAX_TITLE_CHARS`].
@@ -116,11 +118,14 @@ impl Galleries {
     pub fn open(data_dir: PathBuf, max_images: usize, expiry: ExpiryPolicy) -> Result<Galleries> {
         let store = Store::open(&data_dir)?;
         let blobs = BlobStore::open(&data_dir)?;
+        let tickets =
+            Tickets::new(store.secret("ticket_key", || rand::random::<[u8; 32]>().to_vec())?);
         let galleries = Galleries {
             store,
             blobs,
             max_images,
             expiry,
+            tickets,
         };
         galleries.expire_uploads(OffsetDateTime::now_utc())?;
         galleries.collect_orphans()?;
@@ -300,6 +305,21 @@ impl Galleries {
                 .map_err(|e| io::Error::other(e.to_string()))
         })?;
         Ok(())
+    }
+
+    /// Signs and checks viewer tickets.
+    pub fn tickets(&self) -> &Tickets {
+        &self.tickets
+    }
+
+    /// Opens counted so far.
+    pub fn opens(&self, id: &GalleryId) -> Result<u64> {
+        Ok(self.store.opens(id)?)
+    }
+
+    /// Count a new viewer, exactly and durably, if the view limit allows.
+    pub async fn admit(&self, id: &GalleryId) -> Result<Admission> {
+        Ok(self.store.recorder().open(id).await?)
     }
 
     /// A gallery, for viewing.

@@ -5,3 +5,4 @@ pub mod galleries;
 pub mod ingest;
 pub mod qr;
 pub mod settings;
+pub mod tickets;

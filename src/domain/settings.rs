@@ -41,6 +41,9 @@ type Field = Option<Option<String>>;
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsInput {
+    /// How many new viewers may open it; `null` or `""` for unlimited.
+    #[serde(default, deserialize_with = "scalar")]
+    pub max_opens: Field,
     /// RFC 3339 instant; `null`, `""` or `"never"` for no expiry.
     #[serde(default, deserialize_with = "scalar")]
     pub expires_at: Field,
@@ -83,6 +86,7 @@ impl SettingsInput {
     /// Take a form field by name; `false` if it is not a setting.
     pub fn set(&mut self, name: &str, value: String) -> bool {
         let slot = match name {
+            "max_opens" => &mut self.max_opens,
             "expires_at" => &mut self.expires_at,
             "expires_in" => &mut self.expires_in,
             "available_from" => &mut self.available_from,
@@ -223,6 +227,18 @@ pub fn apply(
         }
     }
 
+    if let Some(v) = &input.max_opens {
+        s.max_opens = given(v)
+            .map(|v| {
+                v.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    invalid(
+                        "max_opens",
+                        format!("{v:?} is not a positive whole number (leave empty for unlimited)"),
+                    )
+                })
+            })
+            .transpose()?;
+    }
     if let Some(v) = &input.available_from {
         s.available_from = given(v).map(|v| instant("available_from", v)).transpose()?;
     }
@@ -358,6 +374,8 @@ mod tests {
                 "days",
             ),
             (r#"{"timezone": "Mars/Olympus"}"#, "timezone"),
+            (r#"{"max_opens": 0}"#, "max_opens"),
+            (r#"{"max_opens": "lots"}"#, "max_opens"),
         ];
         for (json, field) in bad {
             assert_eq!(

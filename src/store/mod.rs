@@ -4,10 +4,14 @@
 //! write transaction, so the counts can never disagree with the records. Methods block: call
 //! them off the async executor.
 
+mod recorder;
 mod tables;
+
+pub use recorder::{Admission, Recorder};
 
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::Arc;
 
 use redb::{Database, ReadableDatabase, ReadableTable, Table, WriteTransaction};
 use serde::Serialize;
@@ -16,7 +20,7 @@ use time::OffsetDateTime;
 
 use crate::ids::{GalleryId, UploadId};
 use crate::model::{Digest, GalleryRecord, StagedUpload};
-use tables::{BLOB_REFS, GALLERIES, UPLOADS};
+use tables::{BLOB_REFS, GALLERIES, META, OPENS, UPLOADS};
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +37,9 @@ pub enum StoreError {
     /// The id is taken (astronomically unlikely with 96 random bits, but never overwrite).
     #[error("gallery id collision")]
     Collision,
+    /// The recorder could not commit a batch (its error, shared by every request in it).
+    #[error("recording failed: {0}")]
+    Recorder(String),
 }
 
 macro_rules! redb_errors {
@@ -57,7 +64,8 @@ type Result<T> = std::result::Result<T, StoreError>;
 /// The database handle. Cheap to share behind an `Arc`.
 #[derive(Debug)]
 pub struct Store {
-    db: Database,
+    db: Arc<Database>,
+    recorder: Recorder,
 }
 
 fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
@@ -99,8 +107,37 @@ impl Store {
         txn.open_table(GALLERIES)?;
         txn.open_table(UPLOADS)?;
         txn.open_table(BLOB_REFS)?;
+        txn.open_table(OPENS)?;
+        txn.open_table(META)?;
         txn.commit()?;
-        Ok(Store { db })
+        let db = Arc::new(db);
+        let recorder = Recorder::start(Arc::clone(&db)).map_err(|e| StoreError::Db(e.into()))?;
+        Ok(Store { db, recorder })
+    }
+
+    /// The single writer of open counts.
+    pub fn recorder(&self) -> &Recorder {
+        &self.recorder
+    }
+
+    /// Opens admitted so far.
+    pub fn opens(&self, id: &GalleryId) -> Result<u64> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(OPENS)?;
+        Ok(table.get(id.as_str())?.map_or(0, |v| v.value()))
+    }
+
+    /// An instance secret: created with `make` on first use, the same ever after.
+    pub fn secret(&self, name: &str, make: impl FnOnce() -> Vec<u8>) -> Result<Vec<u8>> {
+        self.write(|txn| {
+            let mut meta = txn.open_table(META)?;
+            if let Some(v) = meta.get(name)? {
+                return Ok(v.value().to_vec());
+            }
+            let value = make();
+            meta.insert(name, value.as_slice())?;
+            Ok(value)
+        })
     }
 
     fn write<T>(&self, f: impl FnOnce(&WriteTransaction) -> Result<T>) -> Result<T> {
@@ -190,6 +227,7 @@ impl Store {
                 Some(v) => decode(v.value())?,
                 None => return Ok(None),
             };
+            txn.open_table(OPENS)?.remove(id.as_str())?;
             let mut freed = Vec::new();
             for image in &record.images {
                 for digest in image.digests() {

@@ -12,3 +12,9 @@ pub const UPLOADS: TableDefinition<&str, &[u8]> = TableDefinition::new("uploads_
 /// Blob SHA-256 → number of references from galleries and staged uploads. A row exists only
 /// while the count is above zero; a blob without a row may be collected.
 pub const BLOB_REFS: TableDefinition<&[u8; 32], u64> = TableDefinition::new("blob_refs_v1");
+
+/// Gallery id → opens admitted so far. Written only by the recorder.
+pub const OPENS: TableDefinition<&str, u64> = TableDefinition::new("opens_v1");
+
+/// Instance-wide values, e.g. the key that signs viewer tickets.
+pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta_v1");

@@ -74,3 +74,31 @@ pub fn page(view: &GalleryView<'_>) -> Markup {
         },
     )
 }
+
+/// What link-preview bots get: a card with the title and the number of photos, no image.
+pub fn preview(title: &str, count: usize) -> Markup {
+    let title = if title.is_empty() {
+        "Shared photos"
+    } else {
+        title
+    };
+    let description = format!("{count} photos shared privately with maiimg");
+    html! {
+        (maud::DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                title { (title) }
+                meta property="og:type" content="website";
+                meta property="og:title" content=(title);
+                meta property="og:description" content=(description);
+                meta name="twitter:card" content="summary";
+                meta name="robots" content="noindex, nofollow";
+            }
+            body data-page="preview" {
+                h1 { (title) }
+                p { (description) ". Open the link in a browser to see them." }
+            }
+        }
+    }
+}

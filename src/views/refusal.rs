@@ -30,6 +30,10 @@ pub fn page(refusal: &Refusal) -> Markup {
             "This gallery has expired",
             "The link was only valid for a limited time, and that time is over.",
         ),
+        Reason::Limit => (
+            "This gallery has reached its view limit",
+            "It could be opened a set number of times, and all of them have been used.",
+        ),
         Reason::Scheduled => (
             "Not open yet",
             "This gallery has a scheduled release and cannot be viewed before then.",

@@ -34,6 +34,12 @@ fn options(view: &UploadView) -> Markup {
         details id="options" class="options" {
             summary { "Access options " span class="optional" { "(expiry, release time, daily hours)" } }
             div class="options-body" {
+                label for="max-opens" { "View limit " span class="optional" { "(empty: unlimited)" } }
+                input type="number" id="max-opens" min="1" step="1" inputmode="numeric"
+                    placeholder="e.g. 50" aria-describedby="max-opens-hint";
+                p id="max-opens-hint" class="hint" {
+                    "How many people may open the link. Reloads by someone already in do not count."
+                }
                 label for="expires-in" { "Link expires" }
                 select id="expires-in" {
                     @for (label, value) in &view.expiry_choices {

@@ -46,6 +46,12 @@ pub enum WebError {
     /// No such page, gallery or image.
     #[error("not found")]
     NotFound,
+    /// An image requested without the ticket that opening the gallery gives.
+    #[error("images are shown only inside their gallery: open the gallery link")]
+    NoTicket,
+    /// A speculative prefetch of a gallery page, which must not count as an open.
+    #[error("prefetching a gallery is not supported")]
+    PrefetchRefused,
     /// The gallery exists but may not be shown now.
     #[error("this gallery is not available ({})", .0.reason.slug())]
     Denied(Refusal),
@@ -83,6 +89,8 @@ impl WebError {
             WebError::RequestTooLarge { .. } => (Status::PayloadTooLarge, "request_too_large"),
             WebError::BadRequest(_) => (Status::BadRequest, "bad_request"),
             WebError::NotFound => (Status::NotFound, "not_found"),
+            WebError::NoTicket => (Status::Forbidden, "no_ticket"),
+            WebError::PrefetchRefused => (Status::ServiceUnavailable, "prefetch_refused"),
             WebError::Denied(refusal) => (refusal_status(refusal.reason), refusal.reason.slug()),
             WebError::Internal(_) => (Status::InternalServerError, "internal"),
         }
@@ -107,7 +115,7 @@ impl WebError {
 /// 410 Gone when the link is over for good, 403 when it is closed for now.
 pub fn refusal_status(reason: Reason) -> Status {
     match reason {
-        Reason::Expired => Status::Gone,
+        Reason::Expired | Reason::Limit => Status::Gone,
         Reason::Disabled | Reason::Scheduled | Reason::Ended | Reason::Hours => Status::Forbidden,
     }
 }
@@ -175,6 +183,10 @@ pub fn error_page(status: Status) -> (Status, maud::Markup) {
         404 => (
             "Nothing here",
             "This link does not lead to a gallery. It may have been mistyped, or the gallery was deleted.",
+        ),
+        403 => (
+            "Not here",
+            "Photos are shown only inside their gallery. Open the gallery link you were given.",
         ),
         413 => (
             "Too large",

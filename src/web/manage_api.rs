@@ -10,9 +10,11 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::api::{Bearer, ImageJson, images_json};
+use super::assets::IfNoneMatch;
 use super::error::{ApiError, WebError};
+use super::viewer::BlobResponse;
 use super::{App, blocking};
-use crate::domain::access::{self, Decision, Reason};
+use crate::domain::access::{self, Decision, Reason, Viewer};
 use crate::domain::galleries::DomainError;
 use crate::domain::settings::{SettingsInput, clock_text, days_text};
 use crate::ids::GalleryId;
@@ -31,6 +33,7 @@ struct SettingsJson {
     daily_until: Option<String>,
     days: Option<String>,
     timezone: String,
+    max_opens: Option<u64>,
 }
 
 impl From<&Settings> for SettingsJson {
@@ -44,8 +47,14 @@ impl From<&Settings> for SettingsJson {
             daily_until: s.daily.map(|w| clock_text(w.until)),
             days: s.daily.map(|w| days_text(w.days)),
             timezone: s.timezone.clone(),
+            max_opens: s.max_opens,
         }
     }
+}
+
+#[derive(Serialize)]
+struct CountersJson {
+    opens: u64,
 }
 
 #[derive(Serialize)]
@@ -62,18 +71,24 @@ struct GalleryJson {
     #[serde(with = "time::serde::rfc3339::option")]
     opens_at: Option<OffsetDateTime>,
     settings: SettingsJson,
+    counters: CountersJson,
     bytes: u64,
     images: Vec<ImageJson>,
 }
 
-/// What a viewer would get right now, named for the owner.
-fn state(settings: &Settings, now: OffsetDateTime) -> (&'static str, Option<OffsetDateTime>) {
-    match access::decide(settings, now) {
+/// What a new viewer would get right now, named for the owner.
+fn state(
+    settings: &Settings,
+    opens: u64,
+    now: OffsetDateTime,
+) -> (&'static str, Option<OffsetDateTime>) {
+    match access::decide(settings, opens, Viewer::default(), now) {
         Decision::Allowed => ("active", None),
         Decision::Denied { reason, opens_at } => {
             let name = match reason {
                 Reason::Disabled => "disabled",
                 Reason::Expired | Reason::Ended => "expired",
+                Reason::Limit => "exhausted",
                 Reason::Scheduled => "scheduled",
                 Reason::Hours => "outside-hours",
             };
@@ -82,9 +97,9 @@ fn state(settings: &Settings, now: OffsetDateTime) -> (&'static str, Option<Offs
     }
 }
 
-fn gallery_json(app: &App, id: &GalleryId, record: &GalleryRecord) -> GalleryJson {
+fn gallery_json(app: &App, id: &GalleryId, record: &GalleryRecord, opens: u64) -> GalleryJson {
     let share_url = app.share_url(id);
-    let (state, opens_at) = state(&record.settings, OffsetDateTime::now_utc());
+    let (state, opens_at) = state(&record.settings, opens, OffsetDateTime::now_utc());
     GalleryJson {
         id: id.to_string(),
         title: record.title.clone(),
@@ -95,6 +110,7 @@ fn gallery_json(app: &App, id: &GalleryId, record: &GalleryRecord) -> GalleryJso
         state,
         opens_at,
         settings: SettingsJson::from(&record.settings),
+        counters: CountersJson { opens },
         bytes: record.original_bytes(),
         images: images_json(app, id, &record.images),
     }
@@ -107,8 +123,12 @@ where
 {
     let id = GalleryId::parse(id).ok_or(WebError::NotFound)?;
     let lookup = id.clone();
-    let record = blocking(app, move |app| action(app, &lookup)).await??;
-    Ok(Json(gallery_json(app, &id, &record)))
+    let (record, opens) = blocking(app, move |app| {
+        let record = action(app, &lookup)?;
+        Ok::<_, DomainError>((record, app.galleries.opens(&lookup)?))
+    })
+    .await??;
+    Ok(Json(gallery_json(app, &id, &record, opens)))
 }
 
 /// `GET /api/galleries/<id>`: settings, state and images.
@@ -168,6 +188,25 @@ async fn enable(
     .await
 }
 
+/// `GET /api/galleries/<id>/i/<index>/thumb`: the owner's view of a thumbnail, whatever
+/// the gallery's state (viewers' image URLs need a ticket).
+#[get("/api/galleries/<id>/i/<index>/thumb")]
+async fn thumb(
+    app: &State<Arc<App>>,
+    id: &str,
+    index: usize,
+    key: Bearer,
+    inm: IfNoneMatch,
+) -> Result<BlobResponse, ApiError> {
+    let id = GalleryId::parse(id).ok_or(WebError::NotFound)?;
+    let record = blocking(app.inner(), move |app| {
+        app.galleries.authorize(&id, key.0.as_deref())
+    })
+    .await??;
+    let image = record.images.get(index).ok_or(WebError::NotFound)?;
+    Ok(BlobResponse::open(app.inner(), &image.thumb, None, &inm).await?)
+}
+
 /// `DELETE /api/galleries/<id>`: gone for good, blobs collected.
 #[delete("/api/galleries/<id>")]
 async fn delete_gallery(
@@ -184,5 +223,5 @@ async fn delete_gallery(
 }
 
 pub fn routes() -> Vec<Route> {
-    routes![gallery, update, disable, enable, delete_gallery]
+    routes![gallery, update, disable, enable, thumb, delete_gallery]
 }

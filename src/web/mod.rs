@@ -9,6 +9,7 @@ mod manage_api;
 mod multipart;
 mod pages;
 mod viewer;
+mod visit;
 
 use std::sync::Arc;
 

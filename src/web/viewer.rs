@@ -9,11 +9,13 @@ use time::OffsetDateTime;
 
 use super::assets::IfNoneMatch;
 use super::error::{PageError, WebError};
+use super::visit::Visit;
 use super::{App, blocking};
-use crate::domain::access::{self, Decision};
+use crate::domain::access::{self, Decision, Reason, Viewer};
 use crate::domain::qr;
 use crate::ids::GalleryId;
 use crate::model::{BlobRef, GalleryRecord, Rendition};
+use crate::store::Admission;
 use crate::views;
 use crate::views::refusal::Refusal;
 
@@ -109,29 +111,84 @@ async fn load(app: &Arc<App>, id: &str) -> Result<(GalleryId, GalleryRecord), We
     Ok((id, record))
 }
 
-/// A gallery that may be shown right now; otherwise the refusal, with its reason. Every
-/// page and image request asks again, so switching a gallery off takes effect at once.
-async fn load_visible(app: &Arc<App>, id: &str) -> Result<(GalleryId, GalleryRecord), WebError> {
-    let (id, record) = load(app, id).await?;
-    match access::decide(&record.settings, OffsetDateTime::now_utc()) {
-        Decision::Allowed => Ok((id, record)),
-        Decision::Denied { reason, opens_at } => Err(WebError::Denied(Refusal {
-            reason,
-            opens_at,
-            timezone: record.settings.timezone,
-        })),
-    }
+fn refusal(reason: Reason, opens_at: Option<OffsetDateTime>, record: GalleryRecord) -> WebError {
+    WebError::Denied(Refusal {
+        reason,
+        opens_at,
+        timezone: record.settings.timezone,
+    })
 }
 
-/// `GET /g/<id>`: the gallery page.
+/// `GET /g/<id>`: the gallery page. A new viewer's open is counted (exactly, durably,
+/// within the view limit) and earns a ticket; reloads with the ticket, `HEAD`, prefetches
+/// and link-preview bots are not counted.
 #[get("/g/<id>")]
-async fn gallery(app: &State<Arc<App>>, id: &str) -> Result<maud::Markup, PageError> {
-    let (id, record) = load_visible(app.inner(), id).await?;
-    Ok(views::gallery::page(&views::gallery::GalleryView {
-        id: id.as_str(),
-        title: &record.title,
-        images: &record.images,
-    }))
+async fn gallery(
+    app: &State<Arc<App>>,
+    id: &str,
+    visit: Visit<'_>,
+) -> Result<(Status, maud::Markup), PageError> {
+    show(app.inner(), id, &visit, true).await
+}
+
+/// `HEAD /g/<id>`: the same answer, never counted. (Rocket would otherwise run the GET
+/// handler for HEAD, which counts.)
+#[rocket::head("/g/<id>")]
+async fn gallery_head(
+    app: &State<Arc<App>>,
+    id: &str,
+    visit: Visit<'_>,
+) -> Result<(Status, maud::Markup), PageError> {
+    show(app.inner(), id, &visit, false).await
+}
+
+async fn show(
+    app: &Arc<App>,
+    id: &str,
+    visit: &Visit<'_>,
+    count: bool,
+) -> Result<(Status, maud::Markup), PageError> {
+    let (id, record) = load(app, id).await?;
+    let now = OffsetDateTime::now_utc();
+    let admitted = visit
+        .ticket(&id)
+        .is_some_and(|t| app.galleries.tickets().verify(&id, &t, now));
+    let lookup = id.clone();
+    let opens = blocking(app, move |app| app.galleries.opens(&lookup)).await??;
+    if let Decision::Denied { reason, opens_at } =
+        access::decide(&record.settings, opens, Viewer { admitted }, now)
+    {
+        return Err(refusal(reason, opens_at, record).into());
+    }
+    let page = |record: &GalleryRecord| {
+        views::gallery::page(&views::gallery::GalleryView {
+            id: id.as_str(),
+            title: &record.title,
+            images: &record.images,
+        })
+    };
+    if admitted || !count {
+        return Ok((Status::Ok, page(&record)));
+    }
+    if visit.bot {
+        return Ok((
+            Status::Ok,
+            views::gallery::preview(&record.title, record.images.len()),
+        ));
+    }
+    if visit.prefetch {
+        // Failing a prefetch makes the browser fetch for real when the person navigates.
+        return Err(WebError::PrefetchRefused.into());
+    }
+    match app.galleries.admit(&id).await? {
+        Admission::Admitted { .. } => {
+            let ticket = app.galleries.tickets().issue(&id, now);
+            visit.admit(&id, ticket, app.config.public_url.starts_with("https://"));
+            Ok((Status::Ok, page(&record)))
+        }
+        Admission::LimitReached => Err(refusal(Reason::Limit, None, record).into()),
+        Admission::Gone => Err(WebError::NotFound.into()),
+    }
 }
 
 /// `GET /g/<id>/i/<index>/<thumb|display|original>`. The index is parsed here, not by
@@ -144,10 +201,23 @@ async fn image(
     index: &str,
     rendition: &str,
     inm: IfNoneMatch,
+    visit: Visit<'_>,
 ) -> Result<BlobResponse, PageError> {
     let index: usize = index.parse().map_err(|_| WebError::NotFound)?;
     let rendition = Rendition::from_segment(rendition).ok_or(WebError::NotFound)?;
-    let (_, record) = load_visible(app.inner(), id).await?;
+    let (id, record) = load(app.inner(), id).await?;
+    // Images are for admitted viewers only, and every request asks again, so a gallery
+    // switched off (or expired, or out of its hours) stops serving at once.
+    let now = OffsetDateTime::now_utc();
+    let ticket = visit.ticket(&id);
+    if !ticket.is_some_and(|t| app.galleries.tickets().verify(&id, &t, now)) {
+        return Err(WebError::NoTicket.into());
+    }
+    if let Decision::Denied { reason, opens_at } =
+        access::decide(&record.settings, 0, Viewer { admitted: true }, now)
+    {
+        return Err(refusal(reason, opens_at, record).into());
+    }
     let image = record.images.get(index).ok_or(WebError::NotFound)?;
     let download = (rendition == Rendition::Original).then(|| image.name.clone());
     Ok(BlobResponse::open(app.inner(), image.blob(rendition), download, &inm).await?)
@@ -200,5 +270,5 @@ async fn qr_svg(app: &State<Arc<App>>, id: &str) -> Result<Qr, PageError> {
 }
 
 pub fn routes() -> Vec<Route> {
-    routes![gallery, image, qr_png, qr_svg]
+    routes![gallery, gallery_head, image, qr_png, qr_svg]
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 mod fixtures;
+mod server;
 
 use std::path::{Path, PathBuf};
 
@@ -13,6 +14,8 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 pub use fixtures::*;
+#[allow(unused_imports)] // only the tests that run the binary use it
+pub use server::*;
 
 pub const PUBLIC_URL: &str = "http://maiimg.test";
 
@@ -95,8 +98,12 @@ impl TestApp {
         Fetched::from(req.dispatch())
     }
 
-    /// GET `/g/<id>/i/<index>/<rendition>`.
+    /// GET `/g/<id>/i/<index>/<rendition>` as a viewer: the gallery page is opened first
+    /// (once per gallery), which gives this client the ticket images need.
     pub fn image(&self, id: &str, index: usize, rendition: &str) -> Fetched {
+        if self.client.cookies().get(&format!("t_{id}")).is_none() {
+            self.client.get(format!("/g/{id}")).dispatch();
+        }
         self.get(&format!("/g/{id}/i/{index}/{rendition}"))
     }
 

@@ -1,0 +1,101 @@
+//! Viewer tickets: proof that this browser was admitted to a gallery (its open counted,
+//! its password given), so reloads and image requests do not count again.
+//!
+//! A ticket is `expiry ‖ session ‖ HMAC-SHA256(key, gallery ‖ expiry ‖ session)[..16]`,
+//! URL-safe base64. The key is random, kept in the database, so tickets survive restarts.
+
+use data_encoding::BASE64URL_NOPAD;
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+use time::{Duration, OffsetDateTime};
+
+use crate::ids::GalleryId;
+
+/// How long an admitted viewer may come back without counting as a new open.
+pub const TICKET_TTL: Duration = Duration::hours(12);
+
+const TAG_BYTES: usize = 16;
+
+/// Issues and checks tickets with the instance's key.
+#[derive(Clone)]
+pub struct Tickets {
+    key: Vec<u8>,
+}
+
+impl std::fmt::Debug for Tickets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Tickets(…)")
+    }
+}
+
+impl Tickets {
+    /// Use `key` (at least 32 random bytes).
+    pub fn new(key: Vec<u8>) -> Tickets {
+        Tickets { key }
+    }
+
+    fn mac(&self, gallery: &GalleryId, expires: i64, session: &[u8]) -> Hmac<Sha256> {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key)
+            .expect("HMAC accepts keys of any length");
+        mac.update(b"maiimg-ticket-v1\0");
+        mac.update(gallery.as_str().as_bytes());
+        mac.update(&expires.to_be_bytes());
+        mac.update(session);
+        mac
+    }
+
+    /// A ticket for `gallery`, valid for [`TICKET_TTL`] from `now`.
+    pub fn issue(&self, gallery: &GalleryId, now: OffsetDateTime) -> String {
+        let expires = (now + TICKET_TTL).unix_timestamp();
+        let session = rand::random::<[u8; 8]>();
+        let tag = self.mac(gallery, expires, &session).finalize().into_bytes();
+        let mut raw = Vec::with_capacity(16 + TAG_BYTES);
+        raw.extend_from_slice(&expires.to_be_bytes());
+        raw.extend_from_slice(&session);
+        raw.extend_from_slice(&tag[..TAG_BYTES]);
+        BASE64URL_NOPAD.encode(&raw)
+    }
+
+    /// Is `ticket` a live ticket for `gallery`? The tag is compared in constant time.
+    pub fn verify(&self, gallery: &GalleryId, ticket: &str, now: OffsetDateTime) -> bool {
+        let Ok(raw) = BASE64URL_NOPAD.decode(ticket.as_bytes()) else {
+            return false;
+        };
+        if raw.len() != 16 + TAG_BYTES {
+            return false;
+        }
+        let (expires, rest) = raw.split_at(8);
+        let (session, tag) = rest.split_at(8);
+        let Ok(expires) = <[u8; 8]>::try_from(expires).map(i64::from_be_bytes) else {
+            return false;
+        };
+        expires > now.unix_timestamp()
+            && self
+                .mac(gallery, expires, session)
+                .verify_truncated_left(tag)
+                .is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ticket_opens_its_gallery_only_until_it_expires() {
+        let tickets = Tickets::new(vec![7; 32]);
+        let gallery = GalleryId::generate();
+        let now = OffsetDateTime::now_utc();
+        let ticket = tickets.issue(&gallery, now);
+        assert!(tickets.verify(&gallery, &ticket, now));
+        assert!(tickets.verify(&gallery, &ticket, now + TICKET_TTL - Duration::seconds(1)));
+        assert!(!tickets.verify(&gallery, &ticket, now + TICKET_TTL));
+        assert!(!tickets.verify(&GalleryId::generate(), &ticket, now));
+        assert!(!Tickets::new(vec![8; 32]).verify(&gallery, &ticket, now));
+        let mut forged = ticket.into_bytes();
+        let last = forged.len() - 2;
+        forged[last] = if forged[last] == b'A' { b'B' } else { b'A' };
+        assert!(!tickets.verify(&gallery, &String::from_utf8(forged).expect("ascii"), now));
+        assert!(!tickets.verify(&gallery, "garbage", now));
+    }
+}

@@ -1,0 +1,111 @@
+//! The real binary on a free port, and an HTTP client that keeps cookies like a browser.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_maiimg");
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// `maiimg` with a clean environment for `data_dir` and `port`, run from an empty
+/// directory (so no stray `maiimg.toml` is read).
+pub fn maiimg(cwd: &Path, data_dir: &Path, port: u16) -> Command {
+    let mut cmd = Command::new(BIN);
+    for (key, _) in
+        std::env::vars().filter(|(k, _)| k.starts_with("MAIIMG_") || k.starts_with("ROCKET_"))
+    {
+        cmd.env_remove(key);
+    }
+    cmd.current_dir(cwd)
+        .env("MAIIMG_PORT", port.to_string())
+        .env("MAIIMG_ADDRESS", "127.0.0.1")
+        .env("MAIIMG_DATA_DIR", data_dir)
+        .env("MAIIMG_LOG_LEVEL", "critical");
+    cmd
+}
+
+/// A running server, killed (SIGKILL) when dropped.
+pub struct Server {
+    child: Child,
+    pub base: String,
+}
+
+impl Server {
+    pub fn start(cwd: &Path, data_dir: &Path, port: u16) -> Server {
+        let child = maiimg(cwd, data_dir, port)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn maiimg");
+        let mut server = Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        server.wait_healthy();
+        server
+    }
+
+    fn wait_healthy(&mut self) {
+        let client = http();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(res) = client.get(format!("{}/healthz", self.base)).send()
+                && res.status().as_u16() == 200
+            {
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("maiimg exited during start-up: {status}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "maiimg did not become healthy within 20 s"
+            );
+            sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    pub fn kill_9(mut self) {
+        self.child.kill().expect("kill");
+        self.child.wait().expect("reap");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A client that keeps cookies, like a browser (images need the gallery's viewer ticket).
+pub fn http() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .cookie_store(true)
+        .build()
+        .expect("http client")
+}
+
+pub fn get_with(client: &reqwest::blocking::Client, url: &str) -> (u16, Vec<u8>) {
+    let res = client
+        .get(url)
+        .send()
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    let status = res.status().as_u16();
+    (status, res.bytes().expect("body").to_vec())
+}
+
+pub fn get(url: &str) -> (u16, Vec<u8>) {
+    get_with(&http(), url)
+}
