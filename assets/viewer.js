@@ -4,6 +4,13 @@
   'use strict';
 
   const tiles = Array.from(document.querySelectorAll('#grid .tile'));
+
+  // Downloads off: discourage saving (a screenshot still works, and the owner is told so).
+  if (document.querySelector('main[data-downloads="off"]')) {
+    const isImage = (event) => event.target instanceof HTMLImageElement;
+    document.addEventListener('contextmenu', (event) => { if (isImage(event)) event.preventDefault(); });
+    document.addEventListener('dragstart', (event) => { if (isImage(event)) event.preventDefault(); });
+  }
   const dialog = document.getElementById('lightbox');
   if (!tiles.length || !dialog || typeof dialog.showModal !== 'function') return;
   const image = document.getElementById('lb-image');
@@ -26,6 +33,8 @@
     image.src = tile.href;
     image.alt = tile.querySelector('img').alt;
     counter.textContent = `${current + 1} / ${count}`;
+    const download = document.getElementById('lb-download');
+    if (download && tile.dataset.original) download.href = tile.dataset.original;
     dialog.dataset.index = String(current);
     if (count > 1) {
       preload(current + 1);

@@ -199,6 +199,9 @@ pub struct Settings {
     /// How many new viewers may open the gallery (`None`: unlimited).
     #[serde(default)]
     pub max_opens: Option<u64>,
+    /// Originals and "Download all" offered; off: only the display rendition is served.
+    #[serde(default = "yes")]
+    pub allow_download: bool,
     /// The link stops working at this instant.
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub expires_at: Option<OffsetDateTime>,
@@ -229,6 +232,7 @@ impl Default for Settings {
         Settings {
             enabled: true,
             max_opens: None,
+            allow_download: true,
             expires_at: None,
             available_from: None,
             available_until: None,

@@ -205,6 +205,7 @@ mod tests {
         let mut s = Settings {
             enabled: false,
             max_opens: None,
+            allow_download: true,
             expires_at: Some(now),
             available_from: Some(now + time::Duration::hours(1)),
             available_until: None,

@@ -1,6 +1,7 @@
 //! What maiimg does, independent of HTTP: ingest images, keep galleries, draw QR codes.
 
 pub mod access;
+pub mod archive;
 pub mod galleries;
 pub mod ingest;
 pub mod qr;

@@ -44,6 +44,9 @@ pub struct SettingsInput {
     /// How many new viewers may open it; `null` or `""` for unlimited.
     #[serde(default, deserialize_with = "scalar")]
     pub max_opens: Field,
+    /// `true` / `false`: offer originals and "Download all".
+    #[serde(default, deserialize_with = "scalar")]
+    pub allow_download: Field,
     /// RFC 3339 instant; `null`, `""` or `"never"` for no expiry.
     #[serde(default, deserialize_with = "scalar")]
     pub expires_at: Field,
@@ -87,6 +90,7 @@ impl SettingsInput {
     pub fn set(&mut self, name: &str, value: String) -> bool {
         let slot = match name {
             "max_opens" => &mut self.max_opens,
+            "allow_download" => &mut self.allow_download,
             "expires_at" => &mut self.expires_at,
             "expires_in" => &mut self.expires_in,
             "available_from" => &mut self.available_from,
@@ -239,6 +243,19 @@ pub fn apply(
             })
             .transpose()?;
     }
+    if let Some(v) = &input.allow_download {
+        let v = v.as_deref().unwrap_or("").trim().to_ascii_lowercase();
+        s.allow_download = match v.as_str() {
+            "true" | "on" | "yes" | "1" => true,
+            "false" | "off" | "no" | "0" => false,
+            _ => {
+                return Err(invalid(
+                    "allow_download",
+                    format!("{v:?} is not true or false"),
+                ));
+            }
+        };
+    }
     if let Some(v) = &input.available_from {
         s.available_from = given(v).map(|v| instant("available_from", v)).transpose()?;
     }
@@ -376,6 +393,7 @@ mod tests {
             (r#"{"timezone": "Mars/Olympus"}"#, "timezone"),
             (r#"{"max_opens": 0}"#, "max_opens"),
             (r#"{"max_opens": "lots"}"#, "max_opens"),
+            (r#"{"allow_download": "maybe"}"#, "allow_download"),
         ];
         for (json, field) in bad {
             assert_eq!(

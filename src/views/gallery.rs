@@ -13,6 +13,8 @@ pub struct GalleryView<'a> {
     pub title: &'a str,
     /// Images in order.
     pub images: &'a [ImageRecord],
+    /// Offer the originals (per image and as a ZIP).
+    pub allow_download: bool,
 }
 
 /// Thumbnails above the fold load at once; the rest as they scroll into view.
@@ -35,11 +37,19 @@ pub fn page(view: &GalleryView<'_>) -> Markup {
     render(
         &shell,
         html! {
-            main id="main" class="gallery" data-gallery-id=(view.id) data-count=(count) {
+            main id="main" class="gallery" data-gallery-id=(view.id) data-count=(count)
+                data-downloads=(if view.allow_download { "on" } else { "off" }) {
                 div class="gallery-head" {
-                    h1 id="gallery-title" { (title) }
-                    p class="meta" id="gallery-meta" {
-                        (count) @if count == 1 { " photo" } @else { " photos" }
+                    div {
+                        h1 id="gallery-title" { (title) }
+                        p class="meta" id="gallery-meta" {
+                            (count) @if count == 1 { " photo" } @else { " photos" }
+                        }
+                    }
+                    @if view.allow_download {
+                        a id="download-all" class="button" href=(format!("/g/{}/zip", view.id)) download {
+                            "Download all"
+                        }
                     }
                 }
                 ul id="grid" class="grid" {
@@ -48,6 +58,7 @@ pub fn page(view: &GalleryView<'_>) -> Markup {
                         li {
                             a class="tile" id=(format!("tile-{index}"))
                                 href=(format!("/g/{}/i/{index}/display", view.id))
+                                data-original=[view.allow_download.then(|| format!("/g/{}/i/{index}/original", view.id))]
                                 data-index=(index)
                                 data-width=(image.display.width)
                                 data-height=(image.display.height)
@@ -70,6 +81,9 @@ pub fn page(view: &GalleryView<'_>) -> Markup {
                 button type="button" id="lb-prev" class="lb-nav lb-prev" aria-label="Previous photo" { "‹" }
                 button type="button" id="lb-next" class="lb-nav lb-next" aria-label="Next photo" { "›" }
                 button type="button" id="lb-close" class="lb-close" aria-label="Close viewer" { "×" }
+                @if view.allow_download {
+                    a id="lb-download" class="lb-download" href="#" download { "Download original" }
+                }
             }
         },
     )

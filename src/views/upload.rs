@@ -40,6 +40,14 @@ fn options(view: &UploadView) -> Markup {
                 p id="max-opens-hint" class="hint" {
                     "How many people may open the link. Reloads by someone already in do not count."
                 }
+                label class="check" for="allow-download" {
+                    input type="checkbox" id="allow-download" checked aria-describedby="allow-download-hint";
+                    " Allow downloads of the originals"
+                }
+                p id="allow-download-hint" class="hint" {
+                    "Off: viewers see the photos but get no download buttons and no originals. "
+                    "Anyone can still take a screenshot."
+                }
                 label for="expires-in" { "Link expires" }
                 select id="expires-in" {
                     @for (label, value) in &view.expiry_choices {

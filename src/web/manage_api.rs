@@ -34,6 +34,7 @@ struct SettingsJson {
     days: Option<String>,
     timezone: String,
     max_opens: Option<u64>,
+    allow_download: bool,
 }
 
 impl From<&Settings> for SettingsJson {
@@ -48,6 +49,7 @@ impl From<&Settings> for SettingsJson {
             days: s.daily.map(|w| days_text(w.days)),
             timezone: s.timezone.clone(),
             max_opens: s.max_opens,
+            allow_download: s.allow_download,
         }
     }
 }

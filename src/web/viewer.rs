@@ -1,6 +1,10 @@
 //! The public side of a gallery: the page, its images and its QR codes.
 
+use std::io;
+use std::path::PathBuf;
 use std::sync::Arc;
+
+use bytes::Bytes;
 
 use rocket::http::{ContentType, Header, Status};
 use rocket::response::{self, Responder};
@@ -12,7 +16,7 @@ use super::error::{PageError, WebError};
 use super::visit::Visit;
 use super::{App, blocking};
 use crate::domain::access::{self, Decision, Reason, Viewer};
-use crate::domain::qr;
+use crate::domain::{archive, qr};
 use crate::ids::GalleryId;
 use crate::model::{BlobRef, GalleryRecord, Rendition};
 use crate::store::Admission;
@@ -165,6 +169,7 @@ async fn show(
             id: id.as_str(),
             title: &record.title,
             images: &record.images,
+            allow_download: record.settings.allow_download,
         })
     };
     if admitted || !count {
@@ -194,6 +199,30 @@ async fn show(
 /// `GET /g/<id>/i/<index>/<thumb|display|original>`. The index is parsed here, not by
 /// Rocket: a segment that is not a number is an image that does not exist (404), where
 /// Rocket's own parsing would forward with 422.
+/// The gallery, for a request that holds its viewer ticket and may see it right now.
+/// Every image and archive request asks again, so a gallery switched off (or expired, or
+/// out of its hours) stops serving at once.
+async fn admitted(
+    app: &Arc<App>,
+    id: &str,
+    visit: &Visit<'_>,
+) -> Result<(GalleryId, GalleryRecord), WebError> {
+    let (id, record) = load(app, id).await?;
+    let now = OffsetDateTime::now_utc();
+    let ticket = visit.ticket(&id);
+    if !ticket.is_some_and(|t| app.galleries.tickets().verify(&id, &t, now)) {
+        return Err(WebError::NoTicket);
+    }
+    if let Decision::Denied { reason, opens_at } =
+        access::decide(&record.settings, 0, Viewer { admitted: true }, now)
+    {
+        return Err(refusal(reason, opens_at, record));
+    }
+    Ok((id, record))
+}
+
+/// `GET /g/<id>/i/<index>/<thumb|display|original>`. Originals only when the owner allows
+/// downloads; otherwise no original is served at all.
 #[get("/g/<id>/i/<index>/<rendition>")]
 async fn image(
     app: &State<Arc<App>>,
@@ -205,22 +234,107 @@ async fn image(
 ) -> Result<BlobResponse, PageError> {
     let index: usize = index.parse().map_err(|_| WebError::NotFound)?;
     let rendition = Rendition::from_segment(rendition).ok_or(WebError::NotFound)?;
-    let (id, record) = load(app.inner(), id).await?;
-    // Images are for admitted viewers only, and every request asks again, so a gallery
-    // switched off (or expired, or out of its hours) stops serving at once.
-    let now = OffsetDateTime::now_utc();
-    let ticket = visit.ticket(&id);
-    if !ticket.is_some_and(|t| app.galleries.tickets().verify(&id, &t, now)) {
-        return Err(WebError::NoTicket.into());
-    }
-    if let Decision::Denied { reason, opens_at } =
-        access::decide(&record.settings, 0, Viewer { admitted: true }, now)
-    {
-        return Err(refusal(reason, opens_at, record).into());
-    }
+    let (_, record) = admitted(app.inner(), id, &visit).await?;
     let image = record.images.get(index).ok_or(WebError::NotFound)?;
-    let download = (rendition == Rendition::Original).then(|| image.name.clone());
+    let download = match rendition {
+        Rendition::Original if !record.settings.allow_download => {
+            return Err(WebError::NotFound.into());
+        }
+        Rendition::Original => Some(archive::download_name(image)),
+        _ => None,
+    };
     Ok(BlobResponse::open(app.inner(), image.blob(rendition), download, &inm).await?)
+}
+
+/// `GET /g/<id>/zip`: every original in one ZIP, streamed as it is written.
+#[get("/g/<id>/zip")]
+async fn zip(app: &State<Arc<App>>, id: &str, visit: Visit<'_>) -> Result<ZipStream, PageError> {
+    let (id, record) = admitted(app.inner(), id, &visit).await?;
+    if !record.settings.allow_download {
+        return Err(WebError::NotFound.into());
+    }
+    let files: Vec<(String, PathBuf)> = archive::entry_names(&record.images)
+        .into_iter()
+        .zip(&record.images)
+        .map(|(name, image)| (name, app.galleries.blob_path(&image.original.digest)))
+        .collect();
+    let (tx, rx) = rocket::tokio::sync::mpsc::channel::<io::Result<Bytes>>(8);
+    rocket::tokio::task::spawn_blocking(move || {
+        let mut out = ChannelWriter {
+            tx,
+            buffer: Vec::with_capacity(CHUNK),
+        };
+        if let Err(e) = archive::write_zip(&files, &mut out) {
+            // The client sees a truncated download; nothing else can be done mid-stream.
+            let _ = out.tx.blocking_send(Err(e));
+        }
+    });
+    let title = if record.title.is_empty() {
+        format!("maiimg-{id}")
+    } else {
+        record.title.clone()
+    };
+    Ok(ZipStream {
+        chunks: rx,
+        filename: format!("{title}.zip"),
+    })
+}
+
+/// Hands what the ZIP writer produces to the response in 64 KiB pieces; blocks the writer
+/// (not the executor) when the client reads slowly, so memory stays bounded.
+struct ChannelWriter {
+    tx: rocket::tokio::sync::mpsc::Sender<io::Result<Bytes>>,
+    buffer: Vec<u8>,
+}
+
+impl ChannelWriter {
+    fn send(&mut self) -> io::Result<()> {
+        let chunk = Bytes::from(std::mem::replace(
+            &mut self.buffer,
+            Vec::with_capacity(CHUNK),
+        ));
+        self.tx
+            .blocking_send(Ok(chunk))
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"))
+    }
+}
+
+impl io::Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buffer.extend_from_slice(data);
+        if self.buffer.len() >= CHUNK {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.buffer.is_empty() {
+            Ok(())
+        } else {
+            self.send()
+        }
+    }
+}
+
+/// The streamed archive response.
+struct ZipStream {
+    chunks: rocket::tokio::sync::mpsc::Receiver<io::Result<Bytes>>,
+    filename: String,
+}
+
+impl<'r> Responder<'r, 'static> for ZipStream {
+    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
+        let stream = futures_util::stream::unfold(self.chunks, |mut rx| async move {
+            rx.recv().await.map(|chunk| (chunk, rx))
+        });
+        Response::build()
+            .raw_header("Content-Type", "application/zip")
+            .raw_header("Content-Disposition", attachment(&self.filename))
+            .raw_header("Cache-Control", "private, no-store")
+            .streamed_body(tokio_util::io::StreamReader::new(stream))
+            .ok()
+    }
 }
 
 /// A QR code with a sensible name when saved.
@@ -270,5 +384,5 @@ async fn qr_svg(app: &State<Arc<App>>, id: &str) -> Result<Qr, PageError> {
 }
 
 pub fn routes() -> Vec<Route> {
-    routes![gallery, gallery_head, image, qr_png, qr_svg]
+    routes![gallery, gallery_head, image, zip, qr_png, qr_svg]
 }

@@ -1,0 +1,127 @@
+//! Download control: originals and the streamed ZIP exist only when the owner allows them,
+//! and the ZIP holds exactly the stripped originals.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::{Cursor, Read};
+
+use common::*;
+use rocket::http::{Header, Status};
+
+fn gallery(app: &TestApp, allow_download: &str) -> (String, String) {
+    let form = Form::new()
+        .text("title", "Holiday")
+        .text("allow_download", allow_download)
+        .file("beach.jpg", &jpeg(120, 80, 1))
+        .file("beach.jpg", &jpeg(80, 120, 2))
+        .file("sunset.png", &png_rgb(64, 64));
+    let res = app.post_form("/api/galleries", form);
+    assert_eq!(res.status(), Status::Created);
+    let json = json_of(res);
+    (
+        field(&json, "id").to_owned(),
+        field(&json, "manage_key").to_owned(),
+    )
+}
+
+#[test]
+fn with_downloads_each_original_and_a_zip_of_all_are_offered() {
+    let app = TestApp::new();
+    let (id, _) = gallery(&app, "true");
+    let page = app.get(&format!("/g/{id}"));
+    assert!(page.text().contains("id=\"download-all\""));
+    assert!(page.text().contains("data-downloads=\"on\""));
+
+    let originals: Vec<Vec<u8>> = (0..3)
+        .map(|i| {
+            let original = app.image(&id, i, "original");
+            assert_eq!(original.status, Status::Ok);
+            let disposition = original.header("Content-Disposition").unwrap();
+            assert!(
+                disposition.starts_with("attachment; filename=\""),
+                "{disposition}"
+            );
+            original.body
+        })
+        .collect();
+    assert!(
+        app.image(&id, 2, "original")
+            .header("Content-Disposition")
+            .unwrap()
+            .contains("sunset.png")
+    );
+
+    let zip = app.get(&format!("/g/{id}/zip"));
+    assert_eq!(zip.status, Status::Ok);
+    assert_eq!(zip.ctype(), "application/zip");
+    assert!(
+        zip.header("Content-Disposition")
+            .unwrap()
+            .contains("Holiday.zip")
+    );
+    let mut archive = zip::ZipArchive::new(Cursor::new(zip.body)).expect("a valid ZIP");
+    let names: Vec<String> = archive
+        .file_names()
+        .map(|n| n.expect("entry name").into_owned())
+        .collect();
+    assert_eq!(names.len(), 3);
+    for (i, original) in originals.iter().enumerate() {
+        let mut entry = archive.by_index(i).unwrap();
+        let name = entry.name().expect("entry name").into_owned();
+        assert!(name.starts_with(&format!("{:02}-", i + 1)), "{name}");
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes).unwrap();
+        assert!(&bytes == original, "entry {i} equals the stripped original");
+        assert_no_metadata(&bytes, "zip entry");
+    }
+    assert_ne!(
+        names[0], names[1],
+        "same upload names stay distinct in the archive"
+    );
+}
+
+#[test]
+fn without_downloads_only_the_display_rendition_is_served() {
+    let app = TestApp::new();
+    let (id, key) = gallery(&app, "false");
+    let page = app.get(&format!("/g/{id}"));
+    let html = page.text();
+    assert!(html.contains("data-downloads=\"off\""));
+    assert!(!html.contains("download-all") && !html.contains("lb-download"));
+    assert!(!html.contains("/original"), "no original is linked");
+
+    let display = app.image(&id, 0, "display");
+    assert_eq!(display.status, Status::Ok);
+    assert_eq!(display.header("Content-Disposition"), Some("inline"));
+    assert_eq!(app.image(&id, 0, "original").status, Status::NotFound);
+    assert_eq!(app.get(&format!("/g/{id}/zip")).status, Status::NotFound);
+
+    // The owner turns downloads on: offered at once.
+    let res = app
+        .client
+        .patch(format!("/api/galleries/{id}"))
+        .header(Header::new("Authorization", format!("Bearer {key}")))
+        .header(rocket::http::ContentType::JSON)
+        .body(r#"{"allow_download": true}"#)
+        .dispatch();
+    assert_eq!(res.status(), Status::Ok);
+    assert_eq!(app.image(&id, 0, "original").status, Status::Ok);
+}
+
+#[test]
+fn images_and_zip_stop_when_the_gallery_is_disabled() {
+    let app = TestApp::new();
+    let (id, key) = gallery(&app, "true");
+    assert_eq!(app.image(&id, 0, "thumb").status, Status::Ok);
+    assert_eq!(app.get(&format!("/g/{id}/zip")).status, Status::Ok);
+    let res = app
+        .client
+        .post(format!("/api/galleries/{id}/disable"))
+        .header(Header::new("Authorization", format!("Bearer {key}")))
+        .dispatch();
+    assert_eq!(res.status(), Status::Ok);
+    assert_eq!(app.image(&id, 0, "thumb").status, Status::Forbidden);
+    assert_eq!(app.image(&id, 0, "original").status, Status::Forbidden);
+    assert_eq!(app.get(&format!("/g/{id}/zip")).status, Status::Forbidden);
+}
