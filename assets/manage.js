@@ -45,6 +45,8 @@
     const list = [];
     list.push(s.expires_at ? `Expires ${when(s.expires_at, s.timezone)}.` : 'Never expires.');
     if (s.max_opens) list.push(`Opens at most ${s.max_opens} times (by different viewers).`);
+    if (s.password) list.push('Password protected.');
+    list.push(s.allow_download ? 'Viewers may download the originals.' : 'No downloads: viewers see the photos only (screenshots remain possible).');
     if (s.available_from) list.push(`Opens ${when(s.available_from, s.timezone)}.`);
     if (s.available_until) list.push(`Closes ${when(s.available_until, s.timezone)}.`);
     if (s.daily_from) list.push(`Daily ${s.daily_from}–${s.daily_until} on ${s.days.split(',').join(', ')} (${s.timezone} time).`);

@@ -212,6 +212,7 @@
     if (value('expires-in')) result.expires_in = value('expires-in');
     if (value('max-opens')) result.max_opens = value('max-opens');
     result.allow_download = $('allow-download').checked;
+    if ($('gallery-password').value) result.password = $('gallery-password').value;
     for (const [id, key] of [['available-from', 'available_from'], ['available-until', 'available_until']]) {
       // datetime-local is the viewer's local time; the API wants an absolute instant.
       if (value(id)) result[key] = new Date(value(id)).toISOString();

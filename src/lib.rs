@@ -62,6 +62,7 @@ pub fn build(config: Config) -> Result<Rocket<Build>, StartError> {
         galleries,
         pool,
         config,
+        attempts: Default::default(),
     });
     let sweeper = Arc::clone(&app);
     let rocket = rocket::custom(figment).attach(AdHoc::on_liftoff("upload sweeper", |_| {

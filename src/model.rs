@@ -217,6 +217,9 @@ pub struct Settings {
     /// IANA time zone of the daily window and of times shown to viewers.
     #[serde(default = "utc")]
     pub timezone: String,
+    /// Argon2id PHC string of the viewing password; the password itself is never stored.
+    #[serde(default)]
+    pub password_hash: Option<String>,
 }
 
 fn yes() -> bool {
@@ -238,6 +241,7 @@ impl Default for Settings {
             available_until: None,
             daily: None,
             timezone: utc(),
+            password_hash: None,
         }
     }
 }

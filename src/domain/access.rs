@@ -24,6 +24,8 @@ pub enum Reason {
     Ended,
     /// Outside the daily hours.
     Hours,
+    /// A password is needed.
+    Password,
 }
 
 impl Reason {
@@ -36,6 +38,7 @@ impl Reason {
             Reason::Scheduled => "scheduled",
             Reason::Ended => "ended",
             Reason::Hours => "hours",
+            Reason::Password => "password",
         }
     }
 }
@@ -67,7 +70,7 @@ pub struct Viewer {
 }
 
 /// Decide, in this order: disabled → expired → view limit → not yet released / ended /
-/// outside the daily hours → allowed. `opens` is the count so far; the recorder makes the
+/// outside the daily hours → password needed → allowed. `opens` is the count so far; the recorder makes the
 /// final, exact check when it counts a new open.
 pub fn decide(settings: &Settings, opens: u64, viewer: Viewer, now: OffsetDateTime) -> Decision {
     if !settings.enabled {
@@ -98,6 +101,9 @@ pub fn decide(settings: &Settings, opens: u64, viewer: Viewer, now: OffsetDateTi
                 .filter(|t| settings.expires_at.is_none_or(|exp| *t < exp));
             return deny(Reason::Hours, opens_at);
         }
+    }
+    if settings.password_hash.is_some() && !viewer.admitted {
+        return deny(Reason::Password, None);
     }
     Decision::Allowed
 }
@@ -211,6 +217,7 @@ mod tests {
             available_until: None,
             daily: Some(window("00:00", "00:01", 0x7f)),
             timezone: "UTC".into(),
+            password_hash: Some("$argon2id$…".into()),
         };
         assert_eq!(
             reason(decide(&s, 0, Viewer::default(), now)),
@@ -238,6 +245,15 @@ mod tests {
             Some(Reason::Hours)
         );
         s.daily = None;
+        assert_eq!(
+            reason(decide(&s, 0, Viewer::default(), now)),
+            Some(Reason::Password)
+        );
+        assert_eq!(
+            decide(&s, 0, Viewer { admitted: true }, now),
+            Decision::Allowed
+        );
+        s.password_hash = None;
         assert_eq!(decide(&s, 0, Viewer::default(), now), Decision::Allowed);
         s.max_opens = Some(2);
         assert_eq!(

@@ -222,7 +222,9 @@ impl Galleries {
                 given,
             });
         }
-        let settings = settings::apply(&Default::default(), settings, &self.expiry, now, true)?;
+        let mut settings = settings.clone();
+        settings.hash_password()?;
+        let settings = settings::apply(&Default::default(), &settings, &self.expiry, now, true)?;
         let key = ManageKey::generate();
         let template = GalleryRecord {
             title: clean_title(title),
@@ -255,8 +257,12 @@ impl Galleries {
         input: &SettingsInput,
         now: OffsetDateTime,
     ) -> Result<GalleryRecord> {
+        // Check the key before the (slow) password hash, so guessing keys stays cheap to refuse.
+        self.authorize(id, key)?;
+        let mut input = input.clone();
+        input.hash_password()?;
         self.change(id, key, |record| {
-            record.settings = settings::apply(&record.settings, input, &self.expiry, now, false)?;
+            record.settings = settings::apply(&record.settings, &input, &self.expiry, now, false)?;
             Ok(())
         })
     }

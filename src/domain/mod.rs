@@ -4,6 +4,7 @@ pub mod access;
 pub mod archive;
 pub mod galleries;
 pub mod ingest;
+pub mod passwords;
 pub mod qr;
 pub mod settings;
 pub mod tickets;

@@ -71,6 +71,13 @@ pub struct SettingsInput {
     /// IANA time zone, e.g. "Europe/Berlin" (the upload page sends the browser's).
     #[serde(default, deserialize_with = "scalar")]
     pub timezone: Field,
+    /// A new viewing password; `null` or `""` removes it.
+    #[serde(default, deserialize_with = "scalar")]
+    pub password: Field,
+    /// `password`, hashed by [`SettingsInput::hash_password`] before the transaction (the
+    /// hash is slow on purpose and must not hold the database's write lock).
+    #[serde(skip)]
+    password_hash: Option<Option<String>>,
 }
 
 /// Accept a JSON string, number, boolean or null as text.
@@ -99,10 +106,29 @@ impl SettingsInput {
             "daily_until" => &mut self.daily_until,
             "days" => &mut self.days,
             "timezone" => &mut self.timezone,
+            "password" => &mut self.password,
             _ => return false,
         };
         *slot = Some(Some(value));
         true
+    }
+}
+
+impl SettingsInput {
+    /// Check and hash a new password (if one is given). Call before [`apply`].
+    pub fn hash_password(&mut self) -> Result<(), SettingError> {
+        self.password_hash = match &self.password {
+            None => None,
+            Some(None) => Some(None),
+            Some(Some(p)) if p.is_empty() => Some(None),
+            Some(Some(p)) if p.chars().count() < 4 || p.len() > 256 => {
+                return Err(invalid("password", "must be 4 to 256 characters long"));
+            }
+            Some(Some(p)) => Some(Some(
+                super::passwords::hash(p).map_err(|e| invalid("password", e))?,
+            )),
+        };
+        Ok(())
     }
 }
 
@@ -283,6 +309,13 @@ pub fn apply(
                 name.to_owned()
             }
         };
+    }
+
+    if input.password.is_some() {
+        s.password_hash = input
+            .password_hash
+            .clone()
+            .ok_or_else(|| invalid("password", "was not prepared (internal error)"))?;
     }
 
     if input.daily_from.is_some() || input.daily_until.is_some() || input.days.is_some() {

@@ -17,6 +17,10 @@ pub struct Refusal {
     pub opens_at: Option<OffsetDateTime>,
     /// The gallery's time zone, for showing `opens_at`.
     pub timezone: String,
+    /// The gallery's id (the password form posts to it).
+    pub gallery: String,
+    /// A line above the password form, e.g. after a wrong password.
+    pub notice: Option<String>,
 }
 
 /// Render the refusal page; `<body data-reason>` names the reason for scripts and tests.
@@ -46,6 +50,10 @@ pub fn page(refusal: &Refusal) -> Markup {
             "Closed right now",
             "This gallery can only be viewed at certain times of day.",
         ),
+        Reason::Password => (
+            "This gallery is password protected",
+            "Enter the password you were given to see the photos.",
+        ),
     };
     let shell = Shell {
         title: heading,
@@ -73,7 +81,22 @@ pub fn page(refusal: &Refusal) -> Markup {
                         " (" (refusal.timezone) " time)."
                     }
                 }
-                p { a class="button" href="/" { "Share your own photos" } }
+                @if refusal.reason == Reason::Password {
+                    form id="password-form" class="password-form" method="post"
+                        action=(format!("/g/{}/password", refusal.gallery)) {
+                        @if let Some(notice) = &refusal.notice {
+                            p id="password-notice" class="warning" role="alert" { (notice) }
+                        }
+                        label for="password-input" { "Password" }
+                        div class="copy-row" {
+                            input type="password" id="password-input" name="password" required
+                                autocomplete="current-password" autofocus;
+                            button type="submit" class="button primary" { "Open" }
+                        }
+                    }
+                } @else {
+                    p { a class="button" href="/" { "Share your own photos" } }
+                }
             }
         },
     )

@@ -48,6 +48,10 @@ fn options(view: &UploadView) -> Markup {
                     "Off: viewers see the photos but get no download buttons and no originals. "
                     "Anyone can still take a screenshot."
                 }
+                label for="gallery-password" { "Password " span class="optional" { "(optional)" } }
+                input type="password" id="gallery-password" autocomplete="new-password" minlength="4"
+                    aria-describedby="password-hint";
+                p id="password-hint" class="hint" { "Viewers must enter it before they see anything." }
                 label for="expires-in" { "Link expires" }
                 select id="expires-in" {
                     @for (label, value) in &view.expiry_choices {

@@ -52,6 +52,9 @@ pub enum WebError {
     /// A speculative prefetch of a gallery page, which must not count as an open.
     #[error("prefetching a gallery is not supported")]
     PrefetchRefused,
+    /// Too many wrong passwords from this client; try again after this many seconds.
+    #[error("too many wrong passwords; try again in {0} seconds")]
+    TooManyAttempts(u64),
     /// The gallery exists but may not be shown now.
     #[error("this gallery is not available ({})", .0.reason.slug())]
     Denied(Refusal),
@@ -90,6 +93,7 @@ impl WebError {
             WebError::BadRequest(_) => (Status::BadRequest, "bad_request"),
             WebError::NotFound => (Status::NotFound, "not_found"),
             WebError::NoTicket => (Status::Forbidden, "no_ticket"),
+            WebError::TooManyAttempts(_) => (Status::TooManyRequests, "too_many_attempts"),
             WebError::PrefetchRefused => (Status::ServiceUnavailable, "prefetch_refused"),
             WebError::Denied(refusal) => (refusal_status(refusal.reason), refusal.reason.slug()),
             WebError::Internal(_) => (Status::InternalServerError, "internal"),
@@ -117,6 +121,7 @@ pub fn refusal_status(reason: Reason) -> Status {
     match reason {
         Reason::Expired | Reason::Limit => Status::Gone,
         Reason::Disabled | Reason::Scheduled | Reason::Ended | Reason::Hours => Status::Forbidden,
+        Reason::Password => Status::Unauthorized,
     }
 }
 
@@ -173,7 +178,11 @@ impl<'r> Responder<'r, 'static> for PageError {
                 .respond_to(req);
         }
         let (status, _) = self.0.status_and_code();
-        error_page(status).respond_to(req)
+        let mut response = error_page(status).respond_to(req)?;
+        if let WebError::TooManyAttempts(seconds) = self.0 {
+            response.set_raw_header("Retry-After", seconds.to_string());
+        }
+        Ok(response)
     }
 }
 
@@ -187,6 +196,10 @@ pub fn error_page(status: Status) -> (Status, maud::Markup) {
         403 => (
             "Not here",
             "Photos are shown only inside their gallery. Open the gallery link you were given.",
+        ),
+        429 => (
+            "Too many attempts",
+            "Too many wrong passwords were tried from here. Wait a few minutes, then try again.",
         ),
         413 => (
             "Too large",

@@ -35,6 +35,8 @@ struct SettingsJson {
     timezone: String,
     max_opens: Option<u64>,
     allow_download: bool,
+    /// Whether a password is set (the password itself is not stored).
+    password: bool,
 }
 
 impl From<&Settings> for SettingsJson {
@@ -50,6 +52,7 @@ impl From<&Settings> for SettingsJson {
             timezone: s.timezone.clone(),
             max_opens: s.max_opens,
             allow_download: s.allow_download,
+            password: s.password_hash.is_some(),
         }
     }
 }
@@ -84,7 +87,12 @@ fn state(
     opens: u64,
     now: OffsetDateTime,
 ) -> (&'static str, Option<OffsetDateTime>) {
-    match access::decide(settings, opens, Viewer::default(), now) {
+    // The owner's view: a password does not make a gallery inactive.
+    match access::decide(settings, opens, Viewer { admitted: false }, now) {
+        Decision::Denied {
+            reason: Reason::Password,
+            ..
+        } => ("active", None),
         Decision::Allowed => ("active", None),
         Decision::Denied { reason, opens_at } => {
             let name = match reason {
@@ -93,6 +101,7 @@ fn state(
                 Reason::Limit => "exhausted",
                 Reason::Scheduled => "scheduled",
                 Reason::Hours => "outside-hours",
+                Reason::Password => "active",
             };
             (name, opens_at)
         }

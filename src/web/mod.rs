@@ -2,12 +2,14 @@
 //! request, call the domain off the async executor, render.
 
 mod api;
+mod archive;
 mod assets;
 pub mod error;
 mod headers;
 mod manage_api;
 mod multipart;
 mod pages;
+mod password;
 mod viewer;
 mod visit;
 
@@ -31,6 +33,8 @@ pub struct App {
     pub pool: Pool,
     /// Validated configuration.
     pub config: Config,
+    /// Wrong password attempts per client, for rate limiting.
+    pub attempts: password::Attempts,
 }
 
 impl App {
@@ -66,6 +70,8 @@ pub fn mount(rocket: Rocket<Build>, app: Arc<App>) -> Rocket<Build> {
         .mount("/", pages::routes())
         .mount("/", assets::routes())
         .mount("/", viewer::routes())
+        .mount("/", archive::routes())
+        .mount("/", password::routes())
         .mount("/", api::routes())
         .mount("/", manage_api::routes())
         .register("/", catchers![catch_all])

@@ -1,10 +1,6 @@
 //! The public side of a gallery: the page, its images and its QR codes.
 
-use std::io;
-use std::path::PathBuf;
 use std::sync::Arc;
-
-use bytes::Bytes;
 
 use rocket::http::{ContentType, Header, Status};
 use rocket::response::{self, Responder};
@@ -24,7 +20,7 @@ use crate::views;
 use crate::views::refusal::Refusal;
 
 /// Images are served in 64 KiB chunks: Rocket's 4 KiB default costs a syscall per 4 KiB.
-const CHUNK: usize = 64 * 1024;
+pub(super) const CHUNK: usize = 64 * 1024;
 /// Viewers may keep a copy but must ask again each time (a 304 when unchanged), so a
 /// gallery that is deleted (or, later, disabled) stops showing at once; shared caches
 /// never store these.
@@ -68,7 +64,7 @@ impl BlobResponse {
 
 /// `attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266), since
 /// header values must be ASCII.
-fn attachment(name: &str) -> String {
+pub(super) fn attachment(name: &str) -> String {
     let ascii: String = name
         .chars()
         .map(|c| {
@@ -108,18 +104,25 @@ impl<'r> Responder<'r, 'static> for BlobResponse {
     }
 }
 
-async fn load(app: &Arc<App>, id: &str) -> Result<(GalleryId, GalleryRecord), WebError> {
+pub(super) async fn load(app: &Arc<App>, id: &str) -> Result<(GalleryId, GalleryRecord), WebError> {
     let id = GalleryId::parse(id).ok_or(WebError::NotFound)?;
     let lookup = id.clone();
     let record = blocking(app, move |app| app.galleries.get(&lookup)).await??;
     Ok((id, record))
 }
 
-fn refusal(reason: Reason, opens_at: Option<OffsetDateTime>, record: GalleryRecord) -> WebError {
+pub(super) fn refusal(
+    id: &GalleryId,
+    reason: Reason,
+    opens_at: Option<OffsetDateTime>,
+    record: GalleryRecord,
+) -> WebError {
     WebError::Denied(Refusal {
         reason,
         opens_at,
         timezone: record.settings.timezone,
+        gallery: id.to_string(),
+        notice: None,
     })
 }
 
@@ -162,7 +165,7 @@ async fn show(
     if let Decision::Denied { reason, opens_at } =
         access::decide(&record.settings, opens, Viewer { admitted }, now)
     {
-        return Err(refusal(reason, opens_at, record).into());
+        return Err(refusal(&id, reason, opens_at, record).into());
     }
     let page = |record: &GalleryRecord| {
         views::gallery::page(&views::gallery::GalleryView {
@@ -185,14 +188,26 @@ async fn show(
         // Failing a prefetch makes the browser fetch for real when the person navigates.
         return Err(WebError::PrefetchRefused.into());
     }
-    match app.galleries.admit(&id).await? {
+    let record = count_open(app, &id, record, visit, now).await?;
+    Ok((Status::Ok, page(&record)))
+}
+
+/// Count a new viewer's open (exactly, durably) and hand out the ticket that admits them.
+pub(super) async fn count_open(
+    app: &Arc<App>,
+    id: &GalleryId,
+    record: GalleryRecord,
+    visit: &Visit<'_>,
+    now: OffsetDateTime,
+) -> Result<GalleryRecord, WebError> {
+    match app.galleries.admit(id).await? {
         Admission::Admitted { .. } => {
-            let ticket = app.galleries.tickets().issue(&id, now);
-            visit.admit(&id, ticket, app.config.public_url.starts_with("https://"));
-            Ok((Status::Ok, page(&record)))
+            let ticket = app.galleries.tickets().issue(id, now);
+            visit.admit(id, ticket, app.config.public_url.starts_with("https://"));
+            Ok(record)
         }
-        Admission::LimitReached => Err(refusal(Reason::Limit, None, record).into()),
-        Admission::Gone => Err(WebError::NotFound.into()),
+        Admission::LimitReached => Err(refusal(id, Reason::Limit, None, record)),
+        Admission::Gone => Err(WebError::NotFound),
     }
 }
 
@@ -202,7 +217,7 @@ async fn show(
 /// The gallery, for a request that holds its viewer ticket and may see it right now.
 /// Every image and archive request asks again, so a gallery switched off (or expired, or
 /// out of its hours) stops serving at once.
-async fn admitted(
+pub(super) async fn admitted(
     app: &Arc<App>,
     id: &str,
     visit: &Visit<'_>,
@@ -216,7 +231,7 @@ async fn admitted(
     if let Decision::Denied { reason, opens_at } =
         access::decide(&record.settings, 0, Viewer { admitted: true }, now)
     {
-        return Err(refusal(reason, opens_at, record));
+        return Err(refusal(&id, reason, opens_at, record));
     }
     Ok((id, record))
 }
@@ -244,97 +259,6 @@ async fn image(
         _ => None,
     };
     Ok(BlobResponse::open(app.inner(), image.blob(rendition), download, &inm).await?)
-}
-
-/// `GET /g/<id>/zip`: every original in one ZIP, streamed as it is written.
-#[get("/g/<id>/zip")]
-async fn zip(app: &State<Arc<App>>, id: &str, visit: Visit<'_>) -> Result<ZipStream, PageError> {
-    let (id, record) = admitted(app.inner(), id, &visit).await?;
-    if !record.settings.allow_download {
-        return Err(WebError::NotFound.into());
-    }
-    let files: Vec<(String, PathBuf)> = archive::entry_names(&record.images)
-        .into_iter()
-        .zip(&record.images)
-        .map(|(name, image)| (name, app.galleries.blob_path(&image.original.digest)))
-        .collect();
-    let (tx, rx) = rocket::tokio::sync::mpsc::channel::<io::Result<Bytes>>(8);
-    rocket::tokio::task::spawn_blocking(move || {
-        let mut out = ChannelWriter {
-            tx,
-            buffer: Vec::with_capacity(CHUNK),
-        };
-        if let Err(e) = archive::write_zip(&files, &mut out) {
-            // The client sees a truncated download; nothing else can be done mid-stream.
-            let _ = out.tx.blocking_send(Err(e));
-        }
-    });
-    let title = if record.title.is_empty() {
-        format!("maiimg-{id}")
-    } else {
-        record.title.clone()
-    };
-    Ok(ZipStream {
-        chunks: rx,
-        filename: format!("{title}.zip"),
-    })
-}
-
-/// Hands what the ZIP writer produces to the response in 64 KiB pieces; blocks the writer
-/// (not the executor) when the client reads slowly, so memory stays bounded.
-struct ChannelWriter {
-    tx: rocket::tokio::sync::mpsc::Sender<io::Result<Bytes>>,
-    buffer: Vec<u8>,
-}
-
-impl ChannelWriter {
-    fn send(&mut self) -> io::Result<()> {
-        let chunk = Bytes::from(std::mem::replace(
-            &mut self.buffer,
-            Vec::with_capacity(CHUNK),
-        ));
-        self.tx
-            .blocking_send(Ok(chunk))
-            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"))
-    }
-}
-
-impl io::Write for ChannelWriter {
-    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        self.buffer.extend_from_slice(data);
-        if self.buffer.len() >= CHUNK {
-            self.send()?;
-        }
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        if self.buffer.is_empty() {
-            Ok(())
-        } else {
-            self.send()
-        }
-    }
-}
-
-/// The streamed archive response.
-struct ZipStream {
-    chunks: rocket::tokio::sync::mpsc::Receiver<io::Result<Bytes>>,
-    filename: String,
-}
-
-impl<'r> Responder<'r, 'static> for ZipStream {
-    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
-        let stream = futures_util::stream::unfold(self.chunks, |mut rx| async move {
-            rx.recv().await.map(|chunk| (chunk, rx))
-        });
-        Response::build()
-            .raw_header("Content-Type", "application/zip")
-            .raw_header("Content-Disposition", attachment(&self.filename))
-            .raw_header("Cache-Control", "private, no-store")
-            .streamed_body(tokio_util::io::StreamReader::new(stream))
-            .ok()
-    }
 }
 
 /// A QR code with a sensible name when saved.
@@ -384,5 +308,5 @@ async fn qr_svg(app: &State<Arc<App>>, id: &str) -> Result<Qr, PageError> {
 }
 
 pub fn routes() -> Vec<Route> {
-    routes![gallery, gallery_head, image, zip, qr_png, qr_svg]
+    routes![gallery, gallery_head, image, qr_png, qr_svg]
 }

@@ -1,0 +1,126 @@
+//! Password-protected galleries: the form, right and wrong passwords, the rate limit, and
+//! that only a slow salted hash is stored.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use rocket::http::{ContentType, Header, Status};
+
+fn protected(app: &TestApp) -> (String, String) {
+    let form = Form::new()
+        .text("password", "open sesame")
+        .text("max_opens", "5")
+        .file("a.jpg", &jpeg(64, 48, 4));
+    let res = app.post_form("/api/galleries", form);
+    assert_eq!(res.status(), Status::Created);
+    let json = json_of(res);
+    (
+        field(&json, "id").to_owned(),
+        field(&json, "manage_key").to_owned(),
+    )
+}
+
+fn try_password(app: &TestApp, id: &str, password: &str) -> (Status, Option<String>, String) {
+    let res = app
+        .client
+        .post(format!("/g/{id}/password"))
+        .header(ContentType::Form)
+        .body(format!("password={}", password.replace(' ', "+")))
+        .dispatch();
+    let status = res.status();
+    let location = res.headers().get_one("Location").map(str::to_owned);
+    (status, location, res.into_string().unwrap_or_default())
+}
+
+fn opens(app: &TestApp, id: &str, key: &str) -> u64 {
+    let (_, json) = app.manage(false, id, Some(format!("Bearer {key}")));
+    json["counters"]["opens"].as_u64().unwrap()
+}
+
+#[test]
+fn the_right_password_admits_and_counts_once() {
+    let app = TestApp::new();
+    let (id, key) = protected(&app);
+    let page = app.get(&format!("/g/{id}"));
+    assert_eq!(page.status, Status::Unauthorized);
+    assert!(page.text().contains("data-reason=\"password\""));
+    assert!(page.text().contains("id=\"password-form\""));
+    assert!(
+        !page.text().contains("/i/0/"),
+        "no image before the password"
+    );
+    assert_eq!(app.image(&id, 0, "thumb").status, Status::Forbidden);
+
+    let (status, _, body) = try_password(&app, &id, "open says me");
+    assert_eq!(status, Status::Unauthorized);
+    assert!(body.contains("id=\"password-notice\""));
+    assert_eq!(opens(&app, &id, &key), 0);
+
+    let (status, location, _) = try_password(&app, &id, "open sesame");
+    assert_eq!(status, Status::SeeOther);
+    assert_eq!(location.as_deref(), Some(format!("/g/{id}").as_str()));
+    assert_eq!(app.get(&format!("/g/{id}")).status, Status::Ok);
+    assert_eq!(app.image(&id, 0, "display").status, Status::Ok);
+    assert_eq!(
+        opens(&app, &id, &key),
+        1,
+        "the password counts as the open, reloads do not"
+    );
+
+    let (_, json) = app.manage(false, &id, Some(format!("Bearer {key}")));
+    assert_eq!(json["settings"]["password"], true);
+    assert!(!json.to_string().contains("sesame"));
+}
+
+#[test]
+fn wrong_passwords_are_rate_limited_per_client() {
+    let app = TestApp::new();
+    let (id, _) = protected(&app);
+    for _ in 0..5 {
+        assert_eq!(try_password(&app, &id, "guess").0, Status::Unauthorized);
+    }
+    let res = app
+        .client
+        .post(format!("/g/{id}/password"))
+        .header(ContentType::Form)
+        .body("password=open+sesame")
+        .dispatch();
+    assert_eq!(
+        res.status(),
+        Status::TooManyRequests,
+        "even the right one waits"
+    );
+    assert!(res.headers().get_one("Retry-After").is_some());
+}
+
+#[test]
+fn the_password_is_stored_only_as_an_argon2_hash_and_can_be_removed() {
+    let app = TestApp::new();
+    let (id, key) = protected(&app);
+    let patch = |body: &str| {
+        app.client
+            .patch(format!("/api/galleries/{id}"))
+            .header(Header::new("Authorization", format!("Bearer {key}")))
+            .header(ContentType::JSON)
+            .body(body)
+            .dispatch()
+            .status()
+    };
+    assert_eq!(
+        patch(r#"{"password": "abc"}"#),
+        Status::BadRequest,
+        "too short"
+    );
+    assert_eq!(patch(r#"{"password": null}"#), Status::Ok);
+    assert_eq!(app.get(&format!("/g/{id}")).status, Status::Ok);
+
+    let TestApp { client, dir } = app;
+    drop(client);
+    let db = std::fs::read(dir.path().join("maiimg.redb")).unwrap();
+    let needle = b"open sesame";
+    assert!(
+        !db.windows(needle.len()).any(|w| w == needle),
+        "no plain password on disk"
+    );
+}
