@@ -46,7 +46,12 @@ const SWEEP_EVERY: Duration = Duration::from_secs(3600);
 pub fn build(config: Config) -> Result<Rocket<Build>, StartError> {
     let (default, max) = config.expiry_policy();
     let expiry = domain::settings::ExpiryPolicy { default, max };
-    let galleries = Galleries::open(config.data_dir.clone(), config.max_images, expiry)?;
+    let galleries = Galleries::open(
+        config.data_dir.clone(),
+        config.max_images,
+        expiry,
+        config.group_commit,
+    )?;
     let pool = Pool::new(Limits {
         max_file_bytes: config.max_file_bytes,
         max_pixels: config.max_pixels,

@@ -115,8 +115,13 @@ pub fn clean_title(raw: &str) -> String {
 impl Galleries {
     /// Open the database and blob tree under `data_dir`, then collect what a crash or an
     /// abandoned upload left behind.
-    pub fn open(data_dir: PathBuf, max_images: usize, expiry: ExpiryPolicy) -> Result<Galleries> {
-        let store = Store::open(&data_dir)?;
+    pub fn open(
+        data_dir: PathBuf,
+        max_images: usize,
+        expiry: ExpiryPolicy,
+        group_commit: bool,
+    ) -> Result<Galleries> {
+        let store = Store::open(&data_dir, group_commit)?;
         let blobs = BlobStore::open(&data_dir)?;
         let tickets =
             Tickets::new(store.secret("ticket_key", || rand::random::<[u8; 32]>().to_vec())?);

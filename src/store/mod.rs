@@ -99,8 +99,9 @@ fn drop_ref(
 }
 
 impl Store {
-    /// Open or create `maiimg.redb` in `data_dir`, creating every table.
-    pub fn open(data_dir: &Path) -> Result<Store> {
+    /// Open or create `maiimg.redb` in `data_dir`, creating every table, and start the
+    /// recorder.
+    pub fn open(data_dir: &Path, group_commit: bool) -> Result<Store> {
         std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Db(e.into()))?;
         let db = Database::create(data_dir.join("maiimg.redb"))?;
         let txn = db.begin_write()?;
@@ -111,7 +112,8 @@ impl Store {
         txn.open_table(META)?;
         txn.commit()?;
         let db = Arc::new(db);
-        let recorder = Recorder::start(Arc::clone(&db)).map_err(|e| StoreError::Db(e.into()))?;
+        let recorder =
+            Recorder::start(Arc::clone(&db), group_commit).map_err(|e| StoreError::Db(e.into()))?;
         Ok(Store { db, recorder })
     }
 

@@ -66,12 +66,14 @@ impl std::fmt::Debug for Request {
 }
 
 impl Recorder {
-    /// Start the writer thread.
-    pub fn start(db: Arc<Database>) -> std::io::Result<Recorder> {
+    /// Start the writer thread. `group_commit: false` commits every open on its own (only
+    /// for measuring what group commit gains).
+    pub fn start(db: Arc<Database>, group_commit: bool) -> std::io::Result<Recorder> {
         let (requests, incoming) = mpsc::channel::<Request>();
+        let max_batch = if group_commit { MAX_BATCH } else { 1 };
         let thread = std::thread::Builder::new()
             .name("maiimg-recorder".into())
-            .spawn(move || run(&db, &incoming))?;
+            .spawn(move || run(&db, &incoming, max_batch))?;
         Ok(Recorder {
             requests: Some(requests),
             thread: Some(thread),
@@ -97,10 +99,10 @@ impl Recorder {
     }
 }
 
-fn run(db: &Database, incoming: &mpsc::Receiver<Request>) {
+fn run(db: &Database, incoming: &mpsc::Receiver<Request>, max_batch: usize) {
     while let Ok(first) = incoming.recv() {
         let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
+        while batch.len() < max_batch {
             match incoming.try_recv() {
                 Ok(request) => batch.push(request),
                 Err(_) => break,
