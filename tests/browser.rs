@@ -110,11 +110,7 @@ async fn upload_share_and_view_in_a_real_browser() -> TestResult {
         .await?
         .click()
         .await?;
-    client
-        .find(Locator::Id("create-button"))
-        .await?
-        .click()
-        .await?;
+    click(&client, "create-button").await?;
     wait_until(
         &client,
         "the result panel",
@@ -142,11 +138,7 @@ async fn upload_share_and_view_in_a_real_browser() -> TestResult {
         json!(manage_url),
         "the manage link is kept in this browser"
     );
-    client
-        .find(Locator::Id("copy-share"))
-        .await?
-        .click()
-        .await?;
+    click(&client, "copy-share").await?;
     let copied = text_of(&client, "#copy-share").await?;
     assert!(
         copied.starts_with("Copied"),
@@ -168,7 +160,7 @@ async fn upload_share_and_view_in_a_real_browser() -> TestResult {
     save_screenshot(&client, "viewer.png").await?;
 
     // Lightbox: open, arrows, buttons, wrap-around, Esc.
-    client.find(Locator::Id("tile-0")).await?.click().await?;
+    click(&client, "tile-0").await?;
     wait_until(
         &client,
         "the lightbox",
@@ -185,7 +177,7 @@ async fn upload_share_and_view_in_a_real_browser() -> TestResult {
     let dialog = client.find(Locator::Id("lightbox")).await?;
     dialog.send_keys(&Key::Right.to_string()).await?;
     assert_eq!(text_of(&client, "#lb-counter").await?, "2 / 3");
-    client.find(Locator::Id("lb-next")).await?.click().await?;
+    click(&client, "lb-next").await?;
     assert_eq!(text_of(&client, "#lb-counter").await?, "3 / 3");
     wait_until(
         &client,
@@ -228,11 +220,7 @@ async fn upload_share_and_view_in_a_real_browser() -> TestResult {
     save_screenshot(&client, "manage.png").await?;
 
     // One click turns the link off; the viewer is told why; one click turns it back on.
-    client
-        .find(Locator::Id("toggle-enabled"))
-        .await?
-        .click()
-        .await?;
+    click(&client, "toggle-enabled").await?;
     wait_until(
         &client,
         "the disabled state",
@@ -252,11 +240,7 @@ async fn upload_share_and_view_in_a_real_browser() -> TestResult {
         "return !document.getElementById('manage-panel').hidden",
     )
     .await?;
-    client
-        .find(Locator::Id("toggle-enabled"))
-        .await?
-        .click()
-        .await?;
+    click(&client, "toggle-enabled").await?;
     wait_until(
         &client,
         "the active state",

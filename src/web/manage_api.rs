@@ -173,28 +173,21 @@ async fn update(
     .await
 }
 
-/// `POST /api/galleries/<id>/disable`: the link stops working at once.
-#[post("/api/galleries/<id>/disable")]
-async fn disable(
+/// `POST /api/galleries/<id>/disable` (the link stops working at once) or `…/enable`.
+#[post("/api/galleries/<id>/<switch>")]
+async fn switch(
     app: &State<Arc<App>>,
     id: &str,
+    switch: &str,
     key: Bearer,
 ) -> Result<Json<GalleryJson>, ApiError> {
+    let enabled = match switch {
+        "enable" => true,
+        "disable" => false,
+        _ => return Err(WebError::NotFound.into()),
+    };
     owner_action(app.inner(), id, move |app, id| {
-        app.galleries.set_enabled(id, key.0.as_deref(), false)
-    })
-    .await
-}
-
-/// `POST /api/galleries/<id>/enable`.
-#[post("/api/galleries/<id>/enable")]
-async fn enable(
-    app: &State<Arc<App>>,
-    id: &str,
-    key: Bearer,
-) -> Result<Json<GalleryJson>, ApiError> {
-    owner_action(app.inner(), id, move |app, id| {
-        app.galleries.set_enabled(id, key.0.as_deref(), true)
+        app.galleries.set_enabled(id, key.0.as_deref(), enabled)
     })
     .await
 }
@@ -234,5 +227,5 @@ async fn delete_gallery(
 }
 
 pub fn routes() -> Vec<Route> {
-    routes![gallery, update, disable, enable, thumb, delete_gallery]
+    routes![gallery, update, switch, thumb, delete_gallery]
 }

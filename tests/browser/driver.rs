@@ -84,6 +84,12 @@ pub async fn save_screenshot(client: &Client, name: &str) -> TestResult {
     Ok(())
 }
 
+/// Click the element with this id.
+pub async fn click(client: &Client, id: &str) -> TestResult {
+    client.find(Locator::Id(id)).await?.click().await?;
+    Ok(())
+}
+
 pub async fn text_of(client: &Client, css: &str) -> Result<String, Box<dyn std::error::Error>> {
     Ok(client.find(Locator::Css(css)).await?.text().await?)
 }

@@ -40,16 +40,8 @@ async fn a_view_limit_of_two_admits_two_browsers_and_the_third_sees_the_limit_pa
         .await?
         .send_keys("2")
         .await?;
-    owner
-        .find(Locator::Id("allow-download"))
-        .await?
-        .click()
-        .await?;
-    owner
-        .find(Locator::Id("create-button"))
-        .await?
-        .click()
-        .await?;
+    click(&owner, "allow-download").await?;
+    click(&owner, "create-button").await?;
     wait_until(
         &owner,
         "the result",
