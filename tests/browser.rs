@@ -2,7 +2,7 @@
 //! `chromium-driver`) driven through WebDriver against the real binary.
 //!
 //! Skips with a visible message when Chromium is not installed, unless
-//! `MAIIMG_REQUIRE_BROWSER=1` (set by `.ci/run`), where a missing browser is a failure.
+//! `CI_REQUIRE_BROWSER=1` (set by `.ci/run`), where a missing browser is a failure.
 
 #[path = "browser/driver.rs"]
 mod driver;

@@ -125,8 +125,8 @@ pub fn start_browser() -> Option<(Running, u16)> {
         .find(|p| Path::new(p).exists());
     let Some(driver) = driver.filter(|_| Path::new("/usr/bin/chromium").exists()) else {
         assert!(
-            std::env::var("MAIIMG_REQUIRE_BROWSER").as_deref() != Ok("1"),
-            "MAIIMG_REQUIRE_BROWSER=1 but chromium/chromedriver are not installed"
+            std::env::var("CI_REQUIRE_BROWSER").as_deref() != Ok("1"),
+            "CI_REQUIRE_BROWSER=1 but chromium/chromedriver are not installed"
         );
         eprintln!(
             "SKIPPED browser test: install chromium and chromium-driver (apt-get install -y chromium chromium-driver)"
@@ -216,7 +216,12 @@ pub async fn connect(driver_port: u16, phone: bool) -> Result<Client, String> {
 
 pub fn start_server(data: &Path) -> (Running, String) {
     let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_maiimg"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_maiimg"));
+    // Only the settings below: a stray MAIIMG_* variable would change (or stop) the server.
+    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("MAIIMG_")) {
+        command.env_remove(key);
+    }
+    let child = command
         .env("MAIIMG_ADDRESS", "127.0.0.1")
         .env("MAIIMG_PORT", port.to_string())
         .env("MAIIMG_DATA_DIR", data)
