@@ -12,6 +12,7 @@ use super::error::{PageError, WebError};
 use super::visit::Visit;
 use super::{App, blocking};
 use crate::domain::access::{self, Decision, Reason, Viewer};
+use crate::domain::galleries::DomainError;
 use crate::domain::{archive, qr};
 use crate::ids::GalleryId;
 use crate::model::{BlobRef, GalleryRecord, Rendition};
@@ -134,7 +135,7 @@ async fn gallery(
     app: &State<Arc<App>>,
     id: &str,
     visit: Visit<'_>,
-) -> Result<(Status, maud::Markup), PageError> {
+) -> Result<maud::Markup, PageError> {
     show(app.inner(), id, &visit, true).await
 }
 
@@ -145,7 +146,7 @@ async fn gallery_head(
     app: &State<Arc<App>>,
     id: &str,
     visit: Visit<'_>,
-) -> Result<(Status, maud::Markup), PageError> {
+) -> Result<maud::Markup, PageError> {
     show(app.inner(), id, &visit, false).await
 }
 
@@ -154,14 +155,17 @@ async fn show(
     id: &str,
     visit: &Visit<'_>,
     count: bool,
-) -> Result<(Status, maud::Markup), PageError> {
-    let (id, record) = load(app, id).await?;
+) -> Result<maud::Markup, PageError> {
+    let id = GalleryId::parse(id).ok_or(WebError::NotFound)?;
+    let lookup = id.clone();
+    let (record, opens) = blocking(app, move |app| {
+        Ok::<_, DomainError>((app.galleries.get(&lookup)?, app.galleries.opens(&lookup)?))
+    })
+    .await??;
     let now = OffsetDateTime::now_utc();
     let admitted = visit
         .ticket(&id)
         .is_some_and(|t| app.galleries.tickets().verify(&id, &t, now));
-    let lookup = id.clone();
-    let opens = blocking(app, move |app| app.galleries.opens(&lookup)).await??;
     if let Decision::Denied { reason, opens_at } =
         access::decide(&record.settings, opens, Viewer { admitted }, now)
     {
@@ -176,20 +180,17 @@ async fn show(
         })
     };
     if admitted || !count {
-        return Ok((Status::Ok, page(&record)));
+        return Ok(page(&record));
     }
     if visit.bot {
-        return Ok((
-            Status::Ok,
-            views::gallery::preview(&record.title, record.images.len()),
-        ));
+        return Ok(views::gallery::preview(&record.title, record.images.len()));
     }
     if visit.prefetch {
         // Failing a prefetch makes the browser fetch for real when the person navigates.
         return Err(WebError::PrefetchRefused.into());
     }
     let record = count_open(app, &id, record, visit, now).await?;
-    Ok((Status::Ok, page(&record)))
+    Ok(page(&record))
 }
 
 /// Count a new viewer's open (exactly, durably) and hand out the ticket that admits them.
