@@ -154,7 +154,7 @@ pub fn ingest(bytes: &[u8], name: &str, limits: &Limits) -> Result<Ingested, Ing
 
     // Containers are rebuilt for every file, which also validates their structure (a
     // truncated JPEG decodes "successfully" as grey, but has no end-of-image marker).
-    let (original, animated) = match format {
+    let (original, pixels, animated) = match format {
         MediaFormat::Gif => {
             let gif = strip::gif(bytes, limits.max_pixels).map_err(|e| match e {
                 strip::GifError::Corrupt(r) => corrupt(r),
@@ -170,7 +170,7 @@ pub fn ingest(bytes: &[u8], name: &str, limits: &Limits) -> Result<Ingested, Ing
                 width: gif.width.into(),
                 height: gif.height.into(),
             };
-            (original, gif.animated)
+            (original, Pixels::from_image(image), gif.animated)
         }
         _ => {
             let stripped = match format {
@@ -179,21 +179,30 @@ pub fn ingest(bytes: &[u8], name: &str, limits: &Limits) -> Result<Ingested, Ing
                 _ => strip::webp(bytes),
             }
             .map_err(&corrupt)?;
-            let original = if orientation == Orientation::NoTransforms {
-                Encoded {
+            if orientation == Orientation::NoTransforms {
+                let original = Encoded {
                     bytes: stripped,
                     format,
                     width: image.width(),
                     height: image.height(),
-                }
+                };
+                (original, Pixels::from_image(image), false)
             } else {
+                // The rotation must be in the pixels of everything served, the original
+                // included, and no EXIF may remain to describe it: encode it again.
                 image.apply_orientation(orientation);
-                reencode_original(&image, format).map_err(&corrupt)?
-            };
-            (original, false)
+                if format == MediaFormat::Jpeg {
+                    // One conversion serves both the original and the renditions.
+                    let pixels = Pixels::from_image(image);
+                    let original = pixels.encode(ORIGINAL_QUALITY).map_err(&corrupt)?;
+                    (original, pixels, false)
+                } else {
+                    let original = reencode_lossless(&image, format).map_err(&corrupt)?;
+                    (original, Pixels::from_image(image), false)
+                }
+            }
         }
     };
-    let pixels = Pixels::from_image(image);
     let display_pixels = pixels.fit(DISPLAY_EDGE).map_err(&corrupt)?;
     let thumb = display_pixels
         .fit(THUMB_EDGE)
@@ -270,33 +279,23 @@ fn megapixels(pixels: u64) -> String {
     format!("{:.1} megapixels", pixels as f64 / 1e6).replace(".0 ", " ")
 }
 
-/// Encode the oriented full-size image again, in its own format: the only way to bake
-/// the rotation into the pixels of the downloadable original.
-fn reencode_original(image: &DynamicImage, format: MediaFormat) -> Result<Encoded, String> {
-    match format {
-        MediaFormat::Jpeg => Pixels::from_image(image.clone()).encode(ORIGINAL_QUALITY),
-        _ => {
-            let mut bytes = Vec::new();
-            let (out_format, target) = match format {
-                MediaFormat::Png => (MediaFormat::Png, image::ImageFormat::Png),
-                _ => (MediaFormat::Webp, image::ImageFormat::WebP),
-            };
-            let image = if out_format == MediaFormat::Webp {
-                DynamicImage::ImageRgba8(image.to_rgba8())
-            } else {
-                image.clone()
-            };
-            image
-                .write_to(&mut Cursor::new(&mut bytes), target)
-                .map_err(|e| e.to_string())?;
-            Ok(Encoded {
-                bytes,
-                format: out_format,
-                width: image.width(),
-                height: image.height(),
-            })
-        }
-    }
+/// Encode an oriented PNG or WebP again, losslessly (PNG keeps its bit depth; WebP
+/// becomes lossless WebP, the only WebP encoder available).
+fn reencode_lossless(image: &DynamicImage, format: MediaFormat) -> Result<Encoded, String> {
+    let mut bytes = Vec::new();
+    let written = if format == MediaFormat::Png {
+        image.write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::Png)
+    } else {
+        DynamicImage::ImageRgba8(image.to_rgba8())
+            .write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::WebP)
+    };
+    written.map_err(|e| e.to_string())?;
+    Ok(Encoded {
+        bytes,
+        format,
+        width: image.width(),
+        height: image.height(),
+    })
 }
 
 /// An animation too large for the lightbox: composite and shrink frame by frame (one canvas
