@@ -1,5 +1,6 @@
 //! The public side of a gallery: the page, its images and its QR codes.
 
+use std::io::Cursor;
 use std::sync::Arc;
 
 use rocket::http::{ContentType, Header, Status};
@@ -30,10 +31,20 @@ const PRIVATE_REVALIDATE: &str = "private, no-cache";
 /// A stored blob as an HTTP response: streamed from disk with its sniffed type and a strong
 /// ETag (its SHA-256), or `304 Not Modified`.
 pub struct BlobResponse {
-    body: Option<(rocket::tokio::fs::File, u64)>,
+    body: Option<Body>,
     mime: &'static str,
     etag: String,
     disposition: Option<String>,
+}
+
+/// Renditions (a few hundred KB) are read in one blocking call and sent from memory:
+/// `tokio::fs::File` would make every chunk a trip through the blocking pool. Larger files
+/// (originals) are streamed so memory stays bounded.
+const READ_WHOLE_BELOW: u64 = 4 * 1024 * 1024;
+
+enum Body {
+    Memory(Vec<u8>),
+    File(rocket::tokio::fs::File, u64),
 }
 
 impl BlobResponse {
@@ -45,14 +56,20 @@ impl BlobResponse {
         inm: &IfNoneMatch,
     ) -> Result<BlobResponse, WebError> {
         let etag = format!("\"{}\"", blob.digest.to_hex());
+        let path = app.galleries.blob_path(&blob.digest);
+        let missing =
+            |e: std::io::Error| WebError::Internal(format!("blob {}: {e}", path.display()));
         let body = if inm.matches(&etag) {
             None
+        } else if blob.bytes < READ_WHOLE_BELOW {
+            let reading = path.clone();
+            let bytes = blocking(app, move |_| std::fs::read(reading)).await?;
+            Some(Body::Memory(bytes.map_err(missing)?))
         } else {
-            let path = app.galleries.blob_path(&blob.digest);
             let file = rocket::tokio::fs::File::open(&path)
                 .await
-                .map_err(|e| WebError::Internal(format!("blob {}: {e}", path.display())))?;
-            Some((file, blob.bytes))
+                .map_err(missing)?;
+            Some(Body::File(file, blob.bytes))
         };
         Ok(BlobResponse {
             body,
@@ -90,15 +107,16 @@ impl<'r> Responder<'r, 'static> for BlobResponse {
             None => {
                 response.status(Status::NotModified);
             }
-            Some((file, len)) => {
-                response
-                    .raw_header("Content-Type", self.mime)
-                    .raw_header(
-                        "Content-Disposition",
-                        self.disposition.unwrap_or_else(|| "inline".into()),
-                    )
-                    .sized_body(usize::try_from(len).ok(), file)
-                    .max_chunk_size(CHUNK);
+            Some(body) => {
+                response.raw_header("Content-Type", self.mime).raw_header(
+                    "Content-Disposition",
+                    self.disposition.unwrap_or_else(|| "inline".into()),
+                );
+                match body {
+                    Body::Memory(bytes) => response.sized_body(bytes.len(), Cursor::new(bytes)),
+                    Body::File(file, len) => response.sized_body(usize::try_from(len).ok(), file),
+                };
+                response.max_chunk_size(CHUNK);
             }
         }
         Ok(response.finalize())
