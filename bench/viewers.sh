@@ -7,7 +7,7 @@
 #   (c) maiimg: the same with MAIIMG_GROUP_COMMIT=false (one durable redb commit per open)
 #   (d) nginx: the ~200 KB display JPEG as a static file
 #   (e) maiimg: GET /g/<id>/i/0/display for an admitted viewer (ticket cookie)
-#   (r) maiimg: GET /healthz, for reference only (what Rocket itself does on this machine)
+#   (r) maiimg: GET /healthz, reference only (Rocket + one blocking-pool trip + a redb read)
 #   (x) exact counting: a view limit under the same load admits exactly that many
 #
 # Knobs (environment): DURATION (10s), CONNS (64), THREADS (2), WARMUP (2s, unreported),
