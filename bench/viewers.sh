@@ -22,6 +22,11 @@ CONNS=${CONNS:-64}
 THREADS=${THREADS:-2}
 WARMUP=${WARMUP:-2s}
 LIMIT=${LIMIT:-5000}
+PROFILE=${PROFILE:-}
+if [[ -n $PROFILE ]] && ! command -v perf >/dev/null; then
+  echo "PROFILE=1 needs perf: apt-get install -y linux-perf" >&2
+  exit 1
+fi
 
 for tool in nginx wrk curl awk vips vipsheader; do
   command -v "$tool" >/dev/null || {
@@ -109,12 +114,32 @@ warm_up() { # name url [wrk args…]: not reported; then let stragglers finish
   sleep 1
 }
 
-# wrk → one line: "rps p50_ms p99_ms requests non2xx socket_errors"
+cpu_ticks() { # pids… → user + system CPU ticks of those processes (all their threads)
+  local pid total=0
+  for pid in "$@"; do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+  done
+  echo "$total"
+}
+
+# One measured run against the server whose processes are in $server_pids. Prints one line:
+# "rps p50_ms p99_ms requests non2xx socket_errors server_cpu_us_per_req ctx_per_req
+# fdatasync_per_1000_req" (the last two "-" without PROFILE=1).
 run_wrk() { # name url [wrk args…]
   local name=$1 url=$2
   shift 2
+  local perf_pid='' t0 t1
+  if [[ -n $PROFILE ]]; then
+    perf stat -x, -e sched:sched_switch,syscalls:sys_enter_fdatasync \
+      -p "$(IFS=,; echo "${server_pids[*]}")" -o "$work/$name.perf.txt" -- sleep "$DURATION" \
+      2>/dev/null &
+    perf_pid=$!
+  fi
+  t0=$(cpu_ticks "${server_pids[@]}")
   wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$@" "$url" >"$work/$name.wrk.txt"
-  awk '
+  t1=$(cpu_ticks "${server_pids[@]}")
+  if [[ -n $perf_pid ]]; then wait "$perf_pid" || true; fi
+  awk -v ticks=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v perf="$work/$name.perf.txt" '
     function ms(v) {
       if (v ~ /us$/) return v * 0.001   # awk reads the leading number
       if (v ~ /ms$/) return v + 0
@@ -128,7 +153,16 @@ run_wrk() { # name url [wrk args…]
     /Non-2xx or 3xx responses:/ { bad = $NF }
     /Socket errors:/ { gsub(",", ""); errs = $4 + $6 + $8 + $10 }
     /^Requests\/sec:/ { rps = $2 }
-    END { printf "%.0f %.2f %.2f %d %d %d\n", rps, p50, p99, n, bad, errs }
+    END {
+      ctx = "-"; fsync = "-"
+      while ((getline line < perf) > 0) {
+        split(line, f, ",")
+        if (line ~ /sched_switch/ && n) ctx = sprintf("%.1f", f[1] / n)
+        if (line ~ /fdatasync/ && n) fsync = sprintf("%.0f", 1000 * f[1] / n)
+      }
+      printf "%.0f %.2f %.2f %d %d %d %.0f %s %s\n", rps, p50, p99, n, bad, errs,
+        n ? ticks * 1e6 / hz / n : 0, ctx, fsync
+    }
   ' "$work/$name.wrk.txt"
 }
 
@@ -175,6 +209,7 @@ echo "photo: $photo ($(stat -c %s "$photo") bytes)"
 echo "== maiimg, group commit (b, e)"
 start_maiimg group true
 port_b=$maiimg_port
+pid_b=${pids[-1]}
 gallery=$(create_gallery "$port_b")
 read -r id_b key_b <<<"$gallery"
 base_b="http://127.0.0.1:$port_b/g/$id_b"
@@ -194,6 +229,7 @@ echo "gallery page: $html_bytes bytes; display rendition: $display_bytes bytes (
 echo "== maiimg, one commit per open (c)"
 start_maiimg single false
 port_c=$maiimg_port
+pid_c=${pids[-1]}
 gallery=$(create_gallery "$port_c")
 read -r id_c key_c <<<"$gallery"
 
@@ -233,6 +269,7 @@ nginx -p "$ngx" -c "$ngx/nginx.conf" -e "$ngx/error.log" &
 pids+=($!)
 nginx_base="http://127.0.0.1:$nginx_port"
 wait_http "$nginx_base/gallery.html"
+mapfile -t nginx_pids < <(echo "${pids[-1]}"; pgrep -P "${pids[-1]}") # master and workers
 cmp -s <(curl -sf "$nginx_base/display.jpg") "$www/display.jpg" || { echo "nginx serves other bytes" >&2; exit 1; }
 
 # ---------------------------------------------------------------------------------------
@@ -242,10 +279,12 @@ loadavg=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== wrk -t$THREADS -c$CONNS -d$DURATION --latency (after a $WARMUP warm-up each)"
 declare -A R
 echo "  (a) nginx, gallery HTML"
+server_pids=("${nginx_pids[@]}")
 warm_up a "$nginx_base/gallery.html"
 R[a]=$(run_wrk a "$nginx_base/gallery.html")
 
 echo "  (b) maiimg /g/<id>, new viewers, group commit"
+server_pids=("$pid_b")
 warm_up b "$base_b"
 opens_b0=$(opens "$port_b" "$id_b" "$key_b")
 R[b]=$(run_wrk b "$base_b")
@@ -253,6 +292,7 @@ sleep 1 # requests wrk abandoned at its deadline still finish (and count) on the
 opens_b1=$(opens "$port_b" "$id_b" "$key_b")
 
 echo "  (c) maiimg /g/<id>, new viewers, one commit per open"
+server_pids=("$pid_c")
 base_c="http://127.0.0.1:$port_c/g/$id_c"
 warm_up c "$base_c"
 opens_c0=$(opens "$port_c" "$id_c" "$key_c")
@@ -261,14 +301,17 @@ sleep 1
 opens_c1=$(opens "$port_c" "$id_c" "$key_c")
 
 echo "  (d) nginx, display JPEG"
+server_pids=("${nginx_pids[@]}")
 warm_up d "$nginx_base/display.jpg"
 R[d]=$(run_wrk d "$nginx_base/display.jpg")
 
 echo "  (e) maiimg /g/<id>/i/0/display, admitted viewer"
+server_pids=("$pid_b")
 warm_up e "$base_b/i/0/display" -H "Cookie: $cookie"
 R[e]=$(run_wrk e "$base_b/i/0/display" -H "Cookie: $cookie")
 
 echo "  (r) maiimg /healthz (reference)"
+server_pids=("$pid_b")
 warm_up r "http://127.0.0.1:$port_b/healthz"
 R[r]=$(run_wrk r "http://127.0.0.1:$port_b/healthz")
 
@@ -299,8 +342,11 @@ echo "wrk -t$THREADS -c$CONNS -d$DURATION --latency on loopback, each case after
 echo "wrk runs on the same cores as the server it measures (the same for every case)."
 echo "load average before the load: $loadavg (anything else busy on the machine skews every row)."
 echo "gallery page $html_bytes B, display JPEG $display_bytes B ($display_size)."
+echo "cpu us: the server's CPU time (all its processes and threads, user + system) per request."
 echo
-printf '%-52s %10s %9s %9s %10s %7s\n' case 'req/s' 'p50 ms' 'p99 ms' '200s' errors
+printf '%-52s %8s %8s %8s %9s %6s %8s' case 'req/s' 'p50 ms' 'p99 ms' '200s' errors 'cpu us'
+if [[ -n $PROFILE ]]; then printf ' %7s %8s' 'ctx/req' 'fsync/1k'; fi
+echo
 for c in a b c d e r; do
   case $c in
     a) label='(a) nginx: gallery HTML, static file' ;;
@@ -310,8 +356,10 @@ for c in a b c d e r; do
     e) label='(e) maiimg /g/<id>/i/0/display, admitted' ;;
     r) label='(r) maiimg /healthz (reference, no goal)' ;;
   esac
-  printf '%-52s %10s %9s %9s %10s %7s\n' "$label" "$(field $c 1)" "$(field $c 2)" "$(field $c 3)" \
-    "$(ok_count $c)" "$(($(field $c 5) + $(field $c 6)))"
+  printf '%-52s %8s %8s %8s %9s %6s %8s' "$label" "$(field $c 1)" "$(field $c 2)" "$(field $c 3)" \
+    "$(ok_count $c)" "$(($(field $c 5) + $(field $c 6)))" "$(field $c 7)"
+  if [[ -n $PROFILE ]]; then printf ' %7s %8s' "$(field $c 8)" "$(field $c 9)"; fi
+  echo
 done
 echo
 b_a=$(ratio "$(field b 1)" "$(field a 1)")
