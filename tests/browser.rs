@@ -151,12 +151,7 @@ async fn upload_share_and_view_in_a_real_browser() -> TestResult {
     assert_eq!(text_of(&client, "#gallery-title").await?, "Garden party");
     let tiles = client.find_all(Locator::Css("#grid .tile img")).await?;
     assert_eq!(tiles.len(), 3);
-    wait_until(
-        &client,
-        "thumbnails",
-        "return [...document.querySelectorAll('#grid img')].every(i => i.complete && i.naturalWidth > 0);",
-    )
-    .await?;
+    images_loaded(&client, "#grid img").await?;
     save_screenshot(&client, "viewer.png").await?;
 
     // Lightbox: open, arrows, buttons, wrap-around, Esc.
@@ -179,12 +174,7 @@ async fn upload_share_and_view_in_a_real_browser() -> TestResult {
     assert_eq!(text_of(&client, "#lb-counter").await?, "2 / 3");
     click(&client, "lb-next").await?;
     assert_eq!(text_of(&client, "#lb-counter").await?, "3 / 3");
-    wait_until(
-        &client,
-        "the third display image",
-        "const i = document.getElementById('lb-image'); return i.complete && i.naturalWidth > 0;",
-    )
-    .await?;
+    images_loaded(&client, "#lb-image").await?;
     save_screenshot(&client, "lightbox.png").await?;
     dialog.send_keys(&Key::Right.to_string()).await?;
     assert_eq!(
@@ -221,12 +211,7 @@ async fn upload_share_and_view_in_a_real_browser() -> TestResult {
 
     // One click turns the link off; the viewer is told why; one click turns it back on.
     click(&client, "toggle-enabled").await?;
-    wait_until(
-        &client,
-        "the disabled state",
-        "return document.getElementById('manage-state').dataset.state === 'disabled'",
-    )
-    .await?;
+    manage_state(&client, "disabled").await?;
     client.goto(&share_url).await?;
     let reason: Value = client
         .execute("return document.body.dataset.reason", vec![])
@@ -241,12 +226,7 @@ async fn upload_share_and_view_in_a_real_browser() -> TestResult {
     )
     .await?;
     click(&client, "toggle-enabled").await?;
-    wait_until(
-        &client,
-        "the active state",
-        "return document.getElementById('manage-state').dataset.state === 'active'",
-    )
-    .await?;
+    manage_state(&client, "active").await?;
     client.goto(&share_url).await?;
     assert_eq!(text_of(&client, "#gallery-title").await?, "Garden party");
     client.close().await?;
@@ -261,12 +241,7 @@ async fn upload_share_and_view_in_a_real_browser() -> TestResult {
         )
         .await?;
     assert_eq!(dark, json!(true), "dark mode is emulated");
-    wait_until(
-        &phone,
-        "thumbnails on the phone",
-        "return [...document.querySelectorAll('#grid img')].every(i => i.complete && i.naturalWidth > 0);",
-    )
-    .await?;
+    images_loaded(&phone, "#grid img").await?;
     let columns: Value = phone
         .execute(
             "return getComputedStyle(document.getElementById('grid')).gridTemplateColumns.split(' ').length",

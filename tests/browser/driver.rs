@@ -77,6 +77,22 @@ pub async fn wait_until(client: &Client, what: &str, script: &str) -> Result<Val
     }
 }
 
+/// Wait until every image matching `css` (at least one) has loaded.
+pub async fn images_loaded(client: &Client, css: &str) -> Result<Value, String> {
+    let script = format!(
+        "const all = [...document.querySelectorAll({css:?})];
+         return all.length > 0 && all.every(i => i.complete && i.naturalWidth > 0);"
+    );
+    wait_until(client, css, &script).await
+}
+
+/// Wait until the manage page shows the gallery in `state`.
+pub async fn manage_state(client: &Client, state: &str) -> Result<Value, String> {
+    let script =
+        format!("return document.getElementById('manage-state').dataset.state === {state:?}");
+    wait_until(client, state, &script).await
+}
+
 pub async fn save_screenshot(client: &Client, name: &str) -> TestResult {
     let path = screenshot_dir().join(name);
     std::fs::write(&path, client.screenshot().await?)?;

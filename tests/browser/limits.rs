@@ -66,12 +66,7 @@ async fn a_view_limit_of_two_admits_two_browsers_and_the_third_sees_the_limit_pa
             .await?;
         assert_eq!(downloads, json!(["off", 0]), "no download button anywhere");
         grid[0].click().await?;
-        wait_until(
-            &viewer,
-            "the lightbox image",
-            "const i = document.getElementById('lb-image'); return i.complete && i.naturalWidth > 0;",
-        )
-        .await?;
+        images_loaded(&viewer, "#lb-image").await?;
         viewer.close().await?;
     }
 
