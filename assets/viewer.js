@@ -25,8 +25,19 @@
     img.src = tile.href;
   }
 
+  // Tell the owner's statistics which images were looked at: once per image and page
+  // load (the server also keeps one per viewer and day). The ticket cookie goes along.
+  const seenUrl = `${location.pathname.replace(/\/$/, '')}/seen/`;
+  const reported = new Set();
+  function report(index) {
+    if (reported.has(index) || typeof navigator.sendBeacon !== 'function') return;
+    reported.add(index);
+    navigator.sendBeacon(seenUrl + index);
+  }
+
   function show(index) {
     current = (index + count) % count;
+    report(current);
     const tile = tiles[current];
     image.width = Number(tile.dataset.width);
     image.height = Number(tile.dataset.height);

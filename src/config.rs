@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
-use serde::{Deserialize, Serialize};
+use ipnet::IpNet;
+use serde::{Deserialize, Deserializer, Serialize};
 use time::Duration;
 
 /// The file read when `--config` is not given, if it exists.
@@ -46,6 +47,35 @@ pub struct Config {
     /// Many opens share one durable commit (default). `false` commits each open alone:
     /// only useful to measure the difference (see `bench/`).
     pub group_commit: bool,
+    /// Whether the access log keeps the visitor's address, truncated to its /24 (IPv4) or
+    /// /48 (IPv6) network, or no address at all.
+    pub store_ip: StoreIp,
+    /// Reverse proxies whose `X-Forwarded-For` header is believed: IP addresses or CIDR
+    /// networks, as given (a TOML array, or a comma-separated string in
+    /// `MAIIMG_TRUSTED_PROXIES`). Empty (default): the socket's address is the client's.
+    #[serde(deserialize_with = "list_or_comma_separated")]
+    pub trusted_proxies: Vec<String>,
+    /// [`Config::trusted_proxies`] parsed (a bare address is its /32 or /128 network).
+    /// Filled by [`Config::validated`]; empty until then, so an unvalidated configuration
+    /// trusts no proxy. Not a key of its own.
+    #[serde(skip)]
+    pub trusted_proxy_nets: Vec<IpNet>,
+    /// Access-log records older than this many days are pruned (1 to 36500).
+    pub log_retention_days: u32,
+    /// Record each gallery open in the access log and keep statistics (default). `false`:
+    /// galleries keep only their open counts.
+    pub tracking: bool,
+}
+
+/// What the access log keeps of a visitor's address (`store_ip`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreIp {
+    /// No address at all.
+    Off,
+    /// The address's /24 (IPv4) or /48 (IPv6) network, never the full address.
+    #[default]
+    Truncated,
 }
 
 impl Default for Config {
@@ -63,6 +93,11 @@ impl Default for Config {
             max_expiry: "never".into(),
             log_level: "normal".into(),
             group_commit: true,
+            store_ip: StoreIp::Truncated,
+            trusted_proxies: Vec::new(),
+            trusted_proxy_nets: Vec::new(),
+            log_retention_days: 90,
+            tracking: true,
         }
     }
 }
@@ -110,7 +145,8 @@ impl Config {
         config.validated()
     }
 
-    /// Check every value and normalise `public_url`.
+    /// Check every value, normalise `public_url` and parse `trusted_proxies` into
+    /// [`Config::trusted_proxy_nets`].
     pub fn validated(mut self) -> Result<Config, ConfigError> {
         fn invalid(key: &'static str, message: impl Into<String>) -> ConfigError {
             ConfigError::Invalid {
@@ -156,6 +192,15 @@ impl Config {
                 "must be one of critical, normal, debug, off",
             ));
         }
+        self.trusted_proxy_nets = self
+            .trusted_proxies
+            .iter()
+            .map(|entry| parse_proxy(entry))
+            .collect::<Result<_, _>>()
+            .map_err(|m| invalid("trusted_proxies", m))?;
+        if !(1..=36_500).contains(&self.log_retention_days) {
+            return Err(invalid("log_retention_days", "must be between 1 and 36500"));
+        }
         Ok(self)
     }
 
@@ -199,6 +244,55 @@ pub fn parse_expiry(raw: &str) -> Result<Option<Duration>, String> {
     Duration::try_from(d)
         .map(Some)
         .map_err(|_| format!("{raw:?} is too long"))
+}
+
+/// One `trusted_proxies` entry: "10.0.0.0/8", "2001:db8::/32", or a bare address
+/// ("127.0.0.1" is 127.0.0.1/32). Host bits after the prefix are cleared.
+fn parse_proxy(raw: &str) -> Result<IpNet, String> {
+    let entry = raw.trim();
+    if let Ok(ip) = entry.parse::<IpAddr>() {
+        return Ok(IpNet::from(ip));
+    }
+    entry
+        .parse::<IpNet>()
+        .map(|net| net.trunc())
+        .map_err(|_| format!("{raw:?} is not an IP address or a CIDR network such as 10.0.0.0/8"))
+}
+
+/// A list of strings from a sequence (TOML array) or from one comma-separated string
+/// (an environment variable, which figment hands over as a string). Empty pieces of a
+/// string are ignored, so "" is the empty list.
+fn list_or_comma_separated<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    struct ListVisitor;
+
+    impl<'de> serde::de::Visitor<'de> for ListVisitor {
+        type Value = Vec<String>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a list of strings or a comma-separated string")
+        }
+
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(v.split(',')
+                .map(str::trim)
+                .filter(|piece| !piece.is_empty())
+                .map(str::to_owned)
+                .collect())
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut list = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+            while let Some(item) = seq.next_element::<String>()? {
+                list.push(item);
+            }
+            Ok(list)
+        }
+    }
+
+    d.deserialize_any(ListVisitor)
 }
 
 fn normalise_public_url(raw: &str) -> Result<String, String> {
@@ -314,6 +408,116 @@ mod tests {
             .extract()
             .expect("config.example.toml is complete and valid");
         assert_eq!(documented, Config::default());
+    }
+
+    #[test]
+    fn access_log_defaults() {
+        let c = Config::default().validated().expect("defaults are valid");
+        assert_eq!(c.store_ip, StoreIp::Truncated);
+        assert!(c.trusted_proxies.is_empty());
+        assert!(c.trusted_proxy_nets.is_empty());
+        assert_eq!(c.log_retention_days, 90);
+        assert!(c.tracking);
+    }
+
+    #[test]
+    fn trusted_proxies_from_toml_array_or_comma_separated_env() {
+        let expected: Vec<IpNet> = ["10.0.0.0/8", "127.0.0.1/32", "2001:db8::/32", "::1/128"]
+            .iter()
+            .map(|n| n.parse().expect("a network"))
+            .collect();
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "maiimg.toml",
+                r#"trusted_proxies = ["10.1.2.3/8", "127.0.0.1", "2001:db8::/32", "::1"]"#,
+            )?;
+            let c = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(c.trusted_proxies[1], "127.0.0.1");
+            assert_eq!(c.trusted_proxy_nets, expected);
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.set_env(
+                "MAIIMG_TRUSTED_PROXIES",
+                "10.0.0.0/8, 127.0.0.1,2001:db8::/32 , ::1,",
+            );
+            let c = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(c.trusted_proxy_nets, expected);
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.set_env("MAIIMG_TRUSTED_PROXIES", "127.0.0.1");
+            let c = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(c.trusted_proxy_nets, [expected[1]]);
+            jail.set_env("MAIIMG_TRUSTED_PROXIES", "");
+            let c = Config::load(None).map_err(|e| e.to_string())?;
+            assert!(c.trusted_proxy_nets.is_empty());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn an_invalid_proxy_is_refused_naming_the_key() {
+        for bad in ["10.0.0.0/33", "proxy.example.org", "", "10.0.0"] {
+            let err = Config {
+                trusted_proxies: vec!["127.0.0.1".into(), bad.into()],
+                ..Config::default()
+            }
+            .validated()
+            .expect_err(bad)
+            .to_string();
+            assert!(err.contains("trusted_proxies"), "{err}");
+        }
+        Jail::expect_with(|jail| {
+            jail.set_env("MAIIMG_TRUSTED_PROXIES", "10.0.0.0/8, 300.0.0.1");
+            let err = Config::load(None).expect_err("bad proxy").to_string();
+            assert!(err.contains("trusted_proxies"), "{err}");
+            assert!(err.contains("300.0.0.1"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn store_ip_retention_and_tracking_are_read_and_checked() {
+        Jail::expect_with(|jail| {
+            jail.create_file("maiimg.toml", "store_ip = \"off\"\ntracking = false\n")?;
+            jail.set_env("MAIIMG_LOG_RETENTION_DAYS", "7");
+            let c = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(c.store_ip, StoreIp::Off);
+            assert!(!c.tracking);
+            assert_eq!(c.log_retention_days, 7);
+            jail.set_env("MAIIMG_STORE_IP", "truncated");
+            let c = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(c.store_ip, StoreIp::Truncated);
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.set_env("MAIIMG_STORE_IP", "full");
+            let err = Config::load(None).expect_err("bad store_ip").to_string();
+            // figment names an environment key as given: STORE_IP.
+            assert!(err.to_lowercase().contains("store_ip"), "{err}");
+            Ok(())
+        });
+        for days in [0, 36_501] {
+            let err = Config {
+                log_retention_days: days,
+                ..Config::default()
+            }
+            .validated()
+            .expect_err("out of range")
+            .to_string();
+            assert!(err.contains("log_retention_days"), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_parsed_proxies_are_not_a_key() {
+        Jail::expect_with(|jail| {
+            jail.set_env("MAIIMG_TRUSTED_PROXY_NETS", "10.0.0.0/8");
+            let err = Config::load(None).expect_err("not a key").to_string();
+            assert!(err.contains("trusted_proxy_nets"), "{err}");
+            Ok(())
+        });
     }
 
     #[test]

@@ -38,8 +38,9 @@ pub enum StartError {
     Storage(#[from] DomainError),
 }
 
-/// How often abandoned browser uploads are looked for.
-const SWEEP_EVERY: Duration = Duration::from_secs(3600);
+/// How often the housekeeping runs (abandoned uploads, old access-log records, the daily
+/// visitor salt).
+const SWEEP_EVERY: Duration = Duration::from_secs(600);
 
 /// The whole application for `config`, ready to launch (tests launch it on a temporary
 /// data directory through Rocket's local client).
@@ -51,6 +52,7 @@ pub fn build(config: Config) -> Result<Rocket<Build>, StartError> {
         config.max_images,
         expiry,
         config.group_commit,
+        config.tracking,
     )?;
     let pool = Pool::new(Limits {
         max_file_bytes: config.max_file_bytes,
@@ -68,9 +70,10 @@ pub fn build(config: Config) -> Result<Rocket<Build>, StartError> {
         pool,
         config,
         attempts: Default::default(),
+        blob_cache: web::BlobCache::new(web::BLOB_CACHE_BYTES),
     });
     let sweeper = Arc::clone(&app);
-    let rocket = rocket::custom(figment).attach(AdHoc::on_liftoff("upload sweeper", |_| {
+    let rocket = rocket::custom(figment).attach(AdHoc::on_liftoff("housekeeping", |_| {
         Box::pin(async move {
             rocket::tokio::spawn(async move {
                 let mut tick = rocket::tokio::time::interval(SWEEP_EVERY);
@@ -78,12 +81,14 @@ pub fn build(config: Config) -> Result<Rocket<Build>, StartError> {
                 loop {
                     tick.tick().await;
                     let swept = web::blocking(&sweeper, |app| {
-                        app.galleries
-                            .expire_uploads(time::OffsetDateTime::now_utc())
+                        app.galleries.housekeeping(
+                            time::OffsetDateTime::now_utc(),
+                            Some(app.config.log_retention_days),
+                        )
                     })
                     .await;
                     if let Ok(Err(e)) = swept {
-                        rocket::warn!("could not expire abandoned uploads: {e}");
+                        rocket::warn!("housekeeping failed: {e}");
                     }
                 }
             });

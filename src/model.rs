@@ -279,3 +279,74 @@ pub struct StagedUpload {
     /// The ingested image.
     pub image: ImageRecord,
 }
+
+/// What happened, in one access-log record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventKind {
+    /// A new viewer got the gallery (counted against the view limit).
+    Open,
+    /// An admitted viewer loaded the page again.
+    Reload,
+    /// A link-preview bot fetched the page.
+    Preview,
+    /// The page was refused (`detail` says why).
+    Denied,
+    /// A viewer looked at an image in the lightbox (once per viewer and image a day).
+    View,
+    /// An original was downloaded.
+    Download,
+    /// All originals were downloaded as a ZIP.
+    Zip,
+}
+
+impl EventKind {
+    /// The name used in the log, the API and the CSV export.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Open => "open",
+            EventKind::Reload => "reload",
+            EventKind::Preview => "preview",
+            EventKind::Denied => "denied",
+            EventKind::View => "view",
+            EventKind::Download => "download",
+            EventKind::Zip => "zip",
+        }
+    }
+}
+
+/// One access-log record. Field names are short: a busy gallery keeps millions of them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessRecord {
+    /// When, in milliseconds since the Unix epoch.
+    #[serde(rename = "t")]
+    pub at_ms: i64,
+    /// What happened.
+    #[serde(rename = "k")]
+    pub kind: EventKind,
+    /// The image, for views and downloads (its position when it happened).
+    #[serde(rename = "i", default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<u32>,
+    /// The bot's name for previews, the reason for refusals.
+    #[serde(rename = "x", default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// `phone`, `tablet`, `desktop` or `bot`.
+    #[serde(rename = "d")]
+    pub device: String,
+    /// OS and major version.
+    #[serde(rename = "o")]
+    pub os: String,
+    /// Browser and major version.
+    #[serde(rename = "b")]
+    pub browser: String,
+    /// Referring app or host, or `direct`.
+    #[serde(rename = "r")]
+    pub referrer: String,
+    /// Salted daily hash of the visitor (hex): equal within a day for one visitor, unlinkable
+    /// across days, never reversible.
+    #[serde(rename = "v")]
+    pub visitor: String,
+    /// The address as the instance is configured to keep it (truncated), if at all.
+    #[serde(rename = "a", default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+}

@@ -124,3 +124,58 @@ fn the_password_is_stored_only_as_an_argon2_hash_and_can_be_removed() {
         "no plain password on disk"
     );
 }
+
+/// A wrong password from socket address 127.0.0.1 with `X-Forwarded-For: forwarded_for`.
+fn guess_via_proxy(app: &TestApp, id: &str, forwarded_for: &str) -> Status {
+    app.client
+        .post(format!("/g/{id}/password"))
+        .remote(std::net::SocketAddr::from(([127, 0, 0, 1], 41_000)))
+        .header(Header::new("X-Forwarded-For", forwarded_for.to_owned()))
+        .header(ContentType::Form)
+        .body("password=guess")
+        .dispatch()
+        .status()
+}
+
+#[test]
+fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit() {
+    let app = TestApp::with(|c| c.trusted_proxies = vec!["127.0.0.1".into()]);
+    let (id, _) = protected(&app);
+    for _ in 0..5 {
+        assert_eq!(
+            guess_via_proxy(&app, &id, "198.51.100.7"),
+            Status::Unauthorized
+        );
+    }
+    assert_eq!(
+        guess_via_proxy(&app, &id, "198.51.100.7"),
+        Status::TooManyRequests
+    );
+    assert_eq!(
+        guess_via_proxy(&app, &id, "198.51.100.8"),
+        Status::Unauthorized,
+        "another client behind the same proxy is not blocked"
+    );
+    assert_eq!(
+        guess_via_proxy(&app, &id, "198.51.100.8, 198.51.100.7"),
+        Status::TooManyRequests,
+        "only the entry the proxy appended counts"
+    );
+}
+
+#[test]
+fn without_trusted_proxies_forwarded_for_is_ignored() {
+    let app = TestApp::new();
+    let (id, _) = protected(&app);
+    for _ in 0..5 {
+        assert_eq!(
+            guess_via_proxy(&app, &id, "198.51.100.7"),
+            Status::Unauthorized
+        );
+    }
+    assert_eq!(
+        guess_via_proxy(&app, &id, "198.51.100.8"),
+        Status::TooManyRequests,
+        "every client shares the socket address's attempts"
+    );
+}

@@ -8,3 +8,4 @@ pub mod passwords;
 pub mod qr;
 pub mod settings;
 pub mod tickets;
+pub mod tracking;

@@ -4,10 +4,14 @@
 //! write transaction, so the counts can never disagree with the records. Methods block: call
 //! them off the async executor.
 
+mod cache;
 mod recorder;
 mod tables;
+mod tracking;
 
-pub use recorder::{Admission, Recorder};
+pub use cache::Cached;
+pub use recorder::{Admission, Recorder, Tally};
+pub use tracking::{LogPage, RawStats};
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -20,7 +24,8 @@ use time::OffsetDateTime;
 
 use crate::ids::{GalleryId, UploadId};
 use crate::model::{Digest, GalleryRecord, StagedUpload};
-use tables::{BLOB_REFS, GALLERIES, META, OPENS, UPLOADS};
+use cache::GalleryCache;
+use tables::{BLOB_REFS, COUNTERS, DAILY, GALLERIES, HOURLY, LOG, META, OPENS, SEEN, UPLOADS};
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +70,7 @@ type Result<T> = std::result::Result<T, StoreError>;
 #[derive(Debug)]
 pub struct Store {
     db: Arc<Database>,
+    cache: Arc<GalleryCache>,
     recorder: Recorder,
 }
 
@@ -110,11 +116,43 @@ impl Store {
         txn.open_table(BLOB_REFS)?;
         txn.open_table(OPENS)?;
         txn.open_table(META)?;
+        txn.open_table(LOG)?;
+        txn.open_table(COUNTERS)?;
+        txn.open_table(HOURLY)?;
+        txn.open_table(DAILY)?;
+        txn.open_table(SEEN)?;
         txn.commit()?;
         let db = Arc::new(db);
-        let recorder =
-            Recorder::start(Arc::clone(&db), group_commit).map_err(|e| StoreError::Db(e.into()))?;
-        Ok(Store { db, recorder })
+        let cache = Arc::new(GalleryCache::default());
+        let recorder = Recorder::start(Arc::clone(&db), Arc::clone(&cache), group_commit)?;
+        Ok(Store {
+            db,
+            cache,
+            recorder,
+        })
+    }
+
+    /// A gallery and its open count from memory, if they are there (no I/O).
+    pub fn cached(&self, id: &GalleryId) -> Option<Cached> {
+        self.cache.get(id.as_str())
+    }
+
+    /// A gallery and its open count, read in one transaction and kept in memory.
+    pub fn load(&self, id: &GalleryId) -> Result<Option<Cached>> {
+        let generation = self.cache.generation();
+        let txn = self.db.begin_read()?;
+        let Some(record) = txn.open_table(GALLERIES)?.get(id.as_str())? else {
+            return Ok(None);
+        };
+        let entry = Cached {
+            record: Arc::new(decode(record.value())?),
+            opens: txn
+                .open_table(OPENS)?
+                .get(id.as_str())?
+                .map_or(0, |v| v.value()),
+        };
+        self.cache.fill(id.as_str(), generation, entry.clone());
+        Ok(Some(entry))
     }
 
     /// The single writer of open counts.
@@ -139,6 +177,28 @@ impl Store {
             let value = make();
             meta.insert(name, value.as_slice())?;
             Ok(value)
+        })
+    }
+
+    /// The salt of UTC day `day`: the stored one if it is that day's, else a new one from
+    /// `make` that replaces it (the old salt is gone for good).
+    pub fn daily_salt(&self, day: u64, make: impl FnOnce() -> [u8; 32]) -> Result<[u8; 32]> {
+        const SALT: &str = "visitor_salt";
+        self.write(|txn| {
+            let mut meta = txn.open_table(META)?;
+            if let Some(v) = meta.get(SALT)? {
+                let stored = v.value();
+                if stored.len() == 40 && stored[..8] == day.to_be_bytes() {
+                    let mut salt = [0; 32];
+                    salt.copy_from_slice(&stored[8..]);
+                    return Ok(salt);
+                }
+            }
+            let salt = make();
+            let mut value = day.to_be_bytes().to_vec();
+            value.extend_from_slice(&salt);
+            meta.insert(SALT, value.as_slice())?;
+            Ok(salt)
         })
     }
 
@@ -168,7 +228,7 @@ impl Store {
         mut record: GalleryRecord,
         consumed: &[UploadId],
     ) -> Result<GalleryRecord> {
-        self.write(|txn| {
+        let inserted = self.write(|txn| {
             let mut galleries = txn.open_table(GALLERIES)?;
             let mut uploads = txn.open_table(UPLOADS)?;
             let mut refs = txn.open_table(BLOB_REFS)?;
@@ -191,7 +251,9 @@ impl Store {
             }
             galleries.insert(id.as_str(), encode(&record)?.as_slice())?;
             Ok(record)
-        })
+        });
+        self.cache.invalidate(id.as_str());
+        inserted
     }
 
     /// Change a gallery in one transaction. `change` sees the committed record; if it fails,
@@ -216,13 +278,14 @@ impl Store {
             record
         };
         txn.commit().map_err(StoreError::from)?;
+        self.cache.invalidate(id.as_str());
         Ok(Some(record))
     }
 
     /// Delete a gallery. Returns `None` if it did not exist, else the blobs it held the
     /// last reference to (to be collected after this commit).
     pub fn delete_gallery(&self, id: &GalleryId) -> Result<Option<Vec<Digest>>> {
-        self.write(|txn| {
+        let deleted = self.write(|txn| {
             let mut galleries = txn.open_table(GALLERIES)?;
             let mut refs = txn.open_table(BLOB_REFS)?;
             let record: GalleryRecord = match galleries.remove(id.as_str())? {
@@ -230,6 +293,7 @@ impl Store {
                 None => return Ok(None),
             };
             txn.open_table(OPENS)?.remove(id.as_str())?;
+            tracking::forget(txn, id.as_str())?;
             let mut freed = Vec::new();
             for image in &record.images {
                 for digest in image.digests() {
@@ -237,7 +301,9 @@ impl Store {
                 }
             }
             Ok(Some(freed))
-        })
+        });
+        self.cache.invalidate(id.as_str());
+        deleted
     }
 
     /// Stage an uploaded image, taking references to its blobs.

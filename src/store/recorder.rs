@@ -1,25 +1,30 @@
-//! The recorder: the one writer of open counts.
+//! The recorder: the one writer of open counts, the access log and its roll-ups.
 //!
 //! Viewers' opens must be exact under any concurrency (a limit of 50 admits exactly 50) and
 //! durable before the page is served. A redb commit is durable but costs an fsync, so one
 //! thread takes every waiting request, decides them in arrival order inside one write
 //! transaction, commits once, and only then answers each: one fsync serves the whole batch
-//! (group commit). Reads never wait for it.
+//! (group commit). Log records of everything else (reloads, previews, refusals, image
+//! views, downloads) ride along in the same batches without anyone waiting for them.
+//! Reads never wait for it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::mpsc;
 
-use redb::{Database, ReadableTable};
-use rocket::tokio::sync::oneshot;
+use redb::{Database, ReadableTable, Table, WriteTransaction};
+use rocket::tokio::sync::{oneshot, watch};
 
-use super::tables::{GALLERIES, OPENS};
-use super::{StoreError, decode};
+use super::cache::GalleryCache;
+use super::tables::{COUNTERS, DAILY, GALLERIES, HOURLY, LOG, META, OPENS, SEEN};
+use super::{StoreError, decode, encode};
 use crate::ids::GalleryId;
-use crate::model::GalleryRecord;
+use crate::model::{AccessRecord, GalleryRecord};
 
 /// Most requests decided in one transaction.
 const MAX_BATCH: usize = 4096;
+/// Where the last used log sequence number is kept.
+const LOG_SEQ: &str = "log_seq";
 
 /// The answer to a new viewer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,134 +40,372 @@ pub enum Admission {
     Gone,
 }
 
-struct Request {
-    gallery: GalleryId,
-    reply: oneshot::Sender<Result<Admission, StoreError>>,
+/// What one request adds to the access log and the roll-ups, all in the recorder's
+/// transaction. The domain decides what to count; the recorder only applies it.
+#[derive(Clone, Debug, Default)]
+pub struct Tally {
+    /// UTC day of the event: the scope of `once` and `first`.
+    pub day: u64,
+    /// Apply nothing if this key was already seen that day (a viewer's second look at the
+    /// same image).
+    pub once: Option<[u8; 16]>,
+    /// The log record.
+    pub record: Option<AccessRecord>,
+    /// Counters raised by one.
+    pub counters: Vec<String>,
+    /// Counters raised only the first time this key is seen that day (unique visitors).
+    pub first: Option<([u8; 16], Vec<String>)>,
+    /// For opens: (hour since the epoch, local day since the epoch) of the time series.
+    pub series: Option<(u64, u64)>,
+}
+
+enum Job {
+    Open {
+        gallery: GalleryId,
+        admitted: Option<Tally>,
+        refused: Option<Tally>,
+        reply: oneshot::Sender<Result<Admission, StoreError>>,
+    },
+    Note {
+        gallery: GalleryId,
+        tally: Tally,
+    },
+    Flush {
+        reply: oneshot::Sender<()>,
+    },
 }
 
 /// Handle to the recorder thread. Dropping it lets the thread finish its batch and waits
 /// for it, so the database is closed when the store is.
 #[derive(Debug)]
 pub struct Recorder {
-    requests: Option<mpsc::Sender<Request>>,
+    jobs: Option<mpsc::Sender<Job>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    commits: watch::Receiver<u64>,
 }
 
 impl Drop for Recorder {
     fn drop(&mut self) {
-        self.requests.take();
+        self.jobs.take();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
     }
 }
 
-impl std::fmt::Debug for Request {
+impl std::fmt::Debug for Job {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Request")
-            .field("gallery", &self.gallery)
-            .finish()
+        f.write_str(match self {
+            Job::Open { .. } => "Open",
+            Job::Note { .. } => "Note",
+            Job::Flush { .. } => "Flush",
+        })
     }
 }
 
 impl Recorder {
-    /// Start the writer thread. `group_commit: false` commits every open on its own (only
+    /// Start the writer thread. `group_commit: false` commits every job on its own (only
     /// for measuring what group commit gains).
-    pub fn start(db: Arc<Database>, group_commit: bool) -> std::io::Result<Recorder> {
-        let (requests, incoming) = mpsc::channel::<Request>();
-        let max_batch = if group_commit { MAX_BATCH } else { 1 };
+    pub(super) fn start(
+        db: Arc<Database>,
+        cache: Arc<GalleryCache>,
+        group_commit: bool,
+    ) -> Result<Recorder, StoreError> {
+        let seq = {
+            let txn = db.begin_write()?;
+            let seq = txn
+                .open_table(META)?
+                .get(LOG_SEQ)?
+                .and_then(|v| <[u8; 8]>::try_from(v.value()).ok())
+                .map_or(0, u64::from_be_bytes);
+            txn.abort()?;
+            seq
+        };
+        let (jobs, incoming) = mpsc::channel::<Job>();
+        let (published, commits) = watch::channel(0);
+        let writer = Writer {
+            db,
+            cache,
+            seq,
+            max_batch: if group_commit { MAX_BATCH } else { 1 },
+            published,
+        };
         let thread = std::thread::Builder::new()
             .name("maiimg-recorder".into())
-            .spawn(move || run(&db, &incoming, max_batch))?;
+            .spawn(move || writer.run(&incoming))
+            .map_err(|e| StoreError::Db(e.into()))?;
         Ok(Recorder {
-            requests: Some(requests),
+            jobs: Some(jobs),
             thread: Some(thread),
+            commits,
         })
     }
 
-    /// Count a new viewer's open if the limit allows, durably, before answering.
-    pub async fn open(&self, gallery: &GalleryId) -> Result<Admission, StoreError> {
-        let (reply, answer) = oneshot::channel();
-        let request = Request {
-            gallery: gallery.clone(),
-            reply,
-        };
-        let sent = self.requests.as_ref().map(|r| r.send(request));
-        if !matches!(sent, Some(Ok(()))) {
-            return Err(StoreError::Recorder("the recorder has stopped".into()));
+    fn send(&self, job: Job) -> Result<(), StoreError> {
+        match self.jobs.as_ref().map(|j| j.send(job)) {
+            Some(Ok(())) => Ok(()),
+            _ => Err(StoreError::Recorder("the recorder has stopped".into())),
         }
+    }
+
+    /// Count a new viewer's open if the limit allows, durably, before answering. The
+    /// matching tally is applied with it: `admitted` when counted, `refused` when the
+    /// limit was reached.
+    pub async fn open(
+        &self,
+        gallery: &GalleryId,
+        admitted: Option<Tally>,
+        refused: Option<Tally>,
+    ) -> Result<Admission, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Job::Open {
+            gallery: gallery.clone(),
+            admitted,
+            refused,
+            reply,
+        })?;
         answer.await.unwrap_or_else(|_| {
             Err(StoreError::Recorder(
                 "the recorder dropped a request".into(),
             ))
         })
     }
+
+    /// Record something nobody waits for; it is committed with the next batch.
+    pub fn note(&self, gallery: &GalleryId, tally: Tally) -> Result<(), StoreError> {
+        self.send(Job::Note {
+            gallery: gallery.clone(),
+            tally,
+        })
+    }
+
+    /// Wait until everything noted before this call is committed.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        let (reply, done) = oneshot::channel();
+        self.send(Job::Flush { reply })?;
+        done.await
+            .map_err(|_| StoreError::Recorder("the recorder stopped".into()))
+    }
+
+    /// A receiver that changes after every commit (for live statistics).
+    pub fn commits(&self) -> watch::Receiver<u64> {
+        self.commits.clone()
+    }
 }
 
-fn run(db: &Database, incoming: &mpsc::Receiver<Request>, max_batch: usize) {
-    while let Ok(first) = incoming.recv() {
-        let mut batch = vec![first];
-        while batch.len() < max_batch {
-            match incoming.try_recv() {
-                Ok(request) => batch.push(request),
-                Err(_) => break,
-            }
-        }
-        match decide_batch(db, &batch) {
-            Ok(answers) => {
-                for (request, answer) in batch.into_iter().zip(answers) {
-                    let _ = request.reply.send(Ok(answer));
+struct Writer {
+    db: Arc<Database>,
+    cache: Arc<GalleryCache>,
+    /// Last log sequence number used.
+    seq: u64,
+    max_batch: usize,
+    published: watch::Sender<u64>,
+}
+
+/// Per gallery in a batch: its limit (`None` if the gallery is gone) and running count.
+type Limits<'a> = HashMap<&'a str, (Option<Option<u64>>, u64)>;
+
+impl Writer {
+    fn run(mut self, incoming: &mpsc::Receiver<Job>) {
+        while let Ok(first) = incoming.recv() {
+            let mut batch = vec![first];
+            while batch.len() < self.max_batch {
+                match incoming.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
                 }
             }
-            Err(e) => {
-                let message = e.to_string();
-                for request in batch {
-                    let _ = request
-                        .reply
-                        .send(Err(StoreError::Recorder(message.clone())));
+            let seq = self.seq;
+            match self.apply(&batch) {
+                Ok((answers, counts)) => {
+                    self.cache
+                        .set_opens(counts.iter().map(|(id, n)| (id.as_str(), *n)));
+                    self.published.send_modify(|n| *n += 1);
+                    let mut answers = answers.into_iter();
+                    for job in batch {
+                        match job {
+                            Job::Open { reply, .. } => {
+                                let answer = answers.next().unwrap_or(Admission::Gone);
+                                let _ = reply.send(Ok(answer));
+                            }
+                            Job::Flush { reply } => {
+                                let _ = reply.send(());
+                            }
+                            Job::Note { .. } => {}
+                        }
+                    }
+                }
+                Err(e) => {
+                    self.seq = seq;
+                    let message = e.to_string();
+                    for job in batch {
+                        match job {
+                            Job::Open { reply, .. } => {
+                                let _ = reply.send(Err(StoreError::Recorder(message.clone())));
+                            }
+                            Job::Flush { reply } => {
+                                let _ = reply.send(());
+                            }
+                            Job::Note { .. } => {}
+                        }
+                    }
                 }
             }
         }
     }
-}
 
-/// Decide every request in arrival order in one transaction and commit it.
-fn decide_batch(db: &Database, batch: &[Request]) -> Result<Vec<Admission>, StoreError> {
-    let txn = db.begin_write()?;
-    let mut answers = Vec::with_capacity(batch.len());
-    {
-        let galleries = txn.open_table(GALLERIES)?;
-        let mut opens = txn.open_table(OPENS)?;
-        // Per gallery in this batch: its limit (None if gone) and its running count.
-        let mut state: HashMap<&str, (Option<Option<u64>>, u64)> = HashMap::new();
-        for request in batch {
-            let id = request.gallery.as_str();
-            if !state.contains_key(id) {
-                let limit = match galleries.get(id)? {
-                    Some(v) => Some(decode::<GalleryRecord>(v.value())?.settings.max_opens),
-                    None => None,
+    /// Decide every open in arrival order, apply every tally, and commit once. Returns the
+    /// answers to the opens in order and the new counts.
+    #[allow(clippy::type_complexity)]
+    fn apply(&mut self, batch: &[Job]) -> Result<(Vec<Admission>, Vec<(String, u64)>), StoreError> {
+        let txn = self.db.begin_write()?;
+        let start = self.seq;
+        let mut answers = Vec::new();
+        let mut limits: Limits = HashMap::new();
+        let mut rollup = Rollup::default();
+        {
+            let galleries = txn.open_table(GALLERIES)?;
+            let mut opens = txn.open_table(OPENS)?;
+            let mut log = txn.open_table(LOG)?;
+            let mut seen = txn.open_table(SEEN)?;
+            for job in batch {
+                let (id, tally) = match job {
+                    Job::Open {
+                        gallery,
+                        admitted,
+                        refused,
+                        ..
+                    } => {
+                        let id = gallery.as_str();
+                        let (limit, count) = limit_of(&mut limits, &galleries, &opens, id)?;
+                        let (answer, tally) = match limit {
+                            None => (Admission::Gone, None),
+                            Some(Some(max)) if *count >= *max => {
+                                (Admission::LimitReached, refused.as_ref())
+                            }
+                            Some(_) => {
+                                *count += 1;
+                                (Admission::Admitted { opens: *count }, admitted.as_ref())
+                            }
+                        };
+                        answers.push(answer);
+                        (id, tally)
+                    }
+                    Job::Note { gallery, tally } => {
+                        let id = gallery.as_str();
+                        let (limit, _) = limit_of(&mut limits, &galleries, &opens, id)?;
+                        (id, limit.is_some().then_some(tally))
+                    }
+                    Job::Flush { .. } => continue,
                 };
-                let count = opens.get(id)?.map_or(0, |v| v.value());
-                state.insert(id, (limit, count));
-            }
-            let Some((limit, count)) = state.get_mut(id) else {
-                continue;
-            };
-            answers.push(match limit {
-                None => Admission::Gone,
-                Some(Some(max)) if *count >= *max => Admission::LimitReached,
-                Some(_) => {
-                    *count += 1;
-                    Admission::Admitted { opens: *count }
+                if let Some(tally) = tally {
+                    self.tally(id, tally, &mut log, &mut seen, &mut rollup)?;
                 }
-            });
-        }
-        for (id, (limit, count)) in state {
-            if limit.is_some() {
-                opens.insert(id, count)?;
+            }
+            for (id, (limit, count)) in &limits {
+                if limit.is_some() {
+                    opens.insert(*id, *count)?;
+                }
             }
         }
+        rollup.write(&txn)?;
+        if self.seq != start {
+            txn.open_table(META)?
+                .insert(LOG_SEQ, self.seq.to_be_bytes().as_slice())?;
+        }
+        txn.commit()?;
+        let counts = limits
+            .into_iter()
+            .filter(|(_, (limit, _))| limit.is_some())
+            .map(|(id, (_, count))| (id.to_owned(), count))
+            .collect();
+        Ok((answers, counts))
     }
-    txn.commit()?;
-    Ok(answers)
+
+    fn tally<'a>(
+        &mut self,
+        id: &'a str,
+        tally: &'a Tally,
+        log: &mut Table<(&str, u64), &[u8]>,
+        seen: &mut Table<(&str, u64, [u8; 16]), ()>,
+        rollup: &mut Rollup<'a>,
+    ) -> Result<(), StoreError> {
+        if let Some(key) = tally.once {
+            if seen.insert((id, tally.day, key), ())?.is_some() {
+                return Ok(());
+            }
+        }
+        if let Some(record) = &tally.record {
+            self.seq += 1;
+            log.insert((id, self.seq), encode(record)?.as_slice())?;
+        }
+        for name in &tally.counters {
+            *rollup.counters.entry((id, name.as_str())).or_default() += 1;
+        }
+        if let Some((key, names)) = &tally.first {
+            if seen.insert((id, tally.day, *key), ())?.is_none() {
+                for name in names {
+                    *rollup.counters.entry((id, name.as_str())).or_default() += 1;
+                }
+            }
+        }
+        if let Some((hour, day)) = tally.series {
+            *rollup.hourly.entry((id, hour)).or_default() += 1;
+            *rollup.daily.entry((id, day)).or_default() += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Look up (once per batch) a gallery's view limit and committed count.
+fn limit_of<'a, 'b>(
+    limits: &'b mut Limits<'a>,
+    galleries: &Table<&str, &[u8]>,
+    opens: &Table<&str, u64>,
+    id: &'a str,
+) -> Result<&'b mut (Option<Option<u64>>, u64), StoreError> {
+    if !limits.contains_key(id) {
+        let limit = match galleries.get(id)? {
+            Some(v) => Some(decode::<GalleryRecord>(v.value())?.settings.max_opens),
+            None => None,
+        };
+        let count = opens.get(id)?.map_or(0, |v| v.value());
+        limits.insert(id, (limit, count));
+    }
+    limits
+        .get_mut(id)
+        .ok_or_else(|| StoreError::Recorder("limit lookup".into()))
+}
+
+/// Increments summed over a batch, so a busy counter is written once per commit.
+#[derive(Default)]
+struct Rollup<'a> {
+    counters: HashMap<(&'a str, &'a str), u64>,
+    hourly: HashMap<(&'a str, u64), u64>,
+    daily: HashMap<(&'a str, u64), u64>,
+}
+
+impl Rollup<'_> {
+    fn is_empty(&self) -> bool {
+        self.counters.is_empty() && self.hourly.is_empty()
+    }
+
+    fn write(&self, txn: &WriteTransaction) -> Result<(), StoreError> {
+        if self.is_empty() {
+            return Ok(());
+        }
+        let mut counters = txn.open_table(COUNTERS)?;
+        for (key, n) in &self.counters {
+            let old = counters.get(*key)?.map_or(0, |v| v.value());
+            counters.insert(*key, old + n)?;
+        }
+        for (table, deltas) in [(HOURLY, &self.hourly), (DAILY, &self.daily)] {
+            let mut table = txn.open_table(table)?;
+            for (key, n) in deltas {
+                let old = table.get(*key)?.map_or(0, |v| v.value());
+                table.insert(*key, old + n)?;
+            }
+        }
+        Ok(())
+    }
 }

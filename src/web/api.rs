@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 
 use super::error::{ApiError, WebError};
 use super::multipart::{Part, Reader};
-use super::viewer::BlobResponse;
+use super::blob::BlobResponse;
 use super::{App, assets::IfNoneMatch, blocking};
 use crate::domain::galleries::{self, PendingImage};
 use crate::domain::settings::SettingsInput;

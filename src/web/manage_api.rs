@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use super::api::{Bearer, ImageJson, images_json};
 use super::assets::IfNoneMatch;
 use super::error::{ApiError, WebError};
-use super::viewer::BlobResponse;
+use super::blob::BlobResponse;
 use super::{App, blocking};
 use crate::domain::access::{self, Decision, Reason, Viewer};
 use crate::domain::galleries::DomainError;

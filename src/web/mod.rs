@@ -4,11 +4,16 @@
 mod api;
 mod archive;
 mod assets;
+mod blob;
+pub use blob::BlobCache;
+pub mod client;
 pub mod error;
 mod headers;
 mod manage_api;
 mod multipart;
 mod pages;
+mod stats_api;
+mod stream;
 mod password;
 mod viewer;
 mod visit;
@@ -35,7 +40,13 @@ pub struct App {
     pub config: Config,
     /// Wrong password attempts per client, for rate limiting.
     pub attempts: password::Attempts,
+    /// Recently served renditions.
+    pub blob_cache: blob::BlobCache,
 }
+
+/// Memory for recently served renditions: the hot thumbnails and display images of a few
+/// busy galleries.
+pub const BLOB_CACHE_BYTES: usize = 64 * 1024 * 1024;
 
 impl App {
     /// `<public_url>/g/<id>`: what the share link and QR code say.
@@ -74,6 +85,7 @@ pub fn mount(rocket: Rocket<Build>, app: Arc<App>) -> Rocket<Build> {
         .mount("/", password::routes())
         .mount("/", api::routes())
         .mount("/", manage_api::routes())
+        .mount("/", stats_api::routes())
         .register("/", catchers![catch_all])
 }
 

@@ -2,7 +2,7 @@
 //! gives the ticket; wrong ones are limited per client address.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -11,8 +11,10 @@ use rocket::response::Redirect;
 use rocket::{Route, State, post, routes};
 use time::OffsetDateTime;
 
+use super::client::ClientAddr;
 use super::error::{PageError, WebError};
 use super::viewer::{count_open, load};
+use crate::store::Cached;
 use super::visit::Visit;
 use super::{App, blocking};
 use crate::domain::access::{self, Decision, Reason, Viewer};
@@ -71,12 +73,12 @@ async fn password(
     id: &str,
     form: Form<PasswordForm>,
     visit: Visit<'_>,
-    // The socket's address, not a forwarded-for header a client could forge to dodge the
-    // limit. (Behind a reverse proxy all clients share the proxy's address.)
-    remote: Option<SocketAddr>,
+    // The socket's address, or what a trusted proxy forwarded; never a header a client
+    // could forge to dodge the limit.
+    client: ClientAddr,
 ) -> Result<Redirect, PageError> {
     let app = app.inner();
-    let (id, record) = load(app, id).await?;
+    let (id, Cached { record, .. }) = load(app, id).await?;
     let now = OffsetDateTime::now_utc();
     let back = Redirect::to(format!("/g/{id}"));
     match access::decide(&record.settings, 0, Viewer::default(), now) {
@@ -87,8 +89,7 @@ async fn password(
         // No password (any more), or closed for another reason: the page says which.
         _ => return Ok(back),
     }
-    let client = remote.map_or(IpAddr::from([0, 0, 0, 0]), |r| r.ip());
-    let key = (client, id.to_string());
+    let key = (client.0, id.to_string());
     let clock = Instant::now();
     if let Some(seconds) = app.attempts.blocked(&key, clock) {
         return Err(WebError::TooManyAttempts(seconds).into());
@@ -101,14 +102,14 @@ async fn password(
         return Err(WebError::Denied(Refusal {
             reason: Reason::Password,
             opens_at: None,
-            timezone: record.settings.timezone,
+            timezone: record.settings.timezone.clone(),
             gallery: id.to_string(),
             notice: Some("That password is not right. Check it and try again.".into()),
         })
         .into());
     }
     app.attempts.succeeded(&key);
-    count_open(app, &id, record, &visit, now).await?;
+    count_open(app, &id, &record, &visit, now).await?;
     Ok(back)
 }
 

@@ -1,145 +1,66 @@
 //! The public side of a gallery: the page, its images and its QR codes.
 
-use std::io::Cursor;
 use std::sync::Arc;
 
-use rocket::http::{ContentType, Header, Status};
+use rocket::http::{ContentType, Header};
 use rocket::response::{self, Responder};
 use rocket::{Request, Response, Route, State, get, routes};
 use time::OffsetDateTime;
 
 use super::assets::IfNoneMatch;
+use super::blob::BlobResponse;
 use super::error::{PageError, WebError};
 use super::visit::Visit;
 use super::{App, blocking};
 use crate::domain::access::{self, Decision, Reason, Viewer};
-use crate::domain::galleries::DomainError;
+use crate::domain::tracking::Event;
 use crate::domain::{archive, qr};
 use crate::ids::GalleryId;
-use crate::model::{BlobRef, GalleryRecord, Rendition};
-use crate::store::Admission;
+use crate::model::{GalleryRecord, Rendition};
+use crate::store::{Admission, Cached};
 use crate::views;
 use crate::views::refusal::Refusal;
 
-/// Images are served in 64 KiB chunks: Rocket's 4 KiB default costs a syscall per 4 KiB.
-pub(super) const CHUNK: usize = 64 * 1024;
-/// Viewers may keep a copy but must ask again each time (a 304 when unchanged), so a
-/// gallery that is deleted (or, later, disabled) stops showing at once; shared caches
-/// never store these.
-const PRIVATE_REVALIDATE: &str = "private, no-cache";
-
-/// A stored blob as an HTTP response: streamed from disk with its sniffed type and a strong
-/// ETag (its SHA-256), or `304 Not Modified`.
-pub struct BlobResponse {
-    body: Option<Body>,
-    mime: &'static str,
-    etag: String,
-    disposition: Option<String>,
-}
-
-/// Renditions (a few hundred KB) are read in one blocking call and sent from memory:
-/// `tokio::fs::File` would make every chunk a trip through the blocking pool. Larger files
-/// (originals) are streamed so memory stays bounded.
-const READ_WHOLE_BELOW: u64 = 4 * 1024 * 1024;
-
-enum Body {
-    Memory(Vec<u8>),
-    File(rocket::tokio::fs::File, u64),
-}
-
-impl BlobResponse {
-    /// Open `blob` unless the client already has it. `download_name` makes it an attachment.
-    pub async fn open(
-        app: &Arc<App>,
-        blob: &BlobRef,
-        download_name: Option<String>,
-        inm: &IfNoneMatch,
-    ) -> Result<BlobResponse, WebError> {
-        let etag = format!("\"{}\"", blob.digest.to_hex());
-        let path = app.galleries.blob_path(&blob.digest);
-        let missing =
-            |e: std::io::Error| WebError::Internal(format!("blob {}: {e}", path.display()));
-        let body = if inm.matches(&etag) {
-            None
-        } else if blob.bytes < READ_WHOLE_BELOW {
-            let reading = path.clone();
-            let bytes = blocking(app, move |_| std::fs::read(reading)).await?;
-            Some(Body::Memory(bytes.map_err(missing)?))
-        } else {
-            let file = rocket::tokio::fs::File::open(&path)
-                .await
-                .map_err(missing)?;
-            Some(Body::File(file, blob.bytes))
-        };
-        Ok(BlobResponse {
-            body,
-            mime: blob.format.mime(),
-            etag,
-            disposition: download_name.map(|name| attachment(&name)),
-        })
-    }
-}
-
-/// `attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266), since
-/// header values must be ASCII.
-pub(super) fn attachment(name: &str) -> String {
-    let ascii: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let exact = rocket::http::RawStr::new(name).percent_encode();
-    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{exact}")
-}
-
-impl<'r> Responder<'r, 'static> for BlobResponse {
-    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
-        let mut response = Response::build();
-        response
-            .raw_header("ETag", self.etag)
-            .raw_header("Cache-Control", PRIVATE_REVALIDATE);
-        match self.body {
-            None => {
-                response.status(Status::NotModified);
-            }
-            Some(body) => {
-                response.raw_header("Content-Type", self.mime).raw_header(
-                    "Content-Disposition",
-                    self.disposition.unwrap_or_else(|| "inline".into()),
-                );
-                match body {
-                    Body::Memory(bytes) => response.sized_body(bytes.len(), Cursor::new(bytes)),
-                    Body::File(file, len) => response.sized_body(usize::try_from(len).ok(), file),
-                };
-                response.max_chunk_size(CHUNK);
-            }
-        }
-        Ok(response.finalize())
-    }
-}
-
-pub(super) async fn load(app: &Arc<App>, id: &str) -> Result<(GalleryId, GalleryRecord), WebError> {
+/// A gallery and its open count: from memory when there, else one blocking read.
+pub(super) async fn load(app: &Arc<App>, id: &str) -> Result<(GalleryId, Cached), WebError> {
     let id = GalleryId::parse(id).ok_or(WebError::NotFound)?;
+    if let Some(hit) = app.galleries.cached(&id) {
+        return Ok((id, hit));
+    }
     let lookup = id.clone();
-    let record = blocking(app, move |app| app.galleries.get(&lookup)).await??;
-    Ok((id, record))
+    let entry = blocking(app, move |app| app.galleries.load(&lookup)).await??;
+    Ok((id, entry))
+}
+
+/// Log `event` for the access log. Logging never fails a request: a failure is reported
+/// in the server log and the viewer is served.
+pub(super) fn note(
+    app: &App,
+    id: &GalleryId,
+    record: &GalleryRecord,
+    event: Event,
+    visit: &Visit<'_>,
+    now: OffsetDateTime,
+) {
+    if !app.galleries.tracking() {
+        return;
+    }
+    let who = visit.visitor(app);
+    if let Err(e) = app.galleries.note(id, record, event, &who, now) {
+        rocket::warn!("could not log a {event:?} of gallery {id}: {e}");
+    }
 }
 
 pub(super) fn refusal(
     id: &GalleryId,
     reason: Reason,
     opens_at: Option<OffsetDateTime>,
-    record: GalleryRecord,
+    record: &GalleryRecord,
 ) -> WebError {
     WebError::Denied(Refusal {
         reason,
         opens_at,
-        timezone: record.settings.timezone,
+        timezone: record.settings.timezone.clone(),
         gallery: id.to_string(),
         notice: None,
     })
@@ -174,20 +95,21 @@ async fn show(
     visit: &Visit<'_>,
     count: bool,
 ) -> Result<maud::Markup, PageError> {
-    let id = GalleryId::parse(id).ok_or(WebError::NotFound)?;
-    let lookup = id.clone();
-    let (record, opens) = blocking(app, move |app| {
-        Ok::<_, DomainError>((app.galleries.get(&lookup)?, app.galleries.opens(&lookup)?))
-    })
-    .await??;
+    let (id, Cached { record, opens }) = load(app, id).await?;
     let now = OffsetDateTime::now_utc();
+    if let (Some(bot), true) = (visit.bot, count) {
+        note(app, &id, &record, Event::Preview(bot), visit, now);
+    }
     let admitted = visit
         .ticket(&id)
         .is_some_and(|t| app.galleries.tickets().verify(&id, &t, now));
     if let Decision::Denied { reason, opens_at } =
         access::decide(&record.settings, opens, Viewer { admitted }, now)
     {
-        return Err(refusal(&id, reason, opens_at, record).into());
+        if count && visit.bot.is_none() && !visit.prefetch {
+            note(app, &id, &record, Event::Denied(reason), visit, now);
+        }
+        return Err(refusal(&id, reason, opens_at, &record).into());
     }
     let page = |record: &GalleryRecord| {
         views::gallery::page(&views::gallery::GalleryView {
@@ -198,16 +120,19 @@ async fn show(
         })
     };
     if admitted || !count {
+        if admitted && count && !visit.prefetch {
+            note(app, &id, &record, Event::Reload, visit, now);
+        }
         return Ok(page(&record));
     }
-    if visit.bot {
+    if visit.bot.is_some() {
         return Ok(views::gallery::preview(&record.title, record.images.len()));
     }
     if visit.prefetch {
         // Failing a prefetch makes the browser fetch for real when the person navigates.
         return Err(WebError::PrefetchRefused.into());
     }
-    let record = count_open(app, &id, record, visit, now).await?;
+    count_open(app, &id, &record, visit, now).await?;
     Ok(page(&record))
 }
 
@@ -215,15 +140,20 @@ async fn show(
 pub(super) async fn count_open(
     app: &Arc<App>,
     id: &GalleryId,
-    record: GalleryRecord,
+    record: &GalleryRecord,
     visit: &Visit<'_>,
     now: OffsetDateTime,
-) -> Result<GalleryRecord, WebError> {
-    match app.galleries.admit(id).await? {
+) -> Result<(), WebError> {
+    let who = app.galleries.tracking().then(|| visit.visitor(app));
+    match app
+        .galleries
+        .admit(id, record, who.as_ref(), now)
+        .await?
+    {
         Admission::Admitted { .. } => {
             let ticket = app.galleries.tickets().issue(id, now);
             visit.admit(id, ticket, app.config.public_url.starts_with("https://"));
-            Ok(record)
+            Ok(())
         }
         Admission::LimitReached => Err(refusal(id, Reason::Limit, None, record)),
         Admission::Gone => Err(WebError::NotFound),
@@ -240,8 +170,8 @@ pub(super) async fn admitted(
     app: &Arc<App>,
     id: &str,
     visit: &Visit<'_>,
-) -> Result<(GalleryId, GalleryRecord), WebError> {
-    let (id, record) = load(app, id).await?;
+) -> Result<(GalleryId, Arc<GalleryRecord>), WebError> {
+    let (id, Cached { record, .. }) = load(app, id).await?;
     let now = OffsetDateTime::now_utc();
     let ticket = visit.ticket(&id);
     if !ticket.is_some_and(|t| app.galleries.tickets().verify(&id, &t, now)) {
@@ -250,7 +180,7 @@ pub(super) async fn admitted(
     if let Decision::Denied { reason, opens_at } =
         access::decide(&record.settings, 0, Viewer { admitted: true }, now)
     {
-        return Err(refusal(&id, reason, opens_at, record));
+        return Err(refusal(&id, reason, opens_at, &record));
     }
     Ok((id, record))
 }
@@ -268,7 +198,7 @@ async fn image(
 ) -> Result<BlobResponse, PageError> {
     let index: usize = index.parse().map_err(|_| WebError::NotFound)?;
     let rendition = Rendition::from_segment(rendition).ok_or(WebError::NotFound)?;
-    let (_, record) = admitted(app.inner(), id, &visit).await?;
+    let (id, record) = admitted(app.inner(), id, &visit).await?;
     let image = record.images.get(index).ok_or(WebError::NotFound)?;
     let download = match rendition {
         Rendition::Original if !record.settings.allow_download => {
@@ -277,7 +207,36 @@ async fn image(
         Rendition::Original => Some(archive::download_name(image)),
         _ => None,
     };
-    Ok(BlobResponse::open(app.inner(), image.blob(rendition), download, &inm).await?)
+    let response = BlobResponse::open(app.inner(), image.blob(rendition), download, &inm).await?;
+    if rendition == Rendition::Original && response.has_body() {
+        let event = Event::Download {
+            index,
+            image: image.original.digest,
+        };
+        note(app, &id, &record, event, &visit, OffsetDateTime::now_utc());
+    }
+    Ok(response)
+}
+
+/// `POST /g/<id>/seen/<index>`: the viewer's page reports (with `navigator.sendBeacon`)
+/// that an image was shown in the lightbox. Only with the viewer's ticket; logged once per
+/// viewer and image a day.
+#[rocket::post("/g/<id>/seen/<index>")]
+async fn seen(
+    app: &State<Arc<App>>,
+    id: &str,
+    index: &str,
+    visit: Visit<'_>,
+) -> Result<rocket::response::status::NoContent, PageError> {
+    let index: usize = index.parse().map_err(|_| WebError::NotFound)?;
+    let (id, record) = admitted(app.inner(), id, &visit).await?;
+    let image = record.images.get(index).ok_or(WebError::NotFound)?;
+    let event = Event::View {
+        index,
+        image: image.original.digest,
+    };
+    note(app, &id, &record, event, &visit, OffsetDateTime::now_utc());
+    Ok(rocket::response::status::NoContent)
 }
 
 /// A QR code with a sensible name when saved.
@@ -327,5 +286,5 @@ async fn qr_svg(app: &State<Arc<App>>, id: &str) -> Result<Qr, PageError> {
 }
 
 pub fn routes() -> Vec<Route> {
-    routes![gallery, gallery_head, image, qr_png, qr_svg]
+    routes![gallery, gallery_head, image, seen, qr_png, qr_svg]
 }

@@ -1,45 +1,29 @@
 //! What kind of request reached a gallery page, and the viewer's ticket cookie.
 
+use std::net::IpAddr;
+
 use rocket::Request;
 use rocket::http::{Cookie, CookieJar, SameSite};
 use rocket::request::{FromRequest, Outcome};
 
+use super::App;
+use super::client::{ClientAddr, stored_ip};
 use crate::domain::tickets::TICKET_TTL;
+use crate::domain::tracking::{Visitor, agent};
 use crate::ids::GalleryId;
-
-/// Link-preview fetchers: they get a card, never the photos, and never count as an open.
-const PREVIEW_BOTS: [&str; 21] = [
-    "slackbot",
-    "slack-imgproxy",
-    "whatsapp",
-    "telegrambot",
-    "discordbot",
-    "facebookexternalhit",
-    "facebot",
-    "meta-externalagent",
-    "twitterbot",
-    "linkedinbot",
-    "skypeuripreview",
-    "microsoftpreview",
-    "applebot",
-    "googlebot",
-    "bingbot",
-    "redditbot",
-    "embedly",
-    "pinterest",
-    "mastodon",
-    "bluesky",
-    "iframely",
-];
 
 /// How this request came.
 #[derive(Debug)]
 pub struct Visit<'r> {
     /// A speculative prefetch (`Sec-Purpose`/`Purpose: prefetch`): not a person yet.
     pub prefetch: bool,
-    /// A link-preview bot.
-    pub bot: bool,
+    /// The link-preview bot, if it is one: it gets a card, never the photos, and never
+    /// counts as an open.
+    pub bot: Option<&'static str>,
     cookies: &'r CookieJar<'r>,
+    user_agent: &'r str,
+    referer: Option<&'r str>,
+    ip: IpAddr,
 }
 
 /// The ticket cookie of one gallery. Scoped to the gallery's path, HttpOnly, SameSite=Lax.
@@ -48,6 +32,18 @@ fn cookie_name(gallery: &GalleryId) -> String {
 }
 
 impl Visit<'_> {
+    /// Who this is, for the access log (the User-Agent parse is cached).
+    pub fn visitor(&self, app: &App) -> Visitor {
+        let agent = agent::parse(self.user_agent);
+        Visitor {
+            referrer: agent::referrer(self.referer, &agent),
+            agent,
+            user_agent: self.user_agent.to_owned(),
+            ip: self.ip,
+            stored_ip: stored_ip(self.ip, app.config.store_ip),
+        }
+    }
+
     /// The ticket this browser holds for `gallery`, if any.
     pub fn ticket(&self, gallery: &GalleryId) -> Option<String> {
         self.cookies
@@ -77,14 +73,18 @@ impl<'r> FromRequest<'r> for Visit<'r> {
             .iter()
             .filter_map(|h| headers.get_one(h))
             .any(|v| v.to_ascii_lowercase().contains("prefetch"));
-        let agent = headers
-            .get_one("User-Agent")
-            .unwrap_or("")
-            .to_ascii_lowercase();
+        let user_agent = headers.get_one("User-Agent").unwrap_or("");
+        let ClientAddr(ip) = match req.guard::<ClientAddr>().await {
+            Outcome::Success(addr) => addr,
+            _ => ClientAddr(IpAddr::from([127, 0, 0, 1])),
+        };
         Outcome::Success(Visit {
             prefetch,
-            bot: PREVIEW_BOTS.iter().any(|b| agent.contains(b)),
+            bot: agent::preview_bot(user_agent),
             cookies: req.cookies(),
+            user_agent,
+            referer: headers.get_one("Referer"),
+            ip,
         })
     }
 }

@@ -1,0 +1,219 @@
+//! Tracking: what each request to a gallery records, and the statistics read back.
+//!
+//! A visitor is known only by a daily hash: SHA-256 of a random salt that is replaced
+//! every UTC day (the old one is overwritten, so yesterday's hashes can no longer be
+//! recomputed from an address), the gallery, the client address and the User-Agent. That
+//! counts unique visitors within a day without storing who they are.
+
+pub mod agent;
+pub mod stats;
+
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+
+use sha2::{Digest as _, Sha256};
+use time::OffsetDateTime;
+
+use super::access::{self, Reason};
+use crate::ids::GalleryId;
+use crate::model::{AccessRecord, Digest, EventKind, Settings};
+use crate::store::{Store, StoreError, Tally};
+use agent::Agent;
+
+/// Seconds in a day and an hour, for the day and hour numbers keys use.
+const DAY: i64 = 86_400;
+const HOUR: i64 = 3_600;
+
+/// Who made a request, as the web layer saw it.
+#[derive(Clone, Debug)]
+pub struct Visitor {
+    /// The parsed User-Agent.
+    pub agent: Arc<Agent>,
+    /// The raw User-Agent (hashed, never stored).
+    pub user_agent: String,
+    /// Referring app or host.
+    pub referrer: String,
+    /// The client's address (hashed, never stored as is).
+    pub ip: IpAddr,
+    /// The address as the instance keeps it (truncated), or `None`.
+    pub stored_ip: Option<String>,
+}
+
+/// What happened.
+#[derive(Clone, Copy, Debug)]
+pub enum Event {
+    /// A new viewer got the gallery.
+    Open,
+    /// An admitted viewer reloaded it.
+    Reload,
+    /// A link-preview bot fetched it.
+    Preview(&'static str),
+    /// It was refused.
+    Denied(Reason),
+    /// An image was looked at in the lightbox.
+    View {
+        /// Its position.
+        index: usize,
+        /// Its original's digest (stable across reordering).
+        image: Digest,
+    },
+    /// An original was downloaded.
+    Download {
+        /// Its position.
+        index: usize,
+        /// Its original's digest.
+        image: Digest,
+    },
+    /// The ZIP of all originals was downloaded.
+    Zip,
+}
+
+/// The counter key of one image: the start of its original's digest, so engagement stays
+/// with the image when the owner reorders the gallery.
+pub fn image_key(image: &Digest) -> String {
+    image.to_hex()[..16].to_owned()
+}
+
+/// Turns events into tallies for the recorder.
+#[derive(Debug)]
+pub struct Tracker {
+    enabled: bool,
+    salt: Mutex<Option<(u64, [u8; 32])>>,
+}
+
+fn day_of(t: OffsetDateTime) -> u64 {
+    u64::try_from(t.unix_timestamp().div_euclid(DAY)).unwrap_or(0)
+}
+
+fn hour_of(t: OffsetDateTime) -> u64 {
+    u64::try_from(t.unix_timestamp().div_euclid(HOUR)).unwrap_or(0)
+}
+
+/// Day number of `t` in the gallery's time zone (for the daily series).
+pub fn local_day(settings: &Settings, t: OffsetDateTime) -> u64 {
+    let offset = access::zoned(&access::zone_of(settings), t).offset().seconds();
+    u64::try_from((t.unix_timestamp() + i64::from(offset)).div_euclid(DAY)).unwrap_or(0)
+}
+
+fn key16(parts: &[&[u8]]) -> [u8; 16] {
+    let mut hash = Sha256::new();
+    for part in parts {
+        hash.update((part.len() as u64).to_be_bytes());
+        hash.update(part);
+    }
+    let full = hash.finalize();
+    let mut key = [0; 16];
+    key.copy_from_slice(&full[..16]);
+    key
+}
+
+impl Tracker {
+    /// A tracker; `enabled: false` records nothing but open counts.
+    pub fn new(enabled: bool) -> Tracker {
+        Tracker {
+            enabled,
+            salt: Mutex::new(None),
+        }
+    }
+
+    /// Whether access logs and statistics are kept.
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// Today's salt, replacing yesterday's in the store when the day has changed (a small
+    /// write, once a day).
+    fn salt(&self, store: &Store, day: u64) -> Result<[u8; 32], StoreError> {
+        let mut current = self.salt.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((d, salt)) = *current {
+            if d == day {
+                return Ok(salt);
+            }
+        }
+        let salt = store.daily_salt(day, rand::random)?;
+        *current = Some((day, salt));
+        Ok(salt)
+    }
+
+    /// Make sure today's salt exists (at start-up and from the housekeeping task, so a
+    /// request rarely has to).
+    pub fn rotate(&self, store: &Store, now: OffsetDateTime) -> Result<(), StoreError> {
+        self.salt(store, day_of(now)).map(|_| ())
+    }
+
+    /// What `event` adds to the log and the roll-ups, or `None` when tracking is off.
+    pub fn tally(
+        &self,
+        store: &Store,
+        gallery: &GalleryId,
+        settings: &Settings,
+        event: Event,
+        who: &Visitor,
+        now: OffsetDateTime,
+    ) -> Result<Option<Tally>, StoreError> {
+        if !self.enabled {
+            return Ok(None);
+        }
+        let day = day_of(now);
+        let salt = self.salt(store, day)?;
+        let visitor = key16(&[
+            &salt,
+            gallery.as_str().as_bytes(),
+            who.ip.to_string().as_bytes(),
+            who.user_agent.as_bytes(),
+        ]);
+        let agent = &who.agent;
+        let (kind, image, detail) = match event {
+            Event::Open => (EventKind::Open, None, None),
+            Event::Reload => (EventKind::Reload, None, None),
+            Event::Preview(bot) => (EventKind::Preview, None, Some(bot.to_owned())),
+            Event::Denied(reason) => (EventKind::Denied, None, Some(reason.slug().to_owned())),
+            Event::View { index, .. } => (EventKind::View, Some(index), None),
+            Event::Download { index, .. } => (EventKind::Download, Some(index), None),
+            Event::Zip => (EventKind::Zip, None, None),
+        };
+        let mut tally = Tally {
+            day,
+            record: Some(AccessRecord {
+                at_ms: i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(0),
+                kind,
+                image: image.and_then(|i| u32::try_from(i).ok()),
+                detail,
+                device: agent.device.as_str().to_owned(),
+                os: agent.os.clone(),
+                browser: agent.browser.clone(),
+                referrer: who.referrer.clone(),
+                visitor: data_encoding::HEXLOWER.encode(&visitor[..8]),
+                ip: who.stored_ip.clone(),
+            }),
+            ..Tally::default()
+        };
+        match event {
+            Event::Open => {
+                tally.counters = vec![
+                    format!("device:{}", agent.device.as_str()),
+                    format!("os:{}", agent.os),
+                    format!("browser:{}", agent.browser),
+                    format!("ref:{}", who.referrer),
+                ];
+                tally.first = Some((visitor, vec!["visitors".to_owned()]));
+                tally.series = Some((hour_of(now), local_day(settings, now)));
+            }
+            Event::Reload => tally.counters = vec!["reloads".to_owned()],
+            Event::Preview(bot) => {
+                tally.counters = vec!["previews".to_owned(), format!("bot:{bot}")];
+            }
+            Event::Denied(reason) => tally.counters = vec![format!("denied:{}", reason.slug())],
+            Event::View { image, .. } => {
+                let key = image_key(&image);
+                tally.once = Some(key16(&[&visitor, b"view", key.as_bytes()]));
+                tally.counters = vec![format!("view:{key}")];
+            }
+            Event::Download { image, .. } => {
+                tally.counters = vec![format!("download:{}", image_key(&image))];
+            }
+            Event::Zip => tally.counters = vec!["zip".to_owned()],
+        }
+        Ok(Some(tally))
+    }
+}

@@ -1,0 +1,225 @@
+//! Serving stored blobs: the response type and a small memory cache of renditions.
+
+use std::collections::HashMap;
+use std::io::Cursor;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use bytes::Bytes;
+use rocket::http::Status;
+use rocket::response::{self, Responder};
+use rocket::{Request, Response};
+
+use super::assets::IfNoneMatch;
+use super::error::WebError;
+use super::{App, blocking};
+use crate::model::{BlobRef, Digest};
+
+/// Streamed bodies go out in 64 KiB chunks: Rocket's 4 KiB default costs a syscall per 4 KiB.
+pub(super) const CHUNK: usize = 64 * 1024;
+/// Viewers may keep a copy but must ask again each time (a 304 when unchanged), so a
+/// gallery that is deleted or disabled stops showing at once; shared caches never store
+/// these.
+const PRIVATE_REVALIDATE: &str = "private, no-cache";
+/// Renditions (a few hundred KB) are read in one blocking call and sent from memory:
+/// `tokio::fs::File` would make every chunk a trip through the blocking pool. Larger files
+/// (originals) are streamed so memory stays bounded.
+const READ_WHOLE_BELOW: u64 = 4 * 1024 * 1024;
+
+/// Recently served renditions, by digest, up to a byte budget. Content addressing makes
+/// it exact: a digest's bytes never change, so nothing is ever stale. The hot images of
+/// a shared gallery are then served without touching the disk or the blocking pool.
+#[derive(Debug)]
+pub struct BlobCache {
+    budget: usize,
+    inner: Mutex<CacheInner>,
+}
+
+#[derive(Debug, Default)]
+struct CacheInner {
+    used: usize,
+    clock: u64,
+    entries: HashMap<Digest, (Bytes, u64)>,
+}
+
+impl BlobCache {
+    /// A cache holding at most `budget` bytes (0 disables it).
+    pub fn new(budget: usize) -> BlobCache {
+        BlobCache {
+            budget,
+            inner: Mutex::default(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, CacheInner> {
+        // Every critical section leaves the map and the byte count consistent.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn get(&self, digest: &Digest) -> Option<Bytes> {
+        let mut inner = self.lock();
+        inner.clock += 1;
+        let now = inner.clock;
+        let (bytes, used) = inner.entries.get_mut(digest)?;
+        *used = now;
+        Some(bytes.clone())
+    }
+
+    fn put(&self, digest: Digest, bytes: Bytes) {
+        // One blob may take at most an eighth of the budget, so a few large ones cannot
+        // flush everything else.
+        if bytes.len() > self.budget / 8 {
+            return;
+        }
+        let mut inner = self.lock();
+        while inner.used + bytes.len() > self.budget {
+            let Some(oldest) = inner
+                .entries
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(d, _)| *d)
+            else {
+                break;
+            };
+            if let Some((gone, _)) = inner.entries.remove(&oldest) {
+                inner.used -= gone.len();
+            }
+        }
+        inner.clock += 1;
+        let now = inner.clock;
+        inner.used += bytes.len();
+        if let Some((old, _)) = inner.entries.insert(digest, (bytes, now)) {
+            inner.used -= old.len();
+        }
+    }
+}
+
+/// A stored blob as an HTTP response: from memory or streamed from disk, with its sniffed
+/// type and a strong ETag (its SHA-256), or `304 Not Modified`.
+pub struct BlobResponse {
+    body: Option<Body>,
+    mime: &'static str,
+    etag: String,
+    disposition: Option<String>,
+}
+
+enum Body {
+    Memory(Bytes),
+    File(rocket::tokio::fs::File, u64),
+}
+
+impl BlobResponse {
+    /// Open `blob` unless the client already has it. `download_name` makes it an attachment.
+    pub async fn open(
+        app: &Arc<App>,
+        blob: &BlobRef,
+        download_name: Option<String>,
+        inm: &IfNoneMatch,
+    ) -> Result<BlobResponse, WebError> {
+        let etag = format!("\"{}\"", blob.digest.to_hex());
+        let path = app.galleries.blob_path(&blob.digest);
+        let missing =
+            |e: std::io::Error| WebError::Internal(format!("blob {}: {e}", path.display()));
+        let body = if inm.matches(&etag) {
+            None
+        } else if let Some(bytes) = app.blob_cache.get(&blob.digest) {
+            Some(Body::Memory(bytes))
+        } else if blob.bytes < READ_WHOLE_BELOW {
+            let reading = path.clone();
+            let bytes = blocking(app, move |_| std::fs::read(reading)).await?;
+            let bytes = Bytes::from(bytes.map_err(missing)?);
+            app.blob_cache.put(blob.digest, bytes.clone());
+            Some(Body::Memory(bytes))
+        } else {
+            let file = rocket::tokio::fs::File::open(&path)
+                .await
+                .map_err(missing)?;
+            Some(Body::File(file, blob.bytes))
+        };
+        Ok(BlobResponse {
+            body,
+            mime: blob.format.mime(),
+            etag,
+            disposition: download_name.map(|name| attachment(&name)),
+        })
+    }
+
+    /// Whether the bytes are sent (not a `304`).
+    pub fn has_body(&self) -> bool {
+        self.body.is_some()
+    }
+}
+
+/// `attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266), since
+/// header values must be ASCII.
+pub(super) fn attachment(name: &str) -> String {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let exact = rocket::http::RawStr::new(name).percent_encode();
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{exact}")
+}
+
+impl<'r> Responder<'r, 'static> for BlobResponse {
+    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
+        let mut response = Response::build();
+        response
+            .raw_header("ETag", self.etag)
+            .raw_header("Cache-Control", PRIVATE_REVALIDATE);
+        match self.body {
+            None => {
+                response.status(Status::NotModified);
+            }
+            Some(body) => {
+                response.raw_header("Content-Type", self.mime).raw_header(
+                    "Content-Disposition",
+                    self.disposition.unwrap_or_else(|| "inline".into()),
+                );
+                match body {
+                    // In memory: one write of the whole body.
+                    Body::Memory(bytes) => {
+                        let len = bytes.len();
+                        response
+                            .sized_body(len, Cursor::new(bytes))
+                            .max_chunk_size(len.max(1));
+                    }
+                    Body::File(file, len) => {
+                        response
+                            .sized_body(usize::try_from(len).ok(), file)
+                            .max_chunk_size(CHUNK);
+                    }
+                };
+            }
+        }
+        Ok(response.finalize())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_stays_within_its_budget_and_evicts_the_least_recently_used() {
+        let cache = BlobCache::new(800);
+        let blob = |n: u8| (Digest([n; 32]), Bytes::from(vec![n; 100]));
+        for n in 0..8 {
+            let (d, b) = blob(n);
+            cache.put(d, b);
+        }
+        assert!(cache.get(&Digest([0; 32])).is_some());
+        let (d, b) = blob(8);
+        cache.put(d, b);
+        assert_eq!(cache.lock().used, 800);
+        assert!(cache.get(&Digest([0; 32])).is_some(), "recently used stays");
+        assert!(cache.get(&Digest([1; 32])).is_none(), "least recently used goes");
+        cache.put(Digest([9; 32]), Bytes::from(vec![0; 101]));
+        assert!(cache.get(&Digest([9; 32])).is_none(), "over an eighth: not kept");
+    }
+}

@@ -1,0 +1,261 @@
+//! The owner's statistics and access log, authorised by the manage key as
+//! `Authorization: Bearer <key>`: JSON for programs, CSV for spreadsheets, and HTML
+//! fragments the statistics page swaps in as they change.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rocket::http::ContentType;
+use rocket::serde::json::Json;
+use rocket::tokio::time::{Instant, sleep, timeout_at};
+use rocket::{Route, State, get, routes};
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::api::Bearer;
+use super::error::{ApiError, WebError};
+use super::stream::Streamed;
+use super::{App, blocking};
+use crate::domain::tracking::stats::Stats;
+use crate::ids::GalleryId;
+use crate::model::AccessRecord;
+use crate::store::LogPage;
+
+/// Longest a live request waits for something new before answering with what is there.
+const LONGEST_WAIT: Duration = Duration::from_secs(25);
+/// After a commit, wait this long for more before reading: under heavy traffic a watcher
+/// reads the statistics a few times a second, not once per commit.
+const SETTLE: Duration = Duration::from_millis(250);
+/// Records per page unless `limit` says otherwise, and the most a page may hold.
+const DEFAULT_PAGE: usize = 100;
+const MAX_PAGE: usize = 1000;
+
+/// The statistics, and whether they changed from `wait` (the version the client has).
+/// With `wait`, answers as soon as they differ, or after [`LONGEST_WAIT`] regardless.
+pub(super) async fn stats_after(
+    app: &Arc<App>,
+    id: &GalleryId,
+    key: Option<String>,
+    wait: Option<u64>,
+) -> Result<Stats, WebError> {
+    let mut commits = app.galleries.commits();
+    let deadline = Instant::now() + LONGEST_WAIT;
+    loop {
+        commits.borrow_and_update();
+        let (lookup, key2) = (id.clone(), key.clone());
+        let stats = blocking(app, move |app| {
+            app.galleries
+                .stats(&lookup, key2.as_deref(), OffsetDateTime::now_utc())
+        })
+        .await??;
+        if wait != Some(stats.version) {
+            return Ok(stats);
+        }
+        match timeout_at(deadline, commits.changed()).await {
+            Ok(Ok(())) => sleep(SETTLE).await,
+            _ => return Ok(stats),
+        }
+    }
+}
+
+/// `GET /api/galleries/<id>/stats[?wait=<version>]`: headline numbers, breakdowns, per
+/// image engagement and the time series. With `wait`, a long poll (see [`stats_after`]).
+#[get("/api/galleries/<id>/stats?<wait>")]
+async fn stats(
+    app: &State<Arc<App>>,
+    id: &str,
+    key: Bearer,
+    wait: Option<u64>,
+) -> Result<Json<Stats>, ApiError> {
+    let id = GalleryId::parse(id).ok_or(WebError::NotFound)?;
+    Ok(Json(stats_after(app.inner(), &id, key.0, wait).await?))
+}
+
+/// One log record as the API shows it.
+#[derive(Serialize)]
+struct RecordJson<'a> {
+    /// Pass as `before` to continue after this record.
+    cursor: String,
+    time: String,
+    event: &'static str,
+    image: Option<u32>,
+    detail: Option<&'a str>,
+    device: &'a str,
+    os: &'a str,
+    browser: &'a str,
+    referrer: &'a str,
+    visitor: &'a str,
+    ip: Option<&'a str>,
+}
+
+fn time_of(record: &AccessRecord) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(record.at_ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+fn record_json(seq: u64, record: &AccessRecord) -> RecordJson<'_> {
+    RecordJson {
+        cursor: seq.to_string(),
+        time: time_of(record),
+        event: record.kind.as_str(),
+        image: record.image,
+        detail: record.detail.as_deref(),
+        device: &record.device,
+        os: &record.os,
+        browser: &record.browser,
+        referrer: &record.referrer,
+        visitor: &record.visitor,
+        ip: record.ip.as_deref(),
+    }
+}
+
+#[derive(Serialize)]
+struct LogJson<'a> {
+    records: Vec<RecordJson<'a>>,
+    /// Cursor of the next (older) page, `null` at the oldest record.
+    next: Option<String>,
+}
+
+/// The CSV columns, in order.
+const CSV_HEADER: [&str; 11] = [
+    "cursor", "time", "event", "image", "detail", "device", "os", "browser", "referrer",
+    "visitor", "ip",
+];
+
+fn csv_row(seq: u64, record: &AccessRecord) -> [String; 11] {
+    let r = record_json(seq, record);
+    [
+        r.cursor,
+        r.time,
+        r.event.to_owned(),
+        r.image.map(|i| i.to_string()).unwrap_or_default(),
+        r.detail.unwrap_or_default().to_owned(),
+        r.device.to_owned(),
+        r.os.to_owned(),
+        r.browser.to_owned(),
+        r.referrer.to_owned(),
+        r.visitor.to_owned(),
+        r.ip.unwrap_or_default().to_owned(),
+    ]
+}
+
+/// A log response in the format asked for.
+#[derive(rocket::Responder)]
+enum LogResponse {
+    Text((ContentType, String)),
+    Csv(Streamed),
+}
+
+fn parse_cursor(before: Option<&str>) -> Result<Option<u64>, WebError> {
+    before
+        .filter(|b| !b.is_empty())
+        .map(|b| {
+            b.parse::<u64>()
+                .map_err(|_| WebError::BadRequest("`before` must be a cursor from a previous page".into()))
+        })
+        .transpose()
+}
+
+/// `GET /api/galleries/<id>/log?format=json|csv&before=<cursor>&limit=<n>`: the access
+/// log, newest first. JSON pages hold `limit` records (default 100, at most 1000) and the
+/// cursor of the next page. CSV has a header row; without `limit` it is the whole log,
+/// streamed (a report to download).
+#[get("/api/galleries/<id>/log?<format>&<before>&<limit>")]
+async fn log(
+    app: &State<Arc<App>>,
+    id: &str,
+    key: Bearer,
+    format: Option<&str>,
+    before: Option<&str>,
+    limit: Option<usize>,
+) -> Result<LogResponse, ApiError> {
+    let id = GalleryId::parse(id).ok_or(WebError::NotFound)?;
+    let before = parse_cursor(before)?;
+    if limit == Some(0) || limit.is_some_and(|l| l > MAX_PAGE) {
+        return Err(WebError::BadRequest(format!("`limit` must be between 1 and {MAX_PAGE}")).into());
+    }
+    let csv = match format.unwrap_or("json") {
+        "json" => false,
+        "csv" => true,
+        other => {
+            return Err(WebError::BadRequest(format!(
+                "`format` must be json or csv, not {other:?}"
+            ))
+            .into());
+        }
+    };
+    if csv && limit.is_none() {
+        // The whole log: check the key now, then stream.
+        let lookup = id.clone();
+        blocking(app.inner(), move |app| {
+            app.galleries.authorize(&lookup, key.0.as_deref())
+        })
+        .await??;
+        let app = Arc::clone(app.inner());
+        let filename = format!("maiimg-{id}-log.csv");
+        return Ok(LogResponse::Csv(Streamed::spawn(
+            "text/csv; charset=utf-8",
+            filename,
+            move |out| {
+                let mut writer = csv::Writer::from_writer(out);
+                writer.write_record(CSV_HEADER)?;
+                let mut failed = None;
+                let walked = app.galleries.log_each(&id, |seq, record| {
+                    match writer.write_record(csv_row(seq, &record)) {
+                        Ok(()) => true,
+                        Err(e) => {
+                            failed = Some(e);
+                            false
+                        }
+                    }
+                });
+                if let Some(e) = failed {
+                    return Err(e.into());
+                }
+                walked.map_err(|e| std::io::Error::other(e.to_string()))?;
+                writer.flush()
+            },
+        )));
+    }
+    let lookup = id.clone();
+    let page: LogPage = blocking(app.inner(), move |app| {
+        app.galleries.log_page(
+            &lookup,
+            key.0.as_deref(),
+            before,
+            limit.unwrap_or(DEFAULT_PAGE),
+        )
+    })
+    .await??;
+    if csv {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        let mut write = || -> Result<Vec<u8>, csv::Error> {
+            writer.write_record(CSV_HEADER)?;
+            for (seq, record) in &page.records {
+                writer.write_record(csv_row(*seq, record))?;
+            }
+            writer.flush()?;
+            Ok(writer.get_ref().clone())
+        };
+        let bytes = write().map_err(|e| WebError::Internal(e.to_string()))?;
+        let text = String::from_utf8(bytes).map_err(|e| WebError::Internal(e.to_string()))?;
+        return Ok(LogResponse::Text((ContentType::new("text", "csv"), text)));
+    }
+    let body = LogJson {
+        records: page
+            .records
+            .iter()
+            .map(|(seq, record)| record_json(*seq, record))
+            .collect(),
+        next: page.next.map(|n| n.to_string()),
+    };
+    let text = serde_json::to_string(&body).map_err(|e| WebError::Internal(e.to_string()))?;
+    Ok(LogResponse::Text((ContentType::JSON, text)))
+}
+
+pub fn routes() -> Vec<Route> {
+    routes![stats, log]
+}
