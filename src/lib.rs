@@ -45,6 +45,9 @@ const SWEEP_EVERY: Duration = Duration::from_secs(600);
 /// The whole application for `config`, ready to launch (tests launch it on a temporary
 /// data directory through Rocket's local client).
 pub fn build(config: Config) -> Result<Rocket<Build>, StartError> {
+    // Idempotent; fills the derived values (e.g. the parsed trusted proxies) whoever built
+    // this config.
+    let config = config.validated()?;
     let (default, max) = config.expiry_policy();
     let expiry = domain::settings::ExpiryPolicy { default, max };
     let galleries = Galleries::open(

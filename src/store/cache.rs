@@ -112,7 +112,10 @@ mod tests {
 
         let now = cache.generation();
         cache.fill("g", now, entry("new", 1));
-        assert_eq!(cache.get("g").map(|c| c.record.title.clone()), Some("new".into()));
+        assert_eq!(
+            cache.get("g").map(|c| c.record.title.clone()),
+            Some("new".into())
+        );
 
         let before = cache.generation();
         cache.set_opens([("g", 5)]);

@@ -62,13 +62,13 @@ pub struct Tally {
 enum Job {
     Open {
         gallery: GalleryId,
-        admitted: Option<Tally>,
-        refused: Option<Tally>,
+        admitted: Option<Box<Tally>>,
+        refused: Option<Box<Tally>>,
         reply: oneshot::Sender<Result<Admission, StoreError>>,
     },
     Note {
         gallery: GalleryId,
-        tally: Tally,
+        tally: Box<Tally>,
     },
     Flush {
         reply: oneshot::Sender<()>,
@@ -160,8 +160,8 @@ impl Recorder {
         let (reply, answer) = oneshot::channel();
         self.send(Job::Open {
             gallery: gallery.clone(),
-            admitted,
-            refused,
+            admitted: admitted.map(Box::new),
+            refused: refused.map(Box::new),
             reply,
         })?;
         answer.await.unwrap_or_else(|_| {
@@ -175,7 +175,7 @@ impl Recorder {
     pub fn note(&self, gallery: &GalleryId, tally: Tally) -> Result<(), StoreError> {
         self.send(Job::Note {
             gallery: gallery.clone(),
-            tally,
+            tally: Box::new(tally),
         })
     }
 
@@ -214,6 +214,15 @@ impl Writer {
                     Ok(job) => batch.push(job),
                     Err(_) => break,
                 }
+            }
+            if batch.iter().all(|job| matches!(job, Job::Flush { .. })) {
+                // Everything sent before these was committed with earlier batches.
+                for job in batch {
+                    if let Job::Flush { reply } = job {
+                        let _ = reply.send(());
+                    }
+                }
+                continue;
             }
             let seq = self.seq;
             match self.apply(&batch) {
@@ -281,11 +290,11 @@ impl Writer {
                         let (answer, tally) = match limit {
                             None => (Admission::Gone, None),
                             Some(Some(max)) if *count >= *max => {
-                                (Admission::LimitReached, refused.as_ref())
+                                (Admission::LimitReached, refused.as_deref())
                             }
                             Some(_) => {
                                 *count += 1;
-                                (Admission::Admitted { opens: *count }, admitted.as_ref())
+                                (Admission::Admitted { opens: *count }, admitted.as_deref())
                             }
                         };
                         answers.push(answer);
@@ -294,7 +303,7 @@ impl Writer {
                     Job::Note { gallery, tally } => {
                         let id = gallery.as_str();
                         let (limit, _) = limit_of(&mut limits, &galleries, &opens, id)?;
-                        (id, limit.is_some().then_some(tally))
+                        (id, limit.is_some().then_some(&**tally))
                     }
                     Job::Flush { .. } => continue,
                 };

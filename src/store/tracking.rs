@@ -62,7 +62,9 @@ impl Store {
             .range((id, "")..=(id, LAST_NAME))?
         {
             let (key, count) = entry?;
-            stats.counters.push((key.value().1.to_owned(), count.value()));
+            stats
+                .counters
+                .push((key.value().1.to_owned(), count.value()));
         }
         for entry in txn
             .open_table(HOURLY)?

@@ -13,9 +13,9 @@ use rocket::{Data, Request, Route, State, get, post, routes};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use super::blob::BlobResponse;
 use super::error::{ApiError, WebError};
 use super::multipart::{Part, Reader};
-use super::blob::BlobResponse;
 use super::{App, assets::IfNoneMatch, blocking};
 use crate::domain::galleries::{self, PendingImage};
 use crate::domain::settings::SettingsInput;

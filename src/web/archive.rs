@@ -26,7 +26,14 @@ async fn zip(app: &State<Arc<App>>, id: &str, visit: Visit<'_>) -> Result<Stream
         .zip(&record.images)
         .map(|(name, image)| (name, app.galleries.blob_path(&image.original.digest)))
         .collect();
-    note(app, &id, &record, Event::Zip, &visit, OffsetDateTime::now_utc());
+    note(
+        app,
+        &id,
+        &record,
+        Event::Zip,
+        &visit,
+        OffsetDateTime::now_utc(),
+    );
     let title = if record.title.is_empty() {
         format!("maiimg-{id}")
     } else {

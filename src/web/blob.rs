@@ -218,8 +218,14 @@ mod tests {
         cache.put(d, b);
         assert_eq!(cache.lock().used, 800);
         assert!(cache.get(&Digest([0; 32])).is_some(), "recently used stays");
-        assert!(cache.get(&Digest([1; 32])).is_none(), "least recently used goes");
+        assert!(
+            cache.get(&Digest([1; 32])).is_none(),
+            "least recently used goes"
+        );
         cache.put(Digest([9; 32]), Bytes::from(vec![0; 101]));
-        assert!(cache.get(&Digest([9; 32])).is_none(), "over an eighth: not kept");
+        assert!(
+            cache.get(&Digest([9; 32])).is_none(),
+            "over an eighth: not kept"
+        );
     }
 }

@@ -11,8 +11,8 @@ use time::OffsetDateTime;
 
 use super::api::{Bearer, ImageJson, images_json};
 use super::assets::IfNoneMatch;
-use super::error::{ApiError, WebError};
 use super::blob::BlobResponse;
+use super::error::{ApiError, WebError};
 use super::{App, blocking};
 use crate::domain::access::{self, Decision, Reason, Viewer};
 use crate::domain::galleries::DomainError;

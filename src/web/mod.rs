@@ -12,9 +12,9 @@ mod headers;
 mod manage_api;
 mod multipart;
 mod pages;
+mod password;
 mod stats_api;
 mod stream;
-mod password;
 mod viewer;
 mod visit;
 

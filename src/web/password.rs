@@ -14,11 +14,11 @@ use time::OffsetDateTime;
 use super::client::ClientAddr;
 use super::error::{PageError, WebError};
 use super::viewer::{count_open, load};
-use crate::store::Cached;
 use super::visit::Visit;
 use super::{App, blocking};
 use crate::domain::access::{self, Decision, Reason, Viewer};
 use crate::domain::passwords;
+use crate::store::Cached;
 use crate::views::refusal::Refusal;
 
 /// Wrong attempts allowed per client and gallery within [`WINDOW`].

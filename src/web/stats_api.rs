@@ -41,6 +41,8 @@ pub(super) async fn stats_after(
 ) -> Result<Stats, WebError> {
     let mut commits = app.galleries.commits();
     let deadline = Instant::now() + LONGEST_WAIT;
+    // Read what happened before this request, including records still on their way.
+    app.galleries.flush().await?;
     loop {
         commits.borrow_and_update();
         let (lookup, key2) = (id.clone(), key.clone());
@@ -121,8 +123,8 @@ struct LogJson<'a> {
 
 /// The CSV columns, in order.
 const CSV_HEADER: [&str; 11] = [
-    "cursor", "time", "event", "image", "detail", "device", "os", "browser", "referrer",
-    "visitor", "ip",
+    "cursor", "time", "event", "image", "detail", "device", "os", "browser", "referrer", "visitor",
+    "ip",
 ];
 
 fn csv_row(seq: u64, record: &AccessRecord) -> [String; 11] {
@@ -153,8 +155,9 @@ fn parse_cursor(before: Option<&str>) -> Result<Option<u64>, WebError> {
     before
         .filter(|b| !b.is_empty())
         .map(|b| {
-            b.parse::<u64>()
-                .map_err(|_| WebError::BadRequest("`before` must be a cursor from a previous page".into()))
+            b.parse::<u64>().map_err(|_| {
+                WebError::BadRequest("`before` must be a cursor from a previous page".into())
+            })
         })
         .transpose()
 }
@@ -175,7 +178,9 @@ async fn log(
     let id = GalleryId::parse(id).ok_or(WebError::NotFound)?;
     let before = parse_cursor(before)?;
     if limit == Some(0) || limit.is_some_and(|l| l > MAX_PAGE) {
-        return Err(WebError::BadRequest(format!("`limit` must be between 1 and {MAX_PAGE}")).into());
+        return Err(
+            WebError::BadRequest(format!("`limit` must be between 1 and {MAX_PAGE}")).into(),
+        );
     }
     let csv = match format.unwrap_or("json") {
         "json" => false,
@@ -189,6 +194,7 @@ async fn log(
     };
     if csv && limit.is_none() {
         // The whole log: check the key now, then stream.
+        app.galleries.flush().await?;
         let lookup = id.clone();
         blocking(app.inner(), move |app| {
             app.galleries.authorize(&lookup, key.0.as_deref())
@@ -220,6 +226,7 @@ async fn log(
             },
         )));
     }
+    app.galleries.flush().await?;
     let lookup = id.clone();
     let page: LogPage = blocking(app.inner(), move |app| {
         app.galleries.log_page(

@@ -145,11 +145,7 @@ pub(super) async fn count_open(
     now: OffsetDateTime,
 ) -> Result<(), WebError> {
     let who = app.galleries.tracking().then(|| visit.visitor(app));
-    match app
-        .galleries
-        .admit(id, record, who.as_ref(), now)
-        .await?
-    {
+    match app.galleries.admit(id, record, who.as_ref(), now).await? {
         Admission::Admitted { .. } => {
             let ticket = app.galleries.tickets().issue(id, now);
             visit.admit(id, ticket, app.config.public_url.starts_with("https://"));

@@ -33,6 +33,16 @@ impl TestApp {
 
     /// Start with a configuration adjusted by `tweak` (e.g. smaller limits).
     pub fn with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+        TestApp::build(true, tweak)
+    }
+
+    /// Like [`TestApp::with`], but the client keeps no cookies: every request is a new
+    /// viewer unless it carries a ticket cookie itself.
+    pub fn untracked(tweak: impl FnOnce(&mut Config)) -> TestApp {
+        TestApp::build(false, tweak)
+    }
+
+    fn build(tracked: bool, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut config = Config {
             data_dir: dir.path().to_path_buf(),
@@ -43,7 +53,12 @@ impl TestApp {
         tweak(&mut config);
         let config = config.validated().expect("valid test config");
         let rocket = maiimg::build(config).expect("app builds");
-        let client = Client::tracked(rocket).expect("rocket ignites");
+        let client = if tracked {
+            Client::tracked(rocket)
+        } else {
+            Client::untracked(rocket)
+        }
+        .expect("rocket ignites");
         TestApp { client, dir }
     }
 

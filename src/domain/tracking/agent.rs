@@ -1,8 +1,8 @@
 //! Who is asking: device class, OS and browser from the User-Agent, preview bots, and the
 //! app or site a visitor came from.
 //!
-//! OS and browser come from the uap-core dataset (`assets/uap/regexes.yaml`, Apache-2.0,
-//! see `assets/uap/LICENSE`) run by the `ua-parser` crate; the preview-bot, in-app and
+//! OS and browser come from the uap-core dataset (`src/domain/tracking/uap/regexes.yaml`, Apache-2.0,
+//! see `src/domain/tracking/uap/LICENSE`) run by the `ua-parser` crate; the preview-bot, in-app and
 //! referrer checks are plain substring tables, because they run on every gallery request
 //! and the apps they name are not in uap-core anyway.
 
@@ -76,14 +76,14 @@ const CACHE_CAPACITY: NonZeroUsize = NonZeroUsize::new(4096).expect("non-zero");
 /// The referrer shown in statistics is at most this long.
 const MAX_REFERRER: usize = 100;
 
-static REGEXES: &str = include_str!("../../../assets/uap/regexes.yaml");
+static REGEXES: &str = include_str!("uap/regexes.yaml");
 
 /// Compiling uap-core's ~1200 regexes takes 0.15–0.25 s, so it waits for the first
 /// parse instead of slowing every start-up (and every test that never looks at a UA).
 static EXTRACTOR: LazyLock<ua_parser::Extractor<'static>> = LazyLock::new(|| {
     // The dataset is compiled in and covered by the tests, so failing here is a build bug.
-    let regexes: ua_parser::Regexes<'static> =
-        serde_yaml_ng::from_str(REGEXES).expect("assets/uap/regexes.yaml is valid uap-core");
+    let regexes: ua_parser::Regexes<'static> = serde_yaml_ng::from_str(REGEXES)
+        .expect("src/domain/tracking/uap/regexes.yaml is valid uap-core");
     ua_parser::Extractor::try_from(regexes).expect("uap-core regexes compile")
 });
 

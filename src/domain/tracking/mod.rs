@@ -91,7 +91,9 @@ fn hour_of(t: OffsetDateTime) -> u64 {
 
 /// Day number of `t` in the gallery's time zone (for the daily series).
 pub fn local_day(settings: &Settings, t: OffsetDateTime) -> u64 {
-    let offset = access::zoned(&access::zone_of(settings), t).offset().seconds();
+    let offset = access::zoned(&access::zone_of(settings), t)
+        .offset()
+        .seconds();
     u64::try_from((t.unix_timestamp() + i64::from(offset)).div_euclid(DAY)).unwrap_or(0)
 }
 

@@ -149,12 +149,8 @@ pub fn assemble(
     let mut take = |group: &str| ranked(groups.remove(group).unwrap_or_default());
     let views = take("view");
     let downloads = take("download");
-    let lookup = |counts: &[Count], key: &str| {
-        counts
-            .iter()
-            .find(|c| c.name == key)
-            .map_or(0, |c| c.count)
-    };
+    let lookup =
+        |counts: &[Count], key: &str| counts.iter().find(|c| c.name == key).map_or(0, |c| c.count);
     let mut images: Vec<ImageStats> = record
         .images
         .iter()
