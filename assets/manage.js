@@ -77,6 +77,7 @@
       return li;
     }));
     $('share-url').value = gallery.share_url;
+    $('stats-link').href = `/m/${id}/stats#${key}`;
     $('open-share').href = gallery.share_url;
     $('qr-image').src = `/g/${id}/qr.png`;
     $('qr-png').href = `/g/${id}/qr.png`;

@@ -8,6 +8,8 @@
 mod driver;
 #[path = "browser/limits.rs"]
 mod limits;
+#[path = "browser/stats.rs"]
+mod stats;
 
 use std::path::PathBuf;
 

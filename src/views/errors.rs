@@ -11,6 +11,7 @@ pub fn page(status: u16, heading: &str, text: &str) -> Markup {
         page: "error",
         reason: None,
         scripts: &[],
+        styles: &[],
     };
     render(
         &shell,

@@ -33,6 +33,7 @@ pub fn page(view: &GalleryView<'_>) -> Markup {
         page: "gallery",
         reason: None,
         scripts: &["viewer.js"],
+        styles: &[],
     };
     render(
         &shell,

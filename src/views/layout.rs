@@ -14,6 +14,8 @@ pub struct Shell<'a> {
     pub reason: Option<&'a str>,
     /// Scripts from `assets/`, loaded deferred.
     pub scripts: &'a [&'a str],
+    /// Stylesheets from `assets/` besides `app.css`.
+    pub styles: &'a [&'a str],
 }
 
 /// Wrap `content` in the page shell.
@@ -30,6 +32,9 @@ pub fn render(shell: &Shell<'_>, content: Markup) -> Markup {
                 title { (shell.title) " · maiimg" }
                 link rel="icon" href=(asset_url("icon.svg")) type="image/svg+xml";
                 link rel="stylesheet" href=(asset_url("app.css"));
+                @for style in shell.styles {
+                    link rel="stylesheet" href=(asset_url(style));
+                }
                 @for script in shell.scripts {
                     script src=(asset_url(script)) defer {}
                 }

@@ -12,6 +12,7 @@ pub fn page(id: &str) -> Markup {
         page: "manage",
         reason: None,
         scripts: &["copy.js", "store.js", "manage.js"],
+        styles: &[],
     };
     render(
         &shell,
@@ -33,6 +34,7 @@ pub fn page(id: &str) -> Markup {
                         button type="button" id="toggle-enabled" class="button" {}
                     }
                     p id="manage-meta" class="meta" {}
+                    p { a id="stats-link" class="button" href={ "/m/" (id) "/stats" } { "Statistics and access log" } }
                     ul id="manage-rules" class="rules" {}
                     div class="result-grid" {
                         div class="result-links" {

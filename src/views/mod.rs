@@ -7,4 +7,5 @@ pub mod gallery;
 pub mod layout;
 pub mod manage;
 pub mod refusal;
+pub mod stats;
 pub mod upload;

@@ -60,6 +60,7 @@ pub fn page(refusal: &Refusal) -> Markup {
         page: "refusal",
         reason: Some(refusal.reason.slug()),
         scripts: &[],
+        styles: &[],
     };
     let opens = refusal.opens_at.map(|at| {
         let local = zoned(&zone_of_name(&refusal.timezone), at);

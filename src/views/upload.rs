@@ -112,6 +112,7 @@ pub fn page(view: &UploadView) -> Markup {
         page: "upload",
         reason: None,
         scripts: &["copy.js", "store.js", "upload.js"],
+        styles: &[],
     };
     render(
         &shell,

@@ -73,6 +73,16 @@ async fn manage_page(app: &State<Arc<App>>, id: &str) -> Result<maud::Markup, Pa
     Ok(views::manage::page(id.as_str()))
 }
 
+/// `GET /m/<id>/stats`: the owner's statistics and access log (key in the fragment, as
+/// for the manage page).
+#[get("/m/<id>/stats")]
+async fn stats_page(app: &State<Arc<App>>, id: &str) -> Result<maud::Markup, PageError> {
+    let id = GalleryId::parse(id).ok_or(WebError::NotFound)?;
+    let lookup = id.clone();
+    blocking(app.inner(), move |app| app.galleries.get(&lookup)).await??;
+    Ok(views::stats::page(id.as_str()))
+}
+
 /// `GET /healthz`: 200 when the database answers.
 #[get("/healthz")]
 async fn healthz(app: &State<Arc<App>>) -> (Status, &'static str) {
@@ -84,5 +94,5 @@ async fn healthz(app: &State<Arc<App>>) -> (Status, &'static str) {
 }
 
 pub fn routes() -> Vec<Route> {
-    routes![upload_page, manage_page, healthz]
+    routes![upload_page, manage_page, stats_page, healthz]
 }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rocket::http::ContentType;
+use rocket::http::{ContentType, Header};
 use rocket::serde::json::Json;
 use rocket::tokio::time::{Instant, sleep, timeout_at};
 use rocket::{Route, State, get, routes};
@@ -21,6 +21,7 @@ use crate::domain::tracking::stats::Stats;
 use crate::ids::GalleryId;
 use crate::model::AccessRecord;
 use crate::store::LogPage;
+use crate::views;
 
 /// Longest a live request waits for something new before answering with what is there.
 const LONGEST_WAIT: Duration = Duration::from_secs(25);
@@ -30,6 +31,8 @@ const SETTLE: Duration = Duration::from_millis(250);
 /// Records per page unless `limit` says otherwise, and the most a page may hold.
 const DEFAULT_PAGE: usize = 100;
 const MAX_PAGE: usize = 1000;
+/// Rows per page of the statistics page's log table.
+const PAGE_ROWS: usize = 25;
 
 /// The statistics, and whether they changed from `wait` (the version the client has).
 /// With `wait`, answers as soon as they differ, or after [`LONGEST_WAIT`] regardless.
@@ -263,6 +266,70 @@ async fn log(
     Ok(LogResponse::Text((ContentType::JSON, text)))
 }
 
+/// An HTML fragment for the statistics page, with a header its script reads.
+#[derive(rocket::Responder)]
+struct Fragment {
+    body: (ContentType, String),
+    header: Header<'static>,
+}
+
+/// The owner's time zone as the page's script reports it (UTC if unknown).
+fn zone(tz: Option<&str>) -> jiff::tz::TimeZone {
+    tz.and_then(|name| jiff::tz::TimeZone::get(name).ok())
+        .unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
+/// `GET /api/galleries/<id>/stats/panel?wait=<version>&tz=<zone>`: the statistics as the
+/// page shows them; `X-Stats-Version` tells the script what to wait on next.
+#[get("/api/galleries/<id>/stats/panel?<wait>&<tz>")]
+async fn panel(
+    app: &State<Arc<App>>,
+    id: &str,
+    key: Bearer,
+    wait: Option<u64>,
+    tz: Option<&str>,
+) -> Result<Fragment, ApiError> {
+    let id = GalleryId::parse(id).ok_or(WebError::NotFound)?;
+    let stats = stats_after(app.inner(), &id, key.0, wait).await?;
+    Ok(Fragment {
+        body: (
+            ContentType::HTML,
+            views::stats::panel(&stats, &zone(tz)).into_string(),
+        ),
+        header: Header::new("X-Stats-Version", stats.version.to_string()),
+    })
+}
+
+/// `GET /api/galleries/<id>/log/rows?before=<cursor>&tz=<zone>`: a page of the access log
+/// as table rows; `X-Next-Cursor` is the next (older) page's cursor, empty at the end.
+#[get("/api/galleries/<id>/log/rows?<before>&<tz>")]
+async fn log_rows(
+    app: &State<Arc<App>>,
+    id: &str,
+    key: Bearer,
+    before: Option<&str>,
+    tz: Option<&str>,
+) -> Result<Fragment, ApiError> {
+    let id = GalleryId::parse(id).ok_or(WebError::NotFound)?;
+    let before = parse_cursor(before)?;
+    app.galleries.flush().await?;
+    let page = blocking(app.inner(), move |app| {
+        app.galleries
+            .log_page(&id, key.0.as_deref(), before, PAGE_ROWS)
+    })
+    .await??;
+    Ok(Fragment {
+        body: (
+            ContentType::HTML,
+            views::stats::log_rows(&page.records, &zone(tz)).into_string(),
+        ),
+        header: Header::new(
+            "X-Next-Cursor",
+            page.next.map(|n| n.to_string()).unwrap_or_default(),
+        ),
+    })
+}
+
 pub fn routes() -> Vec<Route> {
-    routes![stats, log]
+    routes![stats, log, panel, log_rows]
 }

@@ -184,8 +184,17 @@ impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
 
 /// A desktop window, or (`phone`) a 390×844 touch screen at 3× density in dark mode.
 pub async fn connect(driver_port: u16, phone: bool) -> Result<Client, String> {
+    connect_as(driver_port, phone, None).await
+}
+
+/// [`connect`], sending `user_agent` instead of Chromium's own.
+pub async fn connect_as(
+    driver_port: u16,
+    phone: bool,
+    user_agent: Option<&str>,
+) -> Result<Client, String> {
     let profile = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let args = vec![
+    let mut args = vec![
         "--headless=new".to_owned(),
         "--no-sandbox".to_owned(),
         "--disable-gpu".to_owned(),
@@ -199,6 +208,9 @@ pub async fn connect(driver_port: u16, phone: bool) -> Result<Client, String> {
         "--window-size=1280,900".to_owned(),
         format!("--user-data-dir={}", profile.keep().display()),
     ];
+    if let Some(agent) = user_agent {
+        args.push(format!("--user-agent={agent}"));
+    }
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
