@@ -5,6 +5,8 @@
 #   (a) nginx: the gallery page's HTML as a static file
 #   (b) maiimg: GET /g/<id> by new viewers, every request counted (exact, durable, group commit)
 #   (c) maiimg: the same with MAIIMG_GROUP_COMMIT=false (one durable redb commit per open)
+#   (t) maiimg: (b) with MAIIMG_TRACKING=false (open counts only, no access log): what
+#       recording every open in the log and its roll-ups costs
 #   (d) nginx: the ~200 KB display JPEG as a static file
 #   (e) maiimg: GET /g/<id>/i/0/display for an admitted viewer (ticket cookie)
 #   (r) maiimg: GET /healthz, reference only (Rocket + one blocking-pool trip + a redb read)
@@ -75,12 +77,12 @@ wait_http() { # url: wait up to 20 s for a 200
   return 1
 }
 
-start_maiimg() { # name group_commit → sets maiimg_port, appends to pids
-  local name=$1 group=$2
+start_maiimg() { # name group_commit [tracking] → sets maiimg_port, appends to pids
+  local name=$1 group=$2 tracking=${3:-true}
   maiimg_port=$(free_port)
   mkdir -p "$work/$name"
   MAIIMG_ADDRESS=127.0.0.1 MAIIMG_PORT=$maiimg_port MAIIMG_DATA_DIR="$work/$name/data" \
-    MAIIMG_LOG_LEVEL=off MAIIMG_GROUP_COMMIT=$group \
+    MAIIMG_LOG_LEVEL=off MAIIMG_GROUP_COMMIT=$group MAIIMG_TRACKING=$tracking \
     "$root/target/release/maiimg" >"$work/$name/stdout.log" 2>"$work/$name/stderr.log" &
   pids+=($!)
   wait_http "http://127.0.0.1:$maiimg_port/healthz"
@@ -233,6 +235,13 @@ pid_c=${pids[-1]}
 gallery=$(create_gallery "$port_c")
 read -r id_c key_c <<<"$gallery"
 
+echo "== maiimg, group commit, tracking off (t)"
+start_maiimg untracked true false
+port_t=$maiimg_port
+pid_t=${pids[-1]}
+gallery=$(create_gallery "$port_t")
+read -r id_t key_t <<<"$gallery"
+
 echo "== nginx (a, d)"
 ngx=$work/nginx
 mkdir -p "$ngx/tmp"
@@ -283,22 +292,34 @@ server_pids=("${nginx_pids[@]}")
 warm_up a "$nginx_base/gallery.html"
 R[a]=$(run_wrk a "$nginx_base/gallery.html")
 
+# New viewers arrive from a real browser (the parse is cached, as it is for real traffic).
+agent='User-Agent: Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1'
+
 echo "  (b) maiimg /g/<id>, new viewers, group commit"
 server_pids=("$pid_b")
-warm_up b "$base_b"
+warm_up b "$base_b" -H "$agent"
 opens_b0=$(opens "$port_b" "$id_b" "$key_b")
-R[b]=$(run_wrk b "$base_b")
+R[b]=$(run_wrk b "$base_b" -H "$agent")
 sleep 1 # requests wrk abandoned at its deadline still finish (and count) on the server
 opens_b1=$(opens "$port_b" "$id_b" "$key_b")
 
 echo "  (c) maiimg /g/<id>, new viewers, one commit per open"
 server_pids=("$pid_c")
 base_c="http://127.0.0.1:$port_c/g/$id_c"
-warm_up c "$base_c"
+warm_up c "$base_c" -H "$agent"
 opens_c0=$(opens "$port_c" "$id_c" "$key_c")
-R[c]=$(run_wrk c "$base_c")
+R[c]=$(run_wrk c "$base_c" -H "$agent")
 sleep 1
 opens_c1=$(opens "$port_c" "$id_c" "$key_c")
+
+echo "  (t) maiimg /g/<id>, new viewers, group commit, tracking off"
+server_pids=("$pid_t")
+base_t="http://127.0.0.1:$port_t/g/$id_t"
+warm_up t "$base_t" -H "$agent"
+opens_t0=$(opens "$port_t" "$id_t" "$key_t")
+R[t]=$(run_wrk t "$base_t" -H "$agent")
+sleep 1
+opens_t1=$(opens "$port_t" "$id_t" "$key_t")
 
 echo "  (d) nginx, display JPEG"
 server_pids=("${nginx_pids[@]}")
@@ -347,11 +368,12 @@ echo
 printf '%-52s %8s %8s %8s %9s %6s %8s' case 'req/s' 'p50 ms' 'p99 ms' '200s' errors 'cpu us'
 if [[ -n $PROFILE ]]; then printf ' %7s %8s' 'ctx/req' 'fsync/1k'; fi
 echo
-for c in a b c d e r; do
+for c in a b c t d e r; do
   case $c in
     a) label='(a) nginx: gallery HTML, static file' ;;
     b) label='(b) maiimg /g/<id>: new viewer, counted, grouped' ;;
     c) label='(c) maiimg /g/<id>: one durable commit per open' ;;
+    t) label='(t) maiimg /g/<id>: as (b), tracking off' ;;
     d) label='(d) nginx: display JPEG, static file' ;;
     e) label='(e) maiimg /g/<id>/i/0/display, admitted' ;;
     r) label='(r) maiimg /healthz (reference, no goal)' ;;
@@ -365,12 +387,14 @@ echo
 b_a=$(ratio "$(field b 1)" "$(field a 1)")
 b_c=$(ratio "$(field b 1)" "$(field c 1)")
 e_d=$(ratio "$(field e 1)" "$(field d 1)")
+b_t=$(ratio "$(field b 1)" "$(field t 1)")
 printf '%-52s %10s %6s\n' goal measured ''
 printf '%-52s %10s %6s\n' '(b)/(a) >= 0.20' "$b_a" "$(verdict "$b_a" 0.20)"
 printf '%-52s %10s %6s\n' '(b)/(c) >= 4' "$b_c" "$(verdict "$b_c" 4)"
 printf '%-52s %10s %6s\n' '(b) p99 <= 20 ms at 64 connections' "$(field b 3)" \
   "$(awk -v p="$(field b 3)" 'BEGIN {print (p <= 20) ? "PASS" : "MISS"}')"
 printf '%-52s %10s %6s\n' 'image: (e)/(d) >= 0.50' "$e_d" "$(verdict "$e_d" 0.50)"
+printf '%-52s %10s %6s\n' 'recording costs <= 10 %: (b)/(t) >= 0.90' "$b_t" "$(verdict "$b_t" 0.90)"
 echo
 echo "exact counting:"
 wrong=
@@ -390,6 +414,7 @@ exact() { # label counter_delta wrk_200s
 }
 exact '(b) measured run' $((opens_b1 - opens_b0)) "$(ok_count b)"
 exact '(c) measured run' $((opens_c1 - opens_c0)) "$(ok_count c)"
+exact '(t) measured run' $((opens_t1 - opens_t0)) "$(ok_count t)"
 exact "(x) max_opens=$LIMIT, 5 s of wrk" "$x_opens" "$x_ok"
 if ((x_ok < LIMIT && x_opens < LIMIT)); then
   echo "  (x) the limit was not reached in 5 s: lower LIMIT"

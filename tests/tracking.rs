@@ -473,3 +473,67 @@ fn with_tracking_off_only_opens_are_counted() {
             .is_empty()
     );
 }
+
+#[rocket::async_test]
+async fn pruning_old_records_keeps_counters_and_series() {
+    use maiimg::domain::galleries::Galleries;
+    use maiimg::domain::ingest::{Limits, ingest};
+    use maiimg::domain::settings::{ExpiryPolicy, SettingsInput};
+    use maiimg::domain::tracking::{Event, Visitor, agent};
+    use time::{Duration, OffsetDateTime};
+
+    let dir = tempfile::tempdir().unwrap();
+    let galleries = Galleries::open(
+        dir.path().to_path_buf(),
+        25,
+        ExpiryPolicy {
+            default: None,
+            max: None,
+        },
+        true,
+        true,
+    )
+    .unwrap();
+    let limits = Limits {
+        max_file_bytes: 1 << 20,
+        max_pixels: 1 << 20,
+        max_dimension: 1000,
+    };
+    let image = galleries
+        .write_image(&ingest(&jpeg(64, 48, 3), "a.jpg", &limits).unwrap())
+        .unwrap();
+    let now = OffsetDateTime::now_utc();
+    let created = galleries
+        .create("", &SettingsInput::default(), vec![image], &[], now - Duration::days(200))
+        .unwrap();
+    let (id, record) = (&created.id, &created.record);
+    let who = Visitor {
+        agent: agent::parse(IPHONE),
+        user_agent: IPHONE.into(),
+        referrer: "direct".into(),
+        ip: [192, 0, 2, 1].into(),
+        stored_ip: Some("192.0.2.0/24".into()),
+    };
+    // Three old opens (120 days ago) and one recent, plus an old and a recent reload.
+    for days in [120, 120, 120, 1] {
+        let at = now - Duration::days(days);
+        galleries.admit(id, record, Some(&who), at).await.unwrap();
+        galleries.note(id, record, Event::Reload, &who, at).unwrap();
+    }
+    galleries.flush().await.unwrap();
+    let key = Some(created.key.as_str());
+    let before = galleries.stats(id, key, now).unwrap();
+    assert_eq!(galleries.log_page(id, key, None, 100).unwrap().records.len(), 8);
+
+    galleries.housekeeping(now, Some(90)).unwrap();
+
+    let left = galleries.log_page(id, key, None, 100).unwrap().records;
+    assert_eq!(left.len(), 2, "only the recent open and reload stay");
+    let after = galleries.stats(id, key, now).unwrap();
+    assert_eq!(after.opens, 4);
+    assert_eq!(after.reloads, 4);
+    assert_eq!(after.unique_visitors, before.unique_visitors);
+    assert_eq!(after.devices, before.devices);
+    assert_eq!(after.daily, before.daily);
+    assert_eq!(after.daily.iter().map(|d| d.opens).sum::<u64>(), 4);
+}
