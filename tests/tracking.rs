@@ -504,7 +504,13 @@ async fn pruning_old_records_keeps_counters_and_series() {
         .unwrap();
     let now = OffsetDateTime::now_utc();
     let created = galleries
-        .create("", &SettingsInput::default(), vec![image], &[], now - Duration::days(200))
+        .create(
+            "",
+            &SettingsInput::default(),
+            vec![image],
+            &[],
+            now - Duration::days(200),
+        )
         .unwrap();
     let (id, record) = (&created.id, &created.record);
     let who = Visitor {
@@ -523,7 +529,14 @@ async fn pruning_old_records_keeps_counters_and_series() {
     galleries.flush().await.unwrap();
     let key = Some(created.key.as_str());
     let before = galleries.stats(id, key, now).unwrap();
-    assert_eq!(galleries.log_page(id, key, None, 100).unwrap().records.len(), 8);
+    assert_eq!(
+        galleries
+            .log_page(id, key, None, 100)
+            .unwrap()
+            .records
+            .len(),
+        8
+    );
 
     galleries.housekeeping(now, Some(90)).unwrap();
 

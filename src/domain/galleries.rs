@@ -349,7 +349,11 @@ impl Galleries {
             None => Ok(None),
         };
         let admitted = tally(Event::Open)?;
-        let refused = tally(Event::Denied(super::access::Reason::Limit))?;
+        // Only a gallery with a view limit can refuse here; don't build what can't be used.
+        let refused = match record.settings.max_opens {
+            Some(_) => tally(Event::Denied(super::access::Reason::Limit))?,
+            None => None,
+        };
         Ok(self.store.recorder().open(id, admitted, refused).await?)
     }
 

@@ -25,7 +25,7 @@ use time::OffsetDateTime;
 use crate::ids::{GalleryId, UploadId};
 use crate::model::{Digest, GalleryRecord, StagedUpload};
 use cache::GalleryCache;
-use tables::{BLOB_REFS, COUNTERS, DAILY, GALLERIES, HOURLY, LOG, META, OPENS, SEEN, UPLOADS};
+use tables::{BLOB_REFS, COUNTERS, GALLERIES, LOG, META, OPENS, SEEN, UPLOADS};
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -118,8 +118,6 @@ impl Store {
         txn.open_table(META)?;
         txn.open_table(LOG)?;
         txn.open_table(COUNTERS)?;
-        txn.open_table(HOURLY)?;
-        txn.open_table(DAILY)?;
         txn.open_table(SEEN)?;
         txn.commit()?;
         let db = Arc::new(db);

@@ -16,15 +16,13 @@ use redb::{Database, ReadableTable, Table, WriteTransaction};
 use rocket::tokio::sync::{oneshot, watch};
 
 use super::cache::GalleryCache;
-use super::tables::{COUNTERS, DAILY, GALLERIES, HOURLY, LOG, META, OPENS, SEEN};
+use super::tables::{COUNTERS, GALLERIES, LOG, OPENS, SEEN, day_counter, hour_counter};
 use super::{StoreError, decode, encode};
 use crate::ids::GalleryId;
 use crate::model::{AccessRecord, GalleryRecord};
 
 /// Most requests decided in one transaction.
 const MAX_BATCH: usize = 4096;
-/// Where the last used log sequence number is kept.
-const LOG_SEQ: &str = "log_seq";
 
 /// The answer to a new viewer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,22 +109,11 @@ impl Recorder {
         cache: Arc<GalleryCache>,
         group_commit: bool,
     ) -> Result<Recorder, StoreError> {
-        let seq = {
-            let txn = db.begin_write()?;
-            let seq = txn
-                .open_table(META)?
-                .get(LOG_SEQ)?
-                .and_then(|v| <[u8; 8]>::try_from(v.value()).ok())
-                .map_or(0, u64::from_be_bytes);
-            txn.abort()?;
-            seq
-        };
         let (jobs, incoming) = mpsc::channel::<Job>();
         let (published, commits) = watch::channel(0);
         let writer = Writer {
             db,
             cache,
-            seq,
             max_batch: if group_commit { MAX_BATCH } else { 1 },
             published,
         };
@@ -196,8 +183,6 @@ impl Recorder {
 struct Writer {
     db: Arc<Database>,
     cache: Arc<GalleryCache>,
-    /// Last log sequence number used.
-    seq: u64,
     max_batch: usize,
     published: watch::Sender<u64>,
 }
@@ -224,7 +209,6 @@ impl Writer {
                 }
                 continue;
             }
-            let seq = self.seq;
             match self.apply(&batch) {
                 Ok((answers, counts)) => {
                     self.cache
@@ -245,7 +229,6 @@ impl Writer {
                     }
                 }
                 Err(e) => {
-                    self.seq = seq;
                     let message = e.to_string();
                     for job in batch {
                         match job {
@@ -268,7 +251,6 @@ impl Writer {
     #[allow(clippy::type_complexity)]
     fn apply(&mut self, batch: &[Job]) -> Result<(Vec<Admission>, Vec<(String, u64)>), StoreError> {
         let txn = self.db.begin_write()?;
-        let start = self.seq;
         let mut answers = Vec::new();
         let mut limits: Limits = HashMap::new();
         let mut rollup = Rollup::default();
@@ -318,10 +300,6 @@ impl Writer {
             }
         }
         rollup.write(&txn)?;
-        if self.seq != start {
-            txn.open_table(META)?
-                .insert(LOG_SEQ, self.seq.to_be_bytes().as_slice())?;
-        }
         txn.commit()?;
         let counts = limits
             .into_iter()
@@ -332,35 +310,51 @@ impl Writer {
     }
 
     fn tally<'a>(
-        &mut self,
+        &self,
         id: &'a str,
         tally: &'a Tally,
         log: &mut Table<(&str, u64), &[u8]>,
         seen: &mut Table<(&str, u64, [u8; 16]), ()>,
         rollup: &mut Rollup<'a>,
     ) -> Result<(), StoreError> {
+        // A lookup first: most keys were seen before, and a lookup dirties no page.
+        let mut first_time = |key: [u8; 16]| -> Result<bool, StoreError> {
+            if seen.get((id, tally.day, key))?.is_some() {
+                return Ok(false);
+            }
+            seen.insert((id, tally.day, key), ())?;
+            Ok(true)
+        };
         if let Some(key) = tally.once {
-            if seen.insert((id, tally.day, key), ())?.is_some() {
+            if !first_time(key)? {
                 return Ok(());
             }
         }
         if let Some(record) = &tally.record {
-            self.seq += 1;
-            log.insert((id, self.seq), encode(record)?.as_slice())?;
+            let last = match rollup.seq.get(id) {
+                Some(seq) => *seq,
+                None => log
+                    .range((id, 0)..=(id, u64::MAX))?
+                    .next_back()
+                    .transpose()?
+                    .map_or(0, |(key, _)| key.value().1),
+            };
+            rollup.seq.insert(id, last + 1);
+            log.insert((id, last + 1), encode(record)?.as_slice())?;
         }
         for name in &tally.counters {
             *rollup.counters.entry((id, name.as_str())).or_default() += 1;
         }
         if let Some((key, names)) = &tally.first {
-            if seen.insert((id, tally.day, *key), ())?.is_none() {
+            if first_time(*key)? {
                 for name in names {
                     *rollup.counters.entry((id, name.as_str())).or_default() += 1;
                 }
             }
         }
         if let Some((hour, day)) = tally.series {
-            *rollup.hourly.entry((id, hour)).or_default() += 1;
-            *rollup.daily.entry((id, day)).or_default() += 1;
+            *rollup.series.entry((id, hour_counter(hour))).or_default() += 1;
+            *rollup.series.entry((id, day_counter(day))).or_default() += 1;
         }
         Ok(())
     }
@@ -386,34 +380,33 @@ fn limit_of<'a, 'b>(
         .ok_or_else(|| StoreError::Recorder("limit lookup".into()))
 }
 
-/// Increments summed over a batch, so a busy counter is written once per commit.
+/// Increments summed over a batch, so a busy counter is written once per commit, and each
+/// gallery's last log sequence number in this batch.
 #[derive(Default)]
 struct Rollup<'a> {
     counters: HashMap<(&'a str, &'a str), u64>,
-    hourly: HashMap<(&'a str, u64), u64>,
-    daily: HashMap<(&'a str, u64), u64>,
+    series: HashMap<(&'a str, String), u64>,
+    seq: HashMap<&'a str, u64>,
 }
 
 impl Rollup<'_> {
-    fn is_empty(&self) -> bool {
-        self.counters.is_empty() && self.hourly.is_empty()
-    }
-
     fn write(&self, txn: &WriteTransaction) -> Result<(), StoreError> {
-        if self.is_empty() {
+        if self.counters.is_empty() && self.series.is_empty() {
             return Ok(());
         }
         let mut counters = txn.open_table(COUNTERS)?;
-        for (key, n) in &self.counters {
-            let old = counters.get(*key)?.map_or(0, |v| v.value());
-            counters.insert(*key, old + n)?;
-        }
-        for (table, deltas) in [(HOURLY, &self.hourly), (DAILY, &self.daily)] {
-            let mut table = txn.open_table(table)?;
-            for (key, n) in deltas {
-                let old = table.get(*key)?.map_or(0, |v| v.value());
-                table.insert(*key, old + n)?;
-            }
+        let all = self
+            .counters
+            .iter()
+            .map(|((id, name), n)| ((*id, *name), *n))
+            .chain(
+                self.series
+                    .iter()
+                    .map(|((id, name), n)| ((*id, name.as_str()), *n)),
+            );
+        for (key, n) in all {
+            let old = counters.get(key)?.map_or(0, |v| v.value());
+            counters.insert(key, old + n)?;
         }
         Ok(())
     }

@@ -20,21 +20,27 @@ pub const OPENS: TableDefinition<&str, u64> = TableDefinition::new("opens_v1");
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta_v1");
 
 /// (gallery id, sequence number) → `AccessRecord` as JSON: the access log. Sequence numbers
-/// grow with time across the instance, so a gallery's log is one key range, newest last,
-/// and a page of it is a range read.
+/// grow with time within a gallery, so its log is one key range, newest last, and a page of
+/// it is a range read.
 pub const LOG: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("log_v1");
 
 /// (gallery id, counter name) → count: the roll-ups the statistics read (`visitors`,
 /// `device:phone`, `view:<image>`, …), updated in the transaction that writes the record.
-/// They outlive the log records they count.
+/// They outlive the log records they count. The time series live here too, after every
+/// named counter: `~h<hour since the epoch, 10 digits>` and `~d<local day, 8 digits>` hold
+/// the opens of that hour and day (one table fewer for each commit to write).
 pub const COUNTERS: TableDefinition<(&str, &str), u64> = TableDefinition::new("counters_v1");
-
-/// (gallery id, hour since the Unix epoch) → opens in that hour.
-pub const HOURLY: TableDefinition<(&str, u64), u64> = TableDefinition::new("hourly_v1");
-
-/// (gallery id, day since the Unix epoch in the gallery's time zone) → opens that day.
-pub const DAILY: TableDefinition<(&str, u64), u64> = TableDefinition::new("daily_v1");
 
 /// (gallery id, UTC day, key) → present: what was already seen that day (a visitor, a
 /// visitor's view of an image), for unique counts and de-duplication. Pruned with the log.
 pub const SEEN: TableDefinition<(&str, u64, [u8; 16]), ()> = TableDefinition::new("seen_v1");
+
+/// Name of the counter of opens in `hour` (hours since the Unix epoch).
+pub fn hour_counter(hour: u64) -> String {
+    format!("~h{hour:010}")
+}
+
+/// Name of the counter of opens on local `day` (days since the Unix epoch).
+pub fn day_counter(day: u64) -> String {
+    format!("~d{day:08}")
+}

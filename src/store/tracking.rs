@@ -6,13 +6,15 @@
 
 use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
 
-use super::tables::{COUNTERS, DAILY, GALLERIES, HOURLY, LOG, SEEN};
+use super::tables::{COUNTERS, GALLERIES, LOG, SEEN, day_counter, hour_counter};
 use super::{Result, Store, decode};
 use crate::ids::GalleryId;
 use crate::model::AccessRecord;
 
 /// Above every counter name (names are short ASCII).
 const LAST_NAME: &str = "\u{10ffff}";
+/// Where the series start: after every named counter.
+const SERIES: &str = "~";
 
 /// The stored roll-ups of one gallery, as the domain turns them into statistics.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -42,10 +44,6 @@ pub(super) fn forget(txn: &WriteTransaction, id: &str) -> Result<()> {
         .retain_in((id, 0)..=(id, u64::MAX), |_, _| false)?;
     txn.open_table(COUNTERS)?
         .retain_in((id, "")..=(id, LAST_NAME), |_, _| false)?;
-    txn.open_table(HOURLY)?
-        .retain_in((id, 0)..=(id, u64::MAX), |_, _| false)?;
-    txn.open_table(DAILY)?
-        .retain_in((id, 0)..=(id, u64::MAX), |_, _| false)?;
     txn.open_table(SEEN)?
         .retain_in((id, 0, [0; 16])..=(id, u64::MAX, [0xff; 16]), |_, _| false)?;
     Ok(())
@@ -57,25 +55,27 @@ impl Store {
         let id = id.as_str();
         let txn = self.db.begin_read()?;
         let mut stats = RawStats::default();
-        for entry in txn
-            .open_table(COUNTERS)?
-            .range((id, "")..=(id, LAST_NAME))?
-        {
+        let counters = txn.open_table(COUNTERS)?;
+        // Named counters sort before the series (`~…`).
+        for entry in counters.range((id, "")..(id, SERIES))? {
             let (key, count) = entry?;
             stats
                 .counters
                 .push((key.value().1.to_owned(), count.value()));
         }
-        for entry in txn
-            .open_table(HOURLY)?
-            .range((id, from_hour)..=(id, u64::MAX))?
-        {
+        let (first_hour, last_hour) = (hour_counter(from_hour), hour_counter(9_999_999_999));
+        for entry in counters.range((id, first_hour.as_str())..=(id, last_hour.as_str()))? {
             let (key, count) = entry?;
-            stats.hourly.push((key.value().1, count.value()));
+            if let Ok(hour) = key.value().1[2..].parse() {
+                stats.hourly.push((hour, count.value()));
+            }
         }
-        for entry in txn.open_table(DAILY)?.range((id, 0)..=(id, u64::MAX))? {
+        let (first_day, last_day) = (day_counter(0), day_counter(99_999_999));
+        for entry in counters.range((id, first_day.as_str())..=(id, last_day.as_str()))? {
             let (key, count) = entry?;
-            stats.daily.push((key.value().1, count.value()));
+            if let Ok(day) = key.value().1[2..].parse() {
+                stats.daily.push((day, count.value()));
+            }
         }
         stats.version = txn
             .open_table(LOG)?

@@ -158,10 +158,14 @@ impl Tracker {
         }
         let day = day_of(now);
         let salt = self.salt(store, day)?;
+        let ip = match who.ip {
+            IpAddr::V4(v4) => v4.octets().to_vec(),
+            IpAddr::V6(v6) => v6.octets().to_vec(),
+        };
         let visitor = key16(&[
             &salt,
             gallery.as_str().as_bytes(),
-            who.ip.to_string().as_bytes(),
+            &ip,
             who.user_agent.as_bytes(),
         ]);
         let agent = &who.agent;
