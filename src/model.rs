@@ -158,6 +158,9 @@ pub struct ImageRecord {
     pub display: BlobRef,
     /// Grid rendition.
     pub thumb: BlobRef,
+    /// The owner's caption (may be empty).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub caption: String,
 }
 
 impl ImageRecord {
@@ -261,6 +264,10 @@ pub struct GalleryRecord {
     /// Access rules.
     #[serde(default)]
     pub settings: Settings,
+    /// SHA-256 of the owner key this gallery is filed under, if any: that key may manage it
+    /// too, from any device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Digest>,
 }
 
 impl GalleryRecord {

@@ -96,10 +96,10 @@ pub struct Created {
 /// The gallery service: owns the store and the blob directory.
 #[derive(Debug)]
 pub struct Galleries {
-    store: Store,
-    blobs: Arc<BlobStore>,
-    max_images: usize,
-    expiry: ExpiryPolicy,
+    pub(crate) store: Store,
+    pub(crate) blobs: Arc<BlobStore>,
+    pub(crate) max_images: usize,
+    pub(crate) expiry: ExpiryPolicy,
     tickets: Tickets,
     tracker: Tracker,
 }
@@ -167,6 +167,7 @@ impl Galleries {
                 original,
                 display,
                 thumb,
+                caption: String::new(),
             },
             pins,
         })
@@ -242,6 +243,7 @@ impl Galleries {
             manage_key_hash: key.hash(),
             images,
             settings,
+            owner: None,
         };
         let mut attempt = 0;
         loop {
@@ -314,7 +316,8 @@ impl Galleries {
         self.collect(digests)
     }
 
-    fn collect(&self, candidates: Vec<Digest>) -> Result<()> {
+    /// Remove these blobs' files unless something still references or pins them.
+    pub(crate) fn collect(&self, candidates: Vec<Digest>) -> Result<()> {
         self.blobs.collect(candidates, |d| {
             self.store
                 .is_referenced(d)

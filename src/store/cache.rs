@@ -97,6 +97,7 @@ mod tests {
                 manage_key_hash: crate::model::Digest([0; 32]),
                 images: Vec::new(),
                 settings: Default::default(),
+                owner: None,
             }),
             opens,
         }
