@@ -44,6 +44,7 @@
     image.src = tile.href;
     image.alt = tile.querySelector('img').alt;
     counter.textContent = `${current + 1} / ${count}`;
+    document.getElementById('lb-caption').textContent = tile.dataset.caption || '';
     const download = document.getElementById('lb-download');
     if (download && tile.dataset.original) download.href = tile.dataset.original;
     dialog.dataset.index = String(current);

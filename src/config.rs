@@ -65,7 +65,58 @@ pub struct Config {
     /// Record each gallery open in the access log and keep statistics (default). `false`:
     /// galleries keep only their open counts.
     pub tracking: bool,
+    /// The token that opens `/admin` (instance administration). Empty (default): there is
+    /// no admin page and `/admin` answers 404.
+    pub admin_token: Secret,
+    /// Makes the instance private: uploads and gallery creation need this password (the
+    /// `X-Upload-Password` header; the upload page asks for it). Empty (default): anyone may
+    /// upload. Viewing is never affected.
+    pub upload_password: Secret,
+    /// Files one client may upload per hour (`POST /api/uploads`, and each file of
+    /// `POST /api/galleries`); 0: unlimited.
+    pub rate_limit_uploads_per_hour: u32,
+    /// Galleries one client may create per hour; 0: unlimited.
+    pub rate_limit_galleries_per_hour: u32,
+    /// Total size of the image files above which uploads are refused (507); 0: unlimited.
+    pub max_storage_bytes: u64,
+    /// Galleries expired or used up (view limit reached) for longer than this many days are
+    /// deleted with the images no other gallery uses; 0: never.
+    pub purge_after_days: u32,
 }
+
+/// A configured secret (`admin_token`, `upload_password`): compared, never printed.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret itself, for comparing.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether one is configured (empty means "off").
+    pub fn is_set(&self) -> bool {
+        !self.0.is_empty()
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Secret(value.to_owned())
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Configs end up in debug output; the secret must not.
+        f.write_str(if self.is_set() { "Secret(set)" } else { "Secret(empty)" })
+    }
+}
+
+/// Keys taken verbatim from the environment: figment would read
+/// `MAIIMG_UPLOAD_PASSWORD=0123` as the number 123, or `"pw"` without its quotes.
+const VERBATIM_KEYS: [&str; 2] = ["admin_token", "upload_password"];
 
 /// What the access log keeps of a visitor's address (`store_ip`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,6 +149,12 @@ impl Default for Config {
             trusted_proxy_nets: Vec::new(),
             log_retention_days: 90,
             tracking: true,
+            admin_token: Secret::default(),
+            upload_password: Secret::default(),
+            rate_limit_uploads_per_hour: 600,
+            rate_limit_galleries_per_hour: 60,
+            max_storage_bytes: 0,
+            purge_after_days: 0,
         }
     }
 }
@@ -129,9 +186,15 @@ impl Config {
             Some(path) => path.to_path_buf(),
             None => PathBuf::from(DEFAULT_FILE),
         };
-        Ok(Figment::from(Serialized::defaults(Config::default()))
+        let mut figment = Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(file))
-            .merge(Env::prefixed(ENV_PREFIX)))
+            .merge(Env::prefixed(ENV_PREFIX).ignore(&VERBATIM_KEYS));
+        for key in VERBATIM_KEYS {
+            if let Ok(value) = std::env::var(format!("{ENV_PREFIX}{}", key.to_uppercase())) {
+                figment = figment.merge(Serialized::default(key, value));
+            }
+        }
+        Ok(figment)
     }
 
     /// Read and validate the configuration from the usual sources.
@@ -201,6 +264,7 @@ impl Config {
         if !(1..=36_500).contains(&self.log_retention_days) {
             return Err(invalid("log_retention_days", "must be between 1 and 36500"));
         }
+        self.validate_instance_controls()?;
         Ok(self)
     }
 
@@ -310,6 +374,57 @@ fn normalise_public_url(raw: &str) -> Result<String, String> {
         ));
     }
     Ok(url.to_owned())
+}
+
+impl Config {
+    /// The admin, abuse and capacity keys (see `config.example.toml`).
+    fn validate_instance_controls(&self) -> Result<(), ConfigError> {
+        fn invalid(key: &'static str, message: &str) -> ConfigError {
+            ConfigError::Invalid {
+                key,
+                message: message.to_owned(),
+            }
+        }
+        let token = self.admin_token.expose();
+        if self.admin_token.is_set() && (token.chars().count() < 16 || token.trim() != token) {
+            return Err(invalid(
+                "admin_token",
+                "must be empty (no admin page) or at least 16 characters without surrounding \
+                 spaces, e.g. the output of `openssl rand -hex 32`",
+            ));
+        }
+        let password = self.upload_password.expose();
+        if self.upload_password.is_set() && !(4..=256).contains(&password.chars().count()) {
+            return Err(invalid(
+                "upload_password",
+                "must be empty (public instance) or 4 to 256 characters",
+            ));
+        }
+        for (key, value) in [
+            ("rate_limit_uploads_per_hour", self.rate_limit_uploads_per_hour),
+            (
+                "rate_limit_galleries_per_hour",
+                self.rate_limit_galleries_per_hour,
+            ),
+        ] {
+            if value > 1_000_000 {
+                return Err(invalid(key, "must be between 0 (unlimited) and 1000000"));
+            }
+        }
+        if self.max_storage_bytes != 0 && self.max_storage_bytes < 1024 * 1024 {
+            return Err(invalid(
+                "max_storage_bytes",
+                "must be 0 (unlimited) or at least 1048576 (1 MiB)",
+            ));
+        }
+        if self.purge_after_days > 36_500 {
+            return Err(invalid(
+                "purge_after_days",
+                "must be between 0 (never) and 36500",
+            ));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -518,6 +633,77 @@ mod tests {
             assert!(err.contains("trusted_proxy_nets"), "{err}");
             Ok(())
         });
+    }
+
+    #[test]
+    fn instance_controls_are_read_verbatim_and_checked() {
+        let c = Config::default().validated().expect("defaults are valid");
+        assert!(!c.admin_token.is_set() && !c.upload_password.is_set());
+        assert_eq!(
+            (c.rate_limit_uploads_per_hour, c.rate_limit_galleries_per_hour),
+            (600, 60)
+        );
+        assert_eq!((c.max_storage_bytes, c.purge_after_days), (0, 0));
+        Jail::expect_with(|jail| {
+            // Secrets come through as written, even when they look like numbers or quotes.
+            jail.set_env("MAIIMG_UPLOAD_PASSWORD", "0123");
+            jail.set_env("MAIIMG_ADMIN_TOKEN", "\"0000111122223333\"");
+            jail.set_env("MAIIMG_MAX_STORAGE_BYTES", "2000000");
+            jail.set_env("MAIIMG_PURGE_AFTER_DAYS", "30");
+            let c = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(c.upload_password.expose(), "0123");
+            assert_eq!(c.admin_token.expose(), "\"0000111122223333\"");
+            assert_eq!((c.max_storage_bytes, c.purge_after_days), (2_000_000, 30));
+            assert!(!format!("{c:?}").contains("0123"), "a secret was printed");
+            Ok(())
+        });
+        for (config, key) in [
+            (
+                Config {
+                    admin_token: "short".into(),
+                    ..Config::default()
+                },
+                "admin_token",
+            ),
+            (
+                Config {
+                    upload_password: "abc".into(),
+                    ..Config::default()
+                },
+                "upload_password",
+            ),
+            (
+                Config {
+                    rate_limit_uploads_per_hour: 2_000_000,
+                    ..Config::default()
+                },
+                "rate_limit_uploads_per_hour",
+            ),
+            (
+                Config {
+                    rate_limit_galleries_per_hour: 2_000_000,
+                    ..Config::default()
+                },
+                "rate_limit_galleries_per_hour",
+            ),
+            (
+                Config {
+                    max_storage_bytes: 1000,
+                    ..Config::default()
+                },
+                "max_storage_bytes",
+            ),
+            (
+                Config {
+                    purge_after_days: 40_000,
+                    ..Config::default()
+                },
+                "purge_after_days",
+            ),
+        ] {
+            let err = config.validated().expect_err(key).to_string();
+            assert!(err.contains(key), "{err}");
+        }
     }
 
     #[test]

@@ -101,6 +101,47 @@ impl fmt::Debug for ManageKey {
     }
 }
 
+/// The secret that ties a person's galleries together (192 random bits): it lists them and
+/// manages each like its manage key, from any device. Only its SHA-256 is stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OwnerKey(String);
+
+impl OwnerKey {
+    /// Random bytes behind a key.
+    pub const BYTES: usize = 24;
+    /// Length of the encoded form.
+    pub const LEN: usize = 32;
+
+    /// A fresh random key.
+    pub fn generate() -> OwnerKey {
+        OwnerKey(random_token(Self::BYTES))
+    }
+
+    /// Accept only the shape [`OwnerKey::generate`] produces, so no short, typed-in
+    /// secret can guard anyone's galleries.
+    pub fn parse(s: &str) -> Option<OwnerKey> {
+        is_token(s, Self::LEN).then(|| OwnerKey(s.to_owned()))
+    }
+
+    /// The key as given to the owner.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// What is stored.
+    pub fn hash(&self) -> Digest {
+        Digest::of(self.0.as_bytes())
+    }
+}
+
+impl fmt::Debug for OwnerKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("OwnerKey(…)")
+    }
+}
+
+const _: () = assert!(OwnerKey::BYTES * 8 >= 128 && OwnerKey::LEN == OwnerKey::BYTES * 4 / 3);
+
 /// Does `presented` hash to `stored`? Compared in constant time; the hash also removes
 /// any length or prefix signal from the comparison.
 pub fn key_matches(presented: &str, stored: &Digest) -> bool {

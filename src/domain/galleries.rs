@@ -61,6 +61,9 @@ pub enum DomainError {
     /// The blob directory failed.
     #[error("storage error: {0}")]
     Blobs(#[from] io::Error),
+    /// An edit that cannot be applied (the message says why).
+    #[error("{0}")]
+    BadEdit(String),
 }
 
 impl From<StoreError> for DomainError {
@@ -80,6 +83,13 @@ pub struct PendingImage {
     /// What will be stored.
     pub record: ImageRecord,
     pins: Vec<Pin>,
+}
+
+impl PendingImage {
+    /// The record, and the pins to drop once a commit references it.
+    pub(crate) fn split(self) -> (ImageRecord, Vec<Pin>) {
+        (self.record, self.pins)
+    }
 }
 
 /// A freshly created gallery and the only copy of its manage key.
@@ -102,6 +112,18 @@ pub struct Galleries {
     pub(crate) expiry: ExpiryPolicy,
     tickets: Tickets,
     tracker: Tracker,
+}
+
+/// Whether `key` may manage the gallery `record`: the one place that decides (constant-time
+/// comparisons of hashes).
+pub(crate) fn may_manage(record: &GalleryRecord, key: Option<&str>) -> bool {
+    key.is_some_and(|k| {
+        let manage = key_matches(k, &record.manage_key_hash);
+        // The owner key it is filed under manages it too: the manage key never leaves the
+        // server again, so from another device the owner key is all there is.
+        let owner = record.owner.as_ref().is_some_and(|o| key_matches(k, o));
+        manage | owner
+    })
 }
 
 /// Trim a title to one clean line of at most [`MAX_TITLE_CHARS`].
@@ -204,10 +226,24 @@ impl Galleries {
         uploads: &[UploadId],
         now: OffsetDateTime,
     ) -> Result<Created> {
+        self.create_filed(None, title, settings, images, uploads, now)
+    }
+
+    /// [`Galleries::create`], filed under the owner key hashing to `owner` in the same
+    /// transaction (see `domain/owners.rs`).
+    pub fn create_filed(
+        &self,
+        owner: Option<Digest>,
+        title: &str,
+        settings: &SettingsInput,
+        images: Vec<PendingImage>,
+        uploads: &[UploadId],
+        now: OffsetDateTime,
+    ) -> Result<Created> {
         let written: Vec<Digest> = images.iter().flat_map(|i| i.record.digests()).collect();
         let (records, pins): (Vec<_>, Vec<_>) =
             images.into_iter().map(|i| (i.record, i.pins)).unzip();
-        let result = self.insert_new(title, settings, records, uploads, now);
+        let result = self.insert_new(title, settings, records, uploads, owner, now);
         drop(pins);
         if result.is_err() {
             self.collect(written)?;
@@ -221,6 +257,7 @@ impl Galleries {
         settings: &SettingsInput,
         images: Vec<ImageRecord>,
         uploads: &[UploadId],
+        owner: Option<Digest>,
         now: OffsetDateTime,
     ) -> Result<Created> {
         let given = images.len() + uploads.len();
@@ -243,7 +280,7 @@ impl Galleries {
             manage_key_hash: key.hash(),
             images,
             settings,
-            owner: None,
+            owner,
         };
         let mut attempt = 0;
         loop {
@@ -300,7 +337,7 @@ impl Galleries {
     ) -> Result<GalleryRecord> {
         self.store
             .update_gallery(id, |record| {
-                if !key.is_some_and(|k| key_matches(k, &record.manage_key_hash)) {
+                if !may_manage(record, key) {
                     return Err(DomainError::Unauthorized);
                 }
                 change(record)
@@ -448,12 +485,13 @@ impl Galleries {
         Ok(self.store.log_each(id, None, visit)?)
     }
 
-    /// A gallery, if `key` is its manage key.
+    /// A gallery, if `key` is its manage key (or the owner key it is filed under).
     pub fn authorize(&self, id: &GalleryId, key: Option<&str>) -> Result<GalleryRecord> {
         let record = self.get(id)?;
-        match key {
-            Some(key) if key_matches(key, &record.manage_key_hash) => Ok(record),
-            _ => Err(DomainError::Unauthorized),
+        if may_manage(&record, key) {
+            Ok(record)
+        } else {
+            Err(DomainError::Unauthorized)
         }
     }
 

@@ -2,8 +2,10 @@
 
 pub mod access;
 pub mod archive;
+pub mod editing;
 pub mod galleries;
 pub mod ingest;
+pub mod owners;
 pub mod passwords;
 pub mod qr;
 pub mod settings;

@@ -5,11 +5,14 @@
 //! them off the async executor.
 
 mod cache;
+mod edit;
+mod owners;
 mod recorder;
 mod tables;
 mod tracking;
 
 pub use cache::Cached;
+pub use owners::Filed;
 pub use recorder::{Admission, Recorder, Tally};
 pub use tracking::{LogPage, RawStats};
 
@@ -119,6 +122,7 @@ impl Store {
         txn.open_table(LOG)?;
         txn.open_table(COUNTERS)?;
         txn.open_table(SEEN)?;
+        owners::create_table(&txn)?;
         txn.commit()?;
         let db = Arc::new(db);
         let cache = Arc::new(GalleryCache::default());
@@ -248,6 +252,7 @@ impl Store {
                 }
             }
             galleries.insert(id.as_str(), encode(&record)?.as_slice())?;
+            owners::index(txn, record.owner.as_ref(), id.as_str())?;
             Ok(record)
         });
         self.cache.invalidate(id.as_str());
@@ -292,6 +297,7 @@ impl Store {
             };
             txn.open_table(OPENS)?.remove(id.as_str())?;
             tracking::forget(txn, id.as_str())?;
+            owners::unindex(txn, record.owner.as_ref(), id.as_str())?;
             let mut freed = Vec::new();
             for image in &record.images {
                 for digest in image.digests() {

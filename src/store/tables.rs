@@ -35,6 +35,12 @@ pub const COUNTERS: TableDefinition<(&str, &str), u64> = TableDefinition::new("c
 /// visitor's view of an image), for unique counts and de-duplication. Pruned with the log.
 pub const SEEN: TableDefinition<(&str, u64, [u8; 16]), ()> = TableDefinition::new("seen_v1");
 
+/// (SHA-256 of an owner key, gallery id) → present: the galleries filed under an owner key,
+/// one key range per owner. Written in the transaction that sets or drops a record's
+/// `owner`, so it never disagrees with the records.
+pub const OWNER_GALLERIES: TableDefinition<([u8; 32], &str), ()> =
+    TableDefinition::new("owner_galleries_v1");
+
 /// Name of the counter of opens in `hour` (hours since the Unix epoch).
 pub fn hour_counter(hour: u64) -> String {
     format!("~h{hour:010}")

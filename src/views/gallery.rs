@@ -55,7 +55,11 @@ pub fn page(view: &GalleryView<'_>) -> Markup {
                 }
                 ul id="grid" class="grid" {
                     @for (index, image) in view.images.iter().enumerate() {
-                        @let alt = format!("Photo {} of {count}", index + 1);
+                        @let alt = if image.caption.is_empty() {
+                            format!("Photo {} of {count}", index + 1)
+                        } else {
+                            format!("Photo {} of {count}: {}", index + 1, image.caption)
+                        };
                         li {
                             a class="tile" id=(format!("tile-{index}"))
                                 href=(format!("/g/{}/i/{index}/display", view.id))
@@ -63,12 +67,16 @@ pub fn page(view: &GalleryView<'_>) -> Markup {
                                 data-index=(index)
                                 data-width=(image.display.width)
                                 data-height=(image.display.height)
+                                data-caption=[(!image.caption.is_empty()).then_some(&image.caption)]
                                 aria-label=(format!("Open photo {} of {count}", index + 1)) {
                                 img src=(format!("/g/{}/i/{index}/thumb", view.id))
                                     width=(image.thumb.width) height=(image.thumb.height)
                                     loading=(if index < EAGER { "eager" } else { "lazy" })
                                     decoding="async" alt=(alt);
                                 @if image.animated { span class="badge" aria-hidden="true" { "GIF" } }
+                            }
+                            @if !image.caption.is_empty() {
+                                p class="caption" { (image.caption) }
                             }
                         }
                     }
@@ -77,7 +85,10 @@ pub fn page(view: &GalleryView<'_>) -> Markup {
             dialog id="lightbox" class="lightbox" aria-label="Photo viewer" {
                 figure class="lb-stage" {
                     img id="lb-image" alt="";
-                    figcaption id="lb-counter" aria-live="polite" {}
+                    figcaption {
+                        span id="lb-caption" {}
+                        span id="lb-counter" aria-live="polite" {}
+                    }
                 }
                 button type="button" id="lb-prev" class="lb-nav lb-prev" aria-label="Previous photo" { "‹" }
                 button type="button" id="lb-next" class="lb-nav lb-next" aria-label="Next photo" { "›" }

@@ -47,6 +47,7 @@ pub(super) struct ImageJson {
     format: MediaFormat,
     bytes: u64,
     animated: bool,
+    caption: String,
     thumb_url: String,
     display_url: String,
 }
@@ -96,6 +97,7 @@ pub(super) fn images_json(app: &App, id: &GalleryId, images: &[ImageRecord]) -> 
             format: image.original.format,
             bytes: image.original.bytes,
             animated: image.animated,
+            caption: image.caption.clone(),
             thumb_url: format!("{}/g/{id}/i/{index}/thumb", app.config.public_url),
             display_url: format!("{}/g/{id}/i/{index}/display", app.config.public_url),
         })

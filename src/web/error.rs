@@ -74,6 +74,7 @@ impl WebError {
                 DomainError::UploadMissing(_) => (Status::BadRequest, "upload_missing"),
                 DomainError::Unauthorized => (Status::Unauthorized, "unauthorized"),
                 DomainError::Setting(_) => (Status::BadRequest, "invalid_setting"),
+                DomainError::BadEdit(_) => (Status::BadRequest, "invalid_edit"),
                 DomainError::Store(_) | DomainError::Blobs(_) => {
                     (Status::InternalServerError, "internal")
                 }

@@ -63,7 +63,7 @@ struct CountersJson {
 }
 
 #[derive(Serialize)]
-struct GalleryJson {
+pub(super) struct GalleryJson {
     id: String,
     title: String,
     #[serde(with = "time::serde::rfc3339")]
@@ -82,7 +82,7 @@ struct GalleryJson {
 }
 
 /// What a new viewer would get right now, named for the owner.
-fn state(
+pub(super) fn state(
     settings: &Settings,
     opens: u64,
     now: OffsetDateTime,
@@ -128,7 +128,11 @@ fn gallery_json(app: &App, id: &GalleryId, record: &GalleryRecord, opens: u64) -
 }
 
 /// Run an owner action and answer with the gallery as it now is.
-async fn owner_action<F>(app: &Arc<App>, id: &str, action: F) -> Result<Json<GalleryJson>, ApiError>
+pub(super) async fn owner_action<F>(
+    app: &Arc<App>,
+    id: &str,
+    action: F,
+) -> Result<Json<GalleryJson>, ApiError>
 where
     F: FnOnce(&App, &GalleryId) -> Result<GalleryRecord, DomainError> + Send + 'static,
 {
@@ -155,26 +159,52 @@ async fn gallery(
     .await
 }
 
-/// `PATCH /api/galleries/<id>` with JSON settings; absent fields stay, `null` clears.
+/// `PATCH /api/galleries/<id>` with JSON: `title` and/or access settings; absent fields
+/// stay, `null` clears.
 #[patch("/api/galleries/<id>", format = "json", data = "<body>")]
 async fn update(
     app: &State<Arc<App>>,
     id: &str,
     key: Bearer,
-    body: Result<Json<SettingsInput>, rocket::serde::json::Error<'_>>,
+    body: Result<Json<serde_json::Map<String, serde_json::Value>>, rocket::serde::json::Error<'_>>,
 ) -> Result<Json<GalleryJson>, ApiError> {
-    let input = body
+    let mut fields = body
         .map_err(|e| WebError::BadRequest(format!("invalid JSON body: {e}")))?
         .into_inner();
+    let title = match fields.remove("title") {
+        None => None,
+        Some(serde_json::Value::String(title)) => Some(title),
+        Some(serde_json::Value::Null) => Some(String::new()),
+        Some(_) => return Err(WebError::BadRequest("`title` must be a string".into()).into()),
+    };
+    let settings = (!fields.is_empty())
+        .then(|| serde_json::from_value::<SettingsInput>(serde_json::Value::Object(fields)))
+        .transpose()
+        .map_err(|e| WebError::BadRequest(format!("invalid JSON body: {e}")))?;
     owner_action(app.inner(), id, move |app, id| {
-        app.galleries
-            .update_settings(id, key.0.as_deref(), &input, OffsetDateTime::now_utc())
+        let key = key.0.as_deref();
+        let mut record = None;
+        if let Some(settings) = &settings {
+            record = Some(app.galleries.update_settings(
+                id,
+                key,
+                settings,
+                OffsetDateTime::now_utc(),
+            )?);
+        }
+        if let Some(title) = &title {
+            record = Some(app.galleries.rename(id, key, title)?);
+        }
+        match record {
+            Some(record) => Ok(record),
+            None => app.galleries.authorize(id, key),
+        }
     })
     .await
 }
 
 /// `POST /api/galleries/<id>/disable` (the link stops working at once) or `…/enable`.
-#[post("/api/galleries/<id>/<switch>")]
+#[post("/api/galleries/<id>/<switch>", rank = 10)]
 async fn switch(
     app: &State<Arc<App>>,
     id: &str,

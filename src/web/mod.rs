@@ -8,6 +8,7 @@ mod blob;
 pub use blob::BlobCache;
 pub mod client;
 pub mod error;
+mod edit_api;
 mod headers;
 mod manage_api;
 mod multipart;
@@ -86,6 +87,7 @@ pub fn mount(rocket: Rocket<Build>, app: Arc<App>) -> Rocket<Build> {
         .mount("/", api::routes())
         .mount("/", manage_api::routes())
         .mount("/", stats_api::routes())
+        .mount("/", edit_api::routes())
         .register("/", catchers![catch_all])
 }
 

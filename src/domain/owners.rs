@@ -1,0 +1,175 @@
+//! Owner keys and batches: one secret ties a person's galleries together so that they can
+//! be listed and managed from any device, and several galleries can be changed at once.
+//!
+//! The manage key of a gallery is shown once and stored only hashed, so a device that
+//! never saw it manages the gallery with the owner key it is filed under
+//! ([`super::galleries::may_manage`] accepts either). Filing needs the manage key: holding
+//! an owner key never lets anyone take a gallery it does not already hold.
+
+use time::OffsetDateTime;
+
+use super::galleries::{DomainError, Galleries};
+use super::settings::{self, SettingsInput};
+use crate::ids::{GalleryId, OwnerKey, key_matches};
+use crate::store::Filed;
+
+type Result<T> = std::result::Result<T, DomainError>;
+
+/// Most galleries one batch (or one filing request) may name.
+pub const MAX_BATCH: usize = 500;
+
+/// What a batch does to every gallery it names.
+#[derive(Clone, Debug)]
+pub enum BatchAction {
+    /// Switch the links off.
+    Disable,
+    /// Switch them on again.
+    Enable,
+    /// Delete them for good (blobs no other gallery uses are removed).
+    Delete,
+    /// Set their expiry (built by [`Galleries::extension`], already validated).
+    Extend(SettingsInput),
+}
+
+/// What became of one gallery of a batch.
+#[derive(Debug)]
+pub enum Outcome {
+    /// It was changed; this is how it is now.
+    Changed(Filed),
+    /// It was deleted.
+    Deleted,
+}
+
+/// The owner key in `presented`, if it has the shape of one.
+fn owner_key(presented: Option<&str>) -> Result<OwnerKey> {
+    presented
+        .and_then(OwnerKey::parse)
+        .ok_or(DomainError::Unauthorized)
+}
+
+impl Galleries {
+    /// Every gallery filed under the owner key `owner`, newest first. A key that owns
+    /// nothing lists nothing: owner keys are not stored, only the hashes on galleries.
+    pub fn owned(&self, owner: Option<&str>) -> Result<Vec<Filed>> {
+        let owner = owner_key(owner)?;
+        let mut list = self.store.owner_galleries(&owner.hash())?;
+        list.sort_by(|a, b| {
+            (b.record.created_at, b.id.as_str()).cmp(&(a.record.created_at, a.id.as_str()))
+        });
+        Ok(list)
+    }
+
+    /// File gallery `id` under the owner key `owner`. `manage_key` must be the gallery's
+    /// own manage key; a gallery filed under another owner key moves to this one.
+    pub fn file(&self, owner: Option<&str>, id: &str, manage_key: Option<&str>) -> Result<Filed> {
+        let owner = owner_key(owner)?.hash();
+        let id = GalleryId::parse(id).ok_or(DomainError::NotFound)?;
+        let record = self
+            .store
+            .file_gallery(&id, &owner, |record| {
+                match manage_key {
+                    Some(key) if key_matches(key, &record.manage_key_hash) => Ok(()),
+                    _ => Err(DomainError::Unauthorized),
+                }
+            })?
+            .ok_or(DomainError::NotFound)?;
+        let opens = self.opens(&id)?;
+        Ok(Filed { id, record, opens })
+    }
+
+    /// The `extend` action for `expires_at` (RFC 3339; `None`, `""` or `"never"`: no
+    /// expiry), checked once against the instance's expiry policy so that a bad date fails
+    /// the whole batch rather than every item.
+    pub fn extension(&self, expires_at: Option<String>, now: OffsetDateTime) -> Result<BatchAction> {
+        let mut input = SettingsInput::default();
+        input.expires_at = Some(expires_at);
+        settings::apply(&Default::default(), &input, &self.expiry, now, false)?;
+        Ok(BatchAction::Extend(input))
+    }
+
+    /// Apply `action` to each `(id, key)` in order; the key is the gallery's manage key or
+    /// the owner key it is filed under. An item that fails changes nothing and does not
+    /// stop the others.
+    pub fn batch(
+        &self,
+        action: &BatchAction,
+        items: &[(String, Option<String>)],
+        now: OffsetDateTime,
+    ) -> Vec<Result<Outcome>> {
+        items
+            .iter()
+            .map(|(id, key)| self.batch_one(action, id, key.as_deref(), now))
+            .collect()
+    }
+
+    fn batch_one(
+        &self,
+        action: &BatchAction,
+        id: &str,
+        key: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<Outcome> {
+        let id = GalleryId::parse(id).ok_or(DomainError::NotFound)?;
+        let record = match action {
+            BatchAction::Disable => self.set_enabled(&id, key, false)?,
+            BatchAction::Enable => self.set_enabled(&id, key, true)?,
+            BatchAction::Extend(input) => self.update_settings(&id, key, input, now)?,
+            BatchAction::Delete => {
+                self.delete(&id, key)?;
+                return Ok(Outcome::Deleted);
+            }
+        };
+        let opens = self.opens(&id)?;
+        Ok(Outcome::Changed(Filed { id, record, opens }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::galleries::may_manage;
+    use crate::ids::{ManageKey, OwnerKey};
+    use crate::model::{Digest, GalleryRecord};
+
+    fn record(manage: &ManageKey, owner: Option<&OwnerKey>) -> GalleryRecord {
+        GalleryRecord {
+            title: String::new(),
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+            manage_key_hash: manage.hash(),
+            images: Vec::new(),
+            settings: Default::default(),
+            owner: owner.map(OwnerKey::hash),
+        }
+    }
+
+    #[test]
+    fn owner_keys_have_the_promised_shape() {
+        let key = OwnerKey::generate();
+        assert_eq!(key.as_str().len(), OwnerKey::LEN);
+        assert!(OwnerKey::parse(key.as_str()).is_some());
+        assert_ne!(key, OwnerKey::generate());
+        assert!(OwnerKey::parse("short").is_none());
+        assert!(OwnerKey::parse(&"a".repeat(31)).is_none());
+        assert!(OwnerKey::parse(&format!("{}/", "a".repeat(31))).is_none());
+        assert_eq!(format!("{key:?}"), "OwnerKey(…)", "never printed");
+    }
+
+    #[test]
+    fn the_owner_key_manages_only_the_galleries_filed_under_it() {
+        let manage = ManageKey::generate();
+        let owner = OwnerKey::generate();
+        let other = OwnerKey::generate();
+        let filed = record(&manage, Some(&owner));
+        assert!(may_manage(&filed, Some(manage.as_str())));
+        assert!(may_manage(&filed, Some(owner.as_str())));
+        assert!(!may_manage(&filed, Some(other.as_str())));
+        assert!(!may_manage(&filed, None));
+        assert!(!may_manage(&filed, Some("")));
+        let unfiled = record(&manage, None);
+        assert!(may_manage(&unfiled, Some(manage.as_str())));
+        assert!(!may_manage(&unfiled, Some(owner.as_str())));
+        // The empty string hashes to something: it must not match a missing owner.
+        let mut odd = unfiled.clone();
+        odd.owner = Some(Digest::of(b"x"));
+        assert!(!may_manage(&odd, Some("")));
+    }
+}
