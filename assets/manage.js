@@ -82,23 +82,11 @@
     $('qr-image').src = `/g/${id}/qr.png`;
     $('qr-png').href = `/g/${id}/qr.png`;
     $('qr-svg').href = `/g/${id}/qr.svg`;
-    const grid = $('manage-grid');
-    grid.replaceChildren();
-    for (const image of gallery.images) {
-      const li = document.createElement('li');
-      const img = document.createElement('img');
-      img.alt = image.name;
-      // Viewers' image URLs need a viewer ticket; the owner fetches with the key instead.
-      fetch(`/api/galleries/${id}/i/${image.index}/thumb`, { headers: { Authorization: `Bearer ${key}` } })
-        .then((r) => (r.ok ? r.blob() : null))
-        .then((blob) => {
-          if (blob) img.src = URL.createObjectURL(blob);
-        })
-        .catch(() => {});
-      li.append(img);
-      grid.append(li);
-    }
+    document.dispatchEvent(new CustomEvent('maiimg:gallery', { detail: { gallery, key } }));
   }
+
+  // The edit forms (manage-edit.js) refresh the page with the gallery each change returns.
+  window.maiimgManage = { fill };
 
   async function load() {
     status.textContent = 'Checking the manage key…';

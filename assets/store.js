@@ -3,6 +3,7 @@
 window.maiimgStore = (() => {
   'use strict';
   const KEY = 'maiimg.galleries';
+  const OWNER_KEY = 'maiimg.owner';
 
   function all() {
     try {
@@ -32,6 +33,23 @@ window.maiimgStore = (() => {
     },
     remove(id) {
       return save(all().filter((g) => g.id !== id));
+    },
+    // The owner key ties this browser's galleries to the other devices of their owner.
+    ownerKey() {
+      try {
+        return localStorage.getItem(OWNER_KEY) || null;
+      } catch (_) {
+        return null;
+      }
+    },
+    setOwnerKey(key) {
+      try {
+        if (key) localStorage.setItem(OWNER_KEY, key);
+        else localStorage.removeItem(OWNER_KEY);
+        return true;
+      } catch (_) {
+        return false;
+      }
     },
   };
 })();

@@ -17,6 +17,15 @@
   const createStatus = $('create-status');
   const pickerMessage = $('picker-message');
   const PARALLEL = 3;
+  // A private instance: every upload and the creation carry the upload password, kept for
+  // this tab only (sessionStorage). After a refusal nothing more is sent until it changes,
+  // so one wrong password costs a few tries, not one per photo.
+  const privateInstance = root.dataset.private === 'true';
+  const passwordInput = $('upload-password');
+  const PASSWORD_KEY = 'maiimg-upload-password';
+  let passwordRefused = false;
+  const uploadPassword = () => (passwordInput ? passwordInput.value : '');
+  const passwordReady = () => !privateInstance || (uploadPassword() !== '' && !passwordRefused);
 
   /** @type {{file: File, state: string, uploadId?: string, el: HTMLElement, xhr?: XMLHttpRequest, preview?: string}[]} */
   let items = [];
@@ -139,6 +148,15 @@
   }
 
   function pump() {
+    if (!passwordReady()) {
+      if (items.some((i) => i.state === 'queued')) {
+        pickerMessage.textContent = passwordRefused
+          ? 'Check the upload password: the photos are sent once it is right.'
+          : 'Enter the upload password: the photos are sent as soon as it is there.';
+        if (passwordInput) passwordInput.focus();
+      }
+      return;
+    }
     const running = items.filter((i) => i.state === 'uploading').length;
     const waiting = items.filter((i) => i.state === 'queued');
     for (const item of waiting.slice(0, Math.max(0, PARALLEL - running))) upload(item);
@@ -152,6 +170,7 @@
     const xhr = new XMLHttpRequest();
     item.xhr = xhr;
     xhr.open('POST', '/api/uploads');
+    if (privateInstance) xhr.setRequestHeader('X-Upload-Password', uploadPassword());
     xhr.responseType = 'json';
     xhr.upload.addEventListener('progress', (e) => {
       if (e.lengthComputable) item.parts.progress.value = Math.min(99, (e.loaded / e.total) * 100);
@@ -172,8 +191,14 @@
         setState(item, 'done', `Ready · ${body.width}×${body.height} ${body.format.toUpperCase()}${animated}`);
       } else {
         const message = (body.error && body.error.message) || `The server answered ${xhr.status}.`;
-        // 5xx and timeouts may pass on a second try; a refused file will not.
-        item.retryable = xhr.status >= 500 || xhr.status === 0 || xhr.status === 429;
+        const code = body.error && body.error.code;
+        // 5xx and timeouts may pass on a second try, and so may a rate limit, a full
+        // disk or a password problem; a refused file will not.
+        item.retryable = xhr.status >= 500 || xhr.status === 0 || xhr.status === 429 || xhr.status === 401;
+        if (code === 'upload_password_required' || code === 'upload_password_wrong') {
+          passwordRefused = true;
+          item.passwordProblem = true;
+        }
         setState(item, 'error', message);
       }
       pump();
@@ -239,10 +264,16 @@
     update();
     createStatus.textContent = 'Creating the gallery…';
     try {
-      const payload = JSON.stringify({ title: $('title-input').value, uploads, settings: settings() });
+      const request = { title: $('title-input').value, uploads, settings: settings() };
+      // With an owner key in this browser, the new gallery is filed under it at once.
+      const owner = window.maiimgStore.ownerKey();
+      if (owner) request.owner_key = owner;
+      const payload = JSON.stringify(request);
+      const headers = { 'Content-Type': 'application/json' };
+      if (privateInstance) headers['X-Upload-Password'] = uploadPassword();
       const response = await fetch('/api/galleries', {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
+        headers,
         body: payload,
       });
       const body = await response.json().catch(() => ({}));
@@ -283,6 +314,30 @@
     result.hidden = false;
     result.dataset.galleryId = gallery.id;
     $('result-heading').focus();
+  }
+
+  if (passwordInput) {
+    try {
+      passwordInput.value = sessionStorage.getItem(PASSWORD_KEY) || '';
+    } catch (_) {
+      // Storage may be off; the field still works for this page.
+    }
+    passwordInput.addEventListener('change', () => {
+      try {
+        sessionStorage.setItem(PASSWORD_KEY, passwordInput.value);
+      } catch (_) {
+        // As above.
+      }
+      passwordRefused = false;
+      pickerMessage.textContent = '';
+      for (const item of items) {
+        if (item.state === 'error' && item.passwordProblem) {
+          item.passwordProblem = false;
+          setState(item, 'queued', 'Waiting…');
+        }
+      }
+      pump();
+    });
   }
 
   input.addEventListener('change', () => {

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::ids::UploadId;
@@ -24,6 +25,19 @@ pub struct BlobStore {
     root: PathBuf,
     tmp: PathBuf,
     pins: Mutex<HashMap<Digest, usize>>,
+    /// Bytes and number of blob files on disk, kept as files come and go so the storage
+    /// quota costs no directory walk; [`BlobStore::recount`] corrects any drift.
+    usage_bytes: AtomicU64,
+    usage_files: AtomicU64,
+}
+
+/// What a collection removed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Freed {
+    /// Files deleted.
+    pub files: u64,
+    /// Their bytes.
+    pub bytes: u64,
 }
 
 /// Keeps a blob from being collected until dropped (after the referencing commit).
@@ -62,11 +76,51 @@ impl BlobStore {
             fs::remove_dir_all(&tmp)?;
         }
         fs::create_dir_all(&tmp)?;
-        Ok(Arc::new(BlobStore {
+        let store = BlobStore {
             root,
             tmp,
             pins: Mutex::new(HashMap::new()),
-        }))
+            usage_bytes: AtomicU64::new(0),
+            usage_files: AtomicU64::new(0),
+        };
+        store.recount()?;
+        Ok(Arc::new(store))
+    }
+
+    /// Bytes and number of blob files on disk (kept up to date, no I/O).
+    pub fn usage(&self) -> (u64, u64) {
+        (
+            self.usage_bytes.load(Ordering::Relaxed),
+            self.usage_files.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Measure the tree again (two writers of the same new bytes both count their file).
+    pub fn recount(&self) -> io::Result<(u64, u64)> {
+        let (mut bytes, mut files) = (0, 0);
+        for digest in self.all()? {
+            match fs::metadata(self.path(&digest)) {
+                Ok(meta) => {
+                    bytes += meta.len();
+                    files += 1;
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.usage_bytes.store(bytes, Ordering::Relaxed);
+        self.usage_files.store(files, Ordering::Relaxed);
+        Ok((bytes, files))
+    }
+
+    fn uncount(&self, bytes: u64) {
+        let less = |n: u64, by: u64| Some(n.saturating_sub(by));
+        let _ = self
+            .usage_bytes
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| less(n, bytes));
+        let _ = self
+            .usage_files
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| less(n, 1));
     }
 
     fn lock_pins(&self) -> MutexGuard<'_, HashMap<Digest, usize>> {
@@ -113,6 +167,10 @@ impl BlobStore {
         })();
         if result.is_err() {
             let _ = fs::remove_file(&tmp_path);
+        } else {
+            self.usage_bytes
+                .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+            self.usage_files.fetch_add(1, Ordering::Relaxed);
         }
         result
     }
@@ -130,19 +188,35 @@ impl BlobStore {
         candidates: impl IntoIterator<Item = Digest>,
         is_referenced: impl Fn(&Digest) -> io::Result<bool>,
     ) -> io::Result<usize> {
+        let freed = self.collect_freed(candidates, is_referenced)?;
+        Ok(usize::try_from(freed.files).unwrap_or(usize::MAX))
+    }
+
+    /// [`BlobStore::collect`], saying how many files and bytes went.
+    pub fn collect_freed(
+        &self,
+        candidates: impl IntoIterator<Item = Digest>,
+        is_referenced: impl Fn(&Digest) -> io::Result<bool>,
+    ) -> io::Result<Freed> {
         let pins = self.lock_pins();
-        let mut removed = 0;
+        let mut freed = Freed::default();
         for digest in candidates {
             if pins.contains_key(&digest) || is_referenced(&digest)? {
                 continue;
             }
-            match fs::remove_file(self.path(&digest)) {
-                Ok(()) => removed += 1,
+            let path = self.path(&digest);
+            let bytes = fs::metadata(&path).map_or(0, |m| m.len());
+            match fs::remove_file(&path) {
+                Ok(()) => {
+                    self.uncount(bytes);
+                    freed.files += 1;
+                    freed.bytes += bytes;
+                }
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e),
             }
         }
-        Ok(removed)
+        Ok(freed)
     }
 
     /// Every blob on disk (for the start-up collection of orphans).
@@ -192,6 +266,28 @@ mod tests {
         assert_eq!(store.collect([d], |_| Ok(true)).expect("collect"), 0);
         assert_eq!(store.collect([d], |_| Ok(false)).expect("collect"), 1);
         assert!(store.all().expect("all").is_empty());
+    }
+
+    #[test]
+    fn usage_follows_writes_and_collections_and_survives_reopening() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = BlobStore::open(dir.path()).expect("open");
+        assert_eq!(store.usage(), (0, 0));
+        let a = store.put(b"hello").expect("put");
+        let b = store.put(b"world!").expect("put");
+        let _again = store.put(b"hello").expect("put again");
+        assert_eq!(store.usage(), (11, 2));
+        let reopened = BlobStore::open(dir.path()).expect("reopen");
+        assert_eq!(reopened.usage(), (11, 2));
+        let (da, db) = (a.digest(), b.digest());
+        drop((a, b, _again));
+        let freed = store.collect_freed([da], |_| Ok(false)).expect("collect");
+        assert_eq!(freed, Freed { files: 1, bytes: 5 });
+        assert_eq!(store.usage(), (6, 1));
+        // A file removed behind its back is corrected by a recount.
+        fs::remove_file(store.path(&db)).expect("rm");
+        assert_eq!(store.recount().expect("recount"), (0, 0));
+        assert_eq!(store.usage(), (0, 0));
     }
 
     #[test]

@@ -394,10 +394,16 @@ impl Config {
             ));
         }
         let password = self.upload_password.expose();
-        if self.upload_password.is_set() && !(4..=256).contains(&password.chars().count()) {
+        // It travels in an HTTP header, where only visible ASCII is reliable.
+        if self.upload_password.is_set()
+            && (!(4..=256).contains(&password.len())
+                || !password.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
+                || password.trim() != password)
+        {
             return Err(invalid(
                 "upload_password",
-                "must be empty (public instance) or 4 to 256 characters",
+                "must be empty (public instance) or 4 to 256 printable ASCII characters \
+                 without surrounding spaces (it is sent in the X-Upload-Password header)",
             ));
         }
         for (key, value) in [

@@ -39,7 +39,7 @@ pub enum StartError {
 }
 
 /// How often the housekeeping runs (abandoned uploads, old access-log records, the daily
-/// visitor salt).
+/// visitor salt, the purge of closed galleries, orphan files).
 const SWEEP_EVERY: Duration = Duration::from_secs(600);
 
 /// The whole application for `config`, ready to launch (tests launch it on a temporary
@@ -73,6 +73,8 @@ pub fn build(config: Config) -> Result<Rocket<Build>, StartError> {
         pool,
         config,
         attempts: Default::default(),
+        limits: Default::default(),
+        admin: Default::default(),
         blob_cache: web::BlobCache::new(web::BLOB_CACHE_BYTES),
     });
     let sweeper = Arc::clone(&app);
@@ -84,10 +86,18 @@ pub fn build(config: Config) -> Result<Rocket<Build>, StartError> {
                 loop {
                     tick.tick().await;
                     let swept = web::blocking(&sweeper, |app| {
-                        app.galleries.housekeeping(
-                            time::OffsetDateTime::now_utc(),
-                            Some(app.config.log_retention_days),
-                        )
+                        app.galleries
+                            .housekeeping(
+                                time::OffsetDateTime::now_utc(),
+                                Some(app.config.log_retention_days),
+                            )
+                            .and_then(|()| {
+                                // Purge (if configured) and the hourly orphan collection.
+                                app.galleries.instance_housekeeping(
+                                    time::OffsetDateTime::now_utc(),
+                                    app.config.purge_after_days,
+                                )
+                            })
                     })
                     .await;
                     if let Ok(Err(e)) = swept {

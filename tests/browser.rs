@@ -6,8 +6,12 @@
 
 #[path = "browser/driver.rs"]
 mod driver;
+#[path = "browser/galleries.rs"]
+mod galleries;
 #[path = "browser/limits.rs"]
 mod limits;
+#[path = "browser/manage.rs"]
+mod manage;
 #[path = "browser/stats.rs"]
 mod stats;
 

@@ -5,6 +5,7 @@ pub mod archive;
 pub mod editing;
 pub mod galleries;
 pub mod ingest;
+pub mod instance;
 pub mod owners;
 pub mod passwords;
 pub mod qr;

@@ -28,16 +28,7 @@ pub enum BatchAction {
     /// Delete them for good (blobs no other gallery uses are removed).
     Delete,
     /// Set their expiry (built by [`Galleries::extension`], already validated).
-    Extend(SettingsInput),
-}
-
-/// What became of one gallery of a batch.
-#[derive(Debug)]
-pub enum Outcome {
-    /// It was changed; this is how it is now.
-    Changed(Filed),
-    /// It was deleted.
-    Deleted,
+    Extend(Box<SettingsInput>),
 }
 
 /// The owner key in `presented`, if it has the shape of one.
@@ -84,18 +75,18 @@ impl Galleries {
         let mut input = SettingsInput::default();
         input.expires_at = Some(expires_at);
         settings::apply(&Default::default(), &input, &self.expiry, now, false)?;
-        Ok(BatchAction::Extend(input))
+        Ok(BatchAction::Extend(Box::new(input)))
     }
 
     /// Apply `action` to each `(id, key)` in order; the key is the gallery's manage key or
-    /// the owner key it is filed under. An item that fails changes nothing and does not
-    /// stop the others.
+    /// the owner key it is filed under. Each gallery as it now is, `None` once deleted; an
+    /// item that fails changes nothing and does not stop the others.
     pub fn batch(
         &self,
         action: &BatchAction,
         items: &[(String, Option<String>)],
         now: OffsetDateTime,
-    ) -> Vec<Result<Outcome>> {
+    ) -> Vec<Result<Option<Filed>>> {
         items
             .iter()
             .map(|(id, key)| self.batch_one(action, id, key.as_deref(), now))
@@ -108,7 +99,7 @@ impl Galleries {
         id: &str,
         key: Option<&str>,
         now: OffsetDateTime,
-    ) -> Result<Outcome> {
+    ) -> Result<Option<Filed>> {
         let id = GalleryId::parse(id).ok_or(DomainError::NotFound)?;
         let record = match action {
             BatchAction::Disable => self.set_enabled(&id, key, false)?,
@@ -116,11 +107,11 @@ impl Galleries {
             BatchAction::Extend(input) => self.update_settings(&id, key, input, now)?,
             BatchAction::Delete => {
                 self.delete(&id, key)?;
-                return Ok(Outcome::Deleted);
+                return Ok(None);
             }
         };
         let opens = self.opens(&id)?;
-        Ok(Outcome::Changed(Filed { id, record, opens }))
+        Ok(Some(Filed { id, record, opens }))
     }
 }
 

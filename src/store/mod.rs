@@ -4,6 +4,7 @@
 //! write transaction, so the counts can never disagree with the records. Methods block: call
 //! them off the async executor.
 
+mod admin;
 mod cache;
 mod edit;
 mod owners;
@@ -11,6 +12,7 @@ mod recorder;
 mod tables;
 mod tracking;
 
+pub use admin::ExhaustedMark;
 pub use cache::Cached;
 pub use owners::Filed;
 pub use recorder::{Admission, Recorder, Tally};
@@ -107,6 +109,32 @@ fn drop_ref(
     Ok(())
 }
 
+/// Remove gallery `id` and every row kept for it, dropping its blob references, in `txn`
+/// (the caller invalidates the cache after the commit). Returns its record and the blobs it
+/// held the last reference to, or `None` if it did not exist.
+fn remove_gallery(
+    txn: &WriteTransaction,
+    id: &str,
+) -> Result<Option<(GalleryRecord, Vec<Digest>)>> {
+    let mut galleries = txn.open_table(GALLERIES)?;
+    let mut refs = txn.open_table(BLOB_REFS)?;
+    let record: GalleryRecord = match galleries.remove(id)? {
+        Some(v) => decode(v.value())?,
+        None => return Ok(None),
+    };
+    txn.open_table(OPENS)?.remove(id)?;
+    tracking::forget(txn, id)?;
+    owners::unindex(txn, record.owner.as_ref(), id)?;
+    admin::forget(txn, id)?;
+    let mut freed = Vec::new();
+    for image in &record.images {
+        for digest in image.digests() {
+            drop_ref(&mut refs, &digest, &mut freed)?;
+        }
+    }
+    Ok(Some((record, freed)))
+}
+
 impl Store {
     /// Open or create `maiimg.redb` in `data_dir`, creating every table, and start the
     /// recorder.
@@ -123,6 +151,7 @@ impl Store {
         txn.open_table(COUNTERS)?;
         txn.open_table(SEEN)?;
         owners::create_table(&txn)?;
+        admin::create_table(&txn)?;
         txn.commit()?;
         let db = Arc::new(db);
         let cache = Arc::new(GalleryCache::default());
@@ -289,22 +318,7 @@ impl Store {
     /// last reference to (to be collected after this commit).
     pub fn delete_gallery(&self, id: &GalleryId) -> Result<Option<Vec<Digest>>> {
         let deleted = self.write(|txn| {
-            let mut galleries = txn.open_table(GALLERIES)?;
-            let mut refs = txn.open_table(BLOB_REFS)?;
-            let record: GalleryRecord = match galleries.remove(id.as_str())? {
-                Some(v) => decode(v.value())?,
-                None => return Ok(None),
-            };
-            txn.open_table(OPENS)?.remove(id.as_str())?;
-            tracking::forget(txn, id.as_str())?;
-            owners::unindex(txn, record.owner.as_ref(), id.as_str())?;
-            let mut freed = Vec::new();
-            for image in &record.images {
-                for digest in image.digests() {
-                    drop_ref(&mut refs, &digest, &mut freed)?;
-                }
-            }
-            Ok(Some(freed))
+            Ok(remove_gallery(txn, id.as_str())?.map(|(_, freed)| freed))
         });
         self.cache.invalidate(id.as_str());
         deleted

@@ -41,6 +41,12 @@ pub const SEEN: TableDefinition<(&str, u64, [u8; 16]), ()> = TableDefinition::ne
 pub const OWNER_GALLERIES: TableDefinition<([u8; 32], &str), ()> =
     TableDefinition::new("owner_galleries_v1");
 
+/// Gallery id → (milliseconds since the epoch, opens then): when housekeeping first found
+/// the gallery's view limit used up, and its count at that moment (a later count means it
+/// was reopened and exhausted again). Purging uses it; rows of galleries no longer
+/// exhausted, or gone, are dropped by the same sweep.
+pub const EXHAUSTED: TableDefinition<&str, (i64, u64)> = TableDefinition::new("exhausted_v1");
+
 /// Name of the counter of opens in `hour` (hours since the Unix epoch).
 pub fn hour_counter(hour: u64) -> String {
     format!("~h{hour:010}")

@@ -46,6 +46,13 @@ pub fn render(shell: &Shell<'_>, content: Markup) -> Markup {
                         img src=(asset_url("icon.svg")) alt="" width="28" height="28";
                         span { "maiimg" }
                     }
+                    // Owners' pages only: a viewer of a shared gallery has nothing there.
+                    @if matches!(shell.page, "upload" | "manage" | "stats" | "galleries") {
+                        nav class="site-nav" aria-label="Site" {
+                            a id="nav-galleries" href="/galleries"
+                                aria-current=[(shell.page == "galleries").then_some("page")] { "My galleries" }
+                        }
+                    }
                 }
                 (content)
                 footer class="site-footer" {

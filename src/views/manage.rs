@@ -5,13 +5,92 @@ use maud::{Markup, html};
 
 use super::layout::{Shell, render};
 
+const DAYS: [(&str, &str); 7] = [
+    ("mon", "Mon"),
+    ("tue", "Tue"),
+    ("wed", "Wed"),
+    ("thu", "Thu"),
+    ("fri", "Fri"),
+    ("sat", "Sat"),
+    ("sun", "Sun"),
+];
+
+/// The edit forms; `manage-edit.js` fills them from the gallery and sends the changes.
+fn editor() -> Markup {
+    html! {
+        section id="edit-section" class="edit" aria-labelledby="edit-heading" {
+            h3 id="edit-heading" { "Edit" }
+            form id="title-form" {
+                label for="edit-title" { "Title" }
+                div class="copy-row" {
+                    input type="text" id="edit-title" maxlength="200" placeholder="Untitled gallery";
+                    button type="submit" class="button" { "Save title" }
+                }
+            }
+            h4 id="photos-heading" { "Photos" }
+            p class="meta" id="photos-help" {
+                "Drag a photo to move it, or use its arrow buttons. Captions are saved when you leave the field."
+            }
+            ol id="edit-images" class="edit-images" aria-labelledby="photos-heading" aria-describedby="photos-help" {}
+            div class="add-photos" {
+                label for="add-files" class="button" { "Add photos" }
+                input type="file" id="add-files" class="visually-hidden" multiple accept="image/jpeg,image/png,image/gif,image/webp";
+                span id="add-status" class="meta" role="status" aria-live="polite" {}
+            }
+            form id="settings-form" class="settings-form" {
+                h4 { "Access" }
+                p class="meta" id="settings-zone" {}
+                div class="field" {
+                    label for="set-max-opens" { "View limit (different viewers)" }
+                    input type="number" id="set-max-opens" min="1" step="1" inputmode="numeric" placeholder="Unlimited";
+                }
+                div class="field" {
+                    label for="set-expires" { "Expires" }
+                    input type="datetime-local" id="set-expires";
+                    label class="check" { input type="checkbox" id="set-never"; " Never expires" }
+                }
+                label class="check" { input type="checkbox" id="set-download"; " Viewers may download the originals" }
+                div class="field" {
+                    label for="set-from" { "Opens at (scheduled release)" }
+                    input type="datetime-local" id="set-from";
+                }
+                div class="field" {
+                    label for="set-until" { "Closes at" }
+                    input type="datetime-local" id="set-until";
+                }
+                fieldset class="field" {
+                    legend { "Daily hours (leave empty for all day)" }
+                    label for="set-daily-from" { "From" }
+                    input type="time" id="set-daily-from";
+                    label for="set-daily-until" { "until" }
+                    input type="time" id="set-daily-until";
+                    div class="days" role="group" aria-label="Days" {
+                        @for (value, label) in DAYS {
+                            label class="day" {
+                                input type="checkbox" name="set-day" value=(value);
+                                span { (label) }
+                            }
+                        }
+                    }
+                }
+                div class="field" {
+                    label for="set-password" { "New password" }
+                    input type="password" id="set-password" autocomplete="new-password" placeholder="Leave empty to keep";
+                    label class="check" { input type="checkbox" id="set-password-clear"; " Remove the password" }
+                }
+                button type="submit" class="button primary" { "Save access settings" }
+            }
+        }
+    }
+}
+
 /// Render the manage page shell for gallery `id`.
 pub fn page(id: &str) -> Markup {
     let shell = Shell {
         title: "Manage gallery",
         page: "manage",
         reason: None,
-        scripts: &["copy.js", "store.js", "manage.js"],
+        scripts: &["copy.js", "store.js", "manage.js", "manage-edit.js"],
         styles: &[],
     };
     render(
@@ -54,7 +133,10 @@ pub fn page(id: &str) -> Markup {
                             }
                         }
                     }
-                    ul id="manage-grid" class="grid small" aria-label="Photos in this gallery" {}
+                    p class="links" {
+                        a id="poster-link" href={ "/g/" (id) "/poster" } target="_blank" rel="noopener" { "Printable poster (QR code and rules)" }
+                    }
+                    (editor())
                     div class="danger-zone" {
                         h3 { "Delete" }
                         p { "Deleting is permanent: the link stops working at once and the photos are removed from the server." }

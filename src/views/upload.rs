@@ -16,6 +16,8 @@ pub struct UploadView {
     pub max_pixels: u64,
     /// Expiry choices the instance allows: (label, `expires_in` value), default first.
     pub expiry_choices: Vec<(String, String)>,
+    /// A private instance: uploads need the upload password, which the page asks for.
+    pub private: bool,
 }
 
 const DAYS: [(&str, &str); 7] = [
@@ -121,12 +123,23 @@ pub fn page(view: &UploadView) -> Markup {
                 section id="uploader" aria-labelledby="upload-heading"
                     data-max-images=(view.max_images)
                     data-max-file-bytes=(view.max_file_bytes)
-                    data-accept=(accept) {
+                    data-accept=(accept)
+                    data-private=[view.private.then_some("true")] {
                     h1 id="upload-heading" { "Share photos" }
                     p class="lede" {
                         "Drop up to " (view.max_images) " photos and get a link and a QR code at once. No account needed."
                     }
                     form id="upload-form" method="post" action="/api/galleries" enctype="multipart/form-data" {
+                        @if view.private {
+                            div id="upload-password-row" class="upload-password" {
+                                label for="upload-password" { "Upload password" }
+                                input type="password" id="upload-password" autocomplete="current-password"
+                                    required aria-describedby="upload-password-hint";
+                                p id="upload-password-hint" class="hint" {
+                                    "This server is private: uploading needs its password. Viewing shared galleries does not."
+                                }
+                            }
+                        }
                         label id="dropzone" class="dropzone" for="file-input" {
                             span class="dz-icon" aria-hidden="true" { "＋" }
                             span class="dz-title" { "Drop photos here" }

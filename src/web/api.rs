@@ -15,7 +15,9 @@ use time::OffsetDateTime;
 
 use super::blob::BlobResponse;
 use super::error::{ApiError, WebError};
+use super::limits::{self, CreateAllowed, UploadAllowed};
 use super::multipart::{Part, Reader};
+use super::owner_api::{OwnerKeyHeader, creation_owner};
 use super::{App, assets::IfNoneMatch, blocking};
 use crate::domain::galleries::{self, PendingImage};
 use crate::domain::settings::SettingsInput;
@@ -83,6 +85,9 @@ struct CreateRequest {
     uploads: Vec<String>,
     #[serde(default)]
     settings: SettingsInput,
+    /// File the new gallery under this owner key at once.
+    #[serde(default)]
+    owner_key: Option<String>,
 }
 
 pub(super) fn images_json(app: &App, id: &GalleryId, images: &[ImageRecord]) -> Vec<ImageJson> {
@@ -126,6 +131,7 @@ async fn ingest_and_write(
     name: String,
 ) -> Result<PendingImage, WebError> {
     let ingested = app.pool.ingest(bytes, name).await?;
+    limits::check_room(&app, limits::stored_bytes(&ingested))?;
     Ok(blocking(&app, move |app| app.galleries.write_image(&ingested)).await??)
 }
 
@@ -147,8 +153,14 @@ async fn abandon(app: &Arc<App>, images: Vec<PendingImage>, reader: Reader<'_>) 
 async fn create_multipart(
     app: &State<Arc<App>>,
     content_type: Option<&ContentType>,
+    owner_header: OwnerKeyHeader,
+    gate: Result<CreateAllowed, WebError>,
     data: Data<'_>,
 ) -> Result<Created<Json<CreatedJson>>, ApiError> {
+    let client = match gate {
+        Ok(gate) => gate.client,
+        Err(e) => return Err(limits::refuse(data, e).await),
+    };
     let app = Arc::clone(app.inner());
     let config = &app.config;
     let mut reader = Reader::new(
@@ -165,6 +177,7 @@ async fn create_multipart(
     ));
     let refused = Arc::new(AtomicBool::new(false));
     let mut title = String::new();
+    let mut owner_field = None;
     let mut settings = SettingsInput::default();
     let mut tasks = Vec::new();
     let mut failure = None;
@@ -174,6 +187,8 @@ async fn create_multipart(
             Ok(Some(Part::Text { name, value })) => {
                 if name == "title" {
                     title = value;
+                } else if name == "owner_key" {
+                    owner_field = Some(value);
                 } else if !settings.set(&name, value) {
                     failure = Some(WebError::BadRequest(format!(
                         "unknown field “{name}”: send title, file and the access settings"
@@ -182,6 +197,10 @@ async fn create_multipart(
                 }
             }
             Ok(Some(Part::File { name, bytes })) => {
+                if let Err(e) = app.limits.take_file(&app, client) {
+                    failure = Some(e);
+                    break;
+                }
                 let Ok(slot) = Arc::clone(&queue).acquire_owned().await else {
                     break;
                 };
@@ -220,13 +239,21 @@ async fn create_multipart(
             max: config.max_images,
         });
     }
+    let owner = match creation_owner(owner_field, owner_header) {
+        Ok(owner) => owner,
+        Err(e) => {
+            failure = failure.or(Some(e));
+            None
+        }
+    };
     if let Some(e) = failure {
         abandon(&app, images, reader).await;
         return Err(e.into());
     }
     let created = blocking(&app, move |app| {
+        let now = OffsetDateTime::now_utc();
         app.galleries
-            .create(&title, &settings, images, &[], OffsetDateTime::now_utc())
+            .create_filed(owner, &title, &settings, images, &[], now)
     })
     .await??;
     Ok(created_response(&app, created))
@@ -237,15 +264,20 @@ async fn create_multipart(
 #[post("/api/galleries", format = "json", data = "<body>", rank = 2)]
 async fn create_json(
     app: &State<Arc<App>>,
+    owner_header: OwnerKeyHeader,
+    gate: Result<CreateAllowed, WebError>,
     body: Result<Json<CreateRequest>, rocket::serde::json::Error<'_>>,
 ) -> Result<Created<Json<CreatedJson>>, ApiError> {
+    gate?;
     let app = Arc::clone(app.inner());
     let body = body.map_err(|e| WebError::BadRequest(format!("invalid JSON body: {e}")))?;
     let CreateRequest {
         title,
         uploads,
         settings,
+        owner_key,
     } = body.into_inner();
+    let owner = creation_owner(owner_key, owner_header)?;
     let uploads = uploads
         .iter()
         .map(|u| {
@@ -257,7 +289,8 @@ async fn create_json(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let created = blocking(&app, move |app| {
-        app.galleries.create(
+        app.galleries.create_filed(
+            owner,
             &title,
             &settings,
             Vec::new(),
@@ -283,8 +316,12 @@ fn create_other() -> ApiError {
 async fn upload(
     app: &State<Arc<App>>,
     content_type: Option<&ContentType>,
+    gate: Result<UploadAllowed, WebError>,
     data: Data<'_>,
 ) -> Result<Created<Json<UploadJson>>, ApiError> {
+    if let Err(e) = gate {
+        return Err(limits::refuse(data, e).await);
+    }
     let app = Arc::clone(app.inner());
     let config = &app.config;
     let mut reader = Reader::new(

@@ -61,6 +61,45 @@ pub enum WebError {
     /// Something broke on our side; details go to the log, not the client.
     #[error("internal error: {0}")]
     Internal(String),
+    /// Over a per-client rate limit (uploads or new galleries); try again after this many
+    /// seconds. The message says which limit and when.
+    #[error("{message}")]
+    RateLimited {
+        /// What the client reads.
+        message: String,
+        /// Seconds until the next request is allowed.
+        retry_after: u64,
+    },
+    /// The instance is private and no upload password came with the request.
+    #[error(
+        "this server is private: uploading needs its upload password (send it in the X-Upload-Password header)"
+    )]
+    UploadPasswordRequired,
+    /// The upload password sent is wrong.
+    #[error("the upload password is not right")]
+    UploadPasswordWrong,
+    /// The storage quota is used up; viewing still works.
+    #[error(
+        "this server's storage is full ({} of {} used): no new photos can be stored right now. Existing galleries are not affected",
+        human_bytes(*.used), human_bytes(*.limit)
+    )]
+    StorageFull {
+        /// Bytes stored.
+        used: u64,
+        /// The quota (`max_storage_bytes`).
+        limit: u64,
+    },
+    /// An admin form without the session's CSRF token: nothing was changed.
+    #[error(
+        "this form is out of date or did not come from the admin page, so nothing was changed; reload the admin page and try again"
+    )]
+    Csrf,
+    /// An admin action without a signed-in admin session.
+    #[error("sign in to the admin page first")]
+    AdminSignIn,
+    /// A wrong admin token at sign-in.
+    #[error("that admin token is not right")]
+    AdminTokenWrong,
 }
 
 impl WebError {
@@ -98,6 +137,13 @@ impl WebError {
             WebError::PrefetchRefused => (Status::ServiceUnavailable, "prefetch_refused"),
             WebError::Denied(refusal) => (refusal_status(refusal.reason), refusal.reason.slug()),
             WebError::Internal(_) => (Status::InternalServerError, "internal"),
+            WebError::RateLimited { .. } => (Status::TooManyRequests, "rate_limited"),
+            WebError::UploadPasswordRequired => (Status::Unauthorized, "upload_password_required"),
+            WebError::UploadPasswordWrong => (Status::Unauthorized, "upload_password_wrong"),
+            WebError::StorageFull { .. } => (Status::InsufficientStorage, "storage_full"),
+            WebError::Csrf => (Status::Forbidden, "csrf"),
+            WebError::AdminSignIn => (Status::Unauthorized, "admin_sign_in"),
+            WebError::AdminTokenWrong => (Status::Unauthorized, "admin_token_wrong"),
         }
     }
 
@@ -107,6 +153,15 @@ impl WebError {
             "Something went wrong on the server; nothing was stored. Please try again.".into()
         } else {
             self.to_string()
+        }
+    }
+
+    /// Seconds a client should wait before trying again, for `Retry-After`.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            WebError::TooManyAttempts(seconds) => Some(*seconds),
+            WebError::RateLimited { retry_after, .. } => Some(*retry_after),
+            _ => None,
         }
     }
 
@@ -151,8 +206,15 @@ impl<'r> Responder<'r, 'static> for ApiError {
             .status(status)
             .header(ContentType::JSON)
             .sized_body(body.len(), std::io::Cursor::new(body));
-        if status == Status::Unauthorized {
+        let upload_password = matches!(
+            self.0,
+            WebError::UploadPasswordRequired | WebError::UploadPasswordWrong
+        );
+        if status == Status::Unauthorized && !upload_password {
             response.raw_header("WWW-Authenticate", "Bearer");
+        }
+        if let Some(seconds) = self.0.retry_after() {
+            response.raw_header("Retry-After", seconds.to_string());
         }
         Ok(response.finalize())
     }
@@ -179,12 +241,41 @@ impl<'r> Responder<'r, 'static> for PageError {
                 .respond_to(req);
         }
         let (status, _) = self.0.status_and_code();
-        let mut response = error_page(status).respond_to(req)?;
-        if let WebError::TooManyAttempts(seconds) = self.0 {
+        let page = match &self.0 {
+            WebError::AdminTokenWrong => {
+                (status, views::admin::login(Some(&self.0.public_message())))
+            }
+            WebError::RateLimited { .. }
+            | WebError::StorageFull { .. }
+            | WebError::Csrf
+            | WebError::AdminSignIn
+            | WebError::UploadPasswordRequired
+            | WebError::UploadPasswordWrong => (
+                status,
+                views::errors::page(status.code, "That did not work", &sentence(&self.0)),
+            ),
+            _ => error_page(status),
+        };
+        let mut response = page.respond_to(req)?;
+        if let Some(seconds) = self.0.retry_after() {
             response.set_raw_header("Retry-After", seconds.to_string());
         }
         Ok(response)
     }
+}
+
+/// A message as a sentence for a page: capitalised, with a full stop.
+fn sentence(e: &WebError) -> String {
+    let message = e.public_message();
+    let mut chars = message.chars();
+    let mut out: String = chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
 }
 
 /// The page for a status, in words a visitor understands.
@@ -201,6 +292,10 @@ pub fn error_page(status: Status) -> (Status, maud::Markup) {
         429 => (
             "Too many attempts",
             "Too many wrong passwords were tried from here. Wait a few minutes, then try again.",
+        ),
+        507 => (
+            "Storage full",
+            "This server has no room for new photos right now. Galleries already shared still work.",
         ),
         413 => (
             "Too large",

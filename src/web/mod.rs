@@ -1,6 +1,7 @@
 //! HTTP: routes, request guards, responders and fairings. Handlers are thin: parse the
 //! request, call the domain off the async executor, render.
 
+mod admin;
 mod api;
 mod archive;
 mod assets;
@@ -9,9 +10,12 @@ pub use blob::BlobCache;
 pub mod client;
 pub mod error;
 mod edit_api;
+mod galleries_page;
 mod headers;
+pub mod limits;
 mod manage_api;
 mod multipart;
+mod owner_api;
 mod pages;
 mod password;
 mod stats_api;
@@ -41,6 +45,10 @@ pub struct App {
     pub config: Config,
     /// Wrong password attempts per client, for rate limiting.
     pub attempts: password::Attempts,
+    /// Per-client upload and gallery allowances, wrong upload passwords.
+    pub limits: limits::Limits,
+    /// Signed-in administrators.
+    pub admin: admin::Sessions,
     /// Recently served renditions.
     pub blob_cache: blob::BlobCache,
 }
@@ -88,6 +96,9 @@ pub fn mount(rocket: Rocket<Build>, app: Arc<App>) -> Rocket<Build> {
         .mount("/", manage_api::routes())
         .mount("/", stats_api::routes())
         .mount("/", edit_api::routes())
+        .mount("/", owner_api::routes())
+        .mount("/", galleries_page::routes())
+        .mount("/", admin::routes())
         .register("/", catchers![catch_all])
 }
 

@@ -21,6 +21,7 @@ fn upload_page(app: &State<Arc<App>>) -> maud::Markup {
         max_file_bytes: c.max_file_bytes,
         max_pixels: c.max_pixels,
         expiry_choices: expiry_choices(c),
+        private: c.upload_password.is_set(),
     })
 }
 

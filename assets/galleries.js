@@ -1,0 +1,656 @@
+// My galleries: every gallery this browser saved (manage keys in localStorage) and every
+// gallery filed under its owner key, listed through the JSON API with the keys as Bearer
+// headers (never in a URL), with batch actions, the owner key and a backup of the keys.
+(() => {
+  'use strict';
+
+  const list = document.getElementById('gallery-list');
+  if (!list) return;
+  const $ = (id) => document.getElementById(id);
+  const store = window.maiimgStore;
+  const status = $('galleries-status');
+  const ID = /^[A-Za-z0-9_-]{16}$/;
+  const KEY = /^[A-Za-z0-9_-]{32}$/;
+  const PARALLEL = 4;
+
+  const STATES = {
+    active: 'Active',
+    disabled: 'Disabled',
+    expired: 'Expired',
+    exhausted: 'Limit reached',
+    scheduled: 'Scheduled',
+    'outside-hours': 'Outside hours',
+    deleted: 'Deleted',
+    unauthorized: 'Key not accepted',
+    unavailable: 'Not loaded',
+  };
+  const DONE = { disable: 'disabled', enable: 'enabled', extend: 'new expiry set', delete: 'deleted' };
+
+  /** id → {id, key, source: 'browser'|'owner'|'both', state, gallery?, saved?} */
+  let rows = new Map();
+  const selected = new Set();
+  const thumbs = new Map();
+  let ownerKey = store.ownerKey();
+  let busy = false;
+
+  function element(tag, className, text) {
+    const el = document.createElement(tag);
+    if (className) el.className = className;
+    if (text !== undefined) el.textContent = text;
+    return el;
+  }
+
+  const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+  const when = (iso) => new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  const titleOf = (row) => (row.gallery && row.gallery.title) || (row.saved && row.saved.title) || 'Untitled gallery';
+  const actionable = (row) => Boolean(row.gallery);
+
+  async function api(method, path, key, body) {
+    const headers = {};
+    if (key) headers.Authorization = `Bearer ${key}`;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    return fetch(path, {
+      method,
+      headers,
+      cache: 'no-store',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  }
+
+  async function errorText(response) {
+    const body = await response.json().catch(() => ({}));
+    return (body.error && body.error.message) || `the server answered ${response.status}`;
+  }
+
+  /** The manage API's full gallery, in the owner list's shape. */
+  function summary(g) {
+    return {
+      id: g.id,
+      title: g.title,
+      created_at: g.created_at,
+      state: g.state,
+      opens_at: g.opens_at,
+      enabled: g.settings.enabled,
+      opens: g.counters.opens,
+      max_opens: g.settings.max_opens,
+      expires_at: g.settings.expires_at,
+      images: g.images.length,
+      share_url: g.share_url,
+    };
+  }
+
+  /** Run async tasks, a few at a time. */
+  async function pool(tasks) {
+    const queue = tasks.slice();
+    const worker = async () => {
+      while (queue.length) await queue.shift()();
+    };
+    await Promise.all(Array.from({ length: Math.min(PARALLEL, queue.length) }, worker));
+  }
+
+  async function loadSaved(entry) {
+    const row = { id: entry.id, key: entry.key, source: 'browser', saved: entry };
+    try {
+      const response = await api('GET', `/api/galleries/${entry.id}`, entry.key);
+      if (response.status === 200) {
+        row.gallery = summary(await response.json());
+        row.state = row.gallery.state;
+      } else if (response.status === 404) {
+        row.state = 'deleted';
+      } else if (response.status === 401) {
+        row.state = 'unauthorized';
+      } else {
+        row.state = 'unavailable';
+      }
+    } catch (_) {
+      row.state = 'unavailable';
+    }
+    return row;
+  }
+
+  async function load() {
+    status.textContent = 'Loading…';
+    const next = new Map();
+    let ownerProblem = '';
+    if (ownerKey) {
+      try {
+        const response = await api('GET', '/api/owner/galleries', ownerKey);
+        if (response.status === 200) {
+          for (const g of (await response.json()).galleries) {
+            next.set(g.id, { id: g.id, key: ownerKey, source: 'owner', gallery: g, state: g.state });
+          }
+        } else {
+          ownerProblem = `The owner key’s galleries could not be listed (${await errorText(response)}).`;
+        }
+      } catch (_) {
+        ownerProblem = 'The server could not be reached for the owner key’s galleries.';
+      }
+    }
+    const saved = store.all().filter((e) => e && ID.test(e.id) && typeof e.key === 'string' && e.key);
+    await pool(saved.map((entry) => async () => {
+      const known = next.get(entry.id);
+      if (known) {
+        // Its own manage key makes the better manage link.
+        Object.assign(known, { key: entry.key, source: 'both', saved: entry });
+      } else {
+        next.set(entry.id, await loadSaved(entry));
+      }
+    }));
+    rows = next;
+    for (const id of [...selected]) if (!rows.has(id) || !actionable(rows.get(id))) selected.delete(id);
+    render();
+    const unloaded = [...rows.values()].filter((r) => r.state === 'unavailable').length;
+    status.textContent = [
+      ownerProblem,
+      unloaded ? `${plural(unloaded, 'gallery', 'galleries')} could not be loaded; reload the page to try again.` : '',
+    ].filter(Boolean).join(' ');
+    renderOwner();
+  }
+
+  function thumbnail(row, img) {
+    if (!row.gallery || !row.gallery.images) return;
+    const cached = thumbs.get(row.id);
+    if (cached) {
+      img.src = cached;
+      return;
+    }
+    // Viewers' image URLs need a viewer ticket; the owner fetches with the key instead.
+    fetch(`/api/galleries/${row.id}/i/0/thumb`, { headers: { Authorization: `Bearer ${row.key}` } })
+      .then((r) => (r.ok ? r.blob() : null))
+      .then((blob) => {
+        if (!blob) return;
+        const url = URL.createObjectURL(blob);
+        thumbs.set(row.id, url);
+        img.src = url;
+      })
+      .catch(() => {});
+  }
+
+  function meta(row) {
+    const g = row.gallery;
+    if (!g) {
+      if (row.state === 'deleted') return 'This gallery no longer exists on the server.';
+      if (row.state === 'unauthorized') return 'The server did not accept this browser’s key for it.';
+      return 'It could not be loaded just now.';
+    }
+    const parts = [plural(g.images, 'photo', 'photos')];
+    parts.push(g.max_opens ? `${g.opens} of ${g.max_opens} opens` : plural(g.opens, 'open', 'opens'));
+    if (g.expires_at) {
+      parts.push(`${new Date(g.expires_at) <= new Date() ? 'expired' : 'expires'} ${when(g.expires_at)}`);
+    } else {
+      parts.push('never expires');
+    }
+    if (g.opens_at) parts.push(`opens ${when(g.opens_at)}`);
+    parts.push(`created ${when(g.created_at)}`);
+    return parts.join(' · ');
+  }
+
+  function rowElement(row) {
+    const li = element('li', 'gallery-row');
+    li.id = `row-${row.id}`;
+    li.dataset.id = row.id;
+    li.dataset.state = row.state;
+    li.dataset.source = row.source;
+    const check = element('div', 'row-check');
+    const titleId = `title-${row.id}`;
+    if (actionable(row)) {
+      const box = element('input', 'row-select');
+      box.type = 'checkbox';
+      box.id = `select-${row.id}`;
+      box.checked = selected.has(row.id);
+      box.setAttribute('aria-labelledby', titleId);
+      box.addEventListener('change', () => {
+        if (box.checked) selected.add(row.id);
+        else selected.delete(row.id);
+        li.classList.toggle('selected', box.checked);
+        updateToolbar();
+      });
+      check.append(box);
+      li.classList.toggle('selected', box.checked);
+    }
+    const thumb = element('div', 'row-thumb');
+    const img = element('img');
+    img.alt = '';
+    thumb.append(img);
+    thumbnail(row, img);
+    const body = element('div', 'row-body');
+    const head = element('div', 'row-head');
+    const title = element(actionable(row) ? 'label' : 'span', 'row-title', titleOf(row));
+    title.id = titleId;
+    if (actionable(row)) title.htmlFor = `select-${row.id}`;
+    const badge = element('span', 'state', STATES[row.state] || row.state);
+    badge.dataset.state = row.state;
+    head.append(title, badge);
+    const details = element('p', 'row-meta', meta(row));
+    body.append(head, details);
+    if (row.gallery) {
+      const links = element('p', 'row-links');
+      const share = element('a', 'row-share', 'Share link');
+      share.href = row.gallery.share_url;
+      share.target = '_blank';
+      share.rel = 'noopener noreferrer';
+      share.setAttribute('aria-label', `Share link of ${titleOf(row)}`);
+      const manage = element('a', 'row-manage', 'Manage');
+      manage.href = `/m/${row.id}#${row.key}`;
+      manage.setAttribute('aria-label', `Manage ${titleOf(row)}`);
+      links.append(share, manage);
+      if (row.source === 'owner') links.append(element('span', 'row-source', 'from your owner key'));
+      body.append(links);
+    } else if (row.saved && row.state !== 'unavailable') {
+      const forget = element('button', 'button small row-forget', 'Forget');
+      forget.type = 'button';
+      forget.setAttribute('aria-label', `Forget ${titleOf(row)} in this browser`);
+      forget.addEventListener('click', () => {
+        store.remove(row.id);
+        rows.delete(row.id);
+        render();
+        status.textContent = `${titleOf(row)} was removed from this browser’s list.`;
+        $('select-all').focus();
+      });
+      body.append(forget);
+    }
+    li.append(check, thumb, body);
+    return li;
+  }
+
+  function sortKey(row) {
+    const created = (row.gallery && row.gallery.created_at) || (row.saved && row.saved.created_at) || '';
+    return Date.parse(created) || 0;
+  }
+
+  function render() {
+    const sorted = [...rows.values()].sort((a, b) => sortKey(b) - sortKey(a) || a.id.localeCompare(b.id));
+    list.replaceChildren(...sorted.map(rowElement));
+    $('empty-list').hidden = sorted.length > 0;
+    $('toolbar').hidden = sorted.length === 0;
+    updateToolbar();
+  }
+
+  function updateToolbar() {
+    const choosable = [...rows.values()].filter(actionable);
+    const n = selected.size;
+    const all = $('select-all');
+    all.checked = n > 0 && n === choosable.length;
+    all.indeterminate = n > 0 && n < choosable.length;
+    all.disabled = choosable.length === 0;
+    $('selected-count').textContent = n ? `${n} of ${choosable.length} selected` : 'None selected';
+    for (const button of document.querySelectorAll('#toolbar [data-action]')) button.disabled = busy || n === 0;
+    if (n === 0) closeExtend();
+  }
+
+  $('select-all').addEventListener('change', (event) => {
+    selected.clear();
+    if (event.currentTarget.checked) {
+      for (const row of rows.values()) if (actionable(row)) selected.add(row.id);
+    }
+    render();
+  });
+
+  function showResults(action, items, results) {
+    const ok = results.filter((r) => r.ok).length;
+    const section = $('batch-results');
+    const verb = DONE[action];
+    $('results-heading').textContent = ok === results.length
+      ? `Done: ${plural(ok, 'gallery', 'galleries')} ${verb}.`
+      : `${ok} of ${results.length} ${verb}; the others were not changed.`;
+    const names = new Map(items.map((i) => [i.id, i.title]));
+    $('result-list').replaceChildren(...results.map((r) => {
+      const li = element('li', r.ok ? 'ok' : 'failed');
+      li.dataset.id = r.id;
+      li.dataset.ok = String(r.ok);
+      const name = element('strong', '', names.get(r.id) || r.id);
+      const text = r.ok
+        ? (action === 'delete' ? ': deleted.' : `: ${verb} (${(STATES[r.state] || r.state).toLowerCase()}).`)
+        : `: not changed. ${r.error ? r.error.message : ''}`;
+      li.append(name, text);
+      return li;
+    }));
+    section.hidden = false;
+    status.textContent = $('results-heading').textContent;
+  }
+
+  async function runBatch(action, extra) {
+    const items = [...selected].map((id) => rows.get(id)).filter(Boolean)
+      .map((row) => ({ id: row.id, key: row.key, title: titleOf(row) }));
+    if (!items.length) return;
+    busy = true;
+    updateToolbar();
+    status.textContent = 'Working…';
+    try {
+      const response = await api('POST', '/api/galleries/batch', null, {
+        action,
+        items: items.map(({ id, key }) => ({ id, key })),
+        ...extra,
+      });
+      if (response.status !== 200) {
+        status.textContent = `Nothing was changed: ${await errorText(response)}`;
+        return;
+      }
+      const { results } = await response.json();
+      for (const result of results) {
+        const row = rows.get(result.id);
+        if (!row || !result.ok) continue;
+        selected.delete(result.id);
+        if (result.state === 'deleted') {
+          store.remove(result.id);
+          rows.delete(result.id);
+          const thumb = thumbs.get(result.id);
+          if (thumb) URL.revokeObjectURL(thumb);
+          thumbs.delete(result.id);
+        } else if (result.gallery) {
+          row.gallery = result.gallery;
+          row.state = result.state;
+        }
+      }
+      busy = false;
+      render();
+      showResults(action, items, results);
+    } catch (_) {
+      status.textContent = 'The server could not be reached; nothing may have changed. Reload to see.';
+    } finally {
+      busy = false;
+      updateToolbar();
+    }
+  }
+
+  // Disable and enable are undone with one click: no confirmation.
+  $('batch-disable').addEventListener('click', () => runBatch('disable'));
+  $('batch-enable').addEventListener('click', () => runBatch('enable'));
+
+  const extendForm = $('extend-form');
+  function closeExtend() {
+    extendForm.hidden = true;
+    $('batch-extend').setAttribute('aria-expanded', 'false');
+  }
+  $('batch-extend').addEventListener('click', () => {
+    const open = extendForm.hidden;
+    extendForm.hidden = !open;
+    $('batch-extend').setAttribute('aria-expanded', String(open));
+    $('extend-error').textContent = '';
+    if (open) {
+      const tomorrow = new Date(Date.now() + 86400e3);
+      const date = $('extend-date');
+      date.min = tomorrow.toISOString().slice(0, 10);
+      if (!date.value) date.value = new Date(Date.now() + 30 * 86400e3).toISOString().slice(0, 10);
+      extendForm.querySelector('input[name=extend]:checked').focus();
+    }
+  });
+  $('extend-cancel').addEventListener('click', () => {
+    closeExtend();
+    $('batch-extend').focus();
+  });
+  $('extend-date').addEventListener('input', () => {
+    $('extend-on-date').checked = true;
+  });
+  extendForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const choice = extendForm.querySelector('input[name=extend]:checked').value;
+    let at;
+    if (choice === 'date') {
+      const value = $('extend-date').value;
+      // The end of that day in this browser's time zone.
+      at = value ? new Date(`${value}T23:59:59`) : null;
+      if (!at || Number.isNaN(at.getTime()) || at <= new Date()) {
+        $('extend-error').textContent = 'Choose a date after today.';
+        $('extend-date').focus();
+        return;
+      }
+    } else {
+      at = new Date(Date.now() + Number(choice) * 86400e3);
+    }
+    closeExtend();
+    runBatch('extend', { expires_at: at.toISOString().replace(/\.\d{3}Z$/, 'Z') });
+  });
+
+  const dialog = $('delete-dialog');
+  $('batch-delete').addEventListener('click', () => {
+    const chosen = [...selected].map((id) => rows.get(id)).filter(Boolean);
+    const n = chosen.length;
+    if (!n) return;
+    $('delete-heading').textContent = `Delete ${plural(n, 'gallery', 'galleries')} for good?`;
+    $('delete-confirm').textContent = `Delete ${plural(n, 'gallery', 'galleries')}`;
+    $('delete-names').replaceChildren(...chosen.slice(0, 8).map((row) => element('li', '', titleOf(row))),
+      ...(n > 8 ? [element('li', '', `and ${n - 8} more`)] : []));
+    dialog.returnValue = '';
+    dialog.showModal();
+  });
+  dialog.addEventListener('close', () => {
+    if (dialog.returnValue === 'delete') runBatch('delete');
+    else $('batch-delete').focus();
+  });
+
+  // Owner key.
+
+  /** The key in what was pasted: the key itself, or an owner link carrying it. */
+  function keyFrom(text) {
+    const value = text.trim();
+    const marker = value.indexOf('owner=');
+    if (marker >= 0) return value.slice(marker + 6).split(/[&\s]/)[0];
+    const hash = value.lastIndexOf('#');
+    return hash >= 0 ? value.slice(hash + 1) : value;
+  }
+
+  const ownerUrl = (key) => `${location.origin}/galleries#owner=${key}`;
+  let qrFor = null;
+
+  async function renderOwner() {
+    $('owner-none').hidden = Boolean(ownerKey);
+    $('owner-current').hidden = !ownerKey;
+    if (!ownerKey) return;
+    $('owner-key').value = ownerKey;
+    const unfiled = [...rows.values()].filter((r) => r.source === 'browser' && r.gallery);
+    $('owner-unfiled').hidden = unfiled.length === 0;
+    $('owner-file').textContent = `File ${plural(unfiled.length, 'gallery', 'galleries')} of this browser under this key`;
+    if (qrFor === ownerKey) return;
+    qrFor = ownerKey;
+    try {
+      // The link holds the key: POSTed, so that it never appears in a URL or a server log.
+      const response = await api('POST', '/api/qr', null, { text: ownerUrl(ownerKey) });
+      if (response.ok) {
+        const img = $('owner-qr');
+        if (img.src.startsWith('blob:')) URL.revokeObjectURL(img.src);
+        img.src = URL.createObjectURL(await response.blob());
+      }
+    } catch (_) {
+      qrFor = null;
+    }
+  }
+
+  /** File these browser rows under the owner key; returns how many were filed. */
+  async function fileUnder(key, entries) {
+    if (!entries.length) return 0;
+    const response = await api('POST', '/api/owner/galleries', key, {
+      items: entries.map((e) => ({ id: e.id, key: e.key })),
+    });
+    if (response.status !== 200) throw new Error(await errorText(response));
+    const { results } = await response.json();
+    return results.filter((r) => r.ok).length;
+  }
+
+  function useKey(key) {
+    ownerKey = key;
+    store.setOwnerKey(key);
+    qrFor = null;
+  }
+
+  $('owner-create').addEventListener('click', async (event) => {
+    const button = event.currentTarget;
+    button.disabled = true;
+    status.textContent = 'Creating an owner key…';
+    try {
+      const response = await api('POST', '/api/owner');
+      if (response.status !== 200) throw new Error(await errorText(response));
+      const { owner_key: key } = await response.json();
+      useKey(key);
+      const saved = store.all().filter((e) => e && ID.test(e.id) && e.key);
+      const filed = await fileUnder(key, saved);
+      await load();
+      status.textContent = `Your owner key is ready${filed ? `; ${plural(filed, 'gallery', 'galleries')} of this browser are filed under it` : ''}. Keep a copy of it.`;
+      $('owner-key').focus();
+      $('owner-key').select();
+    } catch (error) {
+      status.textContent = `No owner key was created: ${error.message}`;
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  async function tryKey(key) {
+    if (!KEY.test(key)) {
+      status.textContent = 'That is not an owner key: it has 32 letters, digits, “-” and “_”.';
+      return false;
+    }
+    const response = await api('GET', '/api/owner/galleries', key);
+    if (response.status !== 200) {
+      status.textContent = `That owner key was not accepted: ${await errorText(response)}`;
+      return false;
+    }
+    const { galleries } = await response.json();
+    useKey(key);
+    $('owner-input').value = '';
+    await load();
+    status.textContent = galleries.length
+      ? `Using the owner key: ${plural(galleries.length, 'gallery', 'galleries')} filed under it.`
+      : 'Using the owner key. No gallery is filed under it yet: check the key if you expected some.';
+    return true;
+  }
+
+  $('owner-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      if (!(await tryKey(keyFrom($('owner-input').value)))) $('owner-input').focus();
+    } catch (_) {
+      status.textContent = 'The server could not be reached. Try again.';
+    }
+  });
+
+  $('owner-file').addEventListener('click', async (event) => {
+    const button = event.currentTarget;
+    const unfiled = [...rows.values()].filter((r) => r.source === 'browser' && r.gallery);
+    button.disabled = true;
+    try {
+      const filed = await fileUnder(ownerKey, unfiled);
+      await load();
+      status.textContent = `${plural(filed, 'gallery', 'galleries')} filed under your owner key.`;
+    } catch (error) {
+      status.textContent = `Nothing was filed: ${error.message}`;
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  $('owner-forget').addEventListener('click', async () => {
+    if (!window.confirm('Forget the owner key in this browser? Galleries filed under it stay on the server, but this browser lists only its own until you enter the key again. Make sure you have a copy.')) return;
+    useKey(null);
+    await load();
+    status.textContent = 'This browser no longer uses an owner key.';
+    $('owner-create').focus();
+  });
+
+  // An owner link (from the QR code) carries the key in the fragment. Using it is asked
+  // first: a planted key would file this browser's new galleries under someone else's key.
+  function offerFromLink() {
+    const match = /(?:^#|&)owner=([A-Za-z0-9_-]{32})(?:&|$)/.exec(location.hash);
+    if (!match) return;
+    history.replaceState(null, '', location.pathname);
+    const key = match[1];
+    if (key === ownerKey) return;
+    $('owner-offer-text').textContent = ownerKey
+      ? 'This link carries a different owner key. Use it instead of this browser’s? Its galleries will be listed here and new galleries from this browser will be filed under it. Keep a copy of the current key first.'
+      : 'This link carries an owner key. Use it in this browser? Its galleries will be listed here and new galleries from this browser will be filed under it.';
+    const offer = $('owner-offer');
+    offer.hidden = false;
+    offer.dataset.key = key;
+    $('owner-offer-accept').focus();
+  }
+  $('owner-offer-accept').addEventListener('click', async () => {
+    const offer = $('owner-offer');
+    offer.hidden = true;
+    try {
+      await tryKey(offer.dataset.key);
+    } catch (_) {
+      status.textContent = 'The server could not be reached. Try again.';
+    }
+    delete offer.dataset.key;
+  });
+  $('owner-offer-decline').addEventListener('click', () => {
+    const offer = $('owner-offer');
+    offer.hidden = true;
+    delete offer.dataset.key;
+    status.textContent = 'The owner key in the link was ignored.';
+  });
+
+  // Backup of the keys.
+
+  $('export-keys').addEventListener('click', () => {
+    const data = {
+      format: 'maiimg-keys',
+      version: 1,
+      exported_at: new Date().toISOString(),
+      origin: location.origin,
+      owner_key: ownerKey,
+      galleries: store.all(),
+    };
+    const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }));
+    const a = element('a');
+    a.href = url;
+    a.download = `maiimg-keys-${new Date().toISOString().slice(0, 10)}.json`;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60e3);
+    $('keys-status').textContent = `Downloaded the keys of ${plural(data.galleries.length, 'gallery', 'galleries')}${ownerKey ? ' and the owner key' : ''}.`;
+  });
+
+  $('import-button').addEventListener('click', () => $('import-file').click());
+  $('import-file').addEventListener('change', async (event) => {
+    const input = event.currentTarget;
+    const file = input.files && input.files[0];
+    input.value = '';
+    if (!file) return;
+    const report = $('keys-status');
+    let data;
+    try {
+      data = JSON.parse(await file.text());
+    } catch (_) {
+      report.textContent = `${file.name} is not a key file (it is not JSON).`;
+      return;
+    }
+    const entries = Array.isArray(data) ? data : (data && Array.isArray(data.galleries) ? data.galleries : null);
+    if (!entries) {
+      report.textContent = `${file.name} is not a key file from maiimg.`;
+      return;
+    }
+    let added = 0;
+    let known = 0;
+    let skipped = 0;
+    for (const e of entries) {
+      if (!e || !ID.test(e.id) || typeof e.key !== 'string' || !KEY.test(e.key)) {
+        skipped++;
+      } else if (store.get(e.id)) {
+        known++;
+      } else {
+        const { id, key, title, share_url: share, manage_url: manage, created_at: created } = e;
+        store.put({ id, key, title: typeof title === 'string' ? title : '', share_url: share, manage_url: manage, created_at: created });
+        added++;
+      }
+    }
+    const notes = [`Imported ${plural(added, 'gallery', 'galleries')}`];
+    if (known) notes.push(`${known} ${known === 1 ? 'was' : 'were'} already here`);
+    if (skipped) notes.push(`${skipped} unreadable ${skipped === 1 ? 'entry was' : 'entries were'} skipped`);
+    let ownerNote = '';
+    const fileOwner = data && typeof data.owner_key === 'string' && KEY.test(data.owner_key) ? data.owner_key : null;
+    if (fileOwner && !ownerKey) {
+      useKey(fileOwner);
+      ownerNote = ' The owner key was imported too.';
+    } else if (fileOwner && fileOwner !== ownerKey) {
+      ownerNote = ' The file’s owner key differs from this browser’s, which was kept: enter the other one to switch.';
+    }
+    await load();
+    report.textContent = `${notes.join('; ')}.${ownerNote}`;
+  });
+
+  offerFromLink();
+  window.addEventListener('hashchange', offerFromLink);
+  load();
+})();

@@ -1,0 +1,258 @@
+// Manage page, edit forms: title, access settings, and the photos (captions, order by drag
+// and drop or arrow buttons, remove, add). Every change goes to the API with the key as a
+// Bearer header and the page is refreshed from the gallery the API answers.
+(() => {
+  'use strict';
+
+  const $ = (id) => document.getElementById(id);
+  const status = $('manage-status');
+  const list = $('edit-images');
+  if (!list) return;
+  let gallery = null;
+  let key = null;
+  let dragged = null;
+  const thumbs = new Map(); // index → promise of an object URL, for the current order
+
+  function say(text) {
+    status.textContent = text;
+  }
+
+  async function call(method, path, body) {
+    const headers = { Authorization: `Bearer ${key}` };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    let response;
+    try {
+      response = await fetch(`/api/galleries/${gallery.id}${path}`, {
+        method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store',
+      });
+    } catch (_) {
+      say('The server could not be reached. Nothing was changed.');
+      return null;
+    }
+    const json = await response.json().catch(() => null);
+    if (!response.ok) {
+      say((json && json.error && json.error.message) || `That did not work (the server answered ${response.status}).`);
+      return null;
+    }
+    window.maiimgManage.fill(json);
+    return json;
+  }
+
+  // ---- title and settings
+
+  function localInput(iso) {
+    if (!iso) return '';
+    const d = new Date(iso);
+    const pad = (n) => String(n).padStart(2, '0');
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  }
+
+  function iso(localValue) {
+    return localValue ? new Date(localValue).toISOString() : null;
+  }
+
+  function fillForms() {
+    const s = gallery.settings;
+    if (document.activeElement !== $('edit-title')) $('edit-title').value = gallery.title;
+    $('settings-zone').textContent = `Times are in your time zone; daily hours follow ${s.timezone}.`;
+    $('set-max-opens').value = s.max_opens || '';
+    $('set-expires').value = localInput(s.expires_at);
+    $('set-never').checked = !s.expires_at;
+    $('set-expires').disabled = !s.expires_at;
+    $('set-download').checked = s.allow_download;
+    $('set-from').value = localInput(s.available_from);
+    $('set-until').value = localInput(s.available_until);
+    $('set-daily-from').value = s.daily_from || '';
+    $('set-daily-until').value = s.daily_until || '';
+    const days = (s.days || '').split(',');
+    document.querySelectorAll('input[name=set-day]').forEach((box) => {
+      box.checked = days.includes(box.value);
+    });
+    $('set-password').value = '';
+    $('set-password').placeholder = s.password ? 'Leave empty to keep the password' : 'No password';
+    $('set-password-clear').checked = false;
+    $('set-password-clear').disabled = !s.password;
+  }
+
+  $('set-never').addEventListener('change', () => {
+    $('set-expires').disabled = $('set-never').checked;
+  });
+
+  $('title-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (await call('PATCH', '', { title: $('edit-title').value })) say('Title saved.');
+  });
+
+  $('settings-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const limit = $('set-max-opens').value.trim();
+    const dailyFrom = $('set-daily-from').value;
+    const dailyUntil = $('set-daily-until').value;
+    const days = [...document.querySelectorAll('input[name=set-day]:checked')].map((b) => b.value);
+    if (Boolean(dailyFrom) !== Boolean(dailyUntil)) {
+      say('Daily hours need both a start and an end (or neither).');
+      return;
+    }
+    const body = {
+      max_opens: limit ? Number(limit) : null,
+      expires_at: $('set-never').checked ? null : iso($('set-expires').value),
+      allow_download: $('set-download').checked,
+      available_from: iso($('set-from').value),
+      available_until: iso($('set-until').value),
+      daily_from: dailyFrom || null,
+      daily_until: dailyUntil || null,
+      days: dailyFrom ? (days.length ? days.join(',') : null) : null,
+    };
+    const password = $('set-password').value;
+    if (password) body.password = password;
+    else if ($('set-password-clear').checked) body.password = null;
+    if (await call('PATCH', '', body)) say('Access settings saved: viewers get the new rules from now on.');
+  });
+
+  // ---- photos
+
+  async function loadThumb(index) {
+    if (thumbs.has(index)) return thumbs.get(index);
+    const promise = fetch(`/api/galleries/${gallery.id}/i/${index}/thumb`, { headers: { Authorization: `Bearer ${key}` } })
+      .then((r) => (r.ok ? r.blob() : null))
+      .then((blob) => (blob ? URL.createObjectURL(blob) : null))
+      .catch(() => null);
+    thumbs.set(index, promise);
+    return promise;
+  }
+
+  function move(from, to) {
+    const n = gallery.images.length;
+    if (to < 0 || to >= n || from === to) return;
+    const order = [...Array(n).keys()];
+    order.splice(to, 0, order.splice(from, 1)[0]);
+    call('PUT', '/order', { order }).then((json) => {
+      if (!json) return;
+      say(`Photo moved to position ${to + 1} of ${n}.`);
+      // Keep the keyboard where it was: on the same photo's button in its new place.
+      const item = list.children[to];
+      const again = item && item.querySelector(to < from ? '[data-move=up]' : '[data-move=down]');
+      (again && !again.disabled ? again : item && item.querySelector('input')).focus();
+    });
+  }
+
+  function button(text, label, onClick) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'button small';
+    b.textContent = text;
+    b.setAttribute('aria-label', label);
+    b.addEventListener('click', onClick);
+    return b;
+  }
+
+  function renderImages() {
+    const n = gallery.images.length;
+    list.replaceChildren(...gallery.images.map((image, index) => {
+      const li = document.createElement('li');
+      li.className = 'edit-image';
+      li.draggable = true;
+      li.dataset.index = String(index);
+      li.dataset.name = image.name;
+      const img = document.createElement('img');
+      img.alt = `Photo ${index + 1}: ${image.name}`;
+      img.width = 96;
+      img.height = 96;
+      loadThumb(index).then((url) => { if (url) img.src = url; });
+      const caption = document.createElement('input');
+      caption.type = 'text';
+      caption.maxLength = 500;
+      caption.value = image.caption || '';
+      caption.placeholder = 'Add a caption';
+      caption.setAttribute('aria-label', `Caption of photo ${index + 1} (${image.name})`);
+      caption.addEventListener('change', async () => {
+        if (await call('PATCH', `/images/${index}`, { caption: caption.value })) say('Caption saved.');
+      });
+      const tools = document.createElement('div');
+      tools.className = 'edit-tools';
+      const up = button('↑', `Move photo ${index + 1} up`, () => move(index, index - 1));
+      up.dataset.move = 'up';
+      up.disabled = index === 0;
+      const down = button('↓', `Move photo ${index + 1} down`, () => move(index, index + 1));
+      down.dataset.move = 'down';
+      down.disabled = index === n - 1;
+      const remove = button('Remove', `Remove photo ${index + 1} (${image.name})`, async () => {
+        if (n === 1) {
+          say('A gallery keeps at least one photo. Delete the gallery instead.');
+          return;
+        }
+        if (!window.confirm(`Remove “${image.name}” from the gallery? Viewers will no longer see it.`)) return;
+        if (await call('DELETE', `/images/${index}`)) say(`Photo removed; ${n - 1} left.`);
+      });
+      remove.dataset.remove = String(index);
+      tools.append(up, down, remove);
+      li.append(img, caption, tools);
+      return li;
+    }));
+  }
+
+  list.addEventListener('dragstart', (event) => {
+    const item = event.target.closest && event.target.closest('li.edit-image');
+    if (!item) return;
+    dragged = Number(item.dataset.index);
+    event.dataTransfer.effectAllowed = 'move';
+    event.dataTransfer.setData('text/plain', item.dataset.index);
+    item.classList.add('dragging');
+  });
+  list.addEventListener('dragover', (event) => {
+    if (dragged === null) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = 'move';
+  });
+  list.addEventListener('drop', (event) => {
+    event.preventDefault();
+    const item = event.target.closest && event.target.closest('li.edit-image');
+    const from = dragged;
+    dragged = null;
+    if (item && from !== null) move(from, Number(item.dataset.index));
+  });
+  list.addEventListener('dragend', () => {
+    dragged = null;
+    list.querySelectorAll('.dragging').forEach((el) => el.classList.remove('dragging'));
+  });
+
+  // Adding photos: each file through /api/uploads (checked and processed on its own, as
+  // on the upload page), then all accepted ones into the gallery at once.
+  $('add-files').addEventListener('change', async (event) => {
+    const files = [...event.target.files];
+    event.target.value = '';
+    if (!files.length) return;
+    const addStatus = $('add-status');
+    const uploads = [];
+    const refused = [];
+    for (const [i, file] of files.entries()) {
+      addStatus.textContent = `Uploading ${i + 1} of ${files.length}: ${file.name}…`;
+      const form = new FormData();
+      form.append('file', file, file.name);
+      try {
+        const response = await fetch('/api/uploads', { method: 'POST', body: form });
+        const json = await response.json().catch(() => null);
+        if (response.ok && json) uploads.push(json.upload_id);
+        else refused.push(`${file.name}: ${(json && json.error && json.error.message) || response.status}`);
+      } catch (_) {
+        refused.push(`${file.name}: the server could not be reached`);
+      }
+    }
+    addStatus.textContent = '';
+    if (uploads.length && await call('POST', '/images', { uploads })) {
+      say(`${uploads.length} ${uploads.length === 1 ? 'photo' : 'photos'} added.${refused.length ? ` Not added: ${refused.join('; ')}` : ''}`);
+    } else if (refused.length) {
+      say(`Not added: ${refused.join('; ')}`);
+    }
+  });
+
+  document.addEventListener('maiimg:gallery', (event) => {
+    gallery = event.detail.gallery;
+    key = event.detail.key;
+    // Positions change with every edit: fetch the thumbnails again for the new order.
+    thumbs.forEach((promise) => promise.then((url) => url && URL.revokeObjectURL(url)));
+    thumbs.clear();
+    fillForms();
+    renderImages();
+  });
+})();

@@ -1,0 +1,471 @@
+//! The instance side: what its administrator sees and does (every gallery, storage used,
+//! takedown, blob garbage collection) and the purge of galleries that are over for good.
+//!
+//! Every removal follows the order that keeps references safe: the transaction that drops
+//! a blob's last reference commits first, then the file goes. A crash in between leaves an
+//! orphan file, which the next collection (start-up, hourly, or the admin's button)
+//! removes; a committed record never points at a missing file.
+
+use std::collections::HashSet;
+use std::io;
+
+use time::{Duration, OffsetDateTime};
+
+use super::access::{self, Decision, Reason, Viewer};
+use super::galleries::{DomainError, Galleries};
+use crate::blobs::Freed;
+use crate::ids::GalleryId;
+use crate::model::{Digest, GalleryRecord, Settings};
+use crate::store::ExhaustedMark;
+
+type Result<T> = std::result::Result<T, DomainError>;
+
+/// Galleries deleted per purge transaction: a few commits for a large backlog, and no
+/// transaction long enough to hold up the recorder.
+const PURGE_CHUNK: usize = 64;
+/// How often housekeeping looks for orphan files besides start-up (a directory walk).
+const ORPHAN_SWEEP_EVERY: Duration = Duration::hours(1);
+/// Where the last periodic orphan sweep is remembered.
+const ORPHAN_SWEEP_KEY: &str = "orphan_sweep_ms";
+
+/// One gallery as the admin list shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GallerySummary {
+    /// Its id.
+    pub id: String,
+    /// Its title (may be empty).
+    pub title: String,
+    /// When it was created.
+    pub created_at: OffsetDateTime,
+    /// How many images it holds.
+    pub images: usize,
+    /// Bytes of the distinct files it references (originals and renditions).
+    pub bytes: u64,
+    /// Opens so far.
+    pub opens: u64,
+    /// What a new viewer would get now: see [`state_of`].
+    pub state: &'static str,
+    /// Whether the owner switched it on (the admin's disable/enable button depends on it).
+    pub enabled: bool,
+    /// Whether it is filed under an owner key.
+    pub owner: bool,
+}
+
+/// How the admin list is ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SortBy {
+    /// Most recently created first.
+    #[default]
+    Newest,
+    /// Oldest first.
+    Oldest,
+    /// Largest first.
+    Size,
+    /// Most opened first.
+    Opens,
+}
+
+impl SortBy {
+    /// Every order, with its query value.
+    pub const ALL: [(SortBy, &'static str); 4] = [
+        (SortBy::Newest, "newest"),
+        (SortBy::Oldest, "oldest"),
+        (SortBy::Size, "size"),
+        (SortBy::Opens, "opens"),
+    ];
+
+    /// From the `sort` query value (`age` is an alias of `newest`).
+    pub fn parse(raw: &str) -> Option<SortBy> {
+        if raw == "age" {
+            return Some(SortBy::Newest);
+        }
+        SortBy::ALL
+            .iter()
+            .find(|(_, name)| *name == raw)
+            .map(|(sort, _)| *sort)
+    }
+
+    /// The query value.
+    pub fn name(self) -> &'static str {
+        SortBy::ALL
+            .iter()
+            .find(|(sort, _)| *sort == self)
+            .map_or("newest", |(_, name)| name)
+    }
+}
+
+/// One page of the admin list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Listing {
+    /// The galleries of this page.
+    pub galleries: Vec<GallerySummary>,
+    /// How many galleries matched the search.
+    pub matched: usize,
+    /// This page, from 1.
+    pub page: usize,
+    /// How many pages there are (at least 1).
+    pub pages: usize,
+}
+
+/// The disk as the admin page reports it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StorageUse {
+    /// Bytes of blob files.
+    pub bytes: u64,
+    /// Number of blob files.
+    pub blobs: u64,
+    /// Number of galleries.
+    pub galleries: u64,
+}
+
+/// What a purge removed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Purged {
+    /// Galleries deleted.
+    pub galleries: usize,
+    /// Files removed (and their bytes).
+    pub freed: Freed,
+}
+
+/// A gallery's state for people who run or own it: `active`, `disabled`, `expired`
+/// (expired or ended), `exhausted`, `scheduled` or `outside-hours`. A password does not
+/// make a gallery inactive.
+pub fn state_of(settings: &Settings, opens: u64, now: OffsetDateTime) -> &'static str {
+    match access::decide(settings, opens, Viewer { admitted: false }, now) {
+        Decision::Allowed => "active",
+        Decision::Denied { reason, .. } => match reason {
+            Reason::Disabled => "disabled",
+            Reason::Expired | Reason::Ended => "expired",
+            Reason::Limit => "exhausted",
+            Reason::Scheduled => "scheduled",
+            Reason::Hours => "outside-hours",
+            Reason::Password => "active",
+        },
+    }
+}
+
+/// Since when a gallery is over for good, if it is: the earliest of its expiry, its end
+/// and the moment its view limit was found used up (only while the count is the one
+/// marked then: a higher count means it was reopened, and the mark is renewed).
+fn over_since(
+    record: &GalleryRecord,
+    opens: u64,
+    mark: Option<ExhaustedMark>,
+    now: OffsetDateTime,
+) -> Option<OffsetDateTime> {
+    let settings = &record.settings;
+    let exhausted = settings.max_opens.is_some_and(|max| opens >= max);
+    let marked = mark
+        .filter(|m| exhausted && m.opens == opens)
+        .and_then(|m| from_ms(m.since_ms));
+    [settings.expires_at, settings.available_until, marked]
+        .into_iter()
+        .flatten()
+        .filter(|t| *t <= now)
+        .min()
+}
+
+fn to_ms(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+fn from_ms(ms: i64) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
+}
+
+/// Bytes of the distinct files a gallery references.
+fn gallery_bytes(record: &GalleryRecord) -> u64 {
+    let mut seen = HashSet::new();
+    record
+        .images
+        .iter()
+        .flat_map(|i| [&i.original, &i.display, &i.thumb])
+        .filter(|blob| seen.insert(blob.digest))
+        .map(|blob| blob.bytes)
+        .sum()
+}
+
+impl Galleries {
+    /// Every gallery whose id starts with `search` (exact ids match themselves), ordered
+    /// by `sort`, page `page` (from 1) of `per_page`.
+    pub fn list_all(
+        &self,
+        search: &str,
+        sort: SortBy,
+        page: usize,
+        per_page: usize,
+        now: OffsetDateTime,
+    ) -> Result<Listing> {
+        let search = search.trim();
+        let mut all = Vec::new();
+        self.store.each_gallery(search, |id, record, opens| {
+            all.push(GallerySummary {
+                id: id.to_owned(),
+                title: record.title.clone(),
+                created_at: record.created_at,
+                images: record.images.len(),
+                bytes: gallery_bytes(&record),
+                opens,
+                state: state_of(&record.settings, opens, now),
+                enabled: record.settings.enabled,
+                owner: record.owner.is_some(),
+            });
+        })?;
+        match sort {
+            SortBy::Newest => all.sort_by_key(|g| std::cmp::Reverse(g.created_at)),
+            SortBy::Oldest => all.sort_by_key(|g| g.created_at),
+            SortBy::Size => all.sort_by_key(|g| std::cmp::Reverse(g.bytes)),
+            SortBy::Opens => all.sort_by_key(|g| std::cmp::Reverse(g.opens)),
+        }
+        let per_page = per_page.max(1);
+        let matched = all.len();
+        let pages = matched.div_ceil(per_page).max(1);
+        let page = page.clamp(1, pages);
+        let galleries = all
+            .into_iter()
+            .skip((page - 1) * per_page)
+            .take(per_page)
+            .collect();
+        Ok(Listing {
+            galleries,
+            matched,
+            page,
+            pages,
+        })
+    }
+
+    /// Disable (`false`) or enable (`true`) any gallery, without its key (abuse takedown).
+    /// Viewers see the change at once: the committed record replaces the cached one.
+    pub fn admin_set_enabled(&self, id: &GalleryId, enabled: bool) -> Result<GalleryRecord> {
+        self.store
+            .update_gallery(id, |record| {
+                record.settings.enabled = enabled;
+                Ok::<(), DomainError>(())
+            })?
+            .ok_or(DomainError::NotFound)
+    }
+
+    /// Delete any gallery for good, without its key; the files only it used go after the
+    /// commit. Returns what was removed.
+    pub fn admin_delete(&self, id: &GalleryId) -> Result<Freed> {
+        let freed = self
+            .store
+            .delete_gallery(id)?
+            .ok_or(DomainError::NotFound)?;
+        self.collect_counted(freed)
+    }
+
+    /// Bytes and number of blob files, and number of galleries.
+    pub fn storage(&self) -> Result<StorageUse> {
+        let (bytes, blobs) = self.blobs.usage();
+        Ok(StorageUse {
+            bytes,
+            blobs,
+            galleries: self.store.gallery_count()?,
+        })
+    }
+
+    /// Bytes of blob files on disk (kept up to date in memory; no I/O).
+    pub fn storage_bytes(&self) -> u64 {
+        self.blobs.usage().0
+    }
+
+    /// Remove every blob file no committed record references (unless an upload in
+    /// flight has pinned it), then measure the directory again.
+    pub fn collect_garbage(&self) -> Result<Freed> {
+        let referenced = self.store.referenced()?;
+        let orphans = self
+            .blobs
+            .all()?
+            .into_iter()
+            .filter(|d| !referenced.contains(d))
+            .collect();
+        let freed = self.collect_counted(orphans)?;
+        self.blobs.recount()?;
+        Ok(freed)
+    }
+
+    /// Delete every gallery over for good (expired, ended, or its view limit used up) for
+    /// more than `after_days` days, then the files only they used. `0` purges nothing.
+    ///
+    /// "Used up since" is when a sweep first saw the limit reached with the count it has:
+    /// kept in the store, independent of the access log (which may be off or pruned), and
+    /// at most one sweep late, so a gallery is never purged early.
+    pub fn purge(&self, now: OffsetDateTime, after_days: u32) -> Result<Purged> {
+        if after_days == 0 {
+            return Ok(Purged::default());
+        }
+        let cutoff = now - Duration::days(i64::from(after_days));
+        let mut marks = self.store.exhausted_marks()?;
+        let mut changes = Vec::new();
+        let mut doomed = Vec::new();
+        self.store.each_gallery("", |id, record, opens| {
+            let exhausted = record.settings.max_opens.is_some_and(|max| opens >= max);
+            let mut mark = marks.remove(id);
+            match mark {
+                Some(m) if exhausted && m.opens == opens => {}
+                _ if exhausted => {
+                    let fresh = ExhaustedMark {
+                        since_ms: to_ms(now),
+                        opens,
+                    };
+                    mark = Some(fresh);
+                    changes.push((id.to_owned(), Some(fresh)));
+                }
+                Some(_) => {
+                    mark = None;
+                    changes.push((id.to_owned(), None));
+                }
+                None => {}
+            }
+            if over_since(&record, opens, mark, now).is_some_and(|t| t <= cutoff)
+                && let Some(id) = GalleryId::parse(id)
+            {
+                doomed.push(id);
+            }
+        })?;
+        // Marks of galleries deleted since the last sweep.
+        changes.extend(marks.into_keys().map(|id| (id, None)));
+        self.store.set_exhausted_marks(&changes)?;
+
+        let mut purged = Purged::default();
+        for chunk in doomed.chunks(PURGE_CHUNK) {
+            // Judged again inside the deleting transaction: an owner may have just
+            // extended the expiry or raised the limit.
+            let (deleted, freed) = self.store.delete_galleries_if(chunk, |record, opens, mark| {
+                over_since(record, opens, mark, now).is_some_and(|t| t <= cutoff)
+            })?;
+            purged.galleries += deleted.len();
+            let collected = self.collect_counted(freed)?;
+            purged.freed.files += collected.files;
+            purged.freed.bytes += collected.bytes;
+        }
+        Ok(purged)
+    }
+
+    /// The instance's periodic chores: the purge (when `purge_after_days` is set) and, at
+    /// most hourly, a collection of orphan files (left by a crash between a commit and its
+    /// file removal, or between a blob write and its commit).
+    pub fn instance_housekeeping(&self, now: OffsetDateTime, purge_after_days: u32) -> Result<()> {
+        let purged = self.purge(now, purge_after_days)?;
+        if purged.galleries > 0 {
+            rocket::info!(
+                "purged {} galleries ({} files, {} bytes)",
+                purged.galleries,
+                purged.freed.files,
+                purged.freed.bytes
+            );
+        }
+        let last = self
+            .store
+            .meta_instant(ORPHAN_SWEEP_KEY)?
+            .and_then(from_ms);
+        if last.is_none_or(|t| now - t >= ORPHAN_SWEEP_EVERY || t > now) {
+            self.collect_garbage()?;
+            self.store.set_meta_instant(ORPHAN_SWEEP_KEY, to_ms(now))?;
+        }
+        Ok(())
+    }
+
+    /// Remove these blobs' files unless something references or pins them; what went.
+    fn collect_counted(&self, candidates: Vec<Digest>) -> Result<Freed> {
+        Ok(self.blobs.collect_freed(candidates, |d| {
+            self.store
+                .is_referenced(d)
+                .map_err(|e| io::Error::other(e.to_string()))
+        })?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Digest;
+
+    fn record(settings: Settings) -> GalleryRecord {
+        GalleryRecord {
+            title: String::new(),
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            manage_key_hash: Digest([0; 32]),
+            images: Vec::new(),
+            settings,
+            owner: None,
+        }
+    }
+
+    #[test]
+    fn over_since_takes_the_earliest_final_closing() {
+        let now = OffsetDateTime::UNIX_EPOCH + Duration::days(100);
+        let open = record(Settings::default());
+        assert_eq!(over_since(&open, 5, None, now), None);
+
+        let expired = record(Settings {
+            expires_at: Some(now - Duration::days(3)),
+            available_until: Some(now - Duration::days(5)),
+            ..Settings::default()
+        });
+        assert_eq!(
+            over_since(&expired, 0, None, now),
+            Some(now - Duration::days(5))
+        );
+        let later = record(Settings {
+            expires_at: Some(now + Duration::days(3)),
+            ..Settings::default()
+        });
+        assert_eq!(over_since(&later, 0, None, now), None);
+
+        let limited = record(Settings {
+            max_opens: Some(2),
+            ..Settings::default()
+        });
+        let mark = ExhaustedMark {
+            since_ms: to_ms(now - Duration::days(9)),
+            opens: 2,
+        };
+        assert_eq!(
+            over_since(&limited, 2, Some(mark), now),
+            Some(now - Duration::days(9))
+        );
+        // Reopened (limit raised, or more opens since): the mark no longer applies.
+        assert_eq!(over_since(&limited, 3, Some(mark), now), None);
+        assert_eq!(over_since(&limited, 1, Some(mark), now), None);
+        assert_eq!(over_since(&limited, 2, None, now), None);
+    }
+
+    #[test]
+    fn sort_names_round_trip() {
+        for (sort, name) in SortBy::ALL {
+            assert_eq!(SortBy::parse(name), Some(sort));
+            assert_eq!(sort.name(), name);
+        }
+        assert_eq!(SortBy::parse("age"), Some(SortBy::Newest));
+        assert_eq!(SortBy::parse("random"), None);
+    }
+
+    #[test]
+    fn states_name_what_a_new_viewer_gets() {
+        let now = OffsetDateTime::UNIX_EPOCH + Duration::days(100);
+        let s = |settings: Settings, opens| state_of(&settings, opens, now);
+        assert_eq!(s(Settings::default(), 0), "active");
+        let off = Settings {
+            enabled: false,
+            ..Settings::default()
+        };
+        assert_eq!(s(off, 0), "disabled");
+        let limited = Settings {
+            max_opens: Some(1),
+            ..Settings::default()
+        };
+        assert_eq!(s(limited, 1), "exhausted");
+        let gone = Settings {
+            expires_at: Some(now),
+            ..Settings::default()
+        };
+        assert_eq!(s(gone, 0), "expired");
+        let protected = Settings {
+            password_hash: Some("x".into()),
+            ..Settings::default()
+        };
+        assert_eq!(s(protected, 0), "active");
+    }
+}

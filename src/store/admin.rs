@@ -1,0 +1,161 @@
+//! What instance administration and purging read and write: every gallery in one pass,
+//! the marks of galleries whose view limit is used up, and conditional deletion.
+
+use std::collections::HashMap;
+
+use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, WriteTransaction};
+
+use super::tables::{EXHAUSTED, GALLERIES, META, OPENS};
+use super::{Result, Store, decode, remove_gallery};
+use crate::ids::GalleryId;
+use crate::model::{Digest, GalleryRecord};
+
+/// When housekeeping first found a gallery's view limit used up, and its count then.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExhaustedMark {
+    /// Milliseconds since the Unix epoch.
+    pub since_ms: i64,
+    /// Opens counted at that moment.
+    pub opens: u64,
+}
+
+/// Create the table at start-up, so readers never meet a missing one.
+pub(super) fn create_table(txn: &WriteTransaction) -> Result<()> {
+    txn.open_table(EXHAUSTED)?;
+    Ok(())
+}
+
+/// Drop the mark of a gallery that is being deleted, in `txn`.
+pub(super) fn forget(txn: &WriteTransaction, id: &str) -> Result<()> {
+    txn.open_table(EXHAUSTED)?.remove(id)?;
+    Ok(())
+}
+
+impl Store {
+    /// Visit every gallery whose id starts with `prefix` (`""`: all) with its open count,
+    /// in id order, from one consistent snapshot. Records are handed over one at a time so
+    /// a caller can keep a summary instead of every record.
+    pub fn each_gallery(
+        &self,
+        prefix: &str,
+        mut visit: impl FnMut(&str, GalleryRecord, u64),
+    ) -> Result<()> {
+        let txn = self.db.begin_read()?;
+        let galleries = txn.open_table(GALLERIES)?;
+        let opens = txn.open_table(OPENS)?;
+        for entry in galleries.range(prefix..)? {
+            let (id, value) = entry?;
+            let id = id.value();
+            if !id.starts_with(prefix) {
+                break;
+            }
+            let count = opens.get(id)?.map_or(0, |v| v.value());
+            visit(id, decode(value.value())?, count);
+        }
+        Ok(())
+    }
+
+    /// How many galleries there are.
+    pub fn gallery_count(&self) -> Result<u64> {
+        let txn = self.db.begin_read()?;
+        Ok(txn.open_table(GALLERIES)?.len()?)
+    }
+
+    /// Every exhaustion mark, by gallery id.
+    pub fn exhausted_marks(&self) -> Result<HashMap<String, ExhaustedMark>> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(EXHAUSTED)?;
+        let mut marks = HashMap::new();
+        for entry in table.iter()? {
+            let (id, value) = entry?;
+            let (since_ms, opens) = value.value();
+            marks.insert(id.value().to_owned(), ExhaustedMark { since_ms, opens });
+        }
+        Ok(marks)
+    }
+
+    /// Set (`Some`) or clear (`None`) exhaustion marks, in one transaction. A mark is only
+    /// set for a gallery that still exists.
+    pub fn set_exhausted_marks(&self, changes: &[(String, Option<ExhaustedMark>)]) -> Result<()> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        self.write(|txn| {
+            let galleries = txn.open_table(GALLERIES)?;
+            let mut marks = txn.open_table(EXHAUSTED)?;
+            for (id, mark) in changes {
+                match mark {
+                    Some(mark) if galleries.get(id.as_str())?.is_some() => {
+                        marks.insert(id.as_str(), (mark.since_ms, mark.opens))?;
+                    }
+                    _ => {
+                        marks.remove(id.as_str())?;
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Delete each of `ids` that `doomed` still condemns, judged on the record, count and
+    /// mark read in the deleting transaction (so an owner who revived a gallery a moment
+    /// ago keeps it). One commit for all; returns the deleted ids and the blobs they held
+    /// the last reference to, to be collected after this commit.
+    pub fn delete_galleries_if(
+        &self,
+        ids: &[GalleryId],
+        doomed: impl Fn(&GalleryRecord, u64, Option<ExhaustedMark>) -> bool,
+    ) -> Result<(Vec<GalleryId>, Vec<Digest>)> {
+        let result = self.write(|txn| {
+            let mut deleted = Vec::new();
+            let mut freed = Vec::new();
+            for id in ids {
+                let key = id.as_str();
+                let condemned = {
+                    let galleries = txn.open_table(GALLERIES)?;
+                    let Some(value) = galleries.get(key)? else {
+                        continue;
+                    };
+                    let record: GalleryRecord = decode(value.value())?;
+                    let opens = txn.open_table(OPENS)?.get(key)?.map_or(0, |v| v.value());
+                    let mark = txn
+                        .open_table(EXHAUSTED)?
+                        .get(key)?
+                        .map(|v| {
+                            let (since_ms, opens) = v.value();
+                            ExhaustedMark { since_ms, opens }
+                        });
+                    doomed(&record, opens, mark)
+                };
+                if condemned && let Some((_, gone)) = remove_gallery(txn, key)? {
+                    deleted.push(id.clone());
+                    freed.extend(gone);
+                }
+            }
+            Ok((deleted, freed))
+        });
+        for id in ids {
+            self.cache.invalidate(id.as_str());
+        }
+        result
+    }
+
+    /// An instant kept in the instance values (milliseconds since the epoch), if set.
+    pub fn meta_instant(&self, name: &str) -> Result<Option<i64>> {
+        let txn = self.db.begin_read()?;
+        let meta = txn.open_table(META)?;
+        Ok(meta.get(name)?.and_then(|v| {
+            let bytes: [u8; 8] = v.value().try_into().ok()?;
+            Some(i64::from_be_bytes(bytes))
+        }))
+    }
+
+    /// Keep an instant in the instance values.
+    pub fn set_meta_instant(&self, name: &str, ms: i64) -> Result<()> {
+        self.write(|txn| {
+            txn.open_table(META)?
+                .insert(name, ms.to_be_bytes().as_slice())?;
+            Ok(())
+        })
+    }
+}

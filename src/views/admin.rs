@@ -1,0 +1,261 @@
+//! The instance administrator's pages: sign-in, and every gallery with storage, takedown
+//! and garbage collection. Plain HTML forms (POST, each with the session's CSRF token):
+//! no script needed.
+
+use maud::{Markup, html};
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+use super::layout::{Shell, render};
+use crate::domain::ingest::human_bytes;
+use crate::domain::instance::{GallerySummary, Listing, SortBy, StorageUse};
+
+/// What the instance is configured to allow, as the dashboard states it.
+pub struct Controls {
+    /// Uploads need the upload password.
+    pub private: bool,
+    /// Files per client and hour (0: unlimited).
+    pub uploads_per_hour: u32,
+    /// New galleries per client and hour (0: unlimited).
+    pub galleries_per_hour: u32,
+    /// The storage quota (0: none).
+    pub max_storage_bytes: u64,
+    /// Days after which closed galleries are purged (0: never).
+    pub purge_after_days: u32,
+}
+
+/// Everything the dashboard shows.
+pub struct Dashboard<'a> {
+    /// The page of galleries.
+    pub listing: &'a Listing,
+    /// The id search as given (already reduced to id characters).
+    pub search: &'a str,
+    /// The order.
+    pub sort: SortBy,
+    /// Disk and gallery counts.
+    pub storage: StorageUse,
+    /// Limits in force.
+    pub controls: Controls,
+    /// The session's CSRF token, put in every form.
+    pub csrf: &'a str,
+    /// The outcome of the last action, shown once.
+    pub flash: Option<&'a str>,
+}
+
+fn shell(title: &str) -> Shell<'_> {
+    Shell {
+        title,
+        page: "admin",
+        reason: None,
+        scripts: &[],
+        styles: &["admin.css"],
+    }
+}
+
+/// The sign-in page, with why the last try failed, if it did.
+pub fn login(message: Option<&str>) -> Markup {
+    render(
+        &shell("Admin sign-in"),
+        html! {
+            main id="main" class="narrow admin" {
+                h1 { "Instance admin" }
+                p class="lede" { "Sign in with the admin token set in this server's configuration (admin_token)." }
+                form id="admin-login" method="post" action="/admin/login" {
+                    label for="admin-token" { "Admin token" }
+                    input type="password" id="admin-token" name="token" required autocomplete="current-password"
+                        autofocus;
+                    @if let Some(message) = message {
+                        p id="login-error" class="form-error" role="alert" { (message) }
+                    }
+                    button type="submit" class="button primary" { "Sign in" }
+                }
+            }
+        },
+    )
+}
+
+fn date(t: OffsetDateTime) -> String {
+    let format = format_description!("[year]-[month]-[day] [hour]:[minute]");
+    t.format(&format).unwrap_or_default()
+}
+
+fn per_hour(n: u32, what: &str) -> String {
+    match n {
+        0 => format!("{what}: unlimited"),
+        n => format!("{what}: {n} an hour per client"),
+    }
+}
+
+/// `/admin?…` with these parameters (values are id characters or fixed words: no escaping
+/// needed).
+fn link(search: &str, sort: SortBy, page: usize) -> String {
+    let mut url = format!("/admin?sort={}", sort.name());
+    if !search.is_empty() {
+        url.push_str("&q=");
+        url.push_str(search);
+    }
+    if page > 1 {
+        url.push_str(&format!("&page={page}"));
+    }
+    url
+}
+
+fn csrf_field(csrf: &str) -> Markup {
+    html! { input type="hidden" name="csrf" value=(csrf); }
+}
+
+fn row(g: &GallerySummary, csrf: &str) -> Markup {
+    let toggle = if g.enabled { "disable" } else { "enable" };
+    html! {
+        tr data-gallery=(g.id) data-state=(g.state) {
+            td { a href={ "/g/" (g.id) } class="mono" { (g.id) } }
+            td class="title" { (g.title) }
+            td { time datetime=(g.created_at.unix_timestamp()) { (date(g.created_at)) } }
+            td class="num" { (g.images) }
+            td class="num" { (human_bytes(g.bytes)) }
+            td class="num" { (g.opens) }
+            td { span class={ "state state-" (g.state) } { (g.state) } }
+            td { @if g.owner { "yes" } @else { "no" } }
+            td class="actions" {
+                form method="post" action={ "/admin/galleries/" (g.id) "/" (toggle) } {
+                    (csrf_field(csrf))
+                    button type="submit" class="button small" data-action=(toggle) {
+                        @if g.enabled { "Disable" } @else { "Enable" }
+                    }
+                }
+                form method="post" action={ "/admin/galleries/" (g.id) "/delete" } class="delete" {
+                    (csrf_field(csrf))
+                    label class="check" {
+                        input type="checkbox" name="confirm" value="yes" required;
+                        " confirm"
+                    }
+                    button type="submit" class="button small danger" data-action="delete" { "Delete" }
+                }
+            }
+        }
+    }
+}
+
+/// Every gallery, storage, and the instance's controls.
+pub fn dashboard(view: &Dashboard<'_>) -> Markup {
+    let listing = view.listing;
+    let storage = view.storage;
+    let controls = &view.controls;
+    render(
+        &shell("Admin"),
+        html! {
+            main id="main" class="admin" {
+                div class="admin-head" {
+                    h1 { "Instance admin" }
+                    form method="post" action="/admin/logout" {
+                        (csrf_field(view.csrf))
+                        button type="submit" class="button small" { "Sign out" }
+                    }
+                }
+                @if let Some(flash) = view.flash {
+                    p id="flash" class="flash" role="status" { (flash) }
+                }
+                section class="admin-storage" aria-labelledby="storage-heading" {
+                    h2 id="storage-heading" { "Storage" }
+                    dl id="storage" {
+                        dt { "Image files" }
+                        dd id="storage-bytes" data-bytes=(storage.bytes) {
+                            (human_bytes(storage.bytes))
+                            @if controls.max_storage_bytes > 0 {
+                                " of " (human_bytes(controls.max_storage_bytes)) " allowed"
+                            }
+                        }
+                        dt { "Files" }
+                        dd id="storage-blobs" { (storage.blobs) }
+                        dt { "Galleries" }
+                        dd id="storage-galleries" { (storage.galleries) }
+                    }
+                    ul class="controls" {
+                        li { @if controls.private { "Private: uploads need the upload password" } @else { "Public: anyone may upload" } }
+                        li { (per_hour(controls.uploads_per_hour, "Uploads")) }
+                        li { (per_hour(controls.galleries_per_hour, "New galleries")) }
+                        li {
+                            @match controls.purge_after_days {
+                                0 => "Purge: off",
+                                days => { "Purge: galleries closed for more than " (days) " days" },
+                            }
+                        }
+                    }
+                    div class="admin-tools" {
+                        form method="post" action="/admin/gc" {
+                            (csrf_field(view.csrf))
+                            button type="submit" id="run-gc" class="button" { "Run blob garbage collection now" }
+                        }
+                        @if controls.purge_after_days > 0 {
+                            form method="post" action="/admin/purge" {
+                                (csrf_field(view.csrf))
+                                button type="submit" id="run-purge" class="button" { "Purge closed galleries now" }
+                            }
+                        }
+                    }
+                }
+                section aria-labelledby="galleries-heading" {
+                    h2 id="galleries-heading" { "Galleries" }
+                    form id="admin-search" method="get" action="/admin" class="admin-search" {
+                        label for="search" { "Id (or its beginning)" }
+                        input type="search" id="search" name="q" value=(view.search) autocomplete="off"
+                            spellcheck="false";
+                        label for="sort" { "Sort" }
+                        select id="sort" name="sort" {
+                            @for (sort, name) in SortBy::ALL {
+                                option value=(name) selected[sort == view.sort] {
+                                    @match sort {
+                                        SortBy::Newest => "Newest first",
+                                        SortBy::Oldest => "Oldest first",
+                                        SortBy::Size => "Largest first",
+                                        SortBy::Opens => "Most opened first",
+                                    }
+                                }
+                            }
+                        }
+                        button type="submit" class="button small" { "Show" }
+                    }
+                    p id="matched" class="meta" data-matched=(listing.matched) {
+                        (listing.matched) " galleries"
+                        @if !view.search.is_empty() { " with an id starting “" (view.search) "”" }
+                    }
+                    @if listing.galleries.is_empty() {
+                        p class="notice" { "No gallery matches." }
+                    } @else {
+                        div class="table-wrap" {
+                            table id="galleries" {
+                                thead {
+                                    tr {
+                                        th scope="col" { "Id" }
+                                        th scope="col" { "Title" }
+                                        th scope="col" { "Created (UTC)" }
+                                        th scope="col" class="num" { "Images" }
+                                        th scope="col" class="num" { "Size" }
+                                        th scope="col" class="num" { "Opens" }
+                                        th scope="col" { "State" }
+                                        th scope="col" { "Owner key" }
+                                        th scope="col" { "Actions" }
+                                    }
+                                }
+                                tbody {
+                                    @for g in &listing.galleries { (row(g, view.csrf)) }
+                                }
+                            }
+                        }
+                    }
+                    @if listing.pages > 1 {
+                        nav class="pager" aria-label="Pages" {
+                            @if listing.page > 1 {
+                                a rel="prev" href=(link(view.search, view.sort, listing.page - 1)) { "← Previous" }
+                            }
+                            span { "Page " (listing.page) " of " (listing.pages) }
+                            @if listing.page < listing.pages {
+                                a rel="next" href=(link(view.search, view.sort, listing.page + 1)) { "Next →" }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}

@@ -1,0 +1,402 @@
+//! Abuse and capacity controls in front of uploads: the upload password of a private
+//! instance, per-client rate limits for files and new galleries, and the storage quota.
+//!
+//! The checks run as request guards, before a byte of the body is read: a refused upload
+//! costs no ingest and stores nothing, and what was stored earlier is never touched.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv6Addr};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use rocket::Data;
+use rocket::data::ToByteUnit;
+use rocket::request::{FromRequest, Outcome, Request};
+use sha2::{Digest as _, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::App;
+use super::client::ClientAddr;
+use super::error::{ApiError, WebError};
+use crate::domain::ingest::Ingested;
+
+/// The window every per-hour limit is measured over.
+const PERIOD: Duration = Duration::from_secs(3600);
+/// Clients remembered per limiter; past this, the ones closest to a full allowance are
+/// forgotten first (forgetting only ever gives a client its full allowance back).
+const MAX_CLIENTS: usize = 100_000;
+/// Wrong upload passwords allowed per client and hour (the upload page may send a few
+/// files in parallel with the same wrong one).
+const PASSWORD_FAILURES_PER_HOUR: u32 = 30;
+/// After a refusal, read at most this much of the body so the client sees the answer
+/// (browsers report an unread upload as a network error, not as the response).
+const DRAIN_BYTES: u64 = 64 * 1024 * 1024;
+/// The header a private instance's uploads carry.
+pub const PASSWORD_HEADER: &str = "X-Upload-Password";
+
+/// A per-client rate limit: `n` per hour with bursts of up to `n`, one more every
+/// hour/`n` after that (GCRA: one instant per client, the "theoretical arrival time").
+/// A client whose instant has passed has its full allowance and needs no entry, which
+/// keeps memory bounded by the clients active within the last hour.
+#[derive(Debug, Default)]
+pub struct RateLimiter(Mutex<HashMap<IpAddr, Instant>>);
+
+impl RateLimiter {
+    fn lock(&self) -> MutexGuard<'_, HashMap<IpAddr, Instant>> {
+        // Each critical section leaves the map valid; a poisoned lock is still usable.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Use one of `per_hour` for `client` at `now`, or say how long to wait (nothing is
+    /// used then). `0` is unlimited.
+    pub fn take(&self, client: IpAddr, per_hour: u32, now: Instant) -> Result<(), Duration> {
+        let Some(interval) = interval(per_hour) else {
+            return Ok(());
+        };
+        let key = bucket(client);
+        let mut map = self.lock();
+        let next = next_arrival(map.get(&key).copied(), interval, now)?;
+        if map.len() >= MAX_CLIENTS && !map.contains_key(&key) {
+            make_room(&mut map, now);
+        }
+        map.insert(key, next);
+        Ok(())
+    }
+
+    /// Whether `client` could [`take`](RateLimiter::take) now, without using anything.
+    pub fn check(&self, client: IpAddr, per_hour: u32, now: Instant) -> Result<(), Duration> {
+        let Some(interval) = interval(per_hour) else {
+            return Ok(());
+        };
+        let tat = self.lock().get(&bucket(client)).copied();
+        next_arrival(tat, interval, now).map(|_| ())
+    }
+
+    /// Forget `client` (e.g. after a right password).
+    pub fn forget(&self, client: IpAddr) {
+        self.lock().remove(&bucket(client));
+    }
+
+    /// Clients remembered (for tests of the memory bound).
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether no client is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn interval(per_hour: u32) -> Option<Duration> {
+    (per_hour > 0).then(|| PERIOD / per_hour)
+}
+
+/// The arrival time after one more request, or the wait until one is allowed.
+fn next_arrival(
+    tat: Option<Instant>,
+    interval: Duration,
+    now: Instant,
+) -> Result<Instant, Duration> {
+    let next = tat.filter(|t| *t > now).unwrap_or(now) + interval;
+    let debt = next - now;
+    if debt <= PERIOD {
+        Ok(next)
+    } else {
+        Err(debt - PERIOD)
+    }
+}
+
+/// Drop clients back at their full allowance; if that is not enough, the half closest to
+/// it.
+fn make_room(map: &mut HashMap<IpAddr, Instant>, now: Instant) {
+    map.retain(|_, tat| *tat > now);
+    if map.len() >= MAX_CLIENTS {
+        let mut arrivals: Vec<Instant> = map.values().copied().collect();
+        let middle = arrivals.len() / 2;
+        let (_, median, _) = arrivals.select_nth_unstable(middle);
+        let median = *median;
+        map.retain(|_, tat| *tat > median);
+    }
+}
+
+/// Who shares an allowance: an IPv4 address, or an IPv6 /64 (one subscriber's network, in
+/// which a host can pick any address).
+fn bucket(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => {
+            let [a, b, c, d, ..] = v6.segments();
+            IpAddr::V6(Ipv6Addr::new(a, b, c, d, 0, 0, 0, 0))
+        }
+        v4 => v4,
+    }
+}
+
+/// The per-client allowances of this instance.
+#[derive(Debug, Default)]
+pub struct Limits {
+    uploads: RateLimiter,
+    galleries: RateLimiter,
+    password_failures: RateLimiter,
+}
+
+/// "3 minutes", "1 minute": a wait in whole minutes, rounded up.
+fn minutes(wait: Duration) -> String {
+    match wait.as_secs().div_ceil(60).max(1) {
+        1 => "1 minute".to_owned(),
+        n => format!("{n} minutes"),
+    }
+}
+
+fn retry_after(wait: Duration) -> u64 {
+    wait.as_secs_f64().ceil().max(1.0) as u64
+}
+
+impl Limits {
+    /// Count one file against `client`'s upload allowance.
+    pub fn take_file(&self, app: &App, client: ClientAddr) -> Result<(), WebError> {
+        let limit = app.config.rate_limit_uploads_per_hour;
+        self.uploads
+            .take(client.0, limit, Instant::now())
+            .map_err(|wait| WebError::RateLimited {
+                message: format!(
+                    "Too many uploads from your address: this server accepts {limit} photos an \
+                     hour from each address. Nothing already uploaded is lost; try again in {}.",
+                    minutes(wait)
+                ),
+                retry_after: retry_after(wait),
+            })
+    }
+
+    /// Count one new gallery against `client`'s allowance.
+    pub fn take_gallery(&self, app: &App, client: ClientAddr) -> Result<(), WebError> {
+        let limit = app.config.rate_limit_galleries_per_hour;
+        self.galleries
+            .take(client.0, limit, Instant::now())
+            .map_err(|wait| WebError::RateLimited {
+                message: format!(
+                    "Too many new galleries from your address: this server allows {limit} an \
+                     hour from each address. Your earlier galleries are not affected; try \
+                     again in {}.",
+                    minutes(wait)
+                ),
+                retry_after: retry_after(wait),
+            })
+    }
+
+    /// On a private instance, the upload password must come with the request. Wrong ones
+    /// are limited per client, like viewing passwords.
+    pub fn check_password(
+        &self,
+        app: &App,
+        client: ClientAddr,
+        given: Option<&str>,
+    ) -> Result<(), WebError> {
+        let expected = &app.config.upload_password;
+        if !expected.is_set() {
+            return Ok(());
+        }
+        let Some(given) = given.filter(|g| !g.is_empty()) else {
+            return Err(WebError::UploadPasswordRequired);
+        };
+        let now = Instant::now();
+        self.password_failures
+            .check(client.0, PASSWORD_FAILURES_PER_HOUR, now)
+            .map_err(|wait| WebError::TooManyAttempts(retry_after(wait)))?;
+        if secrets_match(given, expected.expose()) {
+            return Ok(());
+        }
+        let _ = self
+            .password_failures
+            .take(client.0, PASSWORD_FAILURES_PER_HOUR, now);
+        Err(WebError::UploadPasswordWrong)
+    }
+}
+
+/// Constant-time comparison of two secrets of any length (compared as SHA-256, so the
+/// time does not even depend on the length of the right one).
+pub fn secrets_match(given: &str, expected: &str) -> bool {
+    let given = Sha256::digest(given.as_bytes());
+    let expected = Sha256::digest(expected.as_bytes());
+    given.ct_eq(&expected).into()
+}
+
+/// Refuse if `incoming` more bytes would not fit under `max_storage_bytes`.
+pub fn check_room(app: &App, incoming: u64) -> Result<(), WebError> {
+    let limit = app.config.max_storage_bytes;
+    if limit == 0 {
+        return Ok(());
+    }
+    let used = app.galleries.storage_bytes();
+    if used >= limit || used.saturating_add(incoming) > limit {
+        return Err(WebError::StorageFull { used, limit });
+    }
+    Ok(())
+}
+
+/// Bytes an ingested image would add (at most: identical files are stored once).
+pub fn stored_bytes(ingested: &Ingested) -> u64 {
+    [&ingested.original, &ingested.display, &ingested.thumb]
+        .iter()
+        .map(|e| e.bytes.len() as u64)
+        .sum()
+}
+
+/// Answer `error` to a request whose body was not read, reading (a bounded part of) it
+/// first so the client gets to see the answer.
+pub async fn refuse(data: Data<'_>, error: WebError) -> ApiError {
+    let mut body = data.open(DRAIN_BYTES.bytes());
+    let _ = rocket::tokio::io::copy(&mut body, &mut rocket::tokio::io::sink()).await;
+    error.into()
+}
+
+/// The checks every upload or creation passes first: the app, the client, and the
+/// upload password.
+async fn common<'r>(req: &'r Request<'_>) -> Result<(&'r Arc<App>, ClientAddr), WebError> {
+    let app = req
+        .rocket()
+        .state::<Arc<App>>()
+        .ok_or_else(|| WebError::Internal("no app state".into()))?;
+    let client = match req.guard::<ClientAddr>().await {
+        Outcome::Success(client) => client,
+        _ => ClientAddr(IpAddr::from([127, 0, 0, 1])),
+    };
+    app.limits
+        .check_password(app, client, req.headers().get_one(PASSWORD_HEADER))?;
+    Ok((app, client))
+}
+
+/// The body's declared size, if any.
+fn content_length(req: &Request<'_>) -> u64 {
+    req.headers()
+        .get_one("Content-Length")
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Guard of `POST /api/uploads`: password, room for the body, and one file of the
+/// client's allowance.
+pub struct UploadAllowed;
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for UploadAllowed {
+    type Error = WebError;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, WebError> {
+        let checked = async {
+            let (app, client) = common(req).await?;
+            check_room(app, content_length(req))?;
+            app.limits.take_file(app, client)
+        };
+        match checked.await {
+            Ok(()) => Outcome::Success(UploadAllowed),
+            Err(e) => Outcome::Error((e.status_and_code().0, e)),
+        }
+    }
+}
+
+/// Guard of `POST /api/galleries`: password, one gallery of the client's allowance, and
+/// for a multipart body room for it (its files are counted one by one with
+/// [`Limits::take_file`] as they arrive).
+pub struct CreateAllowed {
+    /// Who is creating.
+    pub client: ClientAddr,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for CreateAllowed {
+    type Error = WebError;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, WebError> {
+        let checked = async {
+            let (app, client) = common(req).await?;
+            if req.content_type().is_some_and(|ct| ct.is_form_data()) {
+                check_room(app, content_length(req))?;
+            }
+            app.limits.take_gallery(app, client)?;
+            Ok::<_, WebError>(client)
+        };
+        match checked.await {
+            Ok(client) => Outcome::Success(CreateAllowed { client }),
+            Err(e) => Outcome::Error((e.status_and_code().0, e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_of_the_limit_then_one_per_interval() {
+        let limiter = RateLimiter::default();
+        let client = IpAddr::from([192, 0, 2, 7]);
+        let start = Instant::now();
+        for _ in 0..3 {
+            assert_eq!(limiter.take(client, 3, start), Ok(()));
+        }
+        let wait = limiter.take(client, 3, start).expect_err("over the limit");
+        assert_eq!(wait, Duration::from_secs(1200));
+        assert!(limiter.check(client, 3, start).is_err());
+        // Another client has its own allowance; 0 is unlimited.
+        assert_eq!(limiter.take(IpAddr::from([192, 0, 2, 8]), 3, start), Ok(()));
+        assert_eq!(limiter.take(client, 0, start), Ok(()));
+        // One more after the interval, not two.
+        let later = start + Duration::from_secs(1200);
+        assert_eq!(limiter.take(client, 3, later), Ok(()));
+        assert!(limiter.take(client, 3, later).is_err());
+        // A full hour of quiet gives the whole allowance back.
+        let much_later = later + PERIOD;
+        for _ in 0..3 {
+            assert_eq!(limiter.take(client, 3, much_later), Ok(()));
+        }
+    }
+
+    #[test]
+    fn an_ipv6_network_shares_one_allowance() {
+        let limiter = RateLimiter::default();
+        let now = Instant::now();
+        let a: IpAddr = "2001:db8:1:2::1".parse().expect("ip");
+        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().expect("ip");
+        let other: IpAddr = "2001:db8:1:3::1".parse().expect("ip");
+        assert_eq!(limiter.take(a, 1, now), Ok(()));
+        assert!(limiter.take(b, 1, now).is_err());
+        assert_eq!(limiter.take(other, 1, now), Ok(()));
+    }
+
+    #[test]
+    fn memory_stays_bounded() {
+        let limiter = RateLimiter::default();
+        let now = Instant::now();
+        let ip = |i: u32| IpAddr::from((i + 1).to_be_bytes());
+        for i in 0..MAX_CLIENTS as u32 {
+            assert_eq!(limiter.take(ip(i), 100, now), Ok(()));
+        }
+        assert_eq!(limiter.len(), MAX_CLIENTS);
+        // Entries whose allowance is back are dropped when room is needed …
+        let later = now + PERIOD;
+        assert_eq!(limiter.take(IpAddr::from([10, 0, 0, 1]), 100, later), Ok(()));
+        assert_eq!(limiter.len(), 1);
+        // … and if none is, the half closest to it.
+        for i in 0..MAX_CLIENTS as u32 + 10 {
+            let at = later + Duration::from_millis(u64::from(i % 1000));
+            assert_eq!(limiter.take(ip(i), 100, at), Ok(()));
+        }
+        assert!(limiter.len() <= MAX_CLIENTS, "{}", limiter.len());
+    }
+
+    #[test]
+    fn waits_read_as_minutes() {
+        assert_eq!(minutes(Duration::from_secs(1)), "1 minute");
+        assert_eq!(minutes(Duration::from_secs(60)), "1 minute");
+        assert_eq!(minutes(Duration::from_secs(61)), "2 minutes");
+        assert_eq!(retry_after(Duration::from_millis(1500)), 2);
+    }
+
+    #[test]
+    fn secrets_compare_exactly() {
+        assert!(secrets_match("s3cret", "s3cret"));
+        assert!(!secrets_match("s3cret ", "s3cret"));
+        assert!(!secrets_match("", "s3cret"));
+    }
+}

@@ -1,0 +1,777 @@
+//! Owner keys and batches through the API: an owner key lists its galleries from a fresh
+//! client and manages them (and nothing else); filing needs each gallery's manage key;
+//! batches answer per item and change nothing they may not.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use maiimg::config::Config;
+use rocket::http::{ContentType, Header, Status};
+use rocket::local::blocking::Client;
+use serde_json::{Value, json};
+use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime};
+
+fn bearer(key: &str) -> Header<'static> {
+    Header::new("Authorization", format!("Bearer {key}"))
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap()
+}
+
+fn parse_time(v: &Value) -> OffsetDateTime {
+    OffsetDateTime::parse(v.as_str().expect("a time"), &Rfc3339).unwrap()
+}
+
+/// A gallery as its uploader gets it.
+struct Made {
+    id: String,
+    key: String,
+}
+
+fn create(client: &Client, form: Form) -> Made {
+    let (content_type, body) = form.finish();
+    let res = client
+        .post("/api/galleries")
+        .header(content_type)
+        .body(body)
+        .dispatch();
+    let status = res.status();
+    let json = json_of(res);
+    assert_eq!(status, Status::Created, "{json}");
+    Made {
+        id: field(&json, "id").to_owned(),
+        key: field(&json, "manage_key").to_owned(),
+    }
+}
+
+fn gallery(app: &TestApp, title: &str, seed: u8) -> Made {
+    create(
+        &app.client,
+        Form::new()
+            .text("title", title)
+            .file("a.jpg", &jpeg(64, 48, seed)),
+    )
+}
+
+fn new_owner(client: &Client) -> String {
+    let res = client.post("/api/owner").dispatch();
+    assert_eq!(res.status(), Status::Ok);
+    let json = json_of(res);
+    let key = field(&json, "owner_key").to_owned();
+    assert_eq!(
+        field(&json, "owner_url"),
+        format!("{PUBLIC_URL}/galleries#owner={key}")
+    );
+    key
+}
+
+/// GET `/api/owner/galleries` with this Authorization value.
+fn owned(client: &Client, auth: Option<&str>) -> (Status, Value) {
+    let mut req = client.get("/api/owner/galleries");
+    if let Some(key) = auth {
+        req = req.header(bearer(key));
+    }
+    let res = req.dispatch();
+    (res.status(), json_of(res))
+}
+
+fn owned_ids(client: &Client, owner: &str) -> Vec<String> {
+    let (status, json) = owned(client, Some(owner));
+    assert_eq!(status, Status::Ok, "{json}");
+    json["galleries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| field(g, "id").to_owned())
+        .collect()
+}
+
+/// POST `/api/owner/galleries` with the owner key and items.
+fn file(client: &Client, owner: &str, items: Value) -> (Status, Value) {
+    let res = client
+        .post("/api/owner/galleries")
+        .header(bearer(owner))
+        .header(ContentType::JSON)
+        .body(json!({ "items": items }).to_string())
+        .dispatch();
+    (res.status(), json_of(res))
+}
+
+fn batch(client: &Client, body: Value) -> (Status, Value) {
+    let res = client
+        .post("/api/galleries/batch")
+        .header(ContentType::JSON)
+        .body(body.to_string())
+        .dispatch();
+    (res.status(), json_of(res))
+}
+
+/// (ok, state or error code) of each result, in order.
+fn outcomes(json: &Value) -> Vec<(String, bool, String)> {
+    json["results"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no results: {json}"))
+        .iter()
+        .map(|r| {
+            let ok = r["ok"].as_bool().unwrap();
+            let what = if ok {
+                field(r, "state").to_owned()
+            } else {
+                error_of(r).0
+            };
+            (field(r, "id").to_owned(), ok, what)
+        })
+        .collect()
+}
+
+fn get_gallery(client: &Client, id: &str, key: &str) -> (Status, Value) {
+    let res = client
+        .get(format!("/api/galleries/{id}"))
+        .header(bearer(key))
+        .dispatch();
+    (res.status(), json_of(res))
+}
+
+fn switch(client: &Client, id: &str, key: &str, what: &str) -> Status {
+    client
+        .post(format!("/api/galleries/{id}/{what}"))
+        .header(bearer(key))
+        .dispatch()
+        .status()
+}
+
+/// The viewer page's status and `data-reason`.
+fn view(client: &Client, id: &str) -> (Status, Option<String>) {
+    let res = client.get(format!("/g/{id}")).dispatch();
+    let status = res.status();
+    let text = res.into_string().unwrap_or_default();
+    let reason = text
+        .split("data-reason=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(str::to_owned);
+    (status, reason)
+}
+
+/// The same data directory served again by a new app and a new client: no cookies, no
+/// state in memory, only what was committed.
+fn reopen(app: TestApp) -> (Client, tempfile::TempDir) {
+    let TestApp { client, dir } = app;
+    drop(client);
+    let config = Config {
+        data_dir: dir.path().to_path_buf(),
+        public_url: PUBLIC_URL.into(),
+        log_level: "off".into(),
+        ..Config::default()
+    };
+    let rocket = maiimg::build(config.validated().unwrap()).unwrap();
+    (Client::untracked(rocket).unwrap(), dir)
+}
+
+#[test]
+fn an_owner_key_lists_its_galleries_from_a_fresh_client() {
+    let app = TestApp::new();
+    let owner = new_owner(&app.client);
+    assert_ne!(owner, new_owner(&app.client), "a new key every time");
+
+    // Filed at creation: a multipart field, …
+    let first = create(
+        &app.client,
+        Form::new()
+            .text("title", "First")
+            .text("owner_key", &owner)
+            .text("expires_in", "86400")
+            .file("a.jpg", &jpeg(64, 48, 1))
+            .file("b.jpg", &jpeg(64, 48, 2)),
+    );
+    // … the X-Owner-Key header on the browser's JSON flow, …
+    let staged = app.post_form("/api/uploads", Form::new().file("c.jpg", &jpeg(40, 30, 3)));
+    assert_eq!(staged.status(), Status::Created);
+    let upload = field(&json_of(staged), "upload_id").to_owned();
+    let res = app
+        .client
+        .post("/api/galleries")
+        .header(ContentType::JSON)
+        .header(Header::new("X-Owner-Key", owner.clone()))
+        .body(json!({ "title": "Second", "uploads": [upload] }).to_string())
+        .dispatch();
+    assert_eq!(res.status(), Status::Created);
+    let second = field(&json_of(res), "id").to_owned();
+    // … or its `owner_key` field; and filed later with the manage key.
+    let staged = app.post_form("/api/uploads", Form::new().file("d.jpg", &jpeg(40, 30, 4)));
+    let upload = field(&json_of(staged), "upload_id").to_owned();
+    let res = app
+        .client
+        .post("/api/galleries")
+        .header(ContentType::JSON)
+        .body(json!({ "title": "Third", "uploads": [upload], "owner_key": owner }).to_string())
+        .dispatch();
+    assert_eq!(res.status(), Status::Created);
+    let third = field(&json_of(res), "id").to_owned();
+    let later = gallery(&app, "Fourth", 5);
+    let (status, json) = file(
+        &app.client,
+        &owner,
+        json!([{ "id": later.id, "key": later.key }]),
+    );
+    assert_eq!(status, Status::Ok);
+    assert_eq!(
+        outcomes(&json),
+        vec![(later.id.clone(), true, "active".to_owned())]
+    );
+    let unfiled = gallery(&app, "Not filed", 6);
+
+    let (client, _dir) = reopen(app);
+    let (status, json) = owned(&client, Some(&owner));
+    assert_eq!(status, Status::Ok);
+    let list = json["galleries"].as_array().unwrap();
+    let mut ids: Vec<&str> = list.iter().map(|g| field(g, "id")).collect();
+    ids.sort_unstable();
+    let mut expected = vec![
+        first.id.as_str(),
+        second.as_str(),
+        third.as_str(),
+        later.id.as_str(),
+    ];
+    expected.sort_unstable();
+    assert_eq!(ids, expected, "exactly the filed galleries");
+    let created: Vec<OffsetDateTime> = list.iter().map(|g| parse_time(&g["created_at"])).collect();
+    assert!(
+        created.windows(2).all(|w| w[0] >= w[1]),
+        "newest first: {created:?}"
+    );
+    let row = list.iter().find(|g| g["id"] == first.id.as_str()).unwrap();
+    assert_eq!(row["title"], "First");
+    assert_eq!(row["state"], "active");
+    assert_eq!(row["enabled"], true);
+    assert_eq!(row["images"], 2);
+    assert_eq!(row["opens"], 0);
+    assert_eq!(
+        row["share_url"],
+        format!("{PUBLIC_URL}/g/{}", first.id).as_str()
+    );
+    let left = parse_time(&row["expires_at"]) - OffsetDateTime::now_utc();
+    assert!(left > Duration::hours(23) && left <= Duration::hours(24), "{left}");
+    let thumb_url = field(row, "thumb_url");
+    assert_eq!(
+        thumb_url,
+        format!("{PUBLIC_URL}/api/galleries/{}/i/0/thumb", first.id)
+    );
+    // The thumbnail is the owner's with the owner key (and nobody's without it).
+    let path = thumb_url.trim_start_matches(PUBLIC_URL).to_owned();
+    let thumb = client.get(path.clone()).header(bearer(&owner)).dispatch();
+    assert_eq!(thumb.status(), Status::Ok);
+    decode(&thumb.into_bytes().unwrap());
+    assert_eq!(client.get(path).dispatch().status(), Status::Unauthorized);
+    // No manage key ever leaves the server again.
+    let text = json.to_string();
+    for key in [&first.key, &later.key] {
+        assert!(!text.contains(key.as_str()), "a manage key was listed");
+    }
+    assert!(!text.contains(&unfiled.id), "an unfiled gallery was listed");
+
+    // No key, a malformed one: refused. A well-formed key that owns nothing: nothing.
+    assert_eq!(owned(&client, None).0, Status::Unauthorized);
+    assert_eq!(owned(&client, Some("not-a-key")).0, Status::Unauthorized);
+    let (code, _) = error_of(&owned(&client, Some(&first.key[..31])).1);
+    assert_eq!(code, "unauthorized");
+    let stranger = new_owner(&client);
+    assert_eq!(owned(&client, Some(&stranger)).1, json!({ "galleries": [] }));
+}
+
+#[test]
+fn the_owner_key_manages_its_galleries_and_no_others() {
+    let app = TestApp::untracked(|_| {});
+    let c = &app.client;
+    let owner = new_owner(c);
+    let other_owner = new_owner(c);
+    let mine = gallery(&app, "Mine", 1);
+    let unfiled = gallery(&app, "Unfiled", 2);
+    let theirs = gallery(&app, "Theirs", 3);
+    file(c, &owner, json!([{ "id": mine.id, "key": mine.key }]));
+    file(
+        c,
+        &other_owner,
+        json!([{ "id": theirs.id, "key": theirs.key }]),
+    );
+
+    // Everything a manage key does, the owner key does.
+    let (status, json) = get_gallery(c, &mine.id, &owner);
+    assert_eq!((status, json["title"].as_str()), (Status::Ok, Some("Mine")));
+    let res = c
+        .patch(format!("/api/galleries/{}", mine.id))
+        .header(bearer(&owner))
+        .header(ContentType::JSON)
+        .body(json!({ "max_opens": 5 }).to_string())
+        .dispatch();
+    assert_eq!(res.status(), Status::Ok);
+    assert_eq!(json_of(res)["settings"]["max_opens"], 5);
+    assert_eq!(switch(c, &mine.id, &owner, "disable"), Status::Ok);
+    assert_eq!(
+        view(c, &mine.id),
+        (Status::Forbidden, Some("disabled".to_owned()))
+    );
+    assert_eq!(switch(c, &mine.id, &owner, "enable"), Status::Ok);
+    assert_eq!(view(c, &mine.id).0, Status::Ok);
+    let stats = c
+        .get(format!("/api/galleries/{}/stats", mine.id))
+        .header(bearer(&owner))
+        .dispatch();
+    assert_eq!(stats.status(), Status::Ok);
+    // The manage key still works too.
+    assert_eq!(get_gallery(c, &mine.id, &mine.key).0, Status::Ok);
+
+    // Nothing of anyone else's: not unfiled galleries, not another owner's.
+    for other in [&unfiled, &theirs] {
+        assert_eq!(
+            get_gallery(c, &other.id, &owner).0,
+            Status::Unauthorized
+        );
+        let res = c
+            .patch(format!("/api/galleries/{}", other.id))
+            .header(bearer(&owner))
+            .header(ContentType::JSON)
+            .body(json!({ "max_opens": 1 }).to_string())
+            .dispatch();
+        assert_eq!(res.status(), Status::Unauthorized);
+        assert_eq!(
+            switch(c, &other.id, &owner, "disable"),
+            Status::Unauthorized
+        );
+        let (status, _) = app.manage(true, &other.id, Some(format!("Bearer {owner}")));
+        assert_eq!(status, Status::Unauthorized);
+        let (status, json) = get_gallery(c, &other.id, &other.key);
+        assert_eq!(status, Status::Ok);
+        assert_eq!(json["state"], "active", "untouched");
+        assert_eq!(json["settings"]["max_opens"], Value::Null, "untouched");
+    }
+
+    // Deleting with the owner key: the link goes, and the gallery leaves the owner's list.
+    let (status, _) = app.manage(true, &mine.id, Some(format!("Bearer {owner}")));
+    assert_eq!(status, Status::NoContent);
+    assert_eq!(view(c, &mine.id).0, Status::NotFound);
+    assert!(owned_ids(c, &owner).is_empty());
+    assert_eq!(owned_ids(c, &other_owner), vec![theirs.id.clone()]);
+}
+
+#[test]
+fn filing_needs_each_gallery_s_manage_key() {
+    let app = TestApp::new();
+    let c = &app.client;
+    let owner = new_owner(c);
+    let other_owner = new_owner(c);
+    let a = gallery(&app, "A", 1);
+    let b = gallery(&app, "B", 2);
+    let d = gallery(&app, "D", 3);
+    let e = gallery(&app, "E", 4);
+    // E is another owner's already: that owner key is not E's manage key either.
+    file(c, &other_owner, json!([{ "id": e.id, "key": e.key }]));
+
+    let (status, json) = file(
+        c,
+        &owner,
+        json!([
+            { "id": a.id, "key": a.key },
+            { "id": b.id, "key": a.key },
+            { "id": d.id },
+            { "id": e.id, "key": other_owner },
+            { "id": "AAAAAAAAAAAAAAAA", "key": a.key },
+            { "id": "../../etc/passwd", "key": a.key },
+        ]),
+    );
+    assert_eq!(status, Status::Ok);
+    let got = outcomes(&json);
+    let expect = |id: &str, ok: bool, what: &str| (id.to_owned(), ok, what.to_owned());
+    assert_eq!(
+        got,
+        vec![
+            expect(&a.id, true, "active"),
+            expect(&b.id, false, "unauthorized"),
+            expect(&d.id, false, "unauthorized"),
+            expect(&e.id, false, "unauthorized"),
+            expect("AAAAAAAAAAAAAAAA", false, "not_found"),
+            expect("../../etc/passwd", false, "not_found"),
+        ]
+    );
+    assert_eq!(json["results"][0]["gallery"]["title"], "A");
+    assert_eq!(owned_ids(c, &owner), vec![a.id.clone()]);
+    assert_eq!(owned_ids(c, &other_owner), vec![e.id.clone()]);
+    assert_eq!(get_gallery(c, &b.id, &owner).0, Status::Unauthorized);
+
+    // Filing needs an owner key, and a readable body.
+    let res = c
+        .post("/api/owner/galleries")
+        .header(ContentType::JSON)
+        .body(json!({ "items": [{ "id": b.id, "key": b.key }] }).to_string())
+        .dispatch();
+    assert_eq!(res.status(), Status::Unauthorized);
+    let res = c
+        .post("/api/owner/galleries")
+        .header(bearer(&b.key[..20]))
+        .header(ContentType::JSON)
+        .body(json!({ "items": [{ "id": b.id, "key": b.key }] }).to_string())
+        .dispatch();
+    assert_eq!(res.status(), Status::Unauthorized);
+    for body in ["{", r#"{"items": 3}"#, r#"{"items": [], "extra": 1}"#] {
+        let res = c
+            .post("/api/owner/galleries")
+            .header(bearer(&owner))
+            .header(ContentType::JSON)
+            .body(body)
+            .dispatch();
+        assert_eq!(res.status(), Status::BadRequest, "{body}");
+    }
+    assert_eq!(owned_ids(c, &owner), vec![a.id.clone()]);
+
+    // The manage key moves a gallery to another owner key: the first loses it.
+    let (_, json) = file(c, &other_owner, json!([{ "id": a.id, "key": a.key }]));
+    assert_eq!(json["results"][0]["ok"], true);
+    assert!(owned_ids(c, &owner).is_empty());
+    assert_eq!(get_gallery(c, &a.id, &owner).0, Status::Unauthorized);
+    assert_eq!(get_gallery(c, &a.id, &other_owner).0, Status::Ok);
+    // Filing again where it already is changes nothing.
+    let (_, json) = file(c, &other_owner, json!([{ "id": a.id, "key": a.key }]));
+    assert_eq!(json["results"][0]["ok"], true);
+    assert_eq!(owned_ids(c, &other_owner).len(), 2);
+}
+
+#[test]
+fn a_malformed_owner_key_at_creation_stores_nothing() {
+    let app = TestApp::new();
+    let form = Form::new()
+        .text("owner_key", "my-own-password")
+        .file("a.jpg", &jpeg(64, 48, 1));
+    let message = app.refuse("/api/galleries", form, Status::BadRequest, "bad_request");
+    assert!(message.contains("owner_key"), "{message}");
+    let res = app
+        .client
+        .post("/api/galleries")
+        .header(Header::new("X-Owner-Key", "short"))
+        .header(ContentType::JSON)
+        .body(json!({ "uploads": [] }).to_string())
+        .dispatch();
+    assert_eq!(res.status(), Status::BadRequest);
+    drop(res);
+    assert_eq!(app.blob_count(), 0, "no file kept");
+    assert_eq!(app.close_and_count_galleries(), 0, "no gallery stored");
+}
+
+#[test]
+fn a_batch_reports_per_item_and_changes_nothing_it_may_not() {
+    let app = TestApp::untracked(|_| {});
+    let c = &app.client;
+    let owner = new_owner(c);
+    let by_key = gallery(&app, "By manage key", 1);
+    let by_owner = gallery(&app, "By owner key", 2);
+    let wrong = gallery(&app, "Wrong key", 3);
+    let keyless = gallery(&app, "No key", 4);
+    file(c, &owner, json!([{ "id": by_owner.id, "key": by_owner.key }]));
+    let items = json!([
+        { "id": by_key.id, "key": by_key.key },
+        { "id": by_owner.id, "key": owner },
+        { "id": wrong.id, "key": by_key.key },
+        { "id": keyless.id },
+        { "id": "AAAAAAAAAAAAAAAA", "key": by_key.key },
+    ]);
+
+    let (status, json) = batch(c, json!({ "action": "disable", "items": items }));
+    assert_eq!(status, Status::Ok);
+    let got = outcomes(&json);
+    let states: Vec<(bool, &str)> = got.iter().map(|(_, ok, w)| (*ok, w.as_str())).collect();
+    assert_eq!(
+        states,
+        vec![
+            (true, "disabled"),
+            (true, "disabled"),
+            (false, "unauthorized"),
+            (false, "unauthorized"),
+            (false, "not_found"),
+        ]
+    );
+    let ids: Vec<&str> = got.iter().map(|(id, _, _)| id.as_str()).collect();
+    assert_eq!(
+        ids,
+        vec![
+            by_key.id.as_str(),
+            by_owner.id.as_str(),
+            wrong.id.as_str(),
+            keyless.id.as_str(),
+            "AAAAAAAAAAAAAAAA"
+        ],
+        "results in item order"
+    );
+    let failed = &json["results"][2]["error"];
+    assert!(
+        failed["message"].as_str().unwrap().contains("key"),
+        "{failed}"
+    );
+    assert_eq!(json["results"][0]["gallery"]["enabled"], false);
+    for done in [&by_key, &by_owner] {
+        assert_eq!(view(c, &done.id).1.as_deref(), Some("disabled"));
+    }
+    for untouched in [&wrong, &keyless] {
+        let (_, json) = get_gallery(c, &untouched.id, &untouched.key);
+        assert_eq!(json["settings"]["enabled"], true, "{}", untouched.id);
+        assert_eq!(view(c, &untouched.id).0, Status::Ok);
+    }
+
+    // Every action refuses the same items the same way; delete too.
+    let (_, json) = batch(c, json!({ "action": "enable", "items": items }));
+    let oks: Vec<bool> = outcomes(&json).iter().map(|(_, ok, _)| *ok).collect();
+    assert_eq!(oks, vec![true, true, false, false, false]);
+    assert_eq!(view(c, &by_key.id).0, Status::Ok);
+    let (_, json) = batch(
+        c,
+        json!({ "action": "delete", "items": [
+            { "id": wrong.id, "key": by_key.key },
+            { "id": keyless.id, "key": owner },
+        ] }),
+    );
+    assert_eq!(
+        outcomes(&json)
+            .iter()
+            .map(|(_, ok, w)| (*ok, w.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(false, "unauthorized"), (false, "unauthorized")]
+    );
+    assert_eq!(view(c, &wrong.id).0, Status::Ok);
+    assert_eq!(view(c, &keyless.id).0, Status::Ok);
+}
+
+#[test]
+fn bad_batch_bodies_are_refused_whole() {
+    let app = TestApp::new();
+    let g = gallery(&app, "G", 1);
+    let item = json!([{ "id": g.id, "key": g.key }]);
+    let too_many: Vec<Value> = (0..501).map(|_| json!({ "id": g.id, "key": g.key })).collect();
+    for body in [
+        json!("not an object"),
+        json!({ "items": item }),
+        json!({ "action": "explode", "items": item }),
+        json!({ "action": "disable", "items": item, "colour": "blue" }),
+        json!({ "action": "disable", "items": [{ "key": g.key }] }),
+        json!({ "action": "disable", "items": too_many }),
+        json!({ "action": "extend", "items": item }),
+        json!({ "action": "extend", "items": item, "expires_at": "next week" }),
+        json!({ "action": "disable", "items": item, "expires_at": null }),
+    ] {
+        let (status, json) = batch(&app.client, body.clone());
+        assert_eq!(status, Status::BadRequest, "{body}");
+        error_of(&json);
+    }
+    let res = app
+        .client
+        .post("/api/galleries/batch")
+        .header(ContentType::JSON)
+        .body("{")
+        .dispatch();
+    assert_eq!(res.status(), Status::BadRequest);
+    let (_, json) = get_gallery(&app.client, &g.id, &g.key);
+    assert_eq!(json["state"], "active", "nothing changed");
+    assert_eq!(json["settings"]["expires_at"], Value::Null);
+}
+
+#[test]
+fn extend_sets_the_expiry_and_reopens_an_expired_gallery() {
+    let app = TestApp::untracked(|_| {});
+    let c = &app.client;
+    let owner = new_owner(c);
+    let soon = create(
+        c,
+        Form::new()
+            .text("expires_in", "3600")
+            .text("owner_key", &owner)
+            .file("a.jpg", &jpeg(64, 48, 1)),
+    );
+    let expired = gallery(&app, "Expired", 2);
+    let res = c
+        .patch(format!("/api/galleries/{}", expired.id))
+        .header(bearer(&expired.key))
+        .header(ContentType::JSON)
+        .body(json!({ "expires_at": rfc3339(OffsetDateTime::now_utc() - Duration::hours(1)) }).to_string())
+        .dispatch();
+    assert_eq!(res.status(), Status::Ok);
+    assert_eq!(view(c, &expired.id), (Status::Gone, Some("expired".to_owned())));
+    let untouched = gallery(&app, "Untouched", 3);
+
+    let target = (OffsetDateTime::now_utc() + Duration::days(30))
+        .replace_nanosecond(0)
+        .unwrap();
+    let (status, json) = batch(
+        c,
+        json!({
+            "action": "extend",
+            "expires_at": rfc3339(target),
+            "items": [
+                { "id": soon.id, "key": owner },
+                { "id": expired.id, "key": expired.key },
+                { "id": untouched.id, "key": soon.key },
+            ],
+        }),
+    );
+    assert_eq!(status, Status::Ok);
+    let oks: Vec<(bool, String)> = outcomes(&json).into_iter().map(|(_, ok, w)| (ok, w)).collect();
+    assert_eq!(
+        oks,
+        vec![
+            (true, "active".to_owned()),
+            (true, "active".to_owned()),
+            (false, "unauthorized".to_owned())
+        ]
+    );
+    assert_eq!(parse_time(&json["results"][0]["gallery"]["expires_at"]), target);
+    for g in [&soon, &expired] {
+        let (_, json) = get_gallery(c, &g.id, &g.key);
+        assert_eq!(parse_time(&json["settings"]["expires_at"]), target);
+    }
+    assert_eq!(view(c, &expired.id).0, Status::Ok, "extending reopens it");
+    let (_, json) = get_gallery(c, &untouched.id, &untouched.key);
+    assert_eq!(json["settings"]["expires_at"], Value::Null, "untouched");
+
+    // `null` removes the expiry (where the instance allows it).
+    let (_, json) = batch(
+        c,
+        json!({ "action": "extend", "expires_at": null, "items": [{ "id": soon.id, "key": soon.key }] }),
+    );
+    assert_eq!(json["results"][0]["gallery"]["expires_at"], Value::Null);
+}
+
+#[test]
+fn extend_keeps_to_the_instance_maximum() {
+    let app = TestApp::with(|c| {
+        c.default_expiry = "1d".into();
+        c.max_expiry = "7d".into();
+    });
+    let g = gallery(&app, "G", 1);
+    let (_, before) = get_gallery(&app.client, &g.id, &g.key);
+    for at in [
+        json!(rfc3339(OffsetDateTime::now_utc() + Duration::days(30))),
+        json!(null),
+    ] {
+        let (status, json) = batch(
+            &app.client,
+            json!({ "action": "extend", "expires_at": at, "items": [{ "id": g.id, "key": g.key }] }),
+        );
+        assert_eq!(status, Status::BadRequest, "{json}");
+        assert_eq!(error_of(&json).0, "invalid_setting");
+    }
+    let (_, after) = get_gallery(&app.client, &g.id, &g.key);
+    assert_eq!(before["settings"]["expires_at"], after["settings"]["expires_at"]);
+    let within = rfc3339(OffsetDateTime::now_utc() + Duration::days(6));
+    let (status, json) = batch(
+        &app.client,
+        json!({ "action": "extend", "expires_at": within, "items": [{ "id": g.id, "key": g.key }] }),
+    );
+    assert_eq!(status, Status::Ok);
+    assert_eq!(json["results"][0]["ok"], true);
+}
+
+#[test]
+fn batch_delete_removes_links_and_unshared_blobs() {
+    let app = TestApp::new();
+    let c = &app.client;
+    let owner = new_owner(c);
+    let shared = jpeg(64, 48, 7);
+    let keep = gallery(&app, "Keep", 10);
+    let kept_files = app.blob_count();
+    let second = create(
+        c,
+        Form::new()
+            .file("shared.jpg", &shared)
+            .file("other.jpg", &jpeg(64, 48, 9)),
+    );
+    let second_files = app.blob_count() - kept_files;
+    let first = create(
+        c,
+        Form::new()
+            .text("owner_key", &owner)
+            .file("shared.jpg", &shared)
+            .file("own.jpg", &jpeg(64, 48, 8)),
+    );
+    assert!(app.blob_count() > kept_files + second_files, "own.jpg added files");
+    let shared_etag = app.etag(&second.id, 0, "original");
+    assert_eq!(app.etag(&first.id, 0, "original"), shared_etag, "one file, two galleries");
+    let keep_etag = app.etag(&keep.id, 0, "original");
+
+    let (status, json) = batch(
+        c,
+        json!({ "action": "delete", "items": [
+            { "id": first.id, "key": owner },
+            { "id": second.id, "key": first.key },
+        ] }),
+    );
+    assert_eq!(status, Status::Ok);
+    assert_eq!(json["results"][0], json!({ "id": first.id, "ok": true, "state": "deleted" }));
+    assert_eq!(error_of(&json["results"][1]).0, "unauthorized");
+    assert_eq!(view(c, &first.id).0, Status::NotFound, "the link is gone");
+    assert_eq!(view(c, &second.id).0, Status::Ok, "the other stays");
+    assert!(owned_ids(c, &owner).is_empty(), "it left the owner's list");
+    // Only the files the first gallery alone used went; the shared image stays.
+    assert_eq!(app.blob_count(), kept_files + second_files);
+    assert!(app.blob_path(&shared_etag).exists());
+
+    let (_, json) = batch(
+        c,
+        json!({ "action": "delete", "items": [{ "id": second.id, "key": second.key }] }),
+    );
+    assert_eq!(json["results"][0]["state"], "deleted");
+    assert_eq!(view(c, &second.id).0, Status::NotFound);
+    assert!(!app.blob_path(&shared_etag).exists(), "no gallery uses it now");
+    assert!(app.blob_path(&keep_etag).exists());
+    assert_eq!(app.blob_count(), kept_files, "only the kept gallery's files remain");
+
+    // Deleting again: that item is not found, nothing else happens.
+    let (_, json) = batch(
+        c,
+        json!({ "action": "delete", "items": [{ "id": second.id, "key": second.key }] }),
+    );
+    assert_eq!(error_of(&json["results"][0]).0, "not_found");
+    assert_eq!(app.blob_count(), kept_files);
+}
+
+#[test]
+fn qr_codes_of_posted_text_and_the_page() {
+    let app = TestApp::new();
+    let res = app
+        .client
+        .post("/api/qr")
+        .header(ContentType::JSON)
+        .body(json!({ "text": format!("{PUBLIC_URL}/galleries#owner=abc") }).to_string())
+        .dispatch();
+    assert_eq!(res.status(), Status::Ok);
+    assert_eq!(res.content_type(), Some(ContentType::SVG));
+    let svg = res.into_string().unwrap();
+    assert!(svg.contains("<svg") && svg.contains("</svg>"), "{svg}");
+    for text in [String::new(), "x".repeat(2000)] {
+        let res = app
+            .client
+            .post("/api/qr")
+            .header(ContentType::JSON)
+            .body(json!({ "text": text }).to_string())
+            .dispatch();
+        assert_eq!(res.status(), Status::BadRequest);
+    }
+
+    let page = app.get("/galleries");
+    assert_eq!(page.status, Status::Ok);
+    let html = page.text();
+    for id in [
+        "id=\"gallery-list\"",
+        "id=\"select-all\"",
+        "id=\"batch-disable\"",
+        "id=\"batch-delete\"",
+        "id=\"owner-create\"",
+        "id=\"export-keys\"",
+        "galleries.js",
+    ] {
+        assert!(html.contains(id), "{id} missing");
+    }
+    assert!(!html.contains(" style="), "no inline style under the CSP");
+    // Owners' pages link to it; a viewer's page does not.
+    assert!(app.get("/").text().contains("href=\"/galleries\""));
+    let g = gallery(&app, "G", 1);
+    assert!(!app.get(&format!("/g/{}", g.id)).text().contains("href=\"/galleries\""));
+}
