@@ -25,6 +25,7 @@
     unavailable: 'Not loaded',
   };
   const DONE = { disable: 'disabled', enable: 'enabled', extend: 'new expiry set', delete: 'deleted' };
+  const EXPECTED = { disable: 'disabled', enable: 'active', extend: 'active', delete: 'deleted' };
 
   /** id → {id, key, source: 'browser'|'owner'|'both', state, gallery?, saved?} */
   let rows = new Map();
@@ -288,25 +289,38 @@
 
   function showResults(action, items, results) {
     const ok = results.filter((r) => r.ok).length;
-    const section = $('batch-results');
     const verb = DONE[action];
-    $('results-heading').textContent = ok === results.length
+    const panel = element('section', 'panel results');
+    panel.setAttribute('aria-labelledby', 'results-heading');
+    const heading = element('h3', '', ok === results.length
       ? `Done: ${plural(ok, 'gallery', 'galleries')} ${verb}.`
-      : `${ok} of ${results.length} ${verb}; the others were not changed.`;
+      : `${ok} of ${results.length} ${verb}; the others were not changed.`);
+    heading.id = 'results-heading';
+    const outcome = element('ul', 'result-list');
+    outcome.id = 'result-list';
+    const close = element('button', 'button small', 'Dismiss');
+    close.type = 'button';
+    close.addEventListener('click', () => {
+      $('batch-results').replaceChildren();
+      $('select-all').focus();
+    });
     const names = new Map(items.map((i) => [i.id, i.title]));
-    $('result-list').replaceChildren(...results.map((r) => {
+    outcome.replaceChildren(...results.map((r) => {
       const li = element('li', r.ok ? 'ok' : 'failed');
       li.dataset.id = r.id;
       li.dataset.ok = String(r.ok);
       const name = element('strong', '', names.get(r.id) || r.id);
+      // Say the state only when it is not what the action implies (enabled, yet expired).
+      const plain = r.state === EXPECTED[action];
       const text = r.ok
-        ? (action === 'delete' ? ': deleted.' : `: ${verb} (${(STATES[r.state] || r.state).toLowerCase()}).`)
+        ? (plain ? `: ${verb}.` : `: ${verb}; now ${(STATES[r.state] || r.state).toLowerCase()}.`)
         : `: not changed. ${r.error ? r.error.message : ''}`;
       li.append(name, text);
       return li;
     }));
-    section.hidden = false;
-    status.textContent = $('results-heading').textContent;
+    panel.append(heading, outcome, close);
+    status.textContent = '';
+    $('batch-results').replaceChildren(panel);
   }
 
   async function runBatch(action, extra) {
@@ -316,6 +330,7 @@
     busy = true;
     updateToolbar();
     status.textContent = 'Working…';
+    $('batch-results').replaceChildren();
     try {
       const response = await api('POST', '/api/galleries/batch', null, {
         action,
@@ -350,6 +365,10 @@
     } finally {
       busy = false;
       updateToolbar();
+      // The button that started it is now disabled (or its form hidden): keep keyboard
+      // focus in the toolbar instead of losing it to the page.
+      const active = document.activeElement;
+      if (!active || active === document.body || active.disabled) $('select-all').focus();
     }
   }
 
@@ -408,6 +427,9 @@
     const n = chosen.length;
     if (!n) return;
     $('delete-heading').textContent = `Delete ${plural(n, 'gallery', 'galleries')} for good?`;
+    $('delete-text').textContent = n === 1
+      ? 'Its link stops working at once and its photos are removed from the server. This cannot be undone.'
+      : 'Their links stop working at once and their photos are removed from the server. This cannot be undone.';
     $('delete-confirm').textContent = `Delete ${plural(n, 'gallery', 'galleries')}`;
     $('delete-names').replaceChildren(...chosen.slice(0, 8).map((row) => element('li', '', titleOf(row))),
       ...(n > 8 ? [element('li', '', `and ${n - 8} more`)] : []));

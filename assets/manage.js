@@ -99,8 +99,12 @@
     }
     if (response.status === 200) {
       const gallery = await response.json();
-      const saved = window.maiimgStore.get(id) || {};
-      window.maiimgStore.put({ ...saved, id, key, title: gallery.title, share_url: gallery.share_url, manage_url: `${location.origin}/m/${id}#${key}` });
+      // Opened with the owner key (from My galleries): that key is saved once, not per gallery.
+      const ownerKey = window.maiimgStore.ownerKey ? window.maiimgStore.ownerKey() : null;
+      if (key !== ownerKey) {
+        const saved = window.maiimgStore.get(id) || {};
+        window.maiimgStore.put({ ...saved, id, key, title: gallery.title, share_url: gallery.share_url, manage_url: `${location.origin}/m/${id}#${key}` });
+      }
       fill(gallery);
       status.textContent = '';
       form.hidden = true;

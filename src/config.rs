@@ -110,7 +110,11 @@ impl From<&str> for Secret {
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Configs end up in debug output; the secret must not.
-        f.write_str(if self.is_set() { "Secret(set)" } else { "Secret(empty)" })
+        f.write_str(if self.is_set() {
+            "Secret(set)"
+        } else {
+            "Secret(empty)"
+        })
     }
 }
 
@@ -407,7 +411,10 @@ impl Config {
             ));
         }
         for (key, value) in [
-            ("rate_limit_uploads_per_hour", self.rate_limit_uploads_per_hour),
+            (
+                "rate_limit_uploads_per_hour",
+                self.rate_limit_uploads_per_hour,
+            ),
             (
                 "rate_limit_galleries_per_hour",
                 self.rate_limit_galleries_per_hour,
@@ -646,7 +653,10 @@ mod tests {
         let c = Config::default().validated().expect("defaults are valid");
         assert!(!c.admin_token.is_set() && !c.upload_password.is_set());
         assert_eq!(
-            (c.rate_limit_uploads_per_hour, c.rate_limit_galleries_per_hour),
+            (
+                c.rate_limit_uploads_per_hour,
+                c.rate_limit_galleries_per_hour
+            ),
             (600, 60)
         );
         assert_eq!((c.max_storage_bytes, c.purge_after_days), (0, 0));

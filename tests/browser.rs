@@ -8,6 +8,8 @@
 mod driver;
 #[path = "browser/galleries.rs"]
 mod galleries;
+#[path = "browser/instance.rs"]
+mod instance;
 #[path = "browser/limits.rs"]
 mod limits;
 #[path = "browser/manage.rs"]

@@ -254,7 +254,10 @@ fn an_owner_key_lists_its_galleries_from_a_fresh_client() {
         format!("{PUBLIC_URL}/g/{}", first.id).as_str()
     );
     let left = parse_time(&row["expires_at"]) - OffsetDateTime::now_utc();
-    assert!(left > Duration::hours(23) && left <= Duration::hours(24), "{left}");
+    assert!(
+        left > Duration::hours(23) && left <= Duration::hours(24),
+        "{left}"
+    );
     let thumb_url = field(row, "thumb_url");
     assert_eq!(
         thumb_url,
@@ -279,7 +282,10 @@ fn an_owner_key_lists_its_galleries_from_a_fresh_client() {
     let (code, _) = error_of(&owned(&client, Some(&first.key[..31])).1);
     assert_eq!(code, "unauthorized");
     let stranger = new_owner(&client);
-    assert_eq!(owned(&client, Some(&stranger)).1, json!({ "galleries": [] }));
+    assert_eq!(
+        owned(&client, Some(&stranger)).1,
+        json!({ "galleries": [] })
+    );
 }
 
 #[test]
@@ -326,10 +332,7 @@ fn the_owner_key_manages_its_galleries_and_no_others() {
 
     // Nothing of anyone else's: not unfiled galleries, not another owner's.
     for other in [&unfiled, &theirs] {
-        assert_eq!(
-            get_gallery(c, &other.id, &owner).0,
-            Status::Unauthorized
-        );
+        assert_eq!(get_gallery(c, &other.id, &owner).0, Status::Unauthorized);
         let res = c
             .patch(format!("/api/galleries/{}", other.id))
             .header(bearer(&owner))
@@ -468,7 +471,11 @@ fn a_batch_reports_per_item_and_changes_nothing_it_may_not() {
     let by_owner = gallery(&app, "By owner key", 2);
     let wrong = gallery(&app, "Wrong key", 3);
     let keyless = gallery(&app, "No key", 4);
-    file(c, &owner, json!([{ "id": by_owner.id, "key": by_owner.key }]));
+    file(
+        c,
+        &owner,
+        json!([{ "id": by_owner.id, "key": by_owner.key }]),
+    );
     let items = json!([
         { "id": by_key.id, "key": by_key.key },
         { "id": by_owner.id, "key": owner },
@@ -546,7 +553,9 @@ fn bad_batch_bodies_are_refused_whole() {
     let app = TestApp::new();
     let g = gallery(&app, "G", 1);
     let item = json!([{ "id": g.id, "key": g.key }]);
-    let too_many: Vec<Value> = (0..501).map(|_| json!({ "id": g.id, "key": g.key })).collect();
+    let too_many: Vec<Value> = (0..501)
+        .map(|_| json!({ "id": g.id, "key": g.key }))
+        .collect();
     for body in [
         json!("not an object"),
         json!({ "items": item }),
@@ -591,10 +600,16 @@ fn extend_sets_the_expiry_and_reopens_an_expired_gallery() {
         .patch(format!("/api/galleries/{}", expired.id))
         .header(bearer(&expired.key))
         .header(ContentType::JSON)
-        .body(json!({ "expires_at": rfc3339(OffsetDateTime::now_utc() - Duration::hours(1)) }).to_string())
+        .body(
+            json!({ "expires_at": rfc3339(OffsetDateTime::now_utc() - Duration::hours(1)) })
+                .to_string(),
+        )
         .dispatch();
     assert_eq!(res.status(), Status::Ok);
-    assert_eq!(view(c, &expired.id), (Status::Gone, Some("expired".to_owned())));
+    assert_eq!(
+        view(c, &expired.id),
+        (Status::Gone, Some("expired".to_owned()))
+    );
     let untouched = gallery(&app, "Untouched", 3);
 
     let target = (OffsetDateTime::now_utc() + Duration::days(30))
@@ -613,7 +628,10 @@ fn extend_sets_the_expiry_and_reopens_an_expired_gallery() {
         }),
     );
     assert_eq!(status, Status::Ok);
-    let oks: Vec<(bool, String)> = outcomes(&json).into_iter().map(|(_, ok, w)| (ok, w)).collect();
+    let oks: Vec<(bool, String)> = outcomes(&json)
+        .into_iter()
+        .map(|(_, ok, w)| (ok, w))
+        .collect();
     assert_eq!(
         oks,
         vec![
@@ -622,7 +640,10 @@ fn extend_sets_the_expiry_and_reopens_an_expired_gallery() {
             (false, "unauthorized".to_owned())
         ]
     );
-    assert_eq!(parse_time(&json["results"][0]["gallery"]["expires_at"]), target);
+    assert_eq!(
+        parse_time(&json["results"][0]["gallery"]["expires_at"]),
+        target
+    );
     for g in [&soon, &expired] {
         let (_, json) = get_gallery(c, &g.id, &g.key);
         assert_eq!(parse_time(&json["settings"]["expires_at"]), target);
@@ -659,7 +680,10 @@ fn extend_keeps_to_the_instance_maximum() {
         assert_eq!(error_of(&json).0, "invalid_setting");
     }
     let (_, after) = get_gallery(&app.client, &g.id, &g.key);
-    assert_eq!(before["settings"]["expires_at"], after["settings"]["expires_at"]);
+    assert_eq!(
+        before["settings"]["expires_at"],
+        after["settings"]["expires_at"]
+    );
     let within = rfc3339(OffsetDateTime::now_utc() + Duration::days(6));
     let (status, json) = batch(
         &app.client,
@@ -691,9 +715,16 @@ fn batch_delete_removes_links_and_unshared_blobs() {
             .file("shared.jpg", &shared)
             .file("own.jpg", &jpeg(64, 48, 8)),
     );
-    assert!(app.blob_count() > kept_files + second_files, "own.jpg added files");
+    assert!(
+        app.blob_count() > kept_files + second_files,
+        "own.jpg added files"
+    );
     let shared_etag = app.etag(&second.id, 0, "original");
-    assert_eq!(app.etag(&first.id, 0, "original"), shared_etag, "one file, two galleries");
+    assert_eq!(
+        app.etag(&first.id, 0, "original"),
+        shared_etag,
+        "one file, two galleries"
+    );
     let keep_etag = app.etag(&keep.id, 0, "original");
 
     let (status, json) = batch(
@@ -704,7 +735,10 @@ fn batch_delete_removes_links_and_unshared_blobs() {
         ] }),
     );
     assert_eq!(status, Status::Ok);
-    assert_eq!(json["results"][0], json!({ "id": first.id, "ok": true, "state": "deleted" }));
+    assert_eq!(
+        json["results"][0],
+        json!({ "id": first.id, "ok": true, "state": "deleted" })
+    );
     assert_eq!(error_of(&json["results"][1]).0, "unauthorized");
     assert_eq!(view(c, &first.id).0, Status::NotFound, "the link is gone");
     assert_eq!(view(c, &second.id).0, Status::Ok, "the other stays");
@@ -719,9 +753,16 @@ fn batch_delete_removes_links_and_unshared_blobs() {
     );
     assert_eq!(json["results"][0]["state"], "deleted");
     assert_eq!(view(c, &second.id).0, Status::NotFound);
-    assert!(!app.blob_path(&shared_etag).exists(), "no gallery uses it now");
+    assert!(
+        !app.blob_path(&shared_etag).exists(),
+        "no gallery uses it now"
+    );
     assert!(app.blob_path(&keep_etag).exists());
-    assert_eq!(app.blob_count(), kept_files, "only the kept gallery's files remain");
+    assert_eq!(
+        app.blob_count(),
+        kept_files,
+        "only the kept gallery's files remain"
+    );
 
     // Deleting again: that item is not found, nothing else happens.
     let (_, json) = batch(
@@ -735,16 +776,22 @@ fn batch_delete_removes_links_and_unshared_blobs() {
 #[test]
 fn qr_codes_of_posted_text_and_the_page() {
     let app = TestApp::new();
+    let text = format!("{PUBLIC_URL}/galleries#owner=abc");
     let res = app
         .client
         .post("/api/qr")
         .header(ContentType::JSON)
-        .body(json!({ "text": format!("{PUBLIC_URL}/galleries#owner=abc") }).to_string())
+        .body(json!({ "text": text }).to_string())
         .dispatch();
     assert_eq!(res.status(), Status::Ok);
     assert_eq!(res.content_type(), Some(ContentType::SVG));
     let svg = res.into_string().unwrap();
     assert!(svg.contains("<svg") && svg.contains("</svg>"), "{svg}");
+    assert_eq!(
+        svg,
+        maiimg::domain::qr::svg(&text).unwrap(),
+        "the text as sent"
+    );
     for text in [String::new(), "x".repeat(2000)] {
         let res = app
             .client
@@ -773,5 +820,9 @@ fn qr_codes_of_posted_text_and_the_page() {
     // Owners' pages link to it; a viewer's page does not.
     assert!(app.get("/").text().contains("href=\"/galleries\""));
     let g = gallery(&app, "G", 1);
-    assert!(!app.get(&format!("/g/{}", g.id)).text().contains("href=\"/galleries\""));
+    assert!(
+        !app.get(&format!("/g/{}", g.id))
+            .text()
+            .contains("href=\"/galleries\"")
+    );
 }

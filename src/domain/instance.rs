@@ -332,9 +332,11 @@ impl Galleries {
         for chunk in doomed.chunks(PURGE_CHUNK) {
             // Judged again inside the deleting transaction: an owner may have just
             // extended the expiry or raised the limit.
-            let (deleted, freed) = self.store.delete_galleries_if(chunk, |record, opens, mark| {
-                over_since(record, opens, mark, now).is_some_and(|t| t <= cutoff)
-            })?;
+            let (deleted, freed) =
+                self.store
+                    .delete_galleries_if(chunk, |record, opens, mark| {
+                        over_since(record, opens, mark, now).is_some_and(|t| t <= cutoff)
+                    })?;
             purged.galleries += deleted.len();
             let collected = self.collect_counted(freed)?;
             purged.freed.files += collected.files;
@@ -356,10 +358,7 @@ impl Galleries {
                 purged.freed.bytes
             );
         }
-        let last = self
-            .store
-            .meta_instant(ORPHAN_SWEEP_KEY)?
-            .and_then(from_ms);
+        let last = self.store.meta_instant(ORPHAN_SWEEP_KEY)?.and_then(from_ms);
         if last.is_none_or(|t| now - t >= ORPHAN_SWEEP_EVERY || t > now) {
             self.collect_garbage()?;
             self.store.set_meta_instant(ORPHAN_SWEEP_KEY, to_ms(now))?;

@@ -57,11 +57,9 @@ impl Galleries {
         let id = GalleryId::parse(id).ok_or(DomainError::NotFound)?;
         let record = self
             .store
-            .file_gallery(&id, &owner, |record| {
-                match manage_key {
-                    Some(key) if key_matches(key, &record.manage_key_hash) => Ok(()),
-                    _ => Err(DomainError::Unauthorized),
-                }
+            .file_gallery(&id, &owner, |record| match manage_key {
+                Some(key) if key_matches(key, &record.manage_key_hash) => Ok(()),
+                _ => Err(DomainError::Unauthorized),
             })?
             .ok_or(DomainError::NotFound)?;
         let opens = self.opens(&id)?;
@@ -71,7 +69,11 @@ impl Galleries {
     /// The `extend` action for `expires_at` (RFC 3339; `None`, `""` or `"never"`: no
     /// expiry), checked once against the instance's expiry policy so that a bad date fails
     /// the whole batch rather than every item.
-    pub fn extension(&self, expires_at: Option<String>, now: OffsetDateTime) -> Result<BatchAction> {
+    pub fn extension(
+        &self,
+        expires_at: Option<String>,
+        now: OffsetDateTime,
+    ) -> Result<BatchAction> {
         let mut input = SettingsInput::default();
         input.expires_at = Some(expires_at);
         settings::apply(&Default::default(), &input, &self.expiry, now, false)?;

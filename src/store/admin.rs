@@ -118,13 +118,10 @@ impl Store {
                     };
                     let record: GalleryRecord = decode(value.value())?;
                     let opens = txn.open_table(OPENS)?.get(key)?.map_or(0, |v| v.value());
-                    let mark = txn
-                        .open_table(EXHAUSTED)?
-                        .get(key)?
-                        .map(|v| {
-                            let (since_ms, opens) = v.value();
-                            ExhaustedMark { since_ms, opens }
-                        });
+                    let mark = txn.open_table(EXHAUSTED)?.get(key)?.map(|v| {
+                        let (since_ms, opens) = v.value();
+                        ExhaustedMark { since_ms, opens }
+                    });
                     doomed(&record, opens, mark)
                 };
                 if condemned && let Some((_, gone)) = remove_gallery(txn, key)? {

@@ -317,9 +317,8 @@ impl Store {
     /// Delete a gallery. Returns `None` if it did not exist, else the blobs it held the
     /// last reference to (to be collected after this commit).
     pub fn delete_gallery(&self, id: &GalleryId) -> Result<Option<Vec<Digest>>> {
-        let deleted = self.write(|txn| {
-            Ok(remove_gallery(txn, id.as_str())?.map(|(_, freed)| freed))
-        });
+        let deleted =
+            self.write(|txn| Ok(remove_gallery(txn, id.as_str())?.map(|(_, freed)| freed)));
         self.cache.invalidate(id.as_str());
         deleted
     }

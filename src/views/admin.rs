@@ -197,26 +197,30 @@ pub fn dashboard(view: &Dashboard<'_>) -> Markup {
                 section aria-labelledby="galleries-heading" {
                     h2 id="galleries-heading" { "Galleries" }
                     form id="admin-search" method="get" action="/admin" class="admin-search" {
-                        label for="search" { "Id (or its beginning)" }
-                        input type="search" id="search" name="q" value=(view.search) autocomplete="off"
-                            spellcheck="false";
-                        label for="sort" { "Sort" }
-                        select id="sort" name="sort" {
-                            @for (sort, name) in SortBy::ALL {
-                                option value=(name) selected[sort == view.sort] {
-                                    @match sort {
-                                        SortBy::Newest => "Newest first",
-                                        SortBy::Oldest => "Oldest first",
-                                        SortBy::Size => "Largest first",
-                                        SortBy::Opens => "Most opened first",
+                        div {
+                            label for="search" { "Id (or its beginning)" }
+                            input type="search" id="search" name="q" value=(view.search) autocomplete="off"
+                                spellcheck="false";
+                        }
+                        div {
+                            label for="sort" { "Sort" }
+                            select id="sort" name="sort" {
+                                @for (sort, name) in SortBy::ALL {
+                                    option value=(name) selected[sort == view.sort] {
+                                        @match sort {
+                                            SortBy::Newest => "Newest first",
+                                            SortBy::Oldest => "Oldest first",
+                                            SortBy::Size => "Largest first",
+                                            SortBy::Opens => "Most opened first",
+                                        }
                                     }
                                 }
                             }
                         }
-                        button type="submit" class="button small" { "Show" }
+                        button type="submit" class="button" { "Show" }
                     }
                     p id="matched" class="meta" data-matched=(listing.matched) {
-                        (listing.matched) " galleries"
+                        (listing.matched) @if listing.matched == 1 { " gallery" } @else { " galleries" }
                         @if !view.search.is_empty() { " with an id starting “" (view.search) "”" }
                     }
                     @if listing.galleries.is_empty() {

@@ -161,14 +161,13 @@ pub fn page() -> Markup {
                 section id="list-section" aria-labelledby="list-heading" {
                     h2 id="list-heading" class="visually-hidden" { "Galleries" }
                     (toolbar())
+                    // A live region from the start, so that the results are read out when they
+                    // appear; next to the toolbar, so that they are seen in a long list.
+                    div id="batch-results" aria-live="polite" {}
                     ul id="gallery-list" class="gallery-list" aria-labelledby="list-heading" {}
                     div id="empty-list" class="empty" hidden {
                         p { "No galleries in this browser yet." }
                         p { a href="/" { "Share photos" } ", or use your owner key from another device below." }
-                    }
-                    section id="batch-results" class="panel" hidden aria-labelledby="results-heading" {
-                        h3 id="results-heading" {}
-                        ul id="result-list" class="result-list" {}
                     }
                 }
                 (owner_panel())
@@ -176,10 +175,7 @@ pub fn page() -> Markup {
                 dialog id="delete-dialog" aria-labelledby="delete-heading" aria-describedby="delete-text" {
                     form method="dialog" {
                         h2 id="delete-heading" {}
-                        p id="delete-text" {
-                            "Their links stop working at once and their photos are removed from the "
-                            "server. This cannot be undone."
-                        }
+                        p id="delete-text" {}
                         ul id="delete-names" {}
                         div class="form-actions" {
                             button type="submit" value="cancel" id="delete-cancel" class="button" autofocus { "Cancel" }

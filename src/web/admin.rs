@@ -197,9 +197,7 @@ async fn dashboard(
     let lookup = search.clone();
     let (listing, storage) = blocking(app.inner(), move |app| {
         let now = OffsetDateTime::now_utc();
-        let listing = app
-            .galleries
-            .list_all(&lookup, sort, page, PER_PAGE, now)?;
+        let listing = app.galleries.list_all(&lookup, sort, page, PER_PAGE, now)?;
         Ok::<_, crate::domain::galleries::DomainError>((listing, app.galleries.storage()?))
     })
     .await??;
@@ -223,10 +221,7 @@ async fn dashboard(
 
 /// `GET /admin/login`: the sign-in form.
 #[get("/admin/login")]
-fn login_page(
-    app: &State<Arc<App>>,
-    cookies: &CookieJar<'_>,
-) -> Result<Page, PageError> {
+fn login_page(app: &State<Arc<App>>, cookies: &CookieJar<'_>) -> Result<Page, PageError> {
     if session(app, cookies)?.is_some() {
         return Ok(Page::Redirect(Box::new(Redirect::to("/admin"))));
     }

@@ -80,7 +80,7 @@ pub enum WebError {
     UploadPasswordWrong,
     /// The storage quota is used up; viewing still works.
     #[error(
-        "this server's storage is full ({} of {} used): no new photos can be stored right now. Existing galleries are not affected",
+        "this server's storage is full: {} of its {} are in use and this upload does not fit, so nothing was stored (galleries already shared still work)",
         human_bytes(*.used), human_bytes(*.limit)
     )]
     StorageFull {

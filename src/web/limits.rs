@@ -160,8 +160,8 @@ impl Limits {
             .take(client.0, limit, Instant::now())
             .map_err(|wait| WebError::RateLimited {
                 message: format!(
-                    "Too many uploads from your address: this server accepts {limit} photos an \
-                     hour from each address. Nothing already uploaded is lost; try again in {}.",
+                    "too many uploads from your address: this server accepts {limit} photos an \
+                     hour from each address; nothing already uploaded is lost, try again in {}",
                     minutes(wait)
                 ),
                 retry_after: retry_after(wait),
@@ -175,9 +175,9 @@ impl Limits {
             .take(client.0, limit, Instant::now())
             .map_err(|wait| WebError::RateLimited {
                 message: format!(
-                    "Too many new galleries from your address: this server allows {limit} an \
-                     hour from each address. Your earlier galleries are not affected; try \
-                     again in {}.",
+                    "too many new galleries from your address: this server allows {limit} an \
+                     hour from each address; your earlier galleries are not affected, try \
+                     again in {}",
                     minutes(wait)
                 ),
                 retry_after: retry_after(wait),
@@ -375,7 +375,10 @@ mod tests {
         assert_eq!(limiter.len(), MAX_CLIENTS);
         // Entries whose allowance is back are dropped when room is needed …
         let later = now + PERIOD;
-        assert_eq!(limiter.take(IpAddr::from([10, 0, 0, 1]), 100, later), Ok(()));
+        assert_eq!(
+            limiter.take(IpAddr::from([10, 0, 0, 1]), 100, later),
+            Ok(())
+        );
         assert_eq!(limiter.len(), 1);
         // … and if none is, the half closest to it.
         for i in 0..MAX_CLIENTS as u32 + 10 {

@@ -262,7 +262,11 @@ fn owner_bearer(key: Bearer) -> Result<String, WebError> {
 fn create_owner(app: &State<Arc<App>>) -> Json<OwnerJson> {
     let key = OwnerKey::generate();
     Json(OwnerJson {
-        owner_url: format!("{}/galleries#owner={key}", app.config.public_url, key = key.as_str()),
+        owner_url: format!(
+            "{}/galleries#owner={key}",
+            app.config.public_url,
+            key = key.as_str()
+        ),
         owner_key: key.as_str().to_owned(),
     })
 }
@@ -360,10 +364,9 @@ async fn batch(
 fn qr_svg(body: Body<'_, QrRequest>) -> Result<(ContentType, String), ApiError> {
     let text = parse_body(body)?.text;
     if text.is_empty() || text.len() > MAX_QR_TEXT {
-        return Err(WebError::BadRequest(format!(
-            "text must be 1 to {MAX_QR_TEXT} bytes long"
-        ))
-        .into());
+        return Err(
+            WebError::BadRequest(format!("text must be 1 to {MAX_QR_TEXT} bytes long")).into(),
+        );
     }
     let svg = qr::svg(&text).map_err(|e| WebError::BadRequest(e.to_string()))?;
     Ok((ContentType::SVG, svg))

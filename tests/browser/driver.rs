@@ -243,6 +243,11 @@ pub async fn connect_as(
 }
 
 pub fn start_server(data: &Path) -> (Running, String) {
+    start_server_with(data, &[])
+}
+
+/// [`start_server`] with extra settings (`MAIIMG_…` variables).
+pub fn start_server_with(data: &Path, env: &[(&str, &str)]) -> (Running, String) {
     let port = free_port();
     let mut command = Command::new(env!("CARGO_BIN_EXE_maiimg"));
     // Only the settings below: a stray MAIIMG_* variable would change (or stop) the server.
@@ -254,6 +259,7 @@ pub fn start_server(data: &Path) -> (Running, String) {
         .env("MAIIMG_PORT", port.to_string())
         .env("MAIIMG_DATA_DIR", data)
         .env("MAIIMG_LOG_LEVEL", "critical")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .spawn()
         .expect("start maiimg");

@@ -9,6 +9,7 @@ use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
 
 use super::driver::*;
+use super::manage::{edit_list_is, rename_and_reorder};
 
 /// Upload `photos` through the upload page as a gallery titled `title`; (id, share URL).
 async fn upload(
@@ -131,7 +132,10 @@ async fn my_galleries_lists_two_uploads_disables_one_and_deletes_the_other() -> 
         .await?
         .click()
         .await?;
-    assert_eq!(text_of(&client, "#selected-count").await?, "1 of 2 selected");
+    assert_eq!(
+        text_of(&client, "#selected-count").await?,
+        "1 of 2 selected"
+    );
     click(&client, "batch-disable").await?;
     row_state(&client, &garden_id, "disabled").await?;
     wait_until(
@@ -211,8 +215,20 @@ async fn my_galleries_lists_two_uploads_disables_one_and_deletes_the_other() -> 
             vec![],
         )
         .await?;
-    assert_eq!(dark, json!(true), "dark, and no sideways scrolling at 390 px");
+    assert_eq!(
+        dark,
+        json!(true),
+        "dark, and no sideways scrolling at 390 px"
+    );
     save_screenshot(&phone, "galleries-phone-dark.png").await?;
+    images_loaded(&phone, "#owner-qr").await?;
+    phone
+        .execute(
+            "document.getElementById('owner-panel').scrollIntoView()",
+            vec![],
+        )
+        .await?;
+    save_screenshot(&phone, "galleries-phone-dark-owner.png").await?;
 
     // The desktop's keys, imported on the phone, add its manage keys to the same rows.
     let backup = files.path().join("keys.json");
@@ -240,8 +256,8 @@ async fn my_galleries_lists_two_uploads_disables_one_and_deletes_the_other() -> 
     Ok(())
 }
 
-/// The second gallery: (the lead adds title edit and reorder here once the manage page's
-/// edit UI lands), then deleted from My galleries with the confirmation; its link is gone.
+/// The second gallery: opened from My galleries, renamed and reordered on its manage page,
+/// then deleted from My galleries with the confirmation; its link is gone.
 async fn edit_then_delete_the_other_gallery(
     client: &Client,
     base: &str,
@@ -250,6 +266,25 @@ async fn edit_then_delete_the_other_gallery(
 ) -> TestResult {
     client.goto(&format!("{base}/galleries")).await?;
     listed(client, 2).await?;
+    client
+        .find(Locator::Css(&format!("#row-{id} .row-manage")))
+        .await?
+        .click()
+        .await?;
+    edit_list_is(client, &["beach-1.jpg", "beach-2.jpg"]).await?;
+    rename_and_reorder(client, "Beach day at dusk").await?;
+    edit_list_is(client, &["beach-2.jpg", "beach-1.jpg"]).await?;
+    client.goto(share_url).await?;
+    assert_eq!(
+        text_of(client, "#gallery-title").await?,
+        "Beach day at dusk"
+    );
+    client.goto(&format!("{base}/galleries")).await?;
+    listed(client, 2).await?;
+    let script = format!(
+        "return document.querySelector('#row-{id} .row-title')?.textContent === 'Beach day at dusk'"
+    );
+    wait_until(client, "the new title in My galleries", &script).await?;
     client
         .find(Locator::Id(&format!("select-{id}")))
         .await?
@@ -267,7 +302,7 @@ async fn edit_then_delete_the_other_gallery(
         "Delete 1 gallery for good?"
     );
     let names = text_of(client, "#delete-names").await?;
-    assert_eq!(names, "Beach day");
+    assert_eq!(names, "Beach day at dusk");
     save_screenshot(client, "galleries-delete.png").await?;
     click(client, "delete-confirm").await?;
     let script = format!(

@@ -41,7 +41,13 @@ pub struct Server {
 
 impl Server {
     pub fn start(cwd: &Path, data_dir: &Path, port: u16) -> Server {
+        Server::start_with(cwd, data_dir, port, &[])
+    }
+
+    /// [`Server::start`] with extra environment variables (`MAIIMG_…` settings).
+    pub fn start_with(cwd: &Path, data_dir: &Path, port: u16, env: &[(&str, &str)]) -> Server {
         let child = maiimg(cwd, data_dir, port)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
