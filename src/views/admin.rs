@@ -4,6 +4,7 @@
 
 use maud::{Markup, html};
 use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 
 use super::layout::{Shell, render};
@@ -110,7 +111,7 @@ fn row(g: &GallerySummary, csrf: &str) -> Markup {
         tr data-gallery=(g.id) data-state=(g.state) {
             td { a href={ "/g/" (g.id) } class="mono" { (g.id) } }
             td class="title" { (g.title) }
-            td { time datetime=(g.created_at.unix_timestamp()) { (date(g.created_at)) } }
+            td { time datetime=(g.created_at.format(&Rfc3339).unwrap_or_default()) { (date(g.created_at)) } }
             td class="num" { (g.images) }
             td class="num" { (human_bytes(g.bytes)) }
             td class="num" { (g.opens) }
