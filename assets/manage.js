@@ -70,6 +70,9 @@
     state.textContent = STATES[gallery.state] || gallery.state;
     const toggle = $('toggle-enabled');
     toggle.textContent = gallery.settings.enabled ? 'Disable link' : 'Enable link';
+    // Taken down by the administrator: only they can switch it on again.
+    toggle.disabled = gallery.taken_down;
+    if (gallery.taken_down) status.textContent = 'The administrator of this server switched this gallery off. It cannot be switched on again here.';
     toggle.dataset.enabled = String(gallery.settings.enabled);
     $('manage-rules').replaceChildren(...rules(gallery).map((text) => {
       const li = document.createElement('li');

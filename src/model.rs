@@ -268,6 +268,9 @@ pub struct GalleryRecord {
     /// too, from any device.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<Digest>,
+    /// Switched off by the instance's administrator: the owner cannot switch it on again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub taken_down: bool,
 }
 
 impl GalleryRecord {

@@ -402,3 +402,53 @@ fn search_sort_and_pages() {
     let none = dashboard(&app, "/admin?q=zzzzzzzzzzzzzzzz");
     assert!(rows(&none).is_empty() && none.contains("No gallery matches"));
 }
+
+#[test]
+fn a_takedown_sticks_until_the_admin_lifts_it() {
+    let app = admin_app();
+    let created = app.create(&[("a.jpg", &jpeg(64, 48, 9))]);
+    let (id, key) = (
+        field(&created, "id").to_owned(),
+        field(&created, "manage_key").to_owned(),
+    );
+    let csrf = sign_in(&app);
+    let owner = |action: &str| {
+        app.client
+            .post(format!("/api/galleries/{id}/{action}"))
+            .header(rocket::http::Header::new(
+                "Authorization",
+                format!("Bearer {key}"),
+            ))
+            .dispatch()
+    };
+
+    post(
+        &app,
+        &format!("/admin/galleries/{id}/disable"),
+        &format!("csrf={csrf}"),
+    );
+    let res = owner("enable");
+    assert_eq!(res.status(), Status::Forbidden);
+    let (code, message) = error_of(&json_of(res));
+    assert_eq!(code, "taken_down");
+    assert!(message.contains("administrator"), "{message}");
+    assert_eq!(
+        reason(&app, &id),
+        (Status::Forbidden, Some("disabled".into()))
+    );
+    let (_, json) = app.manage(false, &id, Some(format!("Bearer {key}")));
+    assert_eq!(json["taken_down"], true);
+
+    post(
+        &app,
+        &format!("/admin/galleries/{id}/enable"),
+        &format!("csrf={csrf}"),
+    );
+    assert_eq!(reason(&app, &id), (Status::Ok, None));
+    assert_eq!(owner("disable").status(), Status::Ok);
+    assert_eq!(
+        owner("enable").status(),
+        Status::Ok,
+        "the owner is in charge again"
+    );
+}

@@ -108,6 +108,30 @@ pub fn decide(settings: &Settings, opens: u64, viewer: Viewer, now: OffsetDateTi
     Decision::Allowed
 }
 
+/// What a new viewer would get right now, named for the owner (`active`, `disabled`,
+/// `expired`, `exhausted`, `scheduled`, `outside-hours`), and when it opens by itself. A
+/// password does not make a gallery inactive in the owner's eyes.
+pub fn owner_state(
+    settings: &Settings,
+    opens: u64,
+    now: OffsetDateTime,
+) -> (&'static str, Option<OffsetDateTime>) {
+    match decide(settings, opens, Viewer { admitted: false }, now) {
+        Decision::Allowed => ("active", None),
+        Decision::Denied { reason, opens_at } => {
+            let name = match reason {
+                Reason::Disabled => "disabled",
+                Reason::Expired | Reason::Ended => "expired",
+                Reason::Limit => "exhausted",
+                Reason::Scheduled => "scheduled",
+                Reason::Hours => "outside-hours",
+                Reason::Password => return ("active", None),
+            };
+            (name, opens_at)
+        }
+    }
+}
+
 /// The gallery's time zone (validated when set; UTC if the name is no longer known).
 pub fn zone_of(settings: &Settings) -> TimeZone {
     zone_of_name(&settings.timezone)

@@ -61,6 +61,11 @@ pub enum DomainError {
     /// The blob directory failed.
     #[error("storage error: {0}")]
     Blobs(#[from] io::Error),
+    /// The administrator switched the gallery off; its owner cannot switch it on.
+    #[error(
+        "the administrator of this server switched this gallery off; it cannot be switched on again here"
+    )]
+    TakenDown,
     /// An edit that cannot be applied (the message says why).
     #[error("{0}")]
     BadEdit(String),
@@ -281,6 +286,7 @@ impl Galleries {
             images,
             settings,
             owner,
+            taken_down: false,
         };
         let mut attempt = 0;
         loop {
@@ -324,6 +330,9 @@ impl Galleries {
         enabled: bool,
     ) -> Result<GalleryRecord> {
         self.change(id, key, |record| {
+            if enabled && record.taken_down {
+                return Err(DomainError::TakenDown);
+            }
             record.settings.enabled = enabled;
             Ok(())
         })

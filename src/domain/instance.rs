@@ -11,7 +11,7 @@ use std::io;
 
 use time::{Duration, OffsetDateTime};
 
-use super::access::{self, Decision, Reason, Viewer};
+use super::access;
 use super::galleries::{DomainError, Galleries};
 use crate::blobs::Freed;
 use crate::ids::GalleryId;
@@ -131,17 +131,7 @@ pub struct Purged {
 /// (expired or ended), `exhausted`, `scheduled` or `outside-hours`. A password does not
 /// make a gallery inactive.
 pub fn state_of(settings: &Settings, opens: u64, now: OffsetDateTime) -> &'static str {
-    match access::decide(settings, opens, Viewer { admitted: false }, now) {
-        Decision::Allowed => "active",
-        Decision::Denied { reason, .. } => match reason {
-            Reason::Disabled => "disabled",
-            Reason::Expired | Reason::Ended => "expired",
-            Reason::Limit => "exhausted",
-            Reason::Scheduled => "scheduled",
-            Reason::Hours => "outside-hours",
-            Reason::Password => "active",
-        },
-    }
+    access::owner_state(settings, opens, now).0
 }
 
 /// Since when a gallery is over for good, if it is: the earliest of its expiry, its end
@@ -240,6 +230,8 @@ impl Galleries {
         self.store
             .update_gallery(id, |record| {
                 record.settings.enabled = enabled;
+                // A takedown sticks until the administrator lifts it.
+                record.taken_down = !enabled;
                 Ok::<(), DomainError>(())
             })?
             .ok_or(DomainError::NotFound)
@@ -389,6 +381,7 @@ mod tests {
             images: Vec::new(),
             settings,
             owner: None,
+            taken_down: false,
         }
     }
 

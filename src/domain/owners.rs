@@ -131,6 +131,7 @@ mod tests {
             images: Vec::new(),
             settings: Default::default(),
             owner: owner.map(OwnerKey::hash),
+            taken_down: false,
         }
     }
 

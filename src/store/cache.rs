@@ -98,6 +98,7 @@ mod tests {
                 images: Vec::new(),
                 settings: Default::default(),
                 owner: None,
+                taken_down: false,
             }),
             opens,
         }

@@ -114,6 +114,7 @@ impl WebError {
                 DomainError::Unauthorized => (Status::Unauthorized, "unauthorized"),
                 DomainError::Setting(_) => (Status::BadRequest, "invalid_setting"),
                 DomainError::BadEdit(_) => (Status::BadRequest, "invalid_edit"),
+                DomainError::TakenDown => (Status::Forbidden, "taken_down"),
                 DomainError::Store(_) | DomainError::Blobs(_) => {
                     (Status::InternalServerError, "internal")
                 }

@@ -14,7 +14,6 @@ use super::assets::IfNoneMatch;
 use super::blob::BlobResponse;
 use super::error::{ApiError, WebError};
 use super::{App, blocking};
-use crate::domain::access::{self, Decision, Reason, Viewer};
 use crate::domain::galleries::DomainError;
 use crate::domain::settings::{SettingsInput, clock_text, days_text};
 use crate::ids::GalleryId;
@@ -79,34 +78,11 @@ pub(super) struct GalleryJson {
     counters: CountersJson,
     bytes: u64,
     images: Vec<ImageJson>,
+    /// Switched off by the administrator: the owner cannot switch it on.
+    taken_down: bool,
 }
 
-/// What a new viewer would get right now, named for the owner.
-pub(super) fn state(
-    settings: &Settings,
-    opens: u64,
-    now: OffsetDateTime,
-) -> (&'static str, Option<OffsetDateTime>) {
-    // The owner's view: a password does not make a gallery inactive.
-    match access::decide(settings, opens, Viewer { admitted: false }, now) {
-        Decision::Denied {
-            reason: Reason::Password,
-            ..
-        } => ("active", None),
-        Decision::Allowed => ("active", None),
-        Decision::Denied { reason, opens_at } => {
-            let name = match reason {
-                Reason::Disabled => "disabled",
-                Reason::Expired | Reason::Ended => "expired",
-                Reason::Limit => "exhausted",
-                Reason::Scheduled => "scheduled",
-                Reason::Hours => "outside-hours",
-                Reason::Password => "active",
-            };
-            (name, opens_at)
-        }
-    }
-}
+pub(super) use crate::domain::access::owner_state as state;
 
 fn gallery_json(app: &App, id: &GalleryId, record: &GalleryRecord, opens: u64) -> GalleryJson {
     let share_url = app.share_url(id);
@@ -124,6 +100,7 @@ fn gallery_json(app: &App, id: &GalleryId, record: &GalleryRecord, opens: u64) -
         counters: CountersJson { opens },
         bytes: record.original_bytes(),
         images: images_json(app, id, &record.images),
+        taken_down: record.taken_down,
     }
 }
 
