@@ -538,14 +538,7 @@ impl Galleries {
     /// Remove every blob file no record references (after a crash between a blob write
     /// and its commit, or a deletion and its collection).
     pub fn collect_orphans(&self) -> Result<()> {
-        let referenced = self.store.referenced()?;
-        let orphans = self
-            .blobs
-            .all()?
-            .into_iter()
-            .filter(|d| !referenced.contains(d))
-            .collect();
-        self.collect(orphans)
+        self.collect_garbage().map(|_| ())
     }
 
     /// The bytes of a stored blob.
