@@ -246,6 +246,25 @@
     }
   });
 
+  // The statistics as the statistics page shows them (rendered by the server), refreshed
+  // with every change; the statistics page itself updates live.
+  async function loadStats() {
+    const tz = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+    try {
+      const response = await fetch(`/api/galleries/${gallery.id}/stats/panel?tz=${encodeURIComponent(tz)}`, {
+        headers: { Authorization: `Bearer ${key}` }, cache: 'no-store',
+      });
+      if (!response.ok) return;
+      const panel = $('manage-stats-panel');
+      panel.innerHTML = await response.text();
+      panel.querySelectorAll('img[data-thumb]').forEach((img) => {
+        loadThumb(Number(img.dataset.thumb)).then((url) => { if (url) img.src = url; });
+      });
+    } catch (_) {
+      // The numbers are a convenience here; the page works without them.
+    }
+  }
+
   document.addEventListener('maiimg:gallery', (event) => {
     gallery = event.detail.gallery;
     key = event.detail.key;
@@ -254,5 +273,6 @@
     thumbs.clear();
     fillForms();
     renderImages();
+    loadStats();
   });
 })();

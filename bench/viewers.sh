@@ -12,6 +12,9 @@
 #   (r) maiimg: GET /healthz, reference only (Rocket + one blocking-pool trip + a redb read)
 #   (x) exact counting: a view limit under the same load admits exactly that many
 #
+#   (b~t) the recording cost once more, robust to a noisy host: PAIRS (3) alternating runs of
+#       (b) and (t), 5 s each; the goal uses the median of the per-pair ratios
+#
 # Knobs (environment): DURATION (10s), CONNS (64), THREADS (2), WARMUP (2s, unreported),
 # LIMIT (5000: view limit of the exact-count check), PHOTO (absolute path of a JPEG to
 # upload instead of the generated one), NO_BUILD=1 (use target/release/maiimg as it is), KEEP=1 (keep temp files).
@@ -321,6 +324,19 @@ R[t]=$(run_wrk t "$base_t" -H "$agent")
 sleep 1
 opens_t1=$(opens "$port_t" "$id_t" "$key_t")
 
+PAIRS=${PAIRS:-3}
+echo "  (b~t) $PAIRS alternating pairs of (b) and (t), 5 s each"
+pair_ratios=()
+for pair in $(seq "$PAIRS"); do
+  server_pids=("$pid_b")
+  b_rps=$(DURATION=5s run_wrk "pair$pair-b" "$base_b" -H "$agent" | cut -d' ' -f1)
+  server_pids=("$pid_t")
+  t_rps=$(DURATION=5s run_wrk "pair$pair-t" "$base_t" -H "$agent" | cut -d' ' -f1)
+  pair_ratios+=("$(awk -v b="$b_rps" -v t="$t_rps" 'BEGIN {printf "%.3f", (t > 0) ? b / t : 0}')")
+  echo "      pair $pair: (b) $b_rps/s, (t) $t_rps/s, ratio ${pair_ratios[-1]}"
+done
+b_t_median=$(printf '%s\n' "${pair_ratios[@]}" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')
+
 echo "  (d) nginx, display JPEG"
 server_pids=("${nginx_pids[@]}")
 warm_up d "$nginx_base/display.jpg"
@@ -394,7 +410,8 @@ printf '%-52s %10s %6s\n' '(b)/(c) >= 4' "$b_c" "$(verdict "$b_c" 4)"
 printf '%-52s %10s %6s\n' '(b) p99 <= 20 ms at 64 connections' "$(field b 3)" \
   "$(awk -v p="$(field b 3)" 'BEGIN {print (p <= 20) ? "PASS" : "MISS"}')"
 printf '%-52s %10s %6s\n' 'image: (e)/(d) >= 0.50' "$e_d" "$(verdict "$e_d" 0.50)"
-printf '%-52s %10s %6s\n' 'recording costs <= 10 %: (b)/(t) >= 0.90' "$b_t" "$(verdict "$b_t" 0.90)"
+printf '%-52s %10s %6s\n' '(b)/(t), the 10 s runs above (no goal)' "$b_t" ''
+printf '%-52s %10s %6s\n' "recording costs <= 10 %: median of $PAIRS (b)/(t) pairs >= 0.90" "$b_t_median" "$(verdict "$b_t_median" 0.90)"
 echo
 echo "exact counting:"
 wrong=

@@ -91,7 +91,7 @@ pub fn page(id: &str) -> Markup {
         page: "manage",
         reason: None,
         scripts: &["copy.js", "store.js", "manage.js", "manage-edit.js"],
-        styles: &[],
+        styles: &["charts.css"],
     };
     render(
         &shell,
@@ -113,7 +113,6 @@ pub fn page(id: &str) -> Markup {
                         button type="button" id="toggle-enabled" class="button" {}
                     }
                     p id="manage-meta" class="meta" {}
-                    p { a id="stats-link" class="button" href={ "/m/" (id) "/stats" } { "Statistics and access log" } }
                     ul id="manage-rules" class="rules" {}
                     div class="result-grid" {
                         div class="result-links" {
@@ -137,6 +136,11 @@ pub fn page(id: &str) -> Markup {
                         a id="poster-link" href={ "/g/" (id) "/poster" } target="_blank" rel="noopener" { "Printable poster (QR code and rules)" }
                     }
                     (editor())
+                    section id="manage-stats" class="manage-stats" aria-labelledby="manage-stats-heading" {
+                        h3 id="manage-stats-heading" { "Statistics" }
+                        div id="manage-stats-panel" {}
+                        p { a id="stats-link" class="button" href={ "/m/" (id) "/stats" } { "Full statistics and access log (live)" } }
+                    }
                     div class="danger-zone" {
                         h3 { "Delete" }
                         p { "Deleting is permanent: the link stops working at once and the photos are removed from the server." }

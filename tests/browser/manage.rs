@@ -135,6 +135,12 @@ async fn the_owner_edits_everything_from_the_manage_page() -> TestResult {
     client.goto(&format!("{base}/m/{id}#{key}")).await?;
     edit_list_is(&client, &["alpha.jpg", "beta.jpg", "gamma.jpg"]).await?;
     images_loaded(&client, "#edit-images img").await?;
+    wait_until(
+        &client,
+        "the statistics on the manage page",
+        "return document.querySelector('#manage-stats-panel [data-stat=opens]')?.textContent === '0'",
+    )
+    .await?;
 
     rename_and_reorder(&client, "Garden party").await?;
     edit_list_is(&client, &["beta.jpg", "alpha.jpg", "gamma.jpg"]).await?;
