@@ -15,7 +15,7 @@ mod tracking;
 pub use admin::ExhaustedMark;
 pub use cache::Cached;
 pub use owners::Filed;
-pub use recorder::{Admission, Recorder, Tally};
+pub use recorder::{Admission, Recorder, Tally, encode_record};
 pub use tracking::{LogPage, RawStats};
 
 use std::collections::HashSet;

@@ -47,8 +47,9 @@ pub struct Tally {
     /// Apply nothing if this key was already seen that day (a viewer's second look at the
     /// same image).
     pub once: Option<[u8; 16]>,
-    /// The log record.
-    pub record: Option<AccessRecord>,
+    /// The log record, as [`encode_record`] made it: encoded on the request's thread, so
+    /// the one recorder thread only copies bytes.
+    pub record: Option<Vec<u8>>,
     /// Counters raised by one.
     pub counters: Vec<String>,
     /// Counters raised only the first time this key is seen that day (unique visitors).
@@ -340,7 +341,7 @@ impl Writer {
                     .map_or(0, |(key, _)| key.value().1),
             };
             rollup.seq.insert(id, last + 1);
-            log.insert((id, last + 1), encode(record)?.as_slice())?;
+            log.insert((id, last + 1), record.as_slice())?;
         }
         for name in &tally.counters {
             *rollup.counters.entry((id, name.as_str())).or_default() += 1;
@@ -358,6 +359,11 @@ impl Writer {
         }
         Ok(())
     }
+}
+
+/// A log record as the log table stores it (for [`Tally::record`]).
+pub fn encode_record(record: &AccessRecord) -> Result<Vec<u8>, StoreError> {
+    encode(record)
 }
 
 /// Look up (once per batch) a gallery's view limit and committed count.

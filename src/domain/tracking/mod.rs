@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 use super::access::{self, Reason};
 use crate::ids::GalleryId;
 use crate::model::{AccessRecord, Digest, EventKind, Settings};
-use crate::store::{Store, StoreError, Tally};
+use crate::store::{Store, StoreError, Tally, encode_record};
 use agent::Agent;
 
 /// Seconds in a day and an hour, for the day and hour numbers keys use.
@@ -180,7 +180,7 @@ impl Tracker {
         };
         let mut tally = Tally {
             day,
-            record: Some(AccessRecord {
+            record: Some(encode_record(&AccessRecord {
                 at_ms: i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(0),
                 kind,
                 image: image.and_then(|i| u32::try_from(i).ok()),
@@ -191,7 +191,7 @@ impl Tracker {
                 referrer: who.referrer.clone(),
                 visitor: data_encoding::HEXLOWER.encode(&visitor[..8]),
                 ip: who.stored_ip.clone(),
-            }),
+            })?),
             ..Tally::default()
         };
         match event {
