@@ -12,12 +12,6 @@
   const panel = $('manage-panel');
   let key = null;
 
-  function keyFrom(text) {
-    const value = text.trim();
-    const hash = value.indexOf('#');
-    return hash >= 0 ? value.slice(hash + 1) : value;
-  }
-
   async function api(method, action) {
     return fetch(`/api/galleries/${id}${action ? `/${action}` : ''}`, {
       method,
@@ -123,7 +117,7 @@
 
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    key = keyFrom($('key-input').value);
+    key = window.maiimgStore.keyFrom($('key-input').value);
     history.replaceState(null, '', `#${key}`);
     load();
   });

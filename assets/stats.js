@@ -16,12 +16,6 @@
   let cursors = [null]; // the log pages visited, newest first
   const thumbs = new Map();
 
-  function keyFrom(text) {
-    const value = text.trim();
-    const hash = value.indexOf('#');
-    return hash >= 0 ? value.slice(hash + 1) : value;
-  }
-
   function get(path) {
     return fetch(path, { headers: { Authorization: `Bearer ${key}` }, cache: 'no-store' });
   }
@@ -144,7 +138,7 @@
   ));
   $('key-form').addEventListener('submit', (event) => {
     event.preventDefault();
-    start(keyFrom($('key-input').value));
+    start(window.maiimgStore.keyFrom($('key-input').value));
   });
 
   const fromHash = location.hash.length > 1 ? location.hash.slice(1) : null;

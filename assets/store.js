@@ -25,6 +25,12 @@ window.maiimgStore = (() => {
 
   return {
     all,
+    /** The key in a pasted manage link (after `#`), or the pasted key itself. */
+    keyFrom(text) {
+      const value = text.trim();
+      const hash = value.indexOf('#');
+      return hash >= 0 ? value.slice(hash + 1) : value;
+    },
     get(id) {
       return all().find((g) => g.id === id);
     },

@@ -17,7 +17,7 @@ use maiimg::domain::access::Reason;
 use maiimg::domain::galleries::Galleries;
 use maiimg::domain::ingest::{Limits, ingest};
 use maiimg::domain::settings::{ExpiryPolicy, SettingsInput};
-use maiimg::domain::tracking::{Event, Visitor, agent};
+use maiimg::domain::tracking::{Event, Visitor, agent, referrer};
 use time::{Duration, OffsetDateTime};
 
 const AGENTS: [&str; 6] = [
@@ -111,7 +111,7 @@ async fn load(dir: PathBuf, n: usize) {
                 .map(|k| Visitor {
                     agent: agent::parse(ua),
                     user_agent: (*ua).to_owned(),
-                    referrer: agent::referrer(REFERERS[k as usize % 4], &agent::parse(ua)),
+                    referrer: referrer::referrer(REFERERS[k as usize % 4], &agent::parse(ua)),
                     ip: IpAddr::from([10, 1, k, 7]),
                     stored_ip: Some(format!("10.1.{k}.0/24")),
                 })

@@ -15,12 +15,11 @@ use time::{Duration, OffsetDateTime};
 use super::ingest::{Encoded, Ingested};
 use super::settings::{self, ExpiryPolicy, SettingError, SettingsInput};
 use super::tickets::Tickets;
-use super::tracking::stats::{self, Stats};
-use super::tracking::{Event, Tracker, Visitor};
+use super::tracking::Tracker;
 use crate::blobs::{BlobStore, Pin};
 use crate::ids::{GalleryId, ManageKey, UploadId, key_matches};
 use crate::model::{BlobRef, Digest, GalleryRecord, ImageRecord, StagedUpload};
-use crate::store::{Admission, Cached, LogPage, Store, StoreError};
+use crate::store::{Cached, Store, StoreError};
 
 /// How long a browser's staged upload waits for its gallery before it is collected.
 pub const UPLOAD_TTL: Duration = Duration::hours(24);
@@ -116,7 +115,7 @@ pub struct Galleries {
     pub(crate) max_images: usize,
     pub(crate) expiry: ExpiryPolicy,
     tickets: Tickets,
-    tracker: Tracker,
+    pub(crate) tracker: Tracker,
 }
 
 /// Whether `key` may manage the gallery `record`: the one place that decides (constant-time
@@ -382,64 +381,6 @@ impl Galleries {
         Ok(self.store.opens(id)?)
     }
 
-    /// Count a new viewer, exactly and durably, if the view limit allows, and log the open
-    /// (or the refusal) with it.
-    pub async fn admit(
-        &self,
-        id: &GalleryId,
-        record: &GalleryRecord,
-        who: Option<&Visitor>,
-        now: OffsetDateTime,
-    ) -> Result<Admission> {
-        let tally = |event| match who {
-            Some(who) => self
-                .tracker
-                .tally(&self.store, id, &record.settings, event, who, now),
-            None => Ok(None),
-        };
-        let admitted = tally(Event::Open)?;
-        // Only a gallery with a view limit can refuse here; don't build what can't be used.
-        let refused = match record.settings.max_opens {
-            Some(_) => tally(Event::Denied(super::access::Reason::Limit))?,
-            None => None,
-        };
-        Ok(self.store.recorder().open(id, admitted, refused).await?)
-    }
-
-    /// Log something that does not count as an open; committed with the next batch,
-    /// nobody waits for it.
-    pub fn note(
-        &self,
-        id: &GalleryId,
-        record: &GalleryRecord,
-        event: Event,
-        who: &Visitor,
-        now: OffsetDateTime,
-    ) -> Result<()> {
-        let tally = self
-            .tracker
-            .tally(&self.store, id, &record.settings, event, who, now)?;
-        if let Some(tally) = tally {
-            self.store.recorder().note(id, tally)?;
-        }
-        Ok(())
-    }
-
-    /// Whether this instance keeps access logs (else callers need not describe visitors).
-    pub fn tracking(&self) -> bool {
-        self.tracker.enabled()
-    }
-
-    /// Wait until everything logged so far is committed.
-    pub async fn flush(&self) -> Result<()> {
-        Ok(self.store.recorder().flush().await?)
-    }
-
-    /// Changes after every commit of the recorder (live statistics wait on it).
-    pub fn commits(&self) -> rocket::tokio::sync::watch::Receiver<u64> {
-        self.store.recorder().commits()
-    }
-
     /// A gallery and its open count from memory, if there (no I/O: callable anywhere).
     pub fn cached(&self, id: &GalleryId) -> Option<Cached> {
         self.store.cached(id)
@@ -456,42 +397,6 @@ impl Galleries {
     /// A gallery, for viewing.
     pub fn get(&self, id: &GalleryId) -> Result<GalleryRecord> {
         Ok(GalleryRecord::clone(&self.load(id)?.record))
-    }
-
-    /// The statistics of a gallery whose manage key is `key`.
-    pub fn stats(&self, id: &GalleryId, key: Option<&str>, now: OffsetDateTime) -> Result<Stats> {
-        let record = self.authorize(id, key)?;
-        let raw = self.store.stats(id, stats::first_recent_hour(now))?;
-        let opens = self.store.opens(id)?;
-        Ok(stats::assemble(
-            &record,
-            opens,
-            &raw,
-            self.tracker.enabled(),
-            now,
-        ))
-    }
-
-    /// A page of a gallery's access log (manage key required), newest first.
-    pub fn log_page(
-        &self,
-        id: &GalleryId,
-        key: Option<&str>,
-        before: Option<u64>,
-        limit: usize,
-    ) -> Result<LogPage> {
-        self.authorize(id, key)?;
-        Ok(self.store.log_page(id, before, limit)?)
-    }
-
-    /// Every record of a gallery's log, newest first, while `visit` says so (for exports;
-    /// the caller checked the key).
-    pub fn log_each(
-        &self,
-        id: &GalleryId,
-        visit: impl FnMut(u64, crate::model::AccessRecord) -> bool,
-    ) -> Result<()> {
-        Ok(self.store.log_each(id, None, visit)?)
     }
 
     /// A gallery, if `key` is its manage key (or the owner key it is filed under).
@@ -520,11 +425,7 @@ impl Galleries {
         self.tracker.rotate(&self.store, now)?;
         self.expire_uploads(now)?;
         if let Some(days) = retention_days {
-            let cutoff = now - Duration::days(i64::from(days));
-            let cutoff_ms = i64::try_from(cutoff.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
-            let cutoff_day = u64::try_from(cutoff.unix_timestamp().div_euclid(86_400)).unwrap_or(0);
-            const CHUNK: usize = 10_000;
-            while self.store.prune_log(cutoff_ms, cutoff_day, CHUNK)? == CHUNK {}
+            self.prune_log(now, days)?;
         }
         Ok(())
     }
@@ -538,7 +439,9 @@ impl Galleries {
     /// Remove every blob file no record references (after a crash between a blob write
     /// and its commit, or a deletion and its collection).
     pub fn collect_orphans(&self) -> Result<()> {
-        self.collect_garbage().map(|_| ())
+        // The blob store measured the directory when it opened; removals adjust that
+        // total, so start-up walks the tree once here, not again to recount.
+        self.collect_unreferenced().map(|_| ())
     }
 
     /// The bytes of a stored blob.

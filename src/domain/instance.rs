@@ -265,6 +265,13 @@ impl Galleries {
     /// Remove every blob file no committed record references (unless an upload in
     /// flight has pinned it), then measure the directory again.
     pub fn collect_garbage(&self) -> Result<Freed> {
+        let freed = self.collect_unreferenced()?;
+        self.blobs.recount()?;
+        Ok(freed)
+    }
+
+    /// Remove every blob file no committed record references and no upload has pinned.
+    pub(crate) fn collect_unreferenced(&self) -> Result<Freed> {
         let referenced = self.store.referenced()?;
         let orphans = self
             .blobs
@@ -272,9 +279,7 @@ impl Galleries {
             .into_iter()
             .filter(|d| !referenced.contains(d))
             .collect();
-        let freed = self.collect_counted(orphans)?;
-        self.blobs.recount()?;
-        Ok(freed)
+        self.collect_counted(orphans)
     }
 
     /// Delete every gallery over for good (expired, ended, or its view limit used up) for

@@ -180,23 +180,36 @@ async fn update(
     .await
 }
 
-/// `POST /api/galleries/<id>/disable` (the link stops working at once) or `…/enable`.
-#[post("/api/galleries/<id>/<switch>", rank = 10)]
 async fn switch(
-    app: &State<Arc<App>>,
+    app: &Arc<App>,
     id: &str,
-    switch: &str,
     key: Bearer,
+    enabled: bool,
 ) -> Result<Json<GalleryJson>, ApiError> {
-    let enabled = match switch {
-        "enable" => true,
-        "disable" => false,
-        _ => return Err(WebError::NotFound.into()),
-    };
-    owner_action(app.inner(), id, move |app, id| {
+    owner_action(app, id, move |app, id| {
         app.galleries.set_enabled(id, key.0.as_deref(), enabled)
     })
     .await
+}
+
+/// `POST /api/galleries/<id>/disable`: the link stops working at once.
+#[post("/api/galleries/<id>/disable")]
+async fn disable(
+    app: &State<Arc<App>>,
+    id: &str,
+    key: Bearer,
+) -> Result<Json<GalleryJson>, ApiError> {
+    switch(app.inner(), id, key, false).await
+}
+
+/// `POST /api/galleries/<id>/enable`: the link works again.
+#[post("/api/galleries/<id>/enable")]
+async fn enable(
+    app: &State<Arc<App>>,
+    id: &str,
+    key: Bearer,
+) -> Result<Json<GalleryJson>, ApiError> {
+    switch(app.inner(), id, key, true).await
 }
 
 /// `GET /api/galleries/<id>/i/<index>/thumb`: the owner's view of a thumbnail, whatever
@@ -234,5 +247,5 @@ async fn delete_gallery(
 }
 
 pub fn routes() -> Vec<Route> {
-    routes![gallery, update, switch, thumb, delete_gallery]
+    routes![gallery, update, disable, enable, thumb, delete_gallery]
 }

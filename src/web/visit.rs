@@ -9,7 +9,7 @@ use rocket::request::{FromRequest, Outcome};
 use super::App;
 use super::client::{ClientAddr, stored_ip};
 use crate::domain::tickets::TICKET_TTL;
-use crate::domain::tracking::{Visitor, agent};
+use crate::domain::tracking::{Visitor, agent, referrer};
 use crate::ids::GalleryId;
 
 /// How this request came.
@@ -36,7 +36,7 @@ impl Visit<'_> {
     pub fn visitor(&self, app: &App) -> Visitor {
         let agent = agent::parse(self.user_agent);
         Visitor {
-            referrer: agent::referrer(self.referer, &agent),
+            referrer: referrer::referrer(self.referer, &agent),
             agent,
             user_agent: self.user_agent.to_owned(),
             ip: self.ip,

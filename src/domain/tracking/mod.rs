@@ -6,6 +6,8 @@
 //! counts unique visitors within a day without storing who they are.
 
 pub mod agent;
+pub mod referrer;
+mod service;
 pub mod stats;
 
 use std::net::IpAddr;
@@ -158,14 +160,21 @@ impl Tracker {
         }
         let day = day_of(now);
         let salt = self.salt(store, day)?;
-        let ip = match who.ip {
-            IpAddr::V4(v4) => v4.octets().to_vec(),
-            IpAddr::V6(v6) => v6.octets().to_vec(),
+        let (v4, v6);
+        let ip: &[u8] = match who.ip {
+            IpAddr::V4(a) => {
+                v4 = a.octets();
+                &v4
+            }
+            IpAddr::V6(a) => {
+                v6 = a.octets();
+                &v6
+            }
         };
         let visitor = key16(&[
             &salt,
             gallery.as_str().as_bytes(),
-            &ip,
+            ip,
             who.user_agent.as_bytes(),
         ]);
         let agent = &who.agent;
