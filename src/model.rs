@@ -290,7 +290,7 @@ pub struct StagedUpload {
     pub image: ImageRecord,
 }
 
-/// What happened, in one access-log record.
+/// What happened, in one access-log record. Stored by position: new kinds go at the end.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EventKind {
@@ -325,38 +325,29 @@ impl EventKind {
     }
 }
 
-/// One access-log record. Field names are short: a busy gallery keeps millions of them.
+/// One access-log record. The store keeps it as postcard: its fields in this order, without
+/// names, so any change to them needs a new table version and a migration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessRecord {
     /// When, in milliseconds since the Unix epoch.
-    #[serde(rename = "t")]
     pub at_ms: i64,
     /// What happened.
-    #[serde(rename = "k")]
     pub kind: EventKind,
     /// The image, for views and downloads (its position when it happened).
-    #[serde(rename = "i", default, skip_serializing_if = "Option::is_none")]
     pub image: Option<u32>,
     /// The bot's name for previews, the reason for refusals.
-    #[serde(rename = "x", default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
     /// `phone`, `tablet`, `desktop` or `bot`.
-    #[serde(rename = "d")]
     pub device: String,
     /// OS and major version.
-    #[serde(rename = "o")]
     pub os: String,
     /// Browser and major version.
-    #[serde(rename = "b")]
     pub browser: String,
     /// Referring app or host, or `direct`.
-    #[serde(rename = "r")]
     pub referrer: String,
     /// Salted daily hash of the visitor (hex): equal within a day for one visitor, unlinkable
     /// across days, never reversible.
-    #[serde(rename = "v")]
     pub visitor: String,
     /// The address as the instance is configured to keep it (truncated), if at all.
-    #[serde(rename = "a", default, skip_serializing_if = "Option::is_none")]
     pub ip: Option<String>,
 }

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, WriteTransaction};
 
-use super::tables::{EXHAUSTED, GALLERIES, META, OPENS};
+use super::activity;
+use super::tables::{ACTIVITY, EXHAUSTED, GALLERIES, META};
 use super::{Result, Store, decode, remove_gallery};
 use crate::ids::GalleryId;
 use crate::model::{Digest, GalleryRecord};
@@ -42,14 +43,14 @@ impl Store {
     ) -> Result<()> {
         let txn = self.db.begin_read()?;
         let galleries = txn.open_table(GALLERIES)?;
-        let opens = txn.open_table(OPENS)?;
+        let opens = txn.open_table(ACTIVITY)?;
         for entry in galleries.range(prefix..)? {
             let (id, value) = entry?;
             let id = id.value();
             if !id.starts_with(prefix) {
                 break;
             }
-            let count = opens.get(id)?.map_or(0, |v| v.value());
+            let count = activity::opens_of(&opens, id)?;
             visit(id, decode(value.value())?, count);
         }
         Ok(())
@@ -117,7 +118,7 @@ impl Store {
                         continue;
                     };
                     let record: GalleryRecord = decode(value.value())?;
-                    let opens = txn.open_table(OPENS)?.get(key)?.map_or(0, |v| v.value());
+                    let opens = activity::opens_of(&txn.open_table(ACTIVITY)?, key)?;
                     let mark = txn.open_table(EXHAUSTED)?.get(key)?.map(|v| {
                         let (since_ms, opens) = v.value();
                         ExhaustedMark { since_ms, opens }

@@ -4,18 +4,21 @@
 //! write transaction, so the counts can never disagree with the records. Methods block: call
 //! them off the async executor.
 
+mod activity;
 mod admin;
 mod cache;
 mod edit;
+mod migrate;
 mod owners;
 mod recorder;
 mod tables;
 mod tracking;
 
+pub use activity::encode_record;
 pub use admin::ExhaustedMark;
 pub use cache::Cached;
 pub use owners::Filed;
-pub use recorder::{Admission, Recorder, Tally, encode_record};
+pub use recorder::{Admission, Recorder, Tally};
 pub use tracking::{LogPage, RawStats};
 
 use std::collections::HashSet;
@@ -30,7 +33,7 @@ use time::OffsetDateTime;
 use crate::ids::{GalleryId, UploadId};
 use crate::model::{Digest, GalleryRecord, StagedUpload};
 use cache::GalleryCache;
-use tables::{BLOB_REFS, COUNTERS, GALLERIES, LOG, META, OPENS, SEEN, UPLOADS};
+use tables::{ACTIVITY, BLOB_REFS, GALLERIES, META, UPLOADS};
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +44,9 @@ pub enum StoreError {
     /// A stored value could not be decoded.
     #[error("stored record is unreadable: {0}")]
     Corrupt(#[from] serde_json::Error),
+    /// A stored row could not be decoded.
+    #[error("stored row is unreadable: {0}")]
+    Unreadable(String),
     /// A staged upload named in a gallery does not exist (expired, used, or never made).
     #[error("upload {0} does not exist or was already used")]
     UploadMissing(String),
@@ -68,6 +74,12 @@ redb_errors!(
     redb::StorageError,
     redb::CommitError
 );
+
+impl From<postcard::Error> for StoreError {
+    fn from(e: postcard::Error) -> Self {
+        StoreError::Unreadable(e.to_string())
+    }
+}
 
 type Result<T> = std::result::Result<T, StoreError>;
 
@@ -122,7 +134,6 @@ fn remove_gallery(
         Some(v) => decode(v.value())?,
         None => return Ok(None),
     };
-    txn.open_table(OPENS)?.remove(id)?;
     tracking::forget(txn, id)?;
     owners::unindex(txn, record.owner.as_ref(), id)?;
     admin::forget(txn, id)?;
@@ -145,11 +156,9 @@ impl Store {
         txn.open_table(GALLERIES)?;
         txn.open_table(UPLOADS)?;
         txn.open_table(BLOB_REFS)?;
-        txn.open_table(OPENS)?;
         txn.open_table(META)?;
-        txn.open_table(LOG)?;
-        txn.open_table(COUNTERS)?;
-        txn.open_table(SEEN)?;
+        txn.open_table(ACTIVITY)?;
+        migrate::activity_from_v1(&txn)?;
         owners::create_table(&txn)?;
         admin::create_table(&txn)?;
         txn.commit()?;
@@ -177,10 +186,7 @@ impl Store {
         };
         let entry = Cached {
             record: Arc::new(decode(record.value())?),
-            opens: txn
-                .open_table(OPENS)?
-                .get(id.as_str())?
-                .map_or(0, |v| v.value()),
+            opens: activity::opens_of(&txn.open_table(ACTIVITY)?, id.as_str())?,
         };
         self.cache.fill(id.as_str(), generation, entry.clone());
         Ok(Some(entry))
@@ -194,8 +200,7 @@ impl Store {
     /// Opens admitted so far.
     pub fn opens(&self, id: &GalleryId) -> Result<u64> {
         let txn = self.db.begin_read()?;
-        let table = txn.open_table(OPENS)?;
-        Ok(table.get(id.as_str())?.map_or(0, |v| v.value()))
+        activity::opens_of(&txn.open_table(ACTIVITY)?, id.as_str())
     }
 
     /// An instance secret: created with `make` on first use, the same ever after.

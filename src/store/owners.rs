@@ -5,7 +5,8 @@
 
 use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
 
-use super::tables::{GALLERIES, OPENS, OWNER_GALLERIES};
+use super::activity;
+use super::tables::{ACTIVITY, GALLERIES, OWNER_GALLERIES};
 use super::{Result, Store, StoreError, decode, encode};
 use crate::ids::GalleryId;
 use crate::model::{Digest, GalleryRecord};
@@ -86,7 +87,7 @@ impl Store {
         let txn = self.db.begin_read()?;
         let index = txn.open_table(OWNER_GALLERIES)?;
         let galleries = txn.open_table(GALLERIES)?;
-        let opens = txn.open_table(OPENS)?;
+        let opens = txn.open_table(ACTIVITY)?;
         let mut out = Vec::new();
         for entry in index.range((owner.0, "")..=(owner.0, LAST_ID))? {
             let (key, _) = entry?;
@@ -100,7 +101,7 @@ impl Store {
                 continue;
             };
             let record: GalleryRecord = decode(value.value())?;
-            let opens = opens.get(id.as_str())?.map_or(0, |v| v.value());
+            let opens = activity::opens_of(&opens, id.as_str())?;
             out.push(Filed { id, record, opens });
         }
         Ok(out)

@@ -12,14 +12,15 @@ use std::collections::HashMap as StdHashMap;
 use std::sync::Arc;
 use std::sync::mpsc;
 
-use redb::{Database, ReadableTable, Table, WriteTransaction};
+use redb::{Database, ReadableTable, Table};
 use rocket::tokio::sync::{oneshot, watch};
 
+use super::activity::{self, DAY, HOUR};
 use super::cache::GalleryCache;
-use super::tables::{COUNTERS, GALLERIES, LOG, OPENS, SEEN, day_counter, hour_counter};
-use super::{StoreError, decode, encode};
+use super::tables::{ACTIVITY, GALLERIES};
+use super::{StoreError, decode};
 use crate::ids::GalleryId;
-use crate::model::{AccessRecord, GalleryRecord};
+use crate::model::GalleryRecord;
 
 /// The batch's maps are keyed by short strings and rebuilt for every commit. SipHash was a
 /// visible part of the recorder's time; foldhash is several times faster and, seeded at
@@ -52,15 +53,67 @@ pub struct Tally {
     /// Apply nothing if this key was already seen that day (a viewer's second look at the
     /// same image).
     pub once: Option<[u8; 16]>,
-    /// The log record, as [`encode_record`] made it: encoded on the request's thread, so
+    /// The log record, as [`encode_record`](super::encode_record) made it: encoded on the request's thread, so
     /// the one recorder thread only copies bytes.
     pub record: Option<Vec<u8>>,
-    /// Counters raised by one.
-    pub counters: Vec<String>,
-    /// Counters raised only the first time this key is seen that day (unique visitors).
-    pub first: Option<([u8; 16], Vec<String>)>,
+    /// The key whose first sighting that day raises the counters added with
+    /// [`Tally::count_first`] (a unique visitor).
+    pub first: Option<[u8; 16]>,
     /// For opens: (hour since the epoch, local day since the epoch) of the time series.
     pub series: Option<(u64, u64)>,
+    /// The counters to raise, packed (see [`Counts`]).
+    counts: Counts,
+}
+
+impl Tally {
+    /// Raise the counter `name` by one.
+    pub fn count(&mut self, name: std::fmt::Arguments<'_>) {
+        self.counts.push(false, name);
+    }
+
+    /// Raise the counter `name` by one if `first` was not seen yet that day.
+    pub fn count_first(&mut self, name: std::fmt::Arguments<'_>) {
+        self.counts.push(true, name);
+    }
+
+    /// The counters to raise: (only on a first sighting, activity row).
+    pub fn counters(&self) -> impl Iterator<Item = (bool, &[u8])> {
+        self.counts.iter()
+    }
+}
+
+/// Longest counter name kept (names come from User-Agents and referrers, already bounded).
+const MAX_NAME: usize = 512;
+
+/// Counter rows packed in one buffer, `[length u16 LE][first 0|1][row]` each: one
+/// allocation for a request's counters rather than one per name, and the recorder
+/// borrows its keys from it.
+#[derive(Clone, Debug, Default)]
+struct Counts(Vec<u8>);
+
+impl Counts {
+    fn push(&mut self, first: bool, name: std::fmt::Arguments<'_>) {
+        use std::io::Write as _;
+        let at = self.0.len();
+        self.0
+            .extend_from_slice(&[0, 0, u8::from(first), activity::COUNTER]);
+        // Writing to a Vec cannot fail.
+        let _ = self.0.write_fmt(name);
+        self.0.truncate(at + 4 + MAX_NAME);
+        let len = u16::try_from(self.0.len() - at - 3).unwrap_or(u16::MAX);
+        self.0[at..at + 2].copy_from_slice(&len.to_le_bytes());
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (bool, &[u8])> {
+        let mut rest = self.0.as_slice();
+        std::iter::from_fn(move || {
+            let (head, tail) = rest.split_at_checked(3)?;
+            let len = usize::from(u16::from_le_bytes([head[0], head[1]]));
+            let (row, tail) = tail.split_at_checked(len)?;
+            rest = tail;
+            Some((head[2] == 1, row))
+        })
+    }
 }
 
 enum Job {
@@ -262,9 +315,7 @@ impl Writer {
         let mut rollup = Rollup::default();
         {
             let galleries = txn.open_table(GALLERIES)?;
-            let mut opens = txn.open_table(OPENS)?;
-            let mut log = txn.open_table(LOG)?;
-            let mut seen = txn.open_table(SEEN)?;
+            let mut rows = txn.open_table(ACTIVITY)?;
             for job in batch {
                 let (id, tally) = match job {
                     Job::Open {
@@ -274,7 +325,7 @@ impl Writer {
                         ..
                     } => {
                         let id = gallery.as_str();
-                        let (limit, count) = limit_of(&mut limits, &galleries, &opens, id)?;
+                        let (limit, count) = limit_of(&mut limits, &galleries, &rows, id)?;
                         let (answer, tally) = match limit {
                             None => (Admission::Gone, None),
                             Some(Some(max)) if *count >= *max => {
@@ -290,22 +341,25 @@ impl Writer {
                     }
                     Job::Note { gallery, tally } => {
                         let id = gallery.as_str();
-                        let (limit, _) = limit_of(&mut limits, &galleries, &opens, id)?;
+                        let (limit, _) = limit_of(&mut limits, &galleries, &rows, id)?;
                         (id, limit.is_some().then_some(&**tally))
                     }
                     Job::Flush { .. } => continue,
                 };
                 if let Some(tally) = tally {
-                    self.tally(id, tally, &mut log, &mut seen, &mut rollup)?;
+                    apply_tally(id, tally, &mut rows, &mut rollup)?;
                 }
             }
             for (id, (limit, count)) in &limits {
                 if limit.is_some() {
-                    opens.insert(*id, *count)?;
+                    rows.insert(
+                        (*id, &activity::OPENS[..]),
+                        &activity::count_value(*count)[..],
+                    )?;
                 }
             }
+            rollup.write(&mut rows)?;
         }
-        rollup.write(&txn)?;
         txn.commit()?;
         let counts = limits
             .into_iter()
@@ -314,68 +368,66 @@ impl Writer {
             .collect();
         Ok((answers, counts))
     }
-
-    fn tally<'a>(
-        &self,
-        id: &'a str,
-        tally: &'a Tally,
-        log: &mut Table<(&str, u64), &[u8]>,
-        seen: &mut Table<(&str, u64, [u8; 16]), ()>,
-        rollup: &mut Rollup<'a>,
-    ) -> Result<(), StoreError> {
-        // A lookup first: most keys were seen before, and a lookup dirties no page.
-        let mut first_time = |key: [u8; 16]| -> Result<bool, StoreError> {
-            if seen.get((id, tally.day, key))?.is_some() {
-                return Ok(false);
-            }
-            seen.insert((id, tally.day, key), ())?;
-            Ok(true)
-        };
-        if let Some(key) = tally.once {
-            if !first_time(key)? {
-                return Ok(());
-            }
-        }
-        if let Some(record) = &tally.record {
-            let last = match rollup.seq.get(id) {
-                Some(seq) => *seq,
-                None => log
-                    .range((id, 0)..=(id, u64::MAX))?
-                    .next_back()
-                    .transpose()?
-                    .map_or(0, |(key, _)| key.value().1),
-            };
-            rollup.seq.insert(id, last + 1);
-            log.insert((id, last + 1), record.as_slice())?;
-        }
-        for name in &tally.counters {
-            *rollup.counters.entry((id, name.as_str())).or_default() += 1;
-        }
-        if let Some((key, names)) = &tally.first {
-            if first_time(*key)? {
-                for name in names {
-                    *rollup.counters.entry((id, name.as_str())).or_default() += 1;
-                }
-            }
-        }
-        if let Some((hour, day)) = tally.series {
-            *rollup.series.entry((id, hour_counter(hour))).or_default() += 1;
-            *rollup.series.entry((id, day_counter(day))).or_default() += 1;
-        }
-        Ok(())
-    }
 }
 
-/// A log record as the log table stores it (for [`Tally::record`]).
-pub fn encode_record(record: &AccessRecord) -> Result<Vec<u8>, StoreError> {
-    encode(record)
+type Rows<'t> = Table<'t, (&'static str, &'static [u8]), &'static [u8]>;
+
+/// Apply one tally: its log record now, its counters into the batch's roll-up.
+fn apply_tally<'a>(
+    id: &'a str,
+    tally: &'a Tally,
+    rows: &mut Rows<'_>,
+    rollup: &mut Rollup<'a>,
+) -> Result<(), StoreError> {
+    // A lookup first: most keys were seen before, and a lookup dirties no page.
+    let mut first_time = |key: &[u8; 16]| -> Result<bool, StoreError> {
+        let row = activity::seen_row(tally.day, key);
+        if rows.get((id, &row[..]))?.is_some() {
+            return Ok(false);
+        }
+        rows.insert((id, &row[..]), &[][..])?;
+        Ok(true)
+    };
+    if let Some(key) = &tally.once {
+        if !first_time(key)? {
+            return Ok(());
+        }
+    }
+    let first = match &tally.first {
+        Some(key) => first_time(key)?,
+        None => false,
+    };
+    if let Some(record) = &tally.record {
+        let seq = match rollup.seq.get(id) {
+            Some(seq) => *seq + 1,
+            None => activity::last_seq(rows, id)? + 1,
+        };
+        rollup.seq.insert(id, seq);
+        rows.insert((id, &activity::log_row(seq)[..]), record.as_slice())?;
+    }
+    for (only_first, row) in tally.counters() {
+        if first || !only_first {
+            *rollup.counters.entry((id, row)).or_default() += 1;
+        }
+    }
+    if let Some((hour, day)) = tally.series {
+        *rollup
+            .series
+            .entry((id, activity::numbered(HOUR, hour)))
+            .or_default() += 1;
+        *rollup
+            .series
+            .entry((id, activity::numbered(DAY, day)))
+            .or_default() += 1;
+    }
+    Ok(())
 }
 
 /// Look up (once per batch) a gallery's view limit and committed count.
 fn limit_of<'a, 'b>(
     limits: &'b mut Limits<'a>,
     galleries: &Table<&str, &[u8]>,
-    opens: &Table<&str, u64>,
+    rows: &Rows<'_>,
     id: &'a str,
 ) -> Result<&'b mut (Option<Option<u64>>, u64), StoreError> {
     if !limits.contains_key(id) {
@@ -383,7 +435,7 @@ fn limit_of<'a, 'b>(
             Some(v) => Some(decode::<GalleryRecord>(v.value())?.settings.max_opens),
             None => None,
         };
-        let count = opens.get(id)?.map_or(0, |v| v.value());
+        let count = activity::opens_of(rows, id)?;
         limits.insert(id, (limit, count));
     }
     limits
@@ -395,29 +447,21 @@ fn limit_of<'a, 'b>(
 /// gallery's last log sequence number in this batch.
 #[derive(Default)]
 struct Rollup<'a> {
-    counters: HashMap<(&'a str, &'a str), u64>,
-    series: HashMap<(&'a str, String), u64>,
+    counters: HashMap<(&'a str, &'a [u8]), u64>,
+    series: HashMap<(&'a str, [u8; 9]), u64>,
     seq: HashMap<&'a str, u64>,
 }
 
 impl Rollup<'_> {
-    fn write(&self, txn: &WriteTransaction) -> Result<(), StoreError> {
-        if self.counters.is_empty() && self.series.is_empty() {
-            return Ok(());
-        }
-        let mut counters = txn.open_table(COUNTERS)?;
+    fn write(&self, rows: &mut Rows<'_>) -> Result<(), StoreError> {
         let all = self
             .counters
             .iter()
-            .map(|((id, name), n)| ((*id, *name), *n))
-            .chain(
-                self.series
-                    .iter()
-                    .map(|((id, name), n)| ((*id, name.as_str()), *n)),
-            );
-        for (key, n) in all {
-            let old = counters.get(key)?.map_or(0, |v| v.value());
-            counters.insert(key, old + n)?;
+            .map(|((id, row), n)| (*id, *row, *n))
+            .chain(self.series.iter().map(|((id, row), n)| (*id, &row[..], *n)));
+        for (id, row, n) in all {
+            let old = activity::get_count(rows, id, row)?;
+            rows.insert((id, row), &activity::count_value(old + n)[..])?;
         }
         Ok(())
     }

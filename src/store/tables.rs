@@ -13,27 +13,29 @@ pub const UPLOADS: TableDefinition<&str, &[u8]> = TableDefinition::new("uploads_
 /// while the count is above zero; a blob without a row may be collected.
 pub const BLOB_REFS: TableDefinition<&[u8; 32], u64> = TableDefinition::new("blob_refs_v1");
 
-/// Gallery id → opens admitted so far. Written only by the recorder.
-pub const OPENS: TableDefinition<&str, u64> = TableDefinition::new("opens_v1");
-
 /// Instance-wide values, e.g. the key that signs viewer tickets.
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta_v1");
 
-/// (gallery id, sequence number) → `AccessRecord` as JSON: the access log. Sequence numbers
-/// grow with time within a gallery, so its log is one key range, newest last, and a page of
-/// it is a range read.
-pub const LOG: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("log_v1");
-
-/// (gallery id, counter name) → count: the roll-ups the statistics read (`visitors`,
-/// `device:phone`, `view:<image>`, …), updated in the transaction that writes the record.
-/// They outlive the log records they count. The time series live here too, after every
-/// named counter: `~h<hour since the epoch, 10 digits>` and `~d<local day, 8 digits>` hold
-/// the opens of that hour and day (one table fewer for each commit to write).
-pub const COUNTERS: TableDefinition<(&str, &str), u64> = TableDefinition::new("counters_v1");
-
-/// (gallery id, UTC day, key) → present: what was already seen that day (a visitor, a
-/// visitor's view of an image), for unique counts and de-duplication. Pruned with the log.
-pub const SEEN: TableDefinition<(&str, u64, [u8; 16]), ()> = TableDefinition::new("seen_v1");
+/// (gallery id, row) → value: everything the recorder writes about a gallery, in one tree.
+/// A row is a tag byte and a suffix (`activity.rs` builds them), in this order within a
+/// gallery:
+///
+/// | tag | row | value |
+/// |---|---|---|
+/// | 0 | opens admitted so far | u64 LE |
+/// | 1 | + counter name (`visitors`, `device:phone`, `view:<image>`, …) | u64 LE |
+/// | 2 | + local day since the epoch, u64 BE: opens that day | u64 LE |
+/// | 3 | + hour since the epoch, u64 BE: opens that hour | u64 LE |
+/// | 4 | + `!sequence number`, u64 BE: the access log, newest first | `AccessRecord` (postcard) |
+/// | 5 | + UTC day u64 BE + 16-byte key: seen that day (unique visitors, de-duplication) | empty |
+///
+/// One tree, not a table each: a redb commit writes every page it dirtied and the path from
+/// each to its tree's root, and each open commits its count, its record and its roll-ups
+/// together. Here those rows share one path, and the hot ones sit side by side: the count
+/// and the counters at the start of the gallery's range, the current hour right before the
+/// newest records. Counters and series outlive the log records they count; log and seen
+/// rows are pruned.
+pub const ACTIVITY: TableDefinition<(&str, &[u8]), &[u8]> = TableDefinition::new("activity_v1");
 
 /// (SHA-256 of an owner key, gallery id) → present: the galleries filed under an owner key,
 /// one key range per owner. Written in the transaction that sets or drops a record's
@@ -46,13 +48,3 @@ pub const OWNER_GALLERIES: TableDefinition<([u8; 32], &str), ()> =
 /// was reopened and exhausted again). Purging uses it; rows of galleries no longer
 /// exhausted, or gone, are dropped by the same sweep.
 pub const EXHAUSTED: TableDefinition<&str, (i64, u64)> = TableDefinition::new("exhausted_v1");
-
-/// Name of the counter of opens in `hour` (hours since the Unix epoch).
-pub fn hour_counter(hour: u64) -> String {
-    format!("~h{hour:010}")
-}
-
-/// Name of the counter of opens on local `day` (days since the Unix epoch).
-pub fn day_counter(day: u64) -> String {
-    format!("~d{day:08}")
-}

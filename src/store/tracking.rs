@@ -4,17 +4,18 @@
 //! of a gallery opened a million times read a few hundred counter rows and the series, and
 //! a page of its log is one bounded range read.
 
+use std::ops::Bound;
+
 use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
 
-use super::tables::{COUNTERS, GALLERIES, LOG, SEEN, day_counter, hour_counter};
-use super::{Result, Store, decode};
+use super::activity::{
+    self, COUNTER, DAY, END, HOUR, LOG, SEEN, count_of, decode_record, number_of, record_time,
+    seq_of,
+};
+use super::tables::{ACTIVITY, GALLERIES};
+use super::{Result, Store};
 use crate::ids::GalleryId;
 use crate::model::AccessRecord;
-
-/// Above every counter name (names are short ASCII).
-const LAST_NAME: &str = "\u{10ffff}";
-/// Where the series start: after every named counter.
-const SERIES: &str = "~";
 
 /// The stored roll-ups of one gallery, as the domain turns them into statistics.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -38,14 +39,10 @@ pub struct LogPage {
     pub next: Option<u64>,
 }
 
-/// Remove every tracking row of a gallery (it is being deleted, in `txn`).
+/// Remove every activity row of a gallery (it is being deleted, in `txn`).
 pub(super) fn forget(txn: &WriteTransaction, id: &str) -> Result<()> {
-    txn.open_table(LOG)?
-        .retain_in((id, 0)..=(id, u64::MAX), |_, _| false)?;
-    txn.open_table(COUNTERS)?
-        .retain_in((id, "")..=(id, LAST_NAME), |_, _| false)?;
-    txn.open_table(SEEN)?
-        .retain_in((id, 0, [0; 16])..=(id, u64::MAX, [0xff; 16]), |_, _| false)?;
+    txn.open_table(ACTIVITY)?
+        .retain_in((id, &[][..])..(id, &[END][..]), |_, _| false)?;
     Ok(())
 }
 
@@ -54,38 +51,28 @@ impl Store {
     pub fn stats(&self, id: &GalleryId, from_hour: u64) -> Result<RawStats> {
         let id = id.as_str();
         let txn = self.db.begin_read()?;
+        let rows = txn.open_table(ACTIVITY)?;
         let mut stats = RawStats::default();
-        let counters = txn.open_table(COUNTERS)?;
-        // Named counters sort before the series (`~…`).
-        for entry in counters.range((id, "")..(id, SERIES))? {
-            let (key, count) = entry?;
-            stats
-                .counters
-                .push((key.value().1.to_owned(), count.value()));
+        for entry in rows.range((id, &[COUNTER][..])..(id, &[DAY][..]))? {
+            let (row, count) = entry?;
+            let name = String::from_utf8_lossy(&row.value().1[1..]).into_owned();
+            stats.counters.push((name, count_of(count.value())?));
         }
-        let (first_hour, last_hour) = (hour_counter(from_hour), hour_counter(9_999_999_999));
-        for entry in counters.range((id, first_hour.as_str())..=(id, last_hour.as_str()))? {
-            let (key, count) = entry?;
-            if let Ok(hour) = key.value().1[2..].parse() {
-                stats.hourly.push((hour, count.value()));
+        let series = |from: &[u8], to: u8| -> Result<Vec<(u64, u64)>> {
+            let mut out = Vec::new();
+            for entry in rows.range((id, from)..(id, &[to][..]))? {
+                let (row, count) = entry?;
+                if let Some(n) = number_of(row.value().1) {
+                    out.push((n, count_of(count.value())?));
+                }
             }
-        }
-        let (first_day, last_day) = (day_counter(0), day_counter(99_999_999));
-        for entry in counters.range((id, first_day.as_str())..=(id, last_day.as_str()))? {
-            let (key, count) = entry?;
-            if let Ok(day) = key.value().1[2..].parse() {
-                stats.daily.push((day, count.value()));
-            }
-        }
-        stats.version = txn
-            .open_table(LOG)?
-            .range((id, 0)..=(id, u64::MAX))?
-            .next_back()
-            .transpose()?
-            .map_or(0, |(key, _)| key.value().1);
+            Ok(out)
+        };
+        stats.daily = series(&[DAY], HOUR)?;
+        stats.hourly = series(&activity::numbered(HOUR, from_hour), LOG)?;
+        stats.version = activity::last_seq(&rows, id)?;
         Ok(stats)
     }
-
     /// Up to `limit` records of `id` older than `before` (all when `None`), newest first.
     pub fn log_page(&self, id: &GalleryId, before: Option<u64>, limit: usize) -> Result<LogPage> {
         let mut page = LogPage::default();
@@ -113,11 +100,24 @@ impl Store {
     ) -> Result<()> {
         let id = id.as_str();
         let txn = self.db.begin_read()?;
-        let log = txn.open_table(LOG)?;
-        let end = before.unwrap_or(u64::MAX);
-        for entry in log.range((id, 0)..(id, end))?.rev() {
-            let (key, value) = entry?;
-            if !visit(key.value().1, decode(value.value())?) {
+        let rows = txn.open_table(ACTIVITY)?;
+        let newest = activity::log_row(u64::MAX);
+        let start = match before {
+            Some(seq) => activity::log_row(seq),
+            None => newest,
+        };
+        let from = if before.is_some() {
+            Bound::Excluded((id, &start[..]))
+        } else {
+            Bound::Included((id, &start[..]))
+        };
+        let range = rows.range::<(&str, &[u8])>((from, Bound::Excluded((id, &[LOG + 1][..]))))?;
+        for entry in range {
+            let (row, value) = entry?;
+            let Some(seq) = seq_of(row.value().1) else {
+                continue;
+            };
+            if !visit(seq, decode_record(value.value())?) {
                 break;
             }
         }
@@ -139,31 +139,27 @@ impl Store {
                 }
                 ids
             };
-            let mut log = txn.open_table(LOG)?;
-            let mut seen = txn.open_table(SEEN)?;
+            let mut rows = txn.open_table(ACTIVITY)?;
+            let log_end = [LOG + 1];
             for id in &ids {
                 let id = id.as_str();
-                let mut keep_from = None;
-                let mut old = 0;
-                for entry in log.range((id, 0)..=(id, u64::MAX))? {
-                    let (key, value) = entry?;
-                    let record: AccessRecord = decode(value.value())?;
-                    if record.at_ms >= cutoff_ms || removed + old == max {
-                        keep_from = Some(key.value().1);
+                // The oldest records are the last rows of the log: walk back from there to
+                // the first one to keep. `first_old` ends as the newest record to remove,
+                // the first row (in key order) of the range that goes.
+                let mut first_old = None;
+                for entry in rows.range((id, &[LOG][..])..(id, &log_end[..]))?.rev() {
+                    let (row, value) = entry?;
+                    if record_time(value.value())? >= cutoff_ms || removed == max {
                         break;
                     }
-                    old += 1;
+                    first_old = Some(row.value().1.to_vec());
+                    removed += 1;
                 }
-                if old > 0 {
-                    let end = keep_from.unwrap_or(u64::MAX);
-                    if keep_from.is_some() {
-                        log.retain_in((id, 0)..(id, end), |_, _| false)?;
-                    } else {
-                        log.retain_in((id, 0)..=(id, end), |_, _| false)?;
-                    }
-                    removed += old;
+                if let Some(first_old) = first_old {
+                    rows.retain_in((id, first_old.as_slice())..(id, &log_end[..]), |_, _| false)?;
                 }
-                seen.retain_in((id, 0, [0; 16])..(id, cutoff_day, [0; 16]), |_, _| false)?;
+                let seen_end = activity::numbered(SEEN, cutoff_day);
+                rows.retain_in((id, &[SEEN][..])..(id, &seen_end[..]), |_, _| false)?;
                 if removed == max {
                     break;
                 }

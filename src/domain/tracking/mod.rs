@@ -187,47 +187,45 @@ impl Tracker {
             Event::Download { index, .. } => (EventKind::Download, Some(index), None),
             Event::Zip => (EventKind::Zip, None, None),
         };
-        let mut tally = Tally {
-            day,
-            record: Some(encode_record(&AccessRecord {
-                at_ms: i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(0),
-                kind,
-                image: image.and_then(|i| u32::try_from(i).ok()),
-                detail,
-                device: agent.device.as_str().to_owned(),
-                os: agent.os.clone(),
-                browser: agent.browser.clone(),
-                referrer: who.referrer.clone(),
-                visitor: data_encoding::HEXLOWER.encode(&visitor[..8]),
-                ip: who.stored_ip.clone(),
-            })?),
-            ..Tally::default()
-        };
+        let mut tally = Tally::default();
+        tally.day = day;
+        tally.record = Some(encode_record(&AccessRecord {
+            at_ms: i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(0),
+            kind,
+            image: image.and_then(|i| u32::try_from(i).ok()),
+            detail,
+            device: agent.device.as_str().to_owned(),
+            os: agent.os.clone(),
+            browser: agent.browser.clone(),
+            referrer: who.referrer.clone(),
+            visitor: data_encoding::HEXLOWER.encode(&visitor[..8]),
+            ip: who.stored_ip.clone(),
+        })?);
         match event {
             Event::Open => {
-                tally.counters = vec![
-                    format!("device:{}", agent.device.as_str()),
-                    format!("os:{}", agent.os),
-                    format!("browser:{}", agent.browser),
-                    format!("ref:{}", who.referrer),
-                ];
-                tally.first = Some((visitor, vec!["visitors".to_owned()]));
+                tally.count(format_args!("device:{}", agent.device.as_str()));
+                tally.count(format_args!("os:{}", agent.os));
+                tally.count(format_args!("browser:{}", agent.browser));
+                tally.count(format_args!("ref:{}", who.referrer));
+                tally.first = Some(visitor);
+                tally.count_first(format_args!("visitors"));
                 tally.series = Some((hour_of(now), local_day(settings, now)));
             }
-            Event::Reload => tally.counters = vec!["reloads".to_owned()],
+            Event::Reload => tally.count(format_args!("reloads")),
             Event::Preview(bot) => {
-                tally.counters = vec!["previews".to_owned(), format!("bot:{bot}")];
+                tally.count(format_args!("previews"));
+                tally.count(format_args!("bot:{bot}"));
             }
-            Event::Denied(reason) => tally.counters = vec![format!("denied:{}", reason.slug())],
+            Event::Denied(reason) => tally.count(format_args!("denied:{}", reason.slug())),
             Event::View { image, .. } => {
                 let key = image_key(&image);
                 tally.once = Some(key16(&[&visitor, b"view", key.as_bytes()]));
-                tally.counters = vec![format!("view:{key}")];
+                tally.count(format_args!("view:{key}"));
             }
             Event::Download { image, .. } => {
-                tally.counters = vec![format!("download:{}", image_key(&image))];
+                tally.count(format_args!("download:{}", image_key(&image)));
             }
-            Event::Zip => tally.counters = vec!["zip".to_owned()],
+            Event::Zip => tally.count(format_args!("zip")),
         }
         Ok(Some(tally))
     }
