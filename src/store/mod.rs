@@ -44,7 +44,7 @@ pub enum StoreError {
     /// A stored value could not be decoded.
     #[error("stored record is unreadable: {0}")]
     Corrupt(#[from] serde_json::Error),
-    /// A stored row could not be decoded.
+    /// A row could not be encoded, or a stored one decoded.
     #[error("stored row is unreadable: {0}")]
     Unreadable(String),
     /// A staged upload named in a gallery does not exist (expired, used, or never made).

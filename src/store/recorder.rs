@@ -53,8 +53,8 @@ pub struct Tally {
     /// Apply nothing if this key was already seen that day (a viewer's second look at the
     /// same image).
     pub once: Option<[u8; 16]>,
-    /// The log record, as [`encode_record`](super::encode_record) made it: encoded on the request's thread, so
-    /// the one recorder thread only copies bytes.
+    /// The log record, as [`encode_record`](super::encode_record) made it: encoded on the
+    /// request's thread, so the one recorder thread only copies bytes.
     pub record: Option<Vec<u8>>,
     /// The key whose first sighting that day raises the counters added with
     /// [`Tally::count_first`] (a unique visitor).
@@ -66,6 +66,14 @@ pub struct Tally {
 }
 
 impl Tally {
+    /// A tally of an event on UTC `day` that records and counts nothing yet.
+    pub fn new(day: u64) -> Tally {
+        Tally {
+            day,
+            ..Tally::default()
+        }
+    }
+
     /// Raise the counter `name` by one.
     pub fn count(&mut self, name: std::fmt::Arguments<'_>) {
         self.counts.push(false, name);
@@ -77,7 +85,7 @@ impl Tally {
     }
 
     /// The counters to raise: (only on a first sighting, activity row).
-    pub fn counters(&self) -> impl Iterator<Item = (bool, &[u8])> {
+    fn counters(&self) -> impl Iterator<Item = (bool, &[u8])> {
         self.counts.iter()
     }
 }

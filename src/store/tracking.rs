@@ -169,3 +169,95 @@ impl Store {
         Ok(removed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Digest, EventKind, GalleryRecord};
+    use crate::store::{Admission, Tally, encode_record};
+
+    const DAY_MS: i64 = 86_400_000;
+
+    /// An open on UTC `day` by `visitor`, as the domain would tally it.
+    fn open(day: u64, visitor: u8) -> Tally {
+        let at_ms = i64::try_from(day).unwrap_or(0) * DAY_MS;
+        let mut tally = Tally::new(day);
+        tally.record = encode_record(&AccessRecord {
+            at_ms,
+            kind: EventKind::Open,
+            image: None,
+            detail: None,
+            device: "phone".into(),
+            os: "iOS 17".into(),
+            browser: "Mobile Safari 17".into(),
+            referrer: "direct".into(),
+            visitor: format!("{visitor:02x}"),
+            ip: None,
+        })
+        .ok();
+        tally.first = Some([visitor; 16]);
+        tally.count_first(format_args!("visitors"));
+        tally.count(format_args!("device:phone"));
+        tally
+    }
+
+    #[test]
+    fn pruning_takes_the_oldest_records_and_seen_keys_and_keeps_the_counters() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let store = Store::open(dir.path(), true).expect("a new store");
+        let id = GalleryId::generate();
+        let record = GalleryRecord {
+            title: String::new(),
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+            manage_key_hash: Digest([0; 32]),
+            images: Vec::new(),
+            settings: Default::default(),
+            owner: None,
+            taken_down: false,
+        };
+        store.insert_gallery(&id, record, &[]).expect("inserted");
+        let runtime = rocket::tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        let record_opens = |opens: &[(u64, u8)]| {
+            for &(day, visitor) in opens {
+                let answer = runtime
+                    .block_on(store.recorder().open(&id, Some(open(day, visitor)), None))
+                    .expect("recorded");
+                assert!(matches!(answer, Admission::Admitted { .. }));
+            }
+        };
+        let counter = |name: &str| {
+            let stats = store.stats(&id, 0).expect("stats");
+            stats
+                .counters
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or(0, |(_, count)| *count)
+        };
+        // Visitor 1 on days 100 and 101 (and twice on 101), visitor 2 on day 200.
+        record_opens(&[(100, 1), (101, 1), (101, 1), (200, 2)]);
+        assert_eq!(counter("visitors"), 3);
+        let days = |store: &Store| -> Vec<i64> {
+            let page = store.log_page(&id, None, 10).expect("a page");
+            page.records.iter().map(|(_, r)| r.at_ms / DAY_MS).collect()
+        };
+        assert_eq!(days(&store), [200, 101, 101, 100]);
+
+        // At most one record per call: the oldest goes first.
+        assert_eq!(store.prune_log(150 * DAY_MS, 150, 1).expect("pruned"), 1);
+        assert_eq!(days(&store), [200, 101, 101]);
+        assert_eq!(store.prune_log(150 * DAY_MS, 150, 10).expect("pruned"), 2);
+        assert_eq!(days(&store), [200]);
+        assert_eq!(store.prune_log(150 * DAY_MS, 150, 10).expect("pruned"), 0);
+        assert_eq!(store.stats(&id, 0).expect("stats").version, 4);
+
+        // The counters stay; day 101's seen key went, day 200's did not.
+        assert_eq!(counter("visitors"), 3);
+        assert_eq!(counter("device:phone"), 4);
+        record_opens(&[(101, 1), (200, 2)]);
+        assert_eq!(counter("visitors"), 4);
+        assert_eq!(counter("device:phone"), 6);
+        assert_eq!(days(&store), [200, 101, 200]);
+    }
+}

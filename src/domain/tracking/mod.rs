@@ -187,8 +187,7 @@ impl Tracker {
             Event::Download { index, .. } => (EventKind::Download, Some(index), None),
             Event::Zip => (EventKind::Zip, None, None),
         };
-        let mut tally = Tally::default();
-        tally.day = day;
+        let mut tally = Tally::new(day);
         tally.record = Some(encode_record(&AccessRecord {
             at_ms: i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(0),
             kind,
