@@ -147,7 +147,15 @@ async fn upload_share_and_view_in_a_real_browser() -> TestResult {
         "the manage link is kept in this browser"
     );
     click(&client, "copy-share").await?;
-    let copied = text_of(&client, "#copy-share").await?;
+    // The clipboard answers asynchronously; the button shows the outcome when it does.
+    let copied = wait_until(
+        &client,
+        "the copy button's feedback",
+        "const b = document.getElementById('copy-share');
+         return b.classList.contains('copied') && b.textContent;",
+    )
+    .await?;
+    let copied = copied.as_str().unwrap_or_default();
     assert!(
         copied.starts_with("Copied"),
         "copy button confirms: {copied}"
