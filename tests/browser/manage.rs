@@ -43,7 +43,22 @@ pub async fn edit_list_is(client: &Client, expected: &[&str]) -> Result<Value, S
         "return JSON.stringify([...document.querySelectorAll('#edit-images li')].map(li => li.dataset.name)) === {:?};",
         serde_json::to_string(expected).unwrap_or_default()
     );
-    wait_until(client, &format!("photos in order {expected:?}"), &script).await
+    match wait_until(client, &format!("photos in order {expected:?}"), &script).await {
+        Ok(value) => Ok(value),
+        // Say what the page showed instead: a wrong order and an empty list (the gallery did
+        // not load) need different fixes.
+        Err(e) => {
+            let seen = client
+                .execute(
+                    "return [location.pathname, document.body.innerText.slice(0, 600),
+                             [...document.querySelectorAll('#edit-images li')].map(li => li.dataset.name)]",
+                    vec![],
+                )
+                .await
+                .map_or_else(|e| e.to_string(), |v| v.to_string());
+            Err(format!("{e}; the page showed {seen}"))
+        }
+    }
 }
 
 /// On an open manage page: rename the gallery and move its first photo down by keyboard.
