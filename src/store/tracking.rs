@@ -73,6 +73,7 @@ impl Store {
         stats.version = activity::last_seq(&rows, id)?;
         Ok(stats)
     }
+
     /// Up to `limit` records of `id` older than `before` (all when `None`), newest first.
     pub fn log_page(&self, id: &GalleryId, before: Option<u64>, limit: usize) -> Result<LogPage> {
         let mut page = LogPage::default();
@@ -101,15 +102,11 @@ impl Store {
         let id = id.as_str();
         let txn = self.db.begin_read()?;
         let rows = txn.open_table(ACTIVITY)?;
-        let newest = activity::log_row(u64::MAX);
-        let start = match before {
-            Some(seq) => activity::log_row(seq),
-            None => newest,
-        };
-        let from = if before.is_some() {
-            Bound::Excluded((id, &start[..]))
-        } else {
-            Bound::Included((id, &start[..]))
+        // Newer records sort first: the older ones start right after `before`'s row.
+        let after = before.map(activity::log_row);
+        let from = match &after {
+            Some(row) => Bound::Excluded((id, &row[..])),
+            None => Bound::Included((id, &[LOG][..])),
         };
         let range = rows.range::<(&str, &[u8])>((from, Bound::Excluded((id, &[LOG + 1][..]))))?;
         for entry in range {
