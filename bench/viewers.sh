@@ -12,7 +12,7 @@
 #   (r) maiimg: GET /healthz, reference only (Rocket + one blocking-pool trip + a redb read)
 #   (x) exact counting: a view limit under the same load admits exactly that many
 #
-#   (b~t) the recording cost once more, robust to a noisy host: PAIRS (3) alternating runs of
+#   (b~t) the recording cost once more, robust to a noisy host: PAIRS (5) alternating runs of
 #       (b) and (t), 5 s each; the goal uses the median of the per-pair ratios
 #
 # Knobs (environment): DURATION (10s), CONNS (64), THREADS (2), WARMUP (2s, unreported),
@@ -324,7 +324,7 @@ R[t]=$(run_wrk t "$base_t" -H "$agent")
 sleep 1
 opens_t1=$(opens "$port_t" "$id_t" "$key_t")
 
-PAIRS=${PAIRS:-3}
+PAIRS=${PAIRS:-5}
 echo "  (b~t) $PAIRS alternating pairs of (b) and (t), 5 s each"
 pair_ratios=()
 for pair in $(seq "$PAIRS"); do
