@@ -378,13 +378,14 @@ impl Writer {
     }
 }
 
-type Rows<'t> = Table<'t, (&'static str, &'static [u8]), &'static [u8]>;
+/// The activity table, open for writing.
+type ActivityTable<'t> = Table<'t, (&'static str, &'static [u8]), &'static [u8]>;
 
 /// Apply one tally: its log record now, its counters into the batch's roll-up.
 fn apply_tally<'a>(
     id: &'a str,
     tally: &'a Tally,
-    rows: &mut Rows<'_>,
+    rows: &mut ActivityTable<'_>,
     rollup: &mut Rollup<'a>,
 ) -> Result<(), StoreError> {
     // A lookup first: most keys were seen before, and a lookup dirties no page.
@@ -435,7 +436,7 @@ fn apply_tally<'a>(
 fn limit_of<'a, 'b>(
     limits: &'b mut Limits<'a>,
     galleries: &Table<&str, &[u8]>,
-    rows: &Rows<'_>,
+    rows: &ActivityTable<'_>,
     id: &'a str,
 ) -> Result<&'b mut (Option<Option<u64>>, u64), StoreError> {
     if !limits.contains_key(id) {
@@ -461,7 +462,7 @@ struct Rollup<'a> {
 }
 
 impl Rollup<'_> {
-    fn write(&self, rows: &mut Rows<'_>) -> Result<(), StoreError> {
+    fn write(&self, rows: &mut ActivityTable<'_>) -> Result<(), StoreError> {
         let all = self
             .counters
             .iter()
