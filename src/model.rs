@@ -274,6 +274,20 @@ pub struct GalleryRecord {
 }
 
 impl GalleryRecord {
+    /// A record with a title and nothing else (no images, default settings), for tests.
+    #[cfg(test)]
+    pub(crate) fn blank(title: &str) -> GalleryRecord {
+        GalleryRecord {
+            title: title.into(),
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            manage_key_hash: Digest([0; 32]),
+            images: Vec::new(),
+            settings: Settings::default(),
+            owner: None,
+            taken_down: false,
+        }
+    }
+
     /// Total bytes of all originals.
     pub fn original_bytes(&self) -> u64 {
         self.images.iter().map(|i| i.original.bytes).sum()

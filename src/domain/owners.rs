@@ -125,13 +125,9 @@ mod tests {
 
     fn record(manage: &ManageKey, owner: Option<&OwnerKey>) -> GalleryRecord {
         GalleryRecord {
-            title: String::new(),
-            created_at: time::OffsetDateTime::UNIX_EPOCH,
             manage_key_hash: manage.hash(),
-            images: Vec::new(),
-            settings: Default::default(),
             owner: owner.map(OwnerKey::hash),
-            taken_down: false,
+            ..GalleryRecord::blank("")
         }
     }
 

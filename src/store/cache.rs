@@ -91,15 +91,7 @@ mod tests {
 
     fn entry(title: &str, opens: u64) -> Cached {
         Cached {
-            record: Arc::new(GalleryRecord {
-                title: title.into(),
-                created_at: time::OffsetDateTime::UNIX_EPOCH,
-                manage_key_hash: crate::model::Digest([0; 32]),
-                images: Vec::new(),
-                settings: Default::default(),
-                owner: None,
-                taken_down: false,
-            }),
+            record: Arc::new(GalleryRecord::blank(title)),
             opens,
         }
     }

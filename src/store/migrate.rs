@@ -16,6 +16,17 @@ const LOG_V1: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("log_v1
 const COUNTERS_V1: TableDefinition<(&str, &str), u64> = TableDefinition::new("counters_v1");
 const SEEN_V1: TableDefinition<(&str, u64, [u8; 16]), ()> = TableDefinition::new("seen_v1");
 
+/// Whether `name` is one of the tables above.
+fn is_v1(name: &str) -> bool {
+    [
+        OPENS_V1.name(),
+        LOG_V1.name(),
+        COUNTERS_V1.name(),
+        SEEN_V1.name(),
+    ]
+    .contains(&name)
+}
+
 /// A `log_v1` record: JSON with one-letter names.
 #[derive(Deserialize)]
 struct RecordV1 {
@@ -34,13 +45,7 @@ struct RecordV1 {
 /// Move the rows of the v1 tables into `activity_v1` and drop the v1 tables. Nothing to do
 /// on a new file or one already upgraded.
 pub(super) fn activity_from_v1(txn: &WriteTransaction) -> Result<()> {
-    let v1 = [
-        OPENS_V1.name(),
-        LOG_V1.name(),
-        COUNTERS_V1.name(),
-        SEEN_V1.name(),
-    ];
-    let present = txn.list_tables()?.any(|table| v1.contains(&table.name()));
+    let present = txn.list_tables()?.any(|table| is_v1(table.name()));
     if !present {
         return Ok(());
     }
@@ -158,14 +163,10 @@ mod tests {
         let db = redb::Database::open(dir.path().join("maiimg.redb"))?;
         let txn = db.begin_read()?;
         let names: Vec<String> = txn.list_tables()?.map(|t| t.name().to_owned()).collect();
-        assert!(!names.iter().any(|n| v1_name(n)), "{names:?}");
+        assert!(!names.iter().any(|n| is_v1(n)), "{names:?}");
         let rows = txn.open_table(ACTIVITY)?;
         let seen_row = activity::seen_row(20_416, &[9; 16]);
         assert!(rows.get((id.as_str(), &seen_row[..]))?.is_some());
         Ok(())
-    }
-
-    fn v1_name(name: &str) -> bool {
-        ["opens_v1", "log_v1", "counters_v1", "seen_v1"].contains(&name)
     }
 }

@@ -170,7 +170,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Digest, EventKind, GalleryRecord};
+    use crate::model::{EventKind, GalleryRecord};
     use crate::store::{Admission, Tally, encode_record};
 
     const DAY_MS: i64 = 86_400_000;
@@ -203,16 +203,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("a temp dir");
         let store = Store::open(dir.path(), true).expect("a new store");
         let id = GalleryId::generate();
-        let record = GalleryRecord {
-            title: String::new(),
-            created_at: time::OffsetDateTime::UNIX_EPOCH,
-            manage_key_hash: Digest([0; 32]),
-            images: Vec::new(),
-            settings: Default::default(),
-            owner: None,
-            taken_down: false,
-        };
-        store.insert_gallery(&id, record, &[]).expect("inserted");
+        store
+            .insert_gallery(&id, GalleryRecord::blank(""), &[])
+            .expect("inserted");
         let runtime = rocket::tokio::runtime::Builder::new_current_thread()
             .build()
             .expect("a runtime");
@@ -235,17 +228,17 @@ mod tests {
         // Visitor 1 on days 100 and 101 (and twice on 101), visitor 2 on day 200.
         record_opens(&[(100, 1), (101, 1), (101, 1), (200, 2)]);
         assert_eq!(counter("visitors"), 3);
-        let days = |store: &Store| -> Vec<i64> {
+        let days = || -> Vec<i64> {
             let page = store.log_page(&id, None, 10).expect("a page");
             page.records.iter().map(|(_, r)| r.at_ms / DAY_MS).collect()
         };
-        assert_eq!(days(&store), [200, 101, 101, 100]);
+        assert_eq!(days(), [200, 101, 101, 100]);
 
         // At most one record per call: the oldest goes first.
         assert_eq!(store.prune_log(150 * DAY_MS, 150, 1).expect("pruned"), 1);
-        assert_eq!(days(&store), [200, 101, 101]);
+        assert_eq!(days(), [200, 101, 101]);
         assert_eq!(store.prune_log(150 * DAY_MS, 150, 10).expect("pruned"), 2);
-        assert_eq!(days(&store), [200]);
+        assert_eq!(days(), [200]);
         assert_eq!(store.prune_log(150 * DAY_MS, 150, 10).expect("pruned"), 0);
         assert_eq!(store.stats(&id, 0).expect("stats").version, 4);
 
@@ -255,6 +248,6 @@ mod tests {
         record_opens(&[(101, 1), (200, 2)]);
         assert_eq!(counter("visitors"), 4);
         assert_eq!(counter("device:phone"), 6);
-        assert_eq!(days(&store), [200, 101, 200]);
+        assert_eq!(days(), [200, 101, 200]);
     }
 }
