@@ -14,9 +14,9 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use maiimg::domain::access::Reason;
-use maiimg::domain::galleries::Galleries;
+use maiimg::domain::galleries::{Galleries, Options};
 use maiimg::domain::ingest::{Limits, ingest};
-use maiimg::domain::settings::{ExpiryPolicy, SettingsInput};
+use maiimg::domain::settings::SettingsInput;
 use maiimg::domain::tracking::{Event, Visitor, agent, referrer};
 use time::{Duration, OffsetDateTime};
 
@@ -68,17 +68,8 @@ fn main() {
 }
 
 async fn load(dir: PathBuf, n: usize) {
-    let galleries = Galleries::open(
-        dir,
-        25,
-        ExpiryPolicy {
-            default: None,
-            max: None,
-        },
-        true,
-        true,
-    )
-    .expect("open the data directory");
+    let galleries = Galleries::open(Options::at(dir), OffsetDateTime::now_utc())
+        .expect("open the data directory");
     let limits = Limits {
         max_file_bytes: 50_000_000,
         max_pixels: 50_000_000,

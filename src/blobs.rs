@@ -19,6 +19,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::ids::UploadId;
 use crate::model::Digest;
 
+/// The file in `blobs/` that names the database this tree belongs to (see
+/// `domain::binding`): a database that is new, lost or another instance's must never decide
+/// which of these files are orphans.
+const MARKER: &str = "INSTANCE";
+
 /// The blob directory tree plus the set of pinned digests.
 #[derive(Debug)]
 pub struct BlobStore {
@@ -87,6 +92,22 @@ impl BlobStore {
         Ok(Arc::new(store))
     }
 
+    /// The instance id written in this tree's marker file, if there is one.
+    pub fn marker(&self) -> io::Result<Option<String>> {
+        read_marker(&self.root)
+    }
+
+    /// Write the marker naming instance `id` (atomically and durably, like a blob).
+    pub fn write_marker(&self, id: &str) -> io::Result<()> {
+        let path = self.root.join(MARKER);
+        let tmp_path = self.tmp.join(format!("{MARKER}.tmp"));
+        let mut file = File::create(&tmp_path)?;
+        file.write_all(id.as_bytes())?;
+        file.sync_all()?;
+        fs::rename(&tmp_path, &path)?;
+        File::open(&self.root)?.sync_all()
+    }
+
     /// Bytes and number of blob files on disk (kept up to date, no I/O).
     pub fn usage(&self) -> (u64, u64) {
         (
@@ -131,8 +152,7 @@ impl BlobStore {
 
     /// Where a blob lives.
     pub fn path(&self, digest: &Digest) -> PathBuf {
-        let hex = digest.to_hex();
-        self.root.join(&hex[0..2]).join(&hex[2..4]).join(hex)
+        blob_path(&self.root, digest)
     }
 
     /// Store `bytes` (once per content) and pin the blob until the returned pin is dropped.
@@ -173,6 +193,11 @@ impl BlobStore {
             self.usage_files.fetch_add(1, Ordering::Relaxed);
         }
         result
+    }
+
+    /// Whether the blob's file is there.
+    pub fn exists(&self, digest: &Digest) -> bool {
+        self.path(digest).exists()
     }
 
     /// Read a whole blob.
@@ -219,29 +244,80 @@ impl BlobStore {
         Ok(freed)
     }
 
-    /// Every blob on disk (for the start-up collection of orphans).
+    /// Every blob on disk (for the collection of orphans).
     pub fn all(&self) -> io::Result<Vec<Digest>> {
-        let mut out = Vec::new();
-        for a in fs::read_dir(&self.root)? {
-            let a = a?.path();
-            if !a.is_dir() {
+        list(&self.root)
+    }
+}
+
+/// A look at a data directory's blob tree that changes nothing (for `maiimg check`, which
+/// must work on a directory the server refuses to start on).
+#[derive(Debug)]
+pub struct Inspection {
+    root: PathBuf,
+}
+
+impl Inspection {
+    /// The tree under `data_dir` (which may not exist).
+    pub fn of(data_dir: &Path) -> Inspection {
+        Inspection {
+            root: data_dir.join("blobs"),
+        }
+    }
+
+    /// The marker's instance id, if there is one.
+    pub fn marker(&self) -> io::Result<Option<String>> {
+        read_marker(&self.root)
+    }
+
+    /// Every blob file (none if the tree does not exist).
+    pub fn all(&self) -> io::Result<Vec<Digest>> {
+        if !self.root.exists() {
+            return Ok(Vec::new());
+        }
+        list(&self.root)
+    }
+
+    /// Where a blob lives.
+    pub fn path(&self, digest: &Digest) -> PathBuf {
+        blob_path(&self.root, digest)
+    }
+}
+
+fn blob_path(root: &Path, digest: &Digest) -> PathBuf {
+    let hex = digest.to_hex();
+    root.join(&hex[0..2]).join(&hex[2..4]).join(hex)
+}
+
+fn read_marker(root: &Path) -> io::Result<Option<String>> {
+    match fs::read_to_string(root.join(MARKER)) {
+        Ok(id) => Ok(Some(id.trim().to_owned())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn list(root: &Path) -> io::Result<Vec<Digest>> {
+    let mut out = Vec::new();
+    for a in fs::read_dir(root)? {
+        let a = a?.path();
+        if !a.is_dir() {
+            continue;
+        }
+        for b in fs::read_dir(&a)? {
+            let b = b?.path();
+            if !b.is_dir() {
                 continue;
             }
-            for b in fs::read_dir(&a)? {
-                let b = b?.path();
-                if !b.is_dir() {
-                    continue;
-                }
-                for f in fs::read_dir(&b)? {
-                    let f = f?;
-                    if let Some(d) = f.file_name().to_str().and_then(Digest::from_hex) {
-                        out.push(d);
-                    }
+            for f in fs::read_dir(&b)? {
+                let f = f?;
+                if let Some(d) = f.file_name().to_str().and_then(Digest::from_hex) {
+                    out.push(d);
                 }
             }
         }
-        Ok(out)
     }
+    Ok(out)
 }
 
 #[cfg(test)]

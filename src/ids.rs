@@ -71,6 +71,12 @@ token_type!(
     UploadId, 16, 22
 );
 
+token_type!(
+    /// Id of an instance: 128 random bits in the database and in the blob tree's marker,
+    /// so a database never judges files that are not its own.
+    InstanceId, 16, 22
+);
+
 // The promised entropy, checked at compile time.
 const _: () = assert!(GalleryId::BYTES * 8 >= 96 && UploadId::BYTES * 8 >= 128);
 

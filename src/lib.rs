@@ -7,6 +7,7 @@
 
 pub mod assets;
 pub mod blobs;
+pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod ids;
@@ -22,8 +23,9 @@ use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
 use rocket::{Build, Rocket};
 
+use clock::Clock;
 use config::Config;
-use domain::galleries::{DomainError, Galleries};
+use domain::galleries::{self, DomainError, Galleries};
 use domain::ingest::{Limits, Pool};
 use web::App;
 
@@ -42,20 +44,39 @@ pub enum StartError {
 /// visitor salt, the purge of closed galleries, orphan files).
 const SWEEP_EVERY: Duration = Duration::from_secs(600);
 
+/// How a server starts, besides its configuration.
+#[derive(Clone, Debug, Default)]
+pub struct Start {
+    /// Where time comes from (the system clock unless a test brings its own).
+    pub clock: Clock,
+    /// Adopt a blob tree this database does not own (`maiimg serve --new-database`).
+    pub new_database: bool,
+}
+
 /// The whole application for `config`, ready to launch (tests launch it on a temporary
 /// data directory through Rocket's local client).
 pub fn build(config: Config) -> Result<Rocket<Build>, StartError> {
+    build_with(config, Start::default())
+}
+
+/// [`build`] with start options: a clock, `--new-database`.
+pub fn build_with(config: Config, start: Start) -> Result<Rocket<Build>, StartError> {
     // Idempotent; fills the derived values (e.g. the parsed trusted proxies) whoever built
     // this config.
     let config = config.validated()?;
     let (default, max) = config.expiry_policy();
     let expiry = domain::settings::ExpiryPolicy { default, max };
+    let clock = start.clock;
     let galleries = Galleries::open(
-        config.data_dir.clone(),
-        config.max_images,
-        expiry,
-        config.group_commit,
-        config.tracking,
+        galleries::Options {
+            data_dir: config.data_dir.clone(),
+            max_images: config.max_images,
+            expiry,
+            group_commit: config.group_commit,
+            tracking: config.tracking,
+            new_database: start.new_database,
+        },
+        clock.now(),
     )?;
     let pool = Pool::new(Limits {
         max_file_bytes: config.max_file_bytes,
@@ -72,6 +93,7 @@ pub fn build(config: Config) -> Result<Rocket<Build>, StartError> {
         galleries,
         pool,
         config,
+        clock,
         attempts: Default::default(),
         limits: Default::default(),
         admin: Default::default(),
@@ -86,17 +108,13 @@ pub fn build(config: Config) -> Result<Rocket<Build>, StartError> {
                 loop {
                     tick.tick().await;
                     let swept = web::blocking(&sweeper, |app| {
+                        let now = app.clock.now();
                         app.galleries
-                            .housekeeping(
-                                time::OffsetDateTime::now_utc(),
-                                Some(app.config.log_retention_days),
-                            )
+                            .housekeeping(now, Some(app.config.log_retention_days))
                             .and_then(|()| {
                                 // Purge (if configured) and the hourly orphan collection.
-                                app.galleries.instance_housekeeping(
-                                    time::OffsetDateTime::now_utc(),
-                                    app.config.purge_after_days,
-                                )
+                                app.galleries
+                                    .instance_housekeeping(now, app.config.purge_after_days)
                             })
                     })
                     .await;

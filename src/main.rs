@@ -28,9 +28,17 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server (the default).
-    Serve,
+    Serve {
+        /// Start although maiimg.redb is new, empty or another instance's while blobs/ holds
+        /// files: they are adopted and kept (never deleted automatically).
+        #[arg(long)]
+        new_database: bool,
+    },
     /// Exit 0 if the server configured here answers /healthz (for container health checks).
     Healthcheck,
+    /// Check the data directory (with the server stopped): database integrity, every
+    /// referenced file present with the right digest, files nobody references.
+    Check,
 }
 
 fn main() -> ExitCode {
@@ -42,14 +50,21 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(config),
+    match cli.command.unwrap_or(Command::Serve {
+        new_database: false,
+    }) {
+        Command::Serve { new_database } => serve(config, new_database),
         Command::Healthcheck => healthcheck(&config),
+        Command::Check => check(&config),
     }
 }
 
-fn serve(config: Config) -> ExitCode {
-    let rocket = match maiimg::build(config) {
+fn serve(config: Config, new_database: bool) -> ExitCode {
+    let start = maiimg::Start {
+        new_database,
+        ..maiimg::Start::default()
+    };
+    let rocket = match maiimg::build_with(config, start) {
         Ok(rocket) => rocket,
         Err(e) => {
             eprintln!("maiimg: {e}");
@@ -61,6 +76,23 @@ fn serve(config: Config) -> ExitCode {
         Err(e) => {
             eprintln!("maiimg: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+fn check(config: &Config) -> ExitCode {
+    match maiimg::domain::check::check(&config.data_dir) {
+        Ok(report) => {
+            print!("{report}");
+            if report.problems() == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("maiimg check: {e}");
+            ExitCode::from(2)
         }
     }
 }

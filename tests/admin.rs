@@ -6,10 +6,13 @@ mod common;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
+use std::time::Duration as StdDuration;
 
 use common::*;
+use maiimg::clock::Clock;
 use rocket::http::{ContentType, Status};
 use rocket::local::blocking::LocalResponse;
+use time::OffsetDateTime;
 
 const TOKEN: &str = "correct-horse-battery-staple-42";
 
@@ -316,8 +319,9 @@ fn the_admin_takes_down_any_gallery_at_once() {
 }
 
 #[test]
-fn garbage_collection_removes_planted_orphans_and_storage_is_reported() {
-    let app = admin_app();
+fn garbage_collection_removes_planted_orphans_an_hour_after_marking_them() {
+    let clock = Clock::manual(OffsetDateTime::now_utc());
+    let app = TestApp::on_clock(&clock, |c| c.admin_token = TOKEN.into());
     let id = gallery(&app, 5);
     let csrf = sign_in(&app);
     let referenced: HashSet<String> = digests(&app, &id, 2).into_iter().collect();
@@ -327,6 +331,23 @@ fn garbage_collection_removes_planted_orphans_and_storage_is_reported() {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, b"left behind by a crash").unwrap();
 
+    // Seen unreferenced for the first time: marked, not deleted.
+    let res = post(&app, "/admin/gc", &format!("csrf={csrf}"));
+    assert_eq!(res.status(), Status::SeeOther);
+    assert!(
+        path.exists(),
+        "an orphan is deleted only an hour after it was marked"
+    );
+    let flash = flash_of(&dashboard(&app, "/admin"));
+    assert!(
+        flash.contains("removed 0") && flash.contains("1 more"),
+        "{flash}"
+    );
+    clock.advance(StdDuration::from_secs(59 * 60));
+    post(&app, "/admin/gc", &format!("csrf={csrf}"));
+    assert!(path.exists(), "59 minutes are not an hour");
+
+    clock.advance(StdDuration::from_secs(60));
     let res = post(&app, "/admin/gc", &format!("csrf={csrf}"));
     assert_eq!(res.status(), Status::SeeOther);
     assert!(!path.exists(), "the orphan was removed");

@@ -152,3 +152,157 @@ fn command_line_version_and_config_errors() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/maiimg.toml"));
 }
+
+fn sorted_blobs(data: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = blob_files(data);
+    files.sort();
+    files
+}
+
+fn create_gallery(base: &str, files: &[(&str, Vec<u8>)]) -> String {
+    let mut form = reqwest::blocking::multipart::Form::new();
+    for (name, bytes) in files {
+        let part =
+            reqwest::blocking::multipart::Part::bytes(bytes.clone()).file_name(name.to_string());
+        form = form.part("file", part);
+    }
+    let res = http()
+        .post(format!("{base}/api/galleries"))
+        .multipart(form)
+        .send()
+        .expect("upload");
+    assert_eq!(res.status().as_u16(), 201);
+    let json: serde_json::Value = res.json().expect("json");
+    json["id"].as_str().expect("id").to_owned()
+}
+
+#[test]
+fn a_lost_or_empty_database_deletes_no_photo_and_new_database_keeps_them() {
+    use maiimg::domain::collector::MassDeletion;
+    use maiimg::domain::galleries::{Galleries, Options};
+    use time::{Duration, OffsetDateTime};
+
+    let cwd = tempfile::tempdir().expect("cwd");
+    let data = tempfile::tempdir().expect("data");
+    let port = free_port();
+    let server = Server::start(cwd.path(), data.path(), port);
+    let base = server.base.clone();
+    let id = create_gallery(
+        &base,
+        &[("a.jpg", jpeg(400, 300, 1)), ("b.png", png_rgba(90, 60))],
+    );
+    server.kill_9();
+    let photos = sorted_blobs(data.path());
+    assert!(
+        photos.len() >= 4,
+        "at least two files per image: {photos:?}"
+    );
+    let db = data.path().join("maiimg.redb");
+
+    for (case, lose) in [
+        (
+            "missing",
+            Box::new(|| std::fs::remove_file(&db).unwrap()) as Box<dyn Fn()>,
+        ),
+        ("empty", Box::new(|| std::fs::write(&db, b"").unwrap())),
+    ] {
+        lose();
+        let out = maiimg(cwd.path(), data.path(), free_port())
+            .output()
+            .expect("start");
+        assert!(!out.status.success(), "{case}: started on a lost database");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("--new-database") && stderr.contains("backup"),
+            "{case}: the refusal does not say what to do: {stderr}"
+        );
+        assert_eq!(
+            sorted_blobs(data.path()),
+            photos,
+            "{case}: a photo was deleted"
+        );
+    }
+
+    // `maiimg check` says what is wrong and lists the files.
+    std::fs::remove_file(&db).unwrap();
+    let check = maiimg(cwd.path(), data.path(), port)
+        .arg("check")
+        .output()
+        .expect("check");
+    let report = String::from_utf8_lossy(&check.stdout);
+    assert!(!check.status.success(), "{report}");
+    assert!(report.contains("missing or empty"), "{report}");
+    for file in &photos {
+        let hex = file.file_name().unwrap().to_str().unwrap();
+        assert!(report.contains(hex), "check does not list {hex}: {report}");
+    }
+    assert!(!db.exists(), "check created a database");
+
+    // Adopted with --new-database: every file kept, now and after a collection hours later.
+    let mut cmd = maiimg(cwd.path(), data.path(), port);
+    cmd.args(["serve", "--new-database"]);
+    let server = Server::spawn(cmd, port);
+    assert_eq!(
+        get(&format!("{base}/g/{id}")).0,
+        404,
+        "the old gallery is gone"
+    );
+    server.kill_9();
+    assert_eq!(sorted_blobs(data.path()), photos);
+    let later = OffsetDateTime::now_utc() + Duration::hours(3);
+    let galleries = Galleries::open(Options::at(data.path().to_path_buf()), later).unwrap();
+    let sweep = galleries
+        .collect_garbage(later + Duration::hours(2), MassDeletion::Allow)
+        .unwrap();
+    assert_eq!(sweep.freed.files, 0);
+    drop(galleries);
+    assert_eq!(
+        sorted_blobs(data.path()),
+        photos,
+        "an adopted file was collected"
+    );
+
+    let check = maiimg(cwd.path(), data.path(), port)
+        .arg("check")
+        .output()
+        .expect("check");
+    let report = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success(), "{report}");
+    assert_eq!(
+        report.matches("kept (adopted").count(),
+        photos.len(),
+        "{report}"
+    );
+    // From now on the pair belongs together: a plain start works.
+    drop(Server::start(cwd.path(), data.path(), port));
+}
+
+#[test]
+fn a_blob_tree_of_another_instance_or_without_its_marker_is_refused() {
+    let cwd = tempfile::tempdir().expect("cwd");
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    for data in [&one, &two] {
+        let port = free_port();
+        let server = Server::start(cwd.path(), data.path(), port);
+        create_gallery(&server.base, &[("a.jpg", jpeg(200, 100, 2))]);
+        server.kill_9();
+    }
+    let marker = |d: &tempfile::TempDir| d.path().join("blobs/INSTANCE");
+    let theirs = std::fs::read(marker(&two)).unwrap();
+    std::fs::write(marker(&one), &theirs).unwrap();
+    let before = sorted_blobs(one.path());
+    let out = maiimg(cwd.path(), one.path(), free_port())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("another database"), "{stderr}");
+    std::fs::remove_file(marker(&one)).unwrap();
+    let out = maiimg(cwd.path(), one.path(), free_port())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("INSTANCE is missing"), "{stderr}");
+    assert_eq!(sorted_blobs(one.path()), before);
+}

@@ -12,9 +12,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration as StdDuration, Instant};
 
 use common::*;
-use maiimg::domain::galleries::Galleries;
+use maiimg::domain::collector::MassDeletion::{Allow, Hold};
+use maiimg::domain::galleries::{Galleries, Options};
 use maiimg::domain::ingest::{Limits, ingest};
-use maiimg::domain::settings::{ExpiryPolicy, SettingsInput};
+use maiimg::domain::settings::SettingsInput;
 use maiimg::model::Digest;
 use maiimg::store::Store;
 use rocket::http::{ContentType, Header, Status};
@@ -268,11 +269,16 @@ fn a_full_disk_refuses_uploads_with_507_and_keeps_serving() {
 }
 
 fn open_galleries(dir: &Path) -> Galleries {
-    let policy = ExpiryPolicy {
-        default: None,
-        max: None,
+    open_galleries_at(dir, OffsetDateTime::now_utc())
+}
+
+/// The gallery service on `dir`, started at `now` (its start-up collection sweeps then).
+fn open_galleries_at(dir: &Path, now: OffsetDateTime) -> Galleries {
+    let options = Options {
+        tracking: false,
+        ..Options::at(dir.to_path_buf())
     };
-    Galleries::open(dir.to_path_buf(), 25, policy, true, false).unwrap()
+    Galleries::open(options, now).unwrap()
 }
 
 fn settings(pairs: &[(&str, &str)]) -> SettingsInput {
@@ -376,8 +382,18 @@ async fn purge_deletes_only_galleries_closed_long_enough_and_keeps_shared_files(
     assert_consistent(dir.path());
 }
 
+/// What the hourly collection does to the orphans marked by a start: as an administrator
+/// who confirmed, since a purge killed midway may leave more orphans than kept files.
+fn collect_an_hour_later(data: &Path) {
+    let later = OffsetDateTime::now_utc() + Duration::minutes(61);
+    let galleries = open_galleries_at(data, later);
+    let sweep = galleries.collect_garbage(later, Allow).unwrap();
+    assert_eq!(sweep.held, None);
+}
+
 /// Every blob a committed gallery references exists (no dangling reference) and every
-/// blob file is referenced (no orphan): the state after a start-up collection.
+/// blob file is referenced (no orphan): the state after deletions that collected their
+/// files, or a collection an hour after the orphans were marked.
 fn assert_consistent(data: &Path) -> usize {
     let store = Store::open(data, true).unwrap();
     let referenced = store.referenced().unwrap();
@@ -473,11 +489,18 @@ fn a_crash_between_the_commit_and_the_file_removal_leaves_only_orphans() {
         );
     }
 
-    // The next start collects the orphans; the gallery sharing a file keeps it.
+    // The next start marks the orphans but deletes nothing yet (a wrong database must not
+    // be able to delete photos at once); the gallery sharing a file keeps it.
     let server = Server::start(cwd.path(), data.path(), port);
     assert_eq!(get(&format!("{base}/g/{a}")).0, 404);
     assert!(serves(&base, &b, 2));
     server.kill_9();
+    assert_eq!(blob_files(data.path()).len(), before, "marked, not deleted");
+    // A collection an hour after the marks deletes them.
+    drop(open_galleries_at(
+        data.path(),
+        OffsetDateTime::now_utc() + Duration::minutes(61),
+    ));
     assert_eq!(blob_files(data.path()).len(), before - freed.len());
     assert_eq!(assert_consistent(data.path()), 1);
 }
@@ -517,7 +540,8 @@ fn jitter(max_ms: u64) -> StdDuration {
 }
 
 /// What a crash left: every blob a committed gallery references exists (no dangling
-/// reference); files nobody references (orphans, collected at the next start) are allowed.
+/// reference); files nobody references (orphans, marked by the next start and collected an
+/// hour later) are allowed.
 /// Returns (galleries, orphan files).
 fn assert_crash_state(data: &Path) -> (usize, usize) {
     let store = Store::open(data, true).unwrap();
@@ -595,7 +619,7 @@ fn purge_killed_midway_leaves_no_dangling_reference() {
         assert!(galleries >= kept.len() && galleries <= kept.len() + expired.len());
     }
 
-    // The restart collects any orphans; nothing a kept gallery uses is missing.
+    // The restart marks any orphans; nothing a kept gallery uses is missing.
     let server = Server::start_with(cwd.path(), data.path(), port, &env);
     let base = server.base.clone();
     for id in &kept {
@@ -606,6 +630,7 @@ fn purge_killed_midway_leaves_no_dangling_reference() {
         assert!(status == 404 || status == 410, "{id}: {status}");
     }
     server.kill_9();
+    collect_an_hour_later(data.path());
     assert_consistent(data.path());
 
     // Purging again finishes the job, and the shared file stays for the others.
@@ -710,6 +735,184 @@ fn garbage_collection_racing_uploads_and_killed_loses_nothing_acknowledged() {
         assert!(serves(&server.base, id, 2), "{id} lost files");
     }
     server.kill_9();
+    collect_an_hour_later(data.path());
     let left = assert_consistent(data.path());
     assert!(left >= acknowledged.len());
+}
+
+#[test]
+fn collections_always_due_racing_uploads_lose_nothing() {
+    // Over HTTP the collector only marks (an hour has not passed); here every collection
+    // runs hours after the last, so each deletes what the one before marked, while
+    // galleries sharing an image are being created.
+    let dir = tempfile::tempdir().unwrap();
+    let t0 = OffsetDateTime::now_utc();
+    let galleries = Arc::new(open_galleries_at(dir.path(), t0));
+    let done = Arc::new(AtomicBool::new(false));
+    let creator = {
+        let (galleries, done) = (Arc::clone(&galleries), Arc::clone(&done));
+        std::thread::spawn(move || {
+            let shared = jpeg(160, 120, 1);
+            let made: Vec<_> = (2..42u8)
+                .map(|seed| {
+                    let images = vec![
+                        pending(&galleries, shared.clone()),
+                        pending(&galleries, jpeg(90, 60, seed)),
+                    ];
+                    // Every other image is given up, as a failed upload would be.
+                    if seed % 2 == 0 {
+                        galleries
+                            .discard(vec![pending(&galleries, jpeg(70, 50, seed))])
+                            .unwrap();
+                    }
+                    let input = SettingsInput::default();
+                    galleries.create("", &input, images, &[], t0).unwrap()
+                })
+                .collect();
+            done.store(true, Ordering::Relaxed);
+            made
+        })
+    };
+    let mut sweeps = 0;
+    while !done.load(Ordering::Relaxed) {
+        sweeps += 1;
+        let at = t0 + Duration::hours(2 * sweeps);
+        galleries.collect_garbage(at, Allow).unwrap();
+    }
+    let made = creator.join().unwrap();
+    assert!(sweeps >= 3, "{sweeps} collections");
+    for created in &made {
+        for image in &galleries.get(&created.id).unwrap().images {
+            for digest in image.digests() {
+                assert!(galleries.blob_path(&digest).exists(), "a file was lost");
+            }
+        }
+    }
+    drop(galleries);
+    collect_an_hour_later(dir.path());
+    assert_eq!(assert_consistent(dir.path()), made.len());
+}
+
+/// Write a blob file nobody references, named by its digest, as a crash would leave it.
+fn plant_orphan(data: &Path, bytes: &[u8]) -> std::path::PathBuf {
+    let hex = Digest::of(bytes).to_hex();
+    let path = data
+        .join("blobs")
+        .join(&hex[..2])
+        .join(&hex[2..4])
+        .join(&hex);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn orphans_are_collected_an_hour_after_they_were_marked_and_a_mass_deletion_is_held() {
+    let dir = tempfile::tempdir().unwrap();
+    let t0 = OffsetDateTime::now_utc();
+    let galleries = open_galleries_at(dir.path(), t0);
+    let kept = galleries
+        .create(
+            "",
+            &SettingsInput::default(),
+            vec![pending(&galleries, jpeg(320, 240, 3))],
+            &[],
+            t0,
+        )
+        .unwrap();
+    drop(galleries);
+    let referenced = blob_files(dir.path());
+
+    // A few orphans from a crash: marked at one start, gone at a start an hour later.
+    let few: Vec<_> = (0..3u8)
+        .map(|i| plant_orphan(dir.path(), &[i; 9]))
+        .collect();
+    drop(open_galleries_at(dir.path(), t0));
+    assert!(
+        few.iter().all(|p| p.exists()),
+        "deleted without a grace period"
+    );
+    let galleries = open_galleries_at(dir.path(), t0 + Duration::minutes(30));
+    assert!(
+        few.iter().all(|p| p.exists()),
+        "deleted after half the grace period"
+    );
+    let sweep = galleries
+        .collect_garbage(t0 + Duration::minutes(60), Hold)
+        .unwrap();
+    assert_eq!((sweep.freed.files, sweep.held), (3, None));
+    assert!(few.iter().all(|p| !p.exists()));
+
+    // Many files unreferenced at once (more than half of all, more than a handful): what a
+    // wrong database looks like. Nothing is deleted, however long they wait.
+    let many: Vec<_> = (0..20u8)
+        .map(|i| plant_orphan(dir.path(), &[i; 17]))
+        .collect();
+    let t1 = t0 + Duration::hours(2);
+    assert_eq!(galleries.collect_garbage(t1, Hold).unwrap().marked, 20);
+    let sweep = galleries
+        .collect_garbage(t1 + Duration::hours(5), Hold)
+        .unwrap();
+    assert_eq!(sweep.freed.files, 0);
+    let held = sweep.held.expect("held back");
+    assert_eq!(held.due, 20);
+    assert!(
+        many.iter().all(|p| p.exists()),
+        "a mass deletion went ahead"
+    );
+    assert!(referenced.iter().all(|p| p.exists()));
+    assert!(galleries.get(&kept.id).is_ok());
+    // Confirmed by the administrator: they go, what is referenced stays.
+    let sweep = galleries
+        .collect_garbage(t1 + Duration::hours(5), Allow)
+        .unwrap();
+    assert_eq!((sweep.freed.files, sweep.held), (20, None));
+    assert!(many.iter().all(|p| !p.exists()));
+    assert!(referenced.iter().all(|p| p.exists()));
+
+    // Files a crash left unreferenced, marked, then referenced again by a new gallery of
+    // the same bytes: the mark is dropped and they stay.
+    let bytes = jpeg(200, 100, 4);
+    let left = pending(&galleries, bytes.clone());
+    let files: Vec<_> = left
+        .record
+        .digests()
+        .iter()
+        .map(|d| galleries.blob_path(d))
+        .collect();
+    drop(left);
+    assert!(
+        galleries
+            .collect_garbage(t1 + Duration::hours(6), Hold)
+            .unwrap()
+            .marked
+            >= 1
+    );
+    let again = galleries
+        .create(
+            "",
+            &SettingsInput::default(),
+            vec![pending(&galleries, bytes)],
+            &[],
+            t1,
+        )
+        .unwrap();
+    let sweep = galleries
+        .collect_garbage(t1 + Duration::hours(9), Hold)
+        .unwrap();
+    assert_eq!((sweep.freed.files, sweep.marked, sweep.waiting), (0, 0, 0));
+    assert!(files.iter().all(|p| p.exists()));
+    assert!(galleries.get(&again.id).is_ok());
+}
+
+/// An ingested image written to the blob tree and pinned, not yet in a gallery.
+fn pending(galleries: &Galleries, jpeg_bytes: Vec<u8>) -> maiimg::domain::galleries::PendingImage {
+    let limits = Limits {
+        max_file_bytes: 1 << 22,
+        max_pixels: 1 << 22,
+        max_dimension: 4000,
+    };
+    galleries
+        .write_image(&ingest(&jpeg_bytes, "p.jpg", &limits).unwrap())
+        .unwrap()
 }

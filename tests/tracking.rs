@@ -476,22 +476,16 @@ fn with_tracking_off_only_opens_are_counted() {
 
 #[rocket::async_test]
 async fn pruning_old_records_keeps_counters_and_series() {
-    use maiimg::domain::galleries::Galleries;
+    use maiimg::domain::galleries::{Galleries, Options};
     use maiimg::domain::ingest::{Limits, ingest};
-    use maiimg::domain::settings::{ExpiryPolicy, SettingsInput};
+    use maiimg::domain::settings::SettingsInput;
     use maiimg::domain::tracking::{Event, Visitor, agent};
     use time::{Duration, OffsetDateTime};
 
     let dir = tempfile::tempdir().unwrap();
     let galleries = Galleries::open(
-        dir.path().to_path_buf(),
-        25,
-        ExpiryPolicy {
-            default: None,
-            max: None,
-        },
-        true,
-        true,
+        Options::at(dir.path().to_path_buf()),
+        OffsetDateTime::now_utc(),
     )
     .unwrap();
     let limits = Limits {

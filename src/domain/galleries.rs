@@ -3,7 +3,7 @@
 //!
 //! Write path of an image: blobs are written and pinned first, then one redb transaction
 //! records the references; pins are released after that commit. A failure in between
-//! leaves unreferenced files, which [`Galleries::discard`] (or the start-up collection)
+//! leaves unreferenced files, which [`Galleries::discard`] (or a later collection)
 //! removes. A reference to a missing file can never be committed.
 
 use std::io;
@@ -12,12 +12,14 @@ use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
 
+use super::binding::{self, Binding, Mismatch};
+use super::collector::{MassDeletion, to_ms};
 use super::ingest::{Encoded, Ingested};
 use super::settings::{self, ExpiryPolicy, SettingError, SettingsInput};
 use super::tickets::Tickets;
 use super::tracking::Tracker;
 use crate::blobs::{BlobStore, Pin};
-use crate::ids::{GalleryId, ManageKey, UploadId, key_matches};
+use crate::ids::{GalleryId, InstanceId, ManageKey, UploadId, key_matches};
 use crate::model::{BlobRef, Digest, GalleryRecord, ImageRecord, StagedUpload};
 use crate::store::{Cached, Store, StoreError};
 
@@ -68,6 +70,9 @@ pub enum DomainError {
     /// An edit that cannot be applied (the message says why).
     #[error("{0}")]
     BadEdit(String),
+    /// The database and the blob tree do not belong together: nothing was started.
+    #[error(transparent)]
+    Mismatch(#[from] Mismatch),
 }
 
 impl From<StoreError> for DomainError {
@@ -107,6 +112,79 @@ pub struct Created {
     pub record: GalleryRecord,
 }
 
+/// How to open the gallery service.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Where the database and the blob tree live.
+    pub data_dir: PathBuf,
+    /// Most images in one gallery.
+    pub max_images: usize,
+    /// Default and longest expiry.
+    pub expiry: ExpiryPolicy,
+    /// Batch concurrent opens into one commit.
+    pub group_commit: bool,
+    /// Keep the access log (else open counts only).
+    pub tracking: bool,
+    /// Adopt a blob tree this database does not own (`serve --new-database`), keeping
+    /// every file it does not know.
+    pub new_database: bool,
+}
+
+impl Options {
+    /// The defaults for a data directory: 25 images, no expiry policy, group commit, the
+    /// access log on, no adoption.
+    pub fn at(data_dir: PathBuf) -> Options {
+        Options {
+            data_dir,
+            max_images: 25,
+            expiry: ExpiryPolicy {
+                default: None,
+                max: None,
+            },
+            group_commit: true,
+            tracking: true,
+            new_database: false,
+        }
+    }
+}
+
+/// Tie the database and the tree together, or refuse to go on.
+fn bind(store: &Store, blobs: &BlobStore, new_database: bool, now: OffsetDateTime) -> Result<()> {
+    let identity = store.identity()?;
+    let (_, files) = blobs.usage();
+    let marker = blobs.marker()?;
+    let binding = binding::judge(&identity, marker.as_deref(), files, new_database, || {
+        InstanceId::generate().to_string()
+    })?;
+    let Binding::Bind {
+        id,
+        keep_unknown,
+        marker_only,
+    } = binding
+    else {
+        return Ok(());
+    };
+    // The marker first: a crash before the database's commit leaves a fresh database
+    // beside an empty marked tree (bound again at the next start) or an adopted one that
+    // is refused again until `--new-database` is given again.
+    blobs.write_marker(&id)?;
+    let adopted = if keep_unknown {
+        blobs.all()?
+    } else {
+        Vec::new()
+    };
+    if !marker_only || !adopted.is_empty() {
+        store.bind(&id, &adopted, to_ms(now))?;
+    }
+    if keep_unknown {
+        rocket::warn!(
+            "adopted blobs/ for instance {id}: files this database does not reference are \
+             kept and never deleted automatically (`maiimg check` lists them)"
+        );
+    }
+    Ok(())
+}
+
 /// The gallery service: owns the store and the blob directory.
 #[derive(Debug)]
 pub struct Galleries {
@@ -142,29 +220,25 @@ pub fn clean_title(raw: &str) -> String {
 }
 
 impl Galleries {
-    /// Open the database and blob tree under `data_dir`, then collect what a crash or an
-    /// abandoned upload left behind.
-    pub fn open(
-        data_dir: PathBuf,
-        max_images: usize,
-        expiry: ExpiryPolicy,
-        group_commit: bool,
-        tracking: bool,
-    ) -> Result<Galleries> {
-        let store = Store::open(&data_dir, group_commit)?;
-        let blobs = BlobStore::open(&data_dir)?;
+    /// Open the database and blob tree under `options.data_dir`, refusing a pair that does
+    /// not belong together (see `binding.rs`), then expire abandoned uploads and mark (or,
+    /// an hour after their mark, collect) what a crash left behind.
+    pub fn open(options: Options, now: OffsetDateTime) -> Result<Galleries> {
+        let store = Store::open(&options.data_dir, options.group_commit)?;
+        let blobs = BlobStore::open(&options.data_dir)?;
+        bind(&store, &blobs, options.new_database, now)?;
         let tickets =
             Tickets::new(store.secret("ticket_key", || rand::random::<[u8; 32]>().to_vec())?);
         let galleries = Galleries {
             store,
             blobs,
-            max_images,
-            expiry,
+            max_images: options.max_images,
+            expiry: options.expiry,
             tickets,
-            tracker: Tracker::new(tracking),
+            tracker: Tracker::new(options.tracking),
         };
-        galleries.housekeeping(OffsetDateTime::now_utc(), None)?;
-        galleries.collect_orphans()?;
+        galleries.housekeeping(now, None)?;
+        galleries.collect_garbage(now, MassDeletion::Hold)?;
         Ok(galleries)
     }
 
@@ -434,14 +508,6 @@ impl Galleries {
     pub fn expire_uploads(&self, now: OffsetDateTime) -> Result<()> {
         let freed = self.store.expire_uploads(now - UPLOAD_TTL)?;
         self.collect(freed)
-    }
-
-    /// Remove every blob file no record references (after a crash between a blob write
-    /// and its commit, or a deletion and its collection).
-    pub fn collect_orphans(&self) -> Result<()> {
-        // The blob store measured the directory when it opened; removals adjust that
-        // total, so start-up walks the tree once here, not again to recount.
-        self.collect_unreferenced().map(|_| ())
     }
 
     /// The bytes of a stored blob.

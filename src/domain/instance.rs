@@ -3,8 +3,9 @@
 //!
 //! Every removal follows the order that keeps references safe: the transaction that drops
 //! a blob's last reference commits first, then the file goes. A crash in between leaves an
-//! orphan file, which the next collection (start-up, hourly, or the admin's button)
-//! removes; a committed record never points at a missing file.
+//! orphan file, which a later collection (marked at start-up, hourly or by the admin's
+//! button, deleted by one an hour later: `collector.rs`) removes; a committed record never
+//! points at a missing file.
 
 use std::collections::HashSet;
 use std::io;
@@ -12,6 +13,7 @@ use std::io;
 use time::{Duration, OffsetDateTime};
 
 use super::access;
+use super::collector::{MassDeletion, to_ms};
 use super::galleries::{DomainError, Galleries};
 use crate::blobs::Freed;
 use crate::ids::GalleryId;
@@ -155,10 +157,6 @@ fn over_since(
         .min()
 }
 
-fn to_ms(t: OffsetDateTime) -> i64 {
-    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
-}
-
 fn from_ms(ms: i64) -> Option<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
 }
@@ -262,26 +260,6 @@ impl Galleries {
         self.blobs.usage().0
     }
 
-    /// Remove every blob file no committed record references (unless an upload in
-    /// flight has pinned it), then measure the directory again.
-    pub fn collect_garbage(&self) -> Result<Freed> {
-        let freed = self.collect_unreferenced()?;
-        self.blobs.recount()?;
-        Ok(freed)
-    }
-
-    /// Remove every blob file no committed record references and no upload has pinned.
-    pub(crate) fn collect_unreferenced(&self) -> Result<Freed> {
-        let referenced = self.store.referenced()?;
-        let orphans = self
-            .blobs
-            .all()?
-            .into_iter()
-            .filter(|d| !referenced.contains(d))
-            .collect();
-        self.collect_counted(orphans)
-    }
-
     /// Delete every gallery over for good (expired, ended, or its view limit used up) for
     /// more than `after_days` days, then the files only they used. `0` purges nothing.
     ///
@@ -357,7 +335,14 @@ impl Galleries {
         }
         let last = self.store.meta_instant(ORPHAN_SWEEP_KEY)?.and_then(from_ms);
         if last.is_none_or(|t| now - t >= ORPHAN_SWEEP_EVERY || t > now) {
-            self.collect_garbage()?;
+            let sweep = self.collect_garbage(now, MassDeletion::Hold)?;
+            if sweep.freed.files > 0 {
+                rocket::info!(
+                    "collected {} orphan files ({} bytes)",
+                    sweep.freed.files,
+                    sweep.freed.bytes
+                );
+            }
             self.store.set_meta_instant(ORPHAN_SWEEP_KEY, to_ms(now))?;
         }
         Ok(())

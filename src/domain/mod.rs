@@ -2,6 +2,9 @@
 
 pub mod access;
 pub mod archive;
+pub mod binding;
+pub mod check;
+pub mod collector;
 pub mod editing;
 pub mod galleries;
 pub mod ingest;

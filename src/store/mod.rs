@@ -7,6 +7,7 @@
 mod activity;
 mod admin;
 mod cache;
+mod collection;
 mod edit;
 mod migrate;
 mod owners;
@@ -17,6 +18,7 @@ mod tracking;
 pub use activity::encode_record;
 pub use admin::ExhaustedMark;
 pub use cache::Cached;
+pub use collection::{Identity, Inventory, verify_database};
 pub use owners::Filed;
 pub use recorder::{Admission, Recorder, Tally};
 pub use tracking::{LogPage, RawStats};
@@ -161,6 +163,7 @@ impl Store {
         migrate::activity_from_v1(&txn)?;
         owners::create_table(&txn)?;
         admin::create_table(&txn)?;
+        collection::create_tables(&txn)?;
         txn.commit()?;
         let db = Arc::new(db);
         let cache = Arc::new(GalleryCache::default());

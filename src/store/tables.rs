@@ -48,3 +48,13 @@ pub const OWNER_GALLERIES: TableDefinition<([u8; 32], &str), ()> =
 /// was reopened and exhausted again). Purging uses it; rows of galleries no longer
 /// exhausted, or gone, are dropped by the same sweep.
 pub const EXHAUSTED: TableDefinition<&str, (i64, u64)> = TableDefinition::new("exhausted_v1");
+
+/// Blob SHA-256 → milliseconds since the epoch when a collection first found the file
+/// referenced by nothing. A file is deleted only by a collection at least the grace period
+/// later (mark, then sweep); a mark is dropped when the file is referenced again or gone.
+pub const ORPHAN_MARKS: TableDefinition<&[u8; 32], i64> = TableDefinition::new("orphan_marks_v1");
+
+/// Blob SHA-256 → milliseconds since the epoch when `serve --new-database` adopted a blob
+/// tree with files this database does not know. Collections never delete these; `maiimg
+/// check` lists them for the administrator to decide.
+pub const KEPT_FILES: TableDefinition<&[u8; 32], i64> = TableDefinition::new("kept_files_v1");

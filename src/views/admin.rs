@@ -186,6 +186,11 @@ pub fn dashboard(view: &Dashboard<'_>) -> Markup {
                         form method="post" action="/admin/gc" {
                             (csrf_field(view.csrf))
                             button type="submit" id="run-gc" class="button" { "Run blob garbage collection now" }
+                            label class="confirm" {
+                                input type="checkbox" name="confirm" value="true" id="gc-confirm";
+                                " even if it would delete most files (only after "
+                                code { "maiimg check" } ")"
+                            }
                         }
                         @if controls.purge_after_days > 0 {
                             form method="post" action="/admin/purge" {

@@ -23,6 +23,7 @@ use super::client::ClientAddr;
 use super::error::{PageError, WebError};
 use super::limits::{RateLimiter, secrets_match};
 use super::{App, blocking};
+use crate::domain::collector::{MassDeletion, Sweep};
 use crate::domain::ingest::human_bytes;
 use crate::domain::instance::SortBy;
 use crate::ids::GalleryId;
@@ -341,17 +342,48 @@ async fn collect(
     form: Form<ActionForm>,
 ) -> Result<Redirect, PageError> {
     let session = authorize(app, cookies, form.csrf.as_deref())?;
-    let freed = blocking(app.inner(), |app| app.galleries.collect_garbage()).await??;
-    rocket::info!("admin: garbage collection removed {} files", freed.files);
-    app.admin.flash(
-        &session,
-        format!(
-            "Garbage collection removed {} unreferenced files ({} freed).",
-            freed.files,
-            human_bytes(freed.bytes)
-        ),
+    // Ticking "confirm" lets a sweep delete more than half of all files; without it such
+    // a sweep is held back (it looks like a wrong database, not leftovers).
+    let mass = if form.confirm {
+        MassDeletion::Allow
+    } else {
+        MassDeletion::Hold
+    };
+    let sweep = blocking(app.inner(), move |app| {
+        app.galleries.collect_garbage(app.clock.now(), mass)
+    })
+    .await??;
+    rocket::info!(
+        "admin: garbage collection removed {} files",
+        sweep.freed.files
     );
+    app.admin.flash(&session, sweep_message(&sweep));
     Ok(Redirect::to("/admin"))
+}
+
+/// What a collection did, in the admin's words.
+fn sweep_message(sweep: &Sweep) -> String {
+    let mut message = format!(
+        "Garbage collection removed {} unreferenced files ({} freed).",
+        sweep.freed.files,
+        human_bytes(sweep.freed.bytes)
+    );
+    let later = sweep.marked + sweep.waiting;
+    if later > 0 {
+        message.push_str(&format!(
+            " {later} more unreferenced files are marked and go once they have been \
+             unreferenced for an hour."
+        ));
+    }
+    if let Some(held) = sweep.held {
+        message.push_str(&format!(
+            " Nothing else was deleted: {} of all {} files were due, which looks like a \
+             wrong or damaged database, not leftovers. Run `maiimg check`; if \
+             the files are truly unused, run the collection again with “even if” ticked.",
+            held.due, held.files
+        ));
+    }
+    message
 }
 
 /// `POST /admin/purge`: run the purge of closed galleries now.

@@ -115,7 +115,7 @@ impl WebError {
                 DomainError::Setting(_) => (Status::BadRequest, "invalid_setting"),
                 DomainError::BadEdit(_) => (Status::BadRequest, "invalid_edit"),
                 DomainError::TakenDown => (Status::Forbidden, "taken_down"),
-                DomainError::Store(_) | DomainError::Blobs(_) => {
+                DomainError::Store(_) | DomainError::Blobs(_) | DomainError::Mismatch(_) => {
                     (Status::InternalServerError, "internal")
                 }
             },

@@ -43,6 +43,8 @@ pub struct App {
     pub pool: Pool,
     /// Validated configuration.
     pub config: Config,
+    /// Where time comes from.
+    pub clock: crate::clock::Clock,
     /// Wrong password attempts per client, for rate limiting.
     pub attempts: password::Attempts,
     /// Per-client upload and gallery allowances, wrong upload passwords.

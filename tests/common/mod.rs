@@ -7,6 +7,7 @@ mod server;
 
 use std::path::{Path, PathBuf};
 
+use maiimg::clock::Clock;
 use maiimg::config::Config;
 use rocket::http::{ContentType, Header, Status};
 use rocket::local::blocking::{Client, LocalResponse};
@@ -33,16 +34,21 @@ impl TestApp {
 
     /// Start with a configuration adjusted by `tweak` (e.g. smaller limits).
     pub fn with(tweak: impl FnOnce(&mut Config)) -> TestApp {
-        TestApp::build(true, tweak)
+        TestApp::build(true, Clock::system(), tweak)
+    }
+
+    /// [`TestApp::with`] on a clock the test moves (`Clock::manual`).
+    pub fn on_clock(clock: &Clock, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        TestApp::build(true, clock.clone(), tweak)
     }
 
     /// Like [`TestApp::with`], but the client keeps no cookies: every request is a new
     /// viewer unless it carries a ticket cookie itself.
     pub fn untracked(tweak: impl FnOnce(&mut Config)) -> TestApp {
-        TestApp::build(false, tweak)
+        TestApp::build(false, Clock::system(), tweak)
     }
 
-    fn build(tracked: bool, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    fn build(tracked: bool, clock: Clock, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut config = Config {
             data_dir: dir.path().to_path_buf(),
@@ -52,7 +58,11 @@ impl TestApp {
         };
         tweak(&mut config);
         let config = config.validated().expect("valid test config");
-        let rocket = maiimg::build(config).expect("app builds");
+        let start = maiimg::Start {
+            clock,
+            ..maiimg::Start::default()
+        };
+        let rocket = maiimg::build_with(config, start).expect("app builds");
         let client = if tracked {
             Client::tracked(rocket)
         } else {
@@ -164,14 +174,16 @@ impl TestApp {
     }
 }
 
-/// Every file under `<data_dir>/blobs`.
+/// Every blob file under `<data_dir>/blobs` (named by its SHA-256; not the marker).
 pub fn blob_files(data_dir: &Path) -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
             let path = entry.path();
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
             if path.is_dir() {
                 walk(&path, out);
-            } else {
+            } else if name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit()) {
                 out.push(path);
             }
         }

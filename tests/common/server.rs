@@ -46,8 +46,14 @@ impl Server {
 
     /// [`Server::start`] with extra environment variables (`MAIIMG_…` settings).
     pub fn start_with(cwd: &Path, data_dir: &Path, port: u16, env: &[(&str, &str)]) -> Server {
-        let child = maiimg(cwd, data_dir, port)
-            .envs(env.iter().copied())
+        let mut cmd = maiimg(cwd, data_dir, port);
+        cmd.envs(env.iter().copied());
+        Server::spawn(cmd, port)
+    }
+
+    /// Run `cmd` (a [`maiimg`] command, with arguments) as the server on `port`.
+    pub fn spawn(mut cmd: Command, port: u16) -> Server {
+        let child = cmd
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
