@@ -179,3 +179,31 @@ fn without_trusted_proxies_forwarded_for_is_ignored() {
         "every client shares the socket address's attempts"
     );
 }
+
+/// Forty wrong passwords at once from one address, over real HTTP: each attempt is counted
+/// before it is checked, so exactly the allowed five are checked and the rest get 429.
+#[test]
+fn simultaneous_wrong_passwords_are_checked_only_up_to_the_limit() {
+    let cwd = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(cwd.path(), data.path(), free_port());
+    let base = server.base.clone();
+    let (id, _) = create_gallery(&base, &[("password", "open sesame")]);
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(40));
+    let threads: Vec<_> = (0..40)
+        .map(|_| {
+            let barrier = std::sync::Arc::clone(&barrier);
+            let url = format!("{base}/g/{id}/password");
+            std::thread::spawn(move || {
+                let client = stranger();
+                barrier.wait();
+                let res = client.post(&url).form(&[("password", "guess")]).send();
+                res.expect("POST").status().as_u16()
+            })
+        })
+        .collect();
+    let mut statuses: Vec<u16> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    statuses.sort_unstable();
+    let count = |s: u16| statuses.iter().filter(|&&x| x == s).count();
+    assert_eq!((count(401), count(429)), (5, 35), "{statuses:?}");
+}
