@@ -265,6 +265,11 @@ fn the_admin_takes_down_any_gallery_at_once() {
         &format!("csrf={csrf}"),
     );
     assert_eq!(res.status(), Status::SeeOther);
+    assert_eq!(
+        app.image(&keep, 0, "thumb").status,
+        Status::Forbidden,
+        "a takedown ends the tickets: lifting it does not let their holders back in"
+    );
     assert_eq!(reason(&app, &keep), (Status::Ok, None));
 
     // Delete needs the confirmation.
