@@ -255,6 +255,8 @@ fn the_admin_takes_down_any_gallery_at_once() {
         (Status::Forbidden, Some("disabled".into()))
     );
     assert_eq!(app.image(&keep, 0, "thumb").status, Status::Forbidden);
+    let poster = app.get(&format!("/g/{keep}/poster"));
+    assert_eq!(poster.status, Status::NotFound, "no poster for a takedown");
     let page = dashboard(&app, &format!("/admin?q={keep}"));
     assert!(flash_of(&page).contains("Disabled"), "{page}");
     assert!(page.contains("data-state=\"disabled\""));

@@ -296,6 +296,10 @@ pub fn error_page(status: Status) -> (Status, maud::Markup) {
             "Not here",
             "Photos are shown only inside their gallery. Open the gallery link you were given.",
         ),
+        401 => (
+            "Manage link needed",
+            "Only the gallery's owner can do this. Open the manage link you were given and try again from there.",
+        ),
         429 => (
             "Too many attempts",
             "Too many wrong passwords were tried from here. Wait a few minutes, then try again.",

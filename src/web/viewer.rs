@@ -294,17 +294,6 @@ async fn qr_svg(app: &State<Arc<App>>, id: &str) -> Result<Qr, PageError> {
     })
 }
 
-/// `GET /g/<id>/poster`: a printable page with the title, a large QR code, the link and
-/// the access rules in words. Shows no photo and counts no open.
-#[get("/g/<id>/poster")]
-async fn poster(app: &State<Arc<App>>, id: &str) -> Result<maud::Markup, PageError> {
-    let (id, Cached { record, .. }) = load(app.inner(), id).await?;
-    let url = app.share_url(&id);
-    let svg = qr::svg(&url).map_err(|e| WebError::Internal(e.to_string()))?;
-    let rules = views::poster::rules(&record.settings);
-    Ok(views::poster::page(&record.title, &url, &svg, &rules))
-}
-
 pub fn routes() -> Vec<Route> {
-    routes![gallery, gallery_head, image, seen, qr_png, qr_svg, poster]
+    routes![gallery, gallery_head, image, seen, qr_png, qr_svg]
 }
