@@ -75,6 +75,7 @@
     }));
     $('share-url').value = gallery.share_url;
     $('stats-link').href = `/m/${id}/stats#${key}`;
+    $('poster-key').value = key;
     $('open-share').href = gallery.share_url;
     $('qr-image').src = `/g/${id}/qr.png`;
     $('qr-png').href = `/g/${id}/qr.png`;

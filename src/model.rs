@@ -223,6 +223,22 @@ pub struct Settings {
     /// Argon2id PHC string of the viewing password; the password itself is never stored.
     #[serde(default)]
     pub password_hash: Option<String>,
+    /// Viewer tickets are bound to this number: advancing it ends every ticket issued
+    /// before, so a new password or a takedown lets no one in on an old admission. Records
+    /// from before it existed read as 0, the epoch their tickets were issued under.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub ticket_epoch: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl Settings {
+    /// End every ticket issued so far: those viewers must be admitted (and counted) again.
+    pub fn revoke_tickets(&mut self) {
+        self.ticket_epoch = self.ticket_epoch.wrapping_add(1);
+    }
 }
 
 fn yes() -> bool {
@@ -245,6 +261,7 @@ impl Default for Settings {
             daily: None,
             timezone: utc(),
             password_hash: None,
+            ticket_epoch: 0,
         }
     }
 }

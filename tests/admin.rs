@@ -258,6 +258,8 @@ fn the_admin_takes_down_any_gallery_at_once() {
         (Status::Forbidden, Some("disabled".into()))
     );
     assert_eq!(app.image(&keep, 0, "thumb").status, Status::Forbidden);
+    let poster = app.get(&format!("/g/{keep}/poster"));
+    assert_eq!(poster.status, Status::NotFound, "no poster for a takedown");
     let page = dashboard(&app, &format!("/admin?q={keep}"));
     assert!(flash_of(&page).contains("Disabled"), "{page}");
     assert!(page.contains("data-state=\"disabled\""));
@@ -268,6 +270,11 @@ fn the_admin_takes_down_any_gallery_at_once() {
         &format!("csrf={csrf}"),
     );
     assert_eq!(res.status(), Status::SeeOther);
+    assert_eq!(
+        app.image(&keep, 0, "thumb").status,
+        Status::Forbidden,
+        "a takedown ends the tickets: lifting it does not let their holders back in"
+    );
     assert_eq!(reason(&app, &keep), (Status::Ok, None));
 
     // Delete needs the confirmation.

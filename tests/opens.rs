@@ -7,32 +7,6 @@ mod common;
 use std::sync::{Arc, Barrier};
 
 use common::*;
-use reqwest::blocking::{Client, multipart};
-
-/// A browser-like client without cookies: every request is a new viewer.
-fn stranger() -> Client {
-    Client::builder().build().expect("client")
-}
-
-/// Create a gallery of one image with these extra form fields; (id, key).
-fn create(base: &str, fields: &[(&str, &str)]) -> (String, String) {
-    let mut form = multipart::Form::new();
-    for (name, value) in fields {
-        form = form.text(name.to_string(), value.to_string());
-    }
-    let part = multipart::Part::bytes(jpeg(64, 48, 9)).file_name("a.jpg");
-    let res = stranger()
-        .post(format!("{base}/api/galleries"))
-        .multipart(form.part("file", part))
-        .send()
-        .expect("create");
-    assert_eq!(res.status().as_u16(), 201);
-    let json: serde_json::Value = res.json().expect("json");
-    (
-        json["id"].as_str().unwrap().to_owned(),
-        json["manage_key"].as_str().unwrap().to_owned(),
-    )
-}
 
 fn opens(base: &str, id: &str, key: &str) -> u64 {
     let json: serde_json::Value = stranger()
@@ -56,7 +30,7 @@ fn exactly_the_limit_is_admitted_under_concurrency_and_survives_kill_9() {
     let port = free_port();
     let server = Server::start(cwd.path(), data.path(), port);
     let base = server.base.clone();
-    let (id, key) = create(&base, &[("max_opens", "50")]);
+    let (id, key) = create_gallery(&base, &[("max_opens", "50")]);
 
     // 300 new viewers at once: 100 threads released together, three requests each.
     let barrier = Arc::new(Barrier::new(100));
@@ -104,7 +78,7 @@ fn reloads_head_prefetch_and_bots_do_not_count() {
     let data = tempfile::tempdir().unwrap();
     let server = Server::start(cwd.path(), data.path(), free_port());
     let base = server.base.clone();
-    let (id, key) = create(&base, &[("max_opens", "2"), ("title", "Party")]);
+    let (id, key) = create_gallery(&base, &[("max_opens", "2"), ("title", "Party")]);
     let page = format!("{base}/g/{id}");
     let image = format!("{base}/g/{id}/i/0/display");
 

@@ -179,3 +179,97 @@ fn without_trusted_proxies_forwarded_for_is_ignored() {
         "every client shares the socket address's attempts"
     );
 }
+
+/// Forty wrong passwords at once from one address, over real HTTP: each attempt is counted
+/// before it is checked, so exactly the allowed five are checked and the rest get 429.
+#[test]
+fn simultaneous_wrong_passwords_are_checked_only_up_to_the_limit() {
+    let cwd = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(cwd.path(), data.path(), free_port());
+    let base = server.base.clone();
+    let (id, _) = create_gallery(&base, &[("password", "open sesame")]);
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(40));
+    let threads: Vec<_> = (0..40)
+        .map(|_| {
+            let barrier = std::sync::Arc::clone(&barrier);
+            let url = format!("{base}/g/{id}/password");
+            std::thread::spawn(move || {
+                let client = stranger();
+                barrier.wait();
+                let res = client.post(&url).form(&[("password", "guess")]).send();
+                res.expect("POST").status().as_u16()
+            })
+        })
+        .collect();
+    let mut statuses: Vec<u16> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    statuses.sort_unstable();
+    let count = |s: u16| statuses.iter().filter(|&&x| x == s).count();
+    assert_eq!((count(401), count(429)), (5, 35), "{statuses:?}");
+}
+
+/// The owner's `PATCH` (a JSON body) or `POST /api/galleries/<id>/<action>` (no body).
+fn owner(app: &TestApp, id: &str, key: &str, action: &str, body: Option<&str>) -> Status {
+    let auth = Header::new("Authorization", format!("Bearer {key}"));
+    let req = match body {
+        Some(body) => app
+            .client
+            .patch(format!("/api/galleries/{id}"))
+            .header(ContentType::JSON)
+            .body(body),
+        None => app.client.post(format!("/api/galleries/{id}/{action}")),
+    };
+    req.header(auth).dispatch().status()
+}
+
+/// The page, an original and the ZIP, as this client (with its ticket, if any) gets them.
+fn what_a_viewer_gets(app: &TestApp, id: &str) -> [Status; 3] {
+    ["", "/i/0/original", "/zip"].map(|path| app.get(&format!("/g/{id}{path}")).status)
+}
+
+#[test]
+fn a_new_password_locks_out_those_admitted_with_the_old_one() {
+    let app = TestApp::new();
+    let (id, key) = protected(&app);
+    assert_eq!(try_password(&app, &id, "open sesame").0, Status::SeeOther);
+    assert_eq!(what_a_viewer_gets(&app, &id), [Status::Ok; 3]);
+
+    let change = r#"{"password": "a new secret"}"#;
+    assert_eq!(owner(&app, &id, &key, "", Some(change)), Status::Ok);
+    assert_eq!(
+        what_a_viewer_gets(&app, &id),
+        [Status::Unauthorized, Status::Forbidden, Status::Forbidden],
+        "the old ticket opens nothing"
+    );
+    assert_eq!(try_password(&app, &id, "a new secret").0, Status::SeeOther);
+    assert_eq!(what_a_viewer_gets(&app, &id), [Status::Ok; 3]);
+    assert_eq!(opens(&app, &id, &key), 2);
+
+    // Removing the password ends the tickets too: the next visit counts as a new open.
+    assert_eq!(
+        owner(&app, &id, &key, "", Some(r#"{"password": null}"#)),
+        Status::Ok
+    );
+    assert_eq!(
+        app.get(&format!("/g/{id}/i/0/original")).status,
+        Status::Forbidden
+    );
+    assert_eq!(what_a_viewer_gets(&app, &id), [Status::Ok; 3]);
+    assert_eq!(opens(&app, &id, &key), 3);
+}
+
+#[test]
+fn disabling_and_enabling_again_keeps_tickets_and_counts_no_second_open() {
+    let app = TestApp::new();
+    let (id, key) = protected(&app);
+    assert_eq!(try_password(&app, &id, "open sesame").0, Status::SeeOther);
+    assert_eq!(owner(&app, &id, &key, "disable", None), Status::Ok);
+    assert_eq!(
+        what_a_viewer_gets(&app, &id),
+        [Status::Forbidden; 3],
+        "a disabled gallery refuses its ticket holders too"
+    );
+    assert_eq!(owner(&app, &id, &key, "enable", None), Status::Ok);
+    assert_eq!(what_a_viewer_gets(&app, &id), [Status::Ok; 3]);
+    assert_eq!(opens(&app, &id, &key), 1);
+}

@@ -242,6 +242,7 @@ mod tests {
             daily: Some(window("00:00", "00:01", 0x7f)),
             timezone: "UTC".into(),
             password_hash: Some("$argon2id$…".into()),
+            ticket_epoch: 0,
         };
         assert_eq!(
             reason(decide(&s, 0, Viewer::default(), now)),

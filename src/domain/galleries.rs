@@ -390,7 +390,12 @@ impl Galleries {
         let mut input = input.clone();
         input.hash_password()?;
         self.change(id, key, |record| {
+            let before = record.settings.password_hash.clone();
             record.settings = settings::apply(&record.settings, &input, &self.expiry, now, false)?;
+            // Set, changed or removed: whoever was admitted before must be admitted again.
+            if record.settings.password_hash != before {
+                record.settings.revoke_tickets();
+            }
             Ok(())
         })
     }
@@ -409,6 +414,16 @@ impl Galleries {
             record.settings.enabled = enabled;
             Ok(())
         })
+    }
+
+    /// End every viewer's ticket, without the key (after an administrator's takedown).
+    pub fn revoke_tickets(&self, id: &GalleryId) -> Result<GalleryRecord> {
+        self.store
+            .update_gallery(id, |record| {
+                record.settings.revoke_tickets();
+                Ok::<(), DomainError>(())
+            })?
+            .ok_or(DomainError::NotFound)
     }
 
     fn change(

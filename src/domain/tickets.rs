@@ -3,6 +3,9 @@
 //!
 //! A ticket is `expiry ‖ session ‖ HMAC-SHA256(key, gallery ‖ expiry ‖ session)[..16]`,
 //! URL-safe base64. The key is random, kept in the database, so tickets survive restarts.
+//! The MAC also covers the gallery's ticket epoch (`Settings::ticket_epoch`), so advancing
+//! it ends every ticket issued before. Epoch 0 adds nothing to the MAC: tickets issued
+//! before epochs existed stay valid until the first change.
 
 use data_encoding::BASE64URL_NOPAD;
 use hmac::{Hmac, KeyInit, Mac};
@@ -34,21 +37,28 @@ impl Tickets {
         Tickets { key }
     }
 
-    fn mac(&self, gallery: &GalleryId, expires: i64, session: &[u8]) -> Hmac<Sha256> {
+    fn mac(&self, gallery: &GalleryId, epoch: u64, expires: i64, session: &[u8]) -> Hmac<Sha256> {
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key)
             .expect("HMAC accepts keys of any length");
         mac.update(b"maiimg-ticket-v1\0");
         mac.update(gallery.as_str().as_bytes());
         mac.update(&expires.to_be_bytes());
         mac.update(session);
+        // Last and fixed-length, so no other input can produce the same message.
+        if epoch != 0 {
+            mac.update(&epoch.to_be_bytes());
+        }
         mac
     }
 
-    /// A ticket for `gallery`, valid for [`TICKET_TTL`] from `now`.
-    pub fn issue(&self, gallery: &GalleryId, now: OffsetDateTime) -> String {
+    /// A ticket for `gallery` under its `epoch`, valid for [`TICKET_TTL`] from `now`.
+    pub fn issue(&self, gallery: &GalleryId, epoch: u64, now: OffsetDateTime) -> String {
         let expires = (now + TICKET_TTL).unix_timestamp();
         let session = rand::random::<[u8; 8]>();
-        let tag = self.mac(gallery, expires, &session).finalize().into_bytes();
+        let tag = self
+            .mac(gallery, epoch, expires, &session)
+            .finalize()
+            .into_bytes();
         let mut raw = Vec::with_capacity(16 + TAG_BYTES);
         raw.extend_from_slice(&expires.to_be_bytes());
         raw.extend_from_slice(&session);
@@ -56,8 +66,15 @@ impl Tickets {
         BASE64URL_NOPAD.encode(&raw)
     }
 
-    /// Is `ticket` a live ticket for `gallery`? The tag is compared in constant time.
-    pub fn verify(&self, gallery: &GalleryId, ticket: &str, now: OffsetDateTime) -> bool {
+    /// Is `ticket` a live ticket for `gallery` in its current `epoch`? The tag is compared
+    /// in constant time.
+    pub fn verify(
+        &self,
+        gallery: &GalleryId,
+        epoch: u64,
+        ticket: &str,
+        now: OffsetDateTime,
+    ) -> bool {
         let Ok(raw) = BASE64URL_NOPAD.decode(ticket.as_bytes()) else {
             return false;
         };
@@ -71,7 +88,7 @@ impl Tickets {
         };
         expires > now.unix_timestamp()
             && self
-                .mac(gallery, expires, session)
+                .mac(gallery, epoch, expires, session)
                 .verify_truncated_left(tag)
                 .is_ok()
     }
@@ -86,16 +103,31 @@ mod tests {
         let tickets = Tickets::new(vec![7; 32]);
         let gallery = GalleryId::generate();
         let now = OffsetDateTime::now_utc();
-        let ticket = tickets.issue(&gallery, now);
-        assert!(tickets.verify(&gallery, &ticket, now));
-        assert!(tickets.verify(&gallery, &ticket, now + TICKET_TTL - Duration::seconds(1)));
-        assert!(!tickets.verify(&gallery, &ticket, now + TICKET_TTL));
-        assert!(!tickets.verify(&GalleryId::generate(), &ticket, now));
-        assert!(!Tickets::new(vec![8; 32]).verify(&gallery, &ticket, now));
+        let ticket = tickets.issue(&gallery, 0, now);
+        assert!(tickets.verify(&gallery, 0, &ticket, now));
+        let last_second = now + TICKET_TTL - Duration::seconds(1);
+        assert!(tickets.verify(&gallery, 0, &ticket, last_second));
+        assert!(!tickets.verify(&gallery, 0, &ticket, now + TICKET_TTL));
+        assert!(!tickets.verify(&GalleryId::generate(), 0, &ticket, now));
+        assert!(!Tickets::new(vec![8; 32]).verify(&gallery, 0, &ticket, now));
         let mut forged = ticket.into_bytes();
         let last = forged.len() - 2;
         forged[last] = if forged[last] == b'A' { b'B' } else { b'A' };
-        assert!(!tickets.verify(&gallery, &String::from_utf8(forged).expect("ascii"), now));
-        assert!(!tickets.verify(&gallery, "garbage", now));
+        let forged = String::from_utf8(forged).expect("ascii");
+        assert!(!tickets.verify(&gallery, 0, &forged, now));
+        assert!(!tickets.verify(&gallery, 0, "garbage", now));
+    }
+
+    #[test]
+    fn a_ticket_opens_only_in_the_epoch_it_was_issued_in() {
+        let tickets = Tickets::new(vec![7; 32]);
+        let gallery = GalleryId::generate();
+        let now = OffsetDateTime::now_utc();
+        let first = tickets.issue(&gallery, 0, now);
+        assert!(!tickets.verify(&gallery, 1, &first, now));
+        let second = tickets.issue(&gallery, 1, now);
+        assert!(tickets.verify(&gallery, 1, &second, now));
+        assert!(!tickets.verify(&gallery, 0, &second, now));
+        assert!(!tickets.verify(&gallery, 2, &second, now));
     }
 }

@@ -132,8 +132,11 @@ pub fn page(id: &str) -> Markup {
                             }
                         }
                     }
-                    p class="links" {
-                        a id="poster-link" href={ "/g/" (id) "/poster" } target="_blank" rel="noopener" { "Printable poster (QR code and rules)" }
+                    // A form, not a link: the poster names a gallery only for its owner, and
+                    // the key goes in the body (the script fills it), never in a URL.
+                    form id="poster-form" method="post" action={ "/m/" (id) "/poster" } target="_blank" class="links" {
+                        input type="hidden" name="key" id="poster-key";
+                        button type="submit" id="poster-link" class="link-button" { "Printable poster (QR code and rules)" }
                     }
                     (editor())
                     section id="manage-stats" class="manage-stats" aria-labelledby="manage-stats-heading" {

@@ -296,7 +296,14 @@ async fn gallery_action(
         "disable" | "enable" => {
             let on = action == "enable";
             blocking(app.inner(), move |app| {
-                app.galleries.admin_set_enabled(&target, on)
+                let record = app.galleries.admin_set_enabled(&target, on)?;
+                // After the takedown's commit, so no ticket can be issued in between;
+                // lifting the takedown then lets no earlier viewer back in uncounted.
+                if on {
+                    Ok(record)
+                } else {
+                    app.galleries.revoke_tickets(&target)
+                }
             })
             .await??;
             rocket::info!("admin: {action}d gallery {gallery}");

@@ -55,6 +55,10 @@ pub enum WebError {
     /// Too many wrong passwords from this client; try again after this many seconds.
     #[error("too many wrong passwords; try again in {0} seconds")]
     TooManyAttempts(u64),
+    /// Every password verifier stayed busy for a while; try again after this many seconds.
+    /// Nothing was counted against the client.
+    #[error("the server is busy checking passwords; try again in {0} seconds")]
+    Busy(u64),
     /// The gallery exists but may not be shown now.
     #[error("this gallery is not available ({})", .0.reason.slug())]
     Denied(Refusal),
@@ -136,6 +140,7 @@ impl WebError {
             WebError::NoTicket => (Status::Forbidden, "no_ticket"),
             WebError::TooManyAttempts(_) => (Status::TooManyRequests, "too_many_attempts"),
             WebError::PrefetchRefused => (Status::ServiceUnavailable, "prefetch_refused"),
+            WebError::Busy(_) => (Status::ServiceUnavailable, "busy"),
             WebError::Denied(refusal) => (refusal_status(refusal.reason), refusal.reason.slug()),
             WebError::Internal(_) => (Status::InternalServerError, "internal"),
             WebError::RateLimited { .. } => (Status::TooManyRequests, "rate_limited"),
@@ -160,7 +165,7 @@ impl WebError {
     /// Seconds a client should wait before trying again, for `Retry-After`.
     pub fn retry_after(&self) -> Option<u64> {
         match self {
-            WebError::TooManyAttempts(seconds) => Some(*seconds),
+            WebError::TooManyAttempts(seconds) | WebError::Busy(seconds) => Some(*seconds),
             WebError::RateLimited { retry_after, .. } => Some(*retry_after),
             _ => None,
         }
@@ -247,6 +252,7 @@ impl<'r> Responder<'r, 'static> for PageError {
                 (status, views::admin::login(Some(&self.0.public_message())))
             }
             WebError::RateLimited { .. }
+            | WebError::Busy(_)
             | WebError::StorageFull { .. }
             | WebError::Csrf
             | WebError::AdminSignIn
@@ -289,6 +295,10 @@ pub fn error_page(status: Status) -> (Status, maud::Markup) {
         403 => (
             "Not here",
             "Photos are shown only inside their gallery. Open the gallery link you were given.",
+        ),
+        401 => (
+            "Manage link needed",
+            "Only the gallery's owner can do this. Open the manage link you were given and try again from there.",
         ),
         429 => (
             "Too many attempts",

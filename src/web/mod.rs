@@ -18,6 +18,7 @@ mod multipart;
 mod owner_api;
 mod pages;
 mod password;
+mod poster;
 mod stats_api;
 mod stream;
 mod viewer;
@@ -94,6 +95,7 @@ pub fn mount(rocket: Rocket<Build>, app: Arc<App>) -> Rocket<Build> {
         .mount("/", viewer::routes())
         .mount("/", archive::routes())
         .mount("/", password::routes())
+        .mount("/", poster::routes())
         .mount("/", api::routes())
         .mount("/", manage_api::routes())
         .mount("/", stats_api::routes())

@@ -102,7 +102,7 @@ async fn show(
     }
     let admitted = visit
         .ticket(&id)
-        .is_some_and(|t| app.galleries.tickets().verify(&id, &t, now));
+        .is_some_and(|t| valid_ticket(app, &id, &record, &t, now));
     if let Decision::Denied { reason, opens_at } =
         access::decide(&record.settings, opens, Viewer { admitted }, now)
     {
@@ -136,6 +136,18 @@ async fn show(
     Ok(page(&record))
 }
 
+/// Does `ticket` admit to this gallery now, under its current ticket epoch?
+fn valid_ticket(
+    app: &App,
+    id: &GalleryId,
+    record: &GalleryRecord,
+    ticket: &str,
+    now: OffsetDateTime,
+) -> bool {
+    let epoch = record.settings.ticket_epoch;
+    app.galleries.tickets().verify(id, epoch, ticket, now)
+}
+
 /// Count a new viewer's open (exactly, durably) and hand out the ticket that admits them.
 pub(super) async fn count_open(
     app: &Arc<App>,
@@ -147,7 +159,8 @@ pub(super) async fn count_open(
     let who = app.galleries.tracking().then(|| visit.visitor(app));
     match app.galleries.admit(id, record, who.as_ref(), now).await? {
         Admission::Admitted { .. } => {
-            let ticket = app.galleries.tickets().issue(id, now);
+            let epoch = record.settings.ticket_epoch;
+            let ticket = app.galleries.tickets().issue(id, epoch, now);
             visit.admit(id, ticket, app.config.public_url.starts_with("https://"));
             Ok(())
         }
@@ -170,7 +183,7 @@ pub(super) async fn admitted(
     let (id, Cached { record, .. }) = load(app, id).await?;
     let now = OffsetDateTime::now_utc();
     let ticket = visit.ticket(&id);
-    if !ticket.is_some_and(|t| app.galleries.tickets().verify(&id, &t, now)) {
+    if !ticket.is_some_and(|t| valid_ticket(app, &id, &record, &t, now)) {
         return Err(WebError::NoTicket);
     }
     if let Decision::Denied { reason, opens_at } =
@@ -281,17 +294,6 @@ async fn qr_svg(app: &State<Arc<App>>, id: &str) -> Result<Qr, PageError> {
     })
 }
 
-/// `GET /g/<id>/poster`: a printable page with the title, a large QR code, the link and
-/// the access rules in words. Shows no photo and counts no open.
-#[get("/g/<id>/poster")]
-async fn poster(app: &State<Arc<App>>, id: &str) -> Result<maud::Markup, PageError> {
-    let (id, Cached { record, .. }) = load(app.inner(), id).await?;
-    let url = app.share_url(&id);
-    let svg = qr::svg(&url).map_err(|e| WebError::Internal(e.to_string()))?;
-    let rules = views::poster::rules(&record.settings);
-    Ok(views::poster::page(&record.title, &url, &svg, &rules))
-}
-
 pub fn routes() -> Vec<Route> {
-    routes![gallery, gallery_head, image, seen, qr_png, qr_svg, poster]
+    routes![gallery, gallery_head, image, seen, qr_png, qr_svg]
 }

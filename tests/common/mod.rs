@@ -114,6 +114,12 @@ impl TestApp {
         self.get_with(path, Vec::new())
     }
 
+    /// POST a URL-encoded form body, as a browser's form submission.
+    pub fn post_urlencoded(&self, path: &str, body: &str) -> Fetched {
+        let req = self.client.post(path.to_owned()).header(ContentType::Form);
+        Fetched::from(req.body(body).dispatch())
+    }
+
     /// GET with extra headers.
     pub fn get_with(&self, path: &str, headers: Vec<Header<'static>>) -> Fetched {
         let path = path.trim_start_matches(PUBLIC_URL).to_owned();

@@ -121,3 +121,28 @@ pub fn get_with(client: &reqwest::blocking::Client, url: &str) -> (u16, Vec<u8>)
 pub fn get(url: &str) -> (u16, Vec<u8>) {
     get_with(&http(), url)
 }
+
+/// A browser-like client without cookies: every request is a new viewer.
+pub fn stranger() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .build()
+        .expect("client")
+}
+
+/// Create a gallery of one image with these extra form fields over HTTP; (id, key).
+pub fn create_gallery(base: &str, fields: &[(&str, &str)]) -> (String, String) {
+    use reqwest::blocking::multipart::{Form, Part};
+    let form = fields.iter().fold(Form::new(), |form, (name, value)| {
+        form.text(name.to_string(), value.to_string())
+    });
+    let part = Part::bytes(super::jpeg(64, 48, 9)).file_name("a.jpg");
+    let res = stranger()
+        .post(format!("{base}/api/galleries"))
+        .multipart(form.part("file", part))
+        .send()
+        .expect("create");
+    assert_eq!(res.status().as_u16(), 201);
+    let json: serde_json::Value = res.json().expect("json");
+    let field = |k: &str| json[k].as_str().expect("a string").to_owned();
+    (field("id"), field("manage_key"))
+}
