@@ -98,6 +98,7 @@ pub fn build_with(config: Config, start: Start) -> Result<Rocket<Build>, StartEr
         limits: Default::default(),
         admin: Default::default(),
         blob_cache: web::BlobCache::new(web::BLOB_CACHE_BYTES),
+        repeats: Default::default(),
     });
     let sweeper = Arc::clone(&app);
     let rocket = rocket::custom(figment).attach(AdHoc::on_liftoff("housekeeping", |_| {

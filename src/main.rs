@@ -119,7 +119,9 @@ fn healthcheck(config: &Config) -> ExitCode {
         Ok(response)
             if response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200") =>
         {
-            println!("healthy: {addr}");
+            // Healthy means viewers are served; the body says what is degraded.
+            let body = response.split("\r\n\r\n").nth(1).unwrap_or("").trim();
+            println!("healthy: {addr} {body}");
             ExitCode::SUCCESS
         }
         Ok(response) => {

@@ -84,6 +84,15 @@ impl From<StoreError> for DomainError {
     }
 }
 
+impl crate::store::Failure for DomainError {
+    fn store_error(&self) -> Option<&StoreError> {
+        match self {
+            DomainError::Store(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 type Result<T> = std::result::Result<T, DomainError>;
 
 /// An image whose blobs are on disk and pinned, not yet referenced by a committed record.
@@ -414,16 +423,6 @@ impl Galleries {
             record.settings.enabled = enabled;
             Ok(())
         })
-    }
-
-    /// End every viewer's ticket, without the key (after an administrator's takedown).
-    pub fn revoke_tickets(&self, id: &GalleryId) -> Result<GalleryRecord> {
-        self.store
-            .update_gallery(id, |record| {
-                record.settings.revoke_tickets();
-                Ok::<(), DomainError>(())
-            })?
-            .ok_or(DomainError::NotFound)
     }
 
     fn change(

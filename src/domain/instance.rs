@@ -20,6 +20,8 @@ use crate::ids::GalleryId;
 use crate::model::{Digest, GalleryRecord, Settings};
 use crate::store::ExhaustedMark;
 
+pub use crate::store::{Fault, Health};
+
 type Result<T> = std::result::Result<T, DomainError>;
 
 /// Galleries deleted per purge transaction: a few commits for a large backlog, and no
@@ -228,8 +230,13 @@ impl Galleries {
         self.store
             .update_gallery(id, |record| {
                 record.settings.enabled = enabled;
-                // A takedown sticks until the administrator lifts it.
+                // A takedown sticks until the administrator lifts it, and lifting it lets
+                // no one admitted before back in uncounted (same transaction: no ticket
+                // can be issued in between).
                 record.taken_down = !enabled;
+                if !enabled {
+                    record.settings.revoke_tickets();
+                }
                 Ok::<(), DomainError>(())
             })?
             .ok_or(DomainError::NotFound)
@@ -243,6 +250,11 @@ impl Galleries {
             .delete_gallery(id)?
             .ok_or(DomainError::NotFound)?;
         self.collect_counted(freed)
+    }
+
+    /// Whether the database takes writes now (no I/O).
+    pub fn health(&self) -> Health {
+        self.store.health()
     }
 
     /// Bytes and number of blob files, and number of galleries.

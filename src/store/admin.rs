@@ -41,38 +41,44 @@ impl Store {
         prefix: &str,
         mut visit: impl FnMut(&str, GalleryRecord, u64),
     ) -> Result<()> {
-        let txn = self.db.begin_read()?;
-        let galleries = txn.open_table(GALLERIES)?;
-        let opens = txn.open_table(ACTIVITY)?;
-        for entry in galleries.range(prefix..)? {
-            let (id, value) = entry?;
-            let id = id.value();
-            if !id.starts_with(prefix) {
-                break;
+        self.observed(|| -> Result<()> {
+            let txn = self.db()?.begin_read()?;
+            let galleries = txn.open_table(GALLERIES)?;
+            let opens = txn.open_table(ACTIVITY)?;
+            for entry in galleries.range(prefix..)? {
+                let (id, value) = entry?;
+                let id = id.value();
+                if !id.starts_with(prefix) {
+                    break;
+                }
+                let count = activity::opens_of(&opens, id)?;
+                visit(id, decode(value.value())?, count);
             }
-            let count = activity::opens_of(&opens, id)?;
-            visit(id, decode(value.value())?, count);
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// How many galleries there are.
     pub fn gallery_count(&self) -> Result<u64> {
-        let txn = self.db.begin_read()?;
-        Ok(txn.open_table(GALLERIES)?.len()?)
+        self.observed(|| -> Result<u64> {
+            let txn = self.db()?.begin_read()?;
+            Ok(txn.open_table(GALLERIES)?.len()?)
+        })
     }
 
     /// Every exhaustion mark, by gallery id.
     pub fn exhausted_marks(&self) -> Result<HashMap<String, ExhaustedMark>> {
-        let txn = self.db.begin_read()?;
-        let table = txn.open_table(EXHAUSTED)?;
-        let mut marks = HashMap::new();
-        for entry in table.iter()? {
-            let (id, value) = entry?;
-            let (since_ms, opens) = value.value();
-            marks.insert(id.value().to_owned(), ExhaustedMark { since_ms, opens });
-        }
-        Ok(marks)
+        self.observed(|| -> Result<HashMap<String, ExhaustedMark>> {
+            let txn = self.db()?.begin_read()?;
+            let table = txn.open_table(EXHAUSTED)?;
+            let mut marks = HashMap::new();
+            for entry in table.iter()? {
+                let (id, value) = entry?;
+                let (since_ms, opens) = value.value();
+                marks.insert(id.value().to_owned(), ExhaustedMark { since_ms, opens });
+            }
+            Ok(marks)
+        })
     }
 
     /// Set (`Some`) or clear (`None`) exhaustion marks, in one transaction. A mark is only
@@ -140,12 +146,14 @@ impl Store {
 
     /// An instant kept in the instance values (milliseconds since the epoch), if set.
     pub fn meta_instant(&self, name: &str) -> Result<Option<i64>> {
-        let txn = self.db.begin_read()?;
-        let meta = txn.open_table(META)?;
-        Ok(meta.get(name)?.and_then(|v| {
-            let bytes: [u8; 8] = v.value().try_into().ok()?;
-            Some(i64::from_be_bytes(bytes))
-        }))
+        self.observed(|| -> Result<Option<i64>> {
+            let txn = self.db()?.begin_read()?;
+            let meta = txn.open_table(META)?;
+            Ok(meta.get(name)?.and_then(|v| {
+                let bytes: [u8; 8] = v.value().try_into().ok()?;
+                Some(i64::from_be_bytes(bytes))
+            }))
+        })
     }
 
     /// Keep an instant in the instance values.

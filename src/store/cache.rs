@@ -73,6 +73,13 @@ impl GalleryCache {
         inner.entries.remove(id);
     }
 
+    /// Forget everything (the database was re-opened after a fault).
+    pub fn clear(&self) {
+        let mut inner = self.lock();
+        inner.generation += 1;
+        inner.entries.clear();
+    }
+
     /// The recorder committed these counts.
     pub fn set_opens<'a>(&self, counts: impl IntoIterator<Item = (&'a str, u64)>) {
         let mut inner = self.lock();

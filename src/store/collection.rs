@@ -36,15 +36,17 @@ pub struct Identity {
 impl Store {
     /// The instance id and whether the file is fresh.
     pub fn identity(&self) -> Result<Identity> {
-        let txn = self.db.begin_read()?;
-        let meta = txn.open_table(META)?;
-        let instance_id = meta
-            .get(INSTANCE_ID)?
-            .map(|v| String::from_utf8_lossy(v.value()).into_owned());
-        Ok(Identity {
-            instance_id,
-            fresh: meta.is_empty()?,
-            referenced: txn.open_table(BLOB_REFS)?.len()?,
+        self.observed(|| -> Result<Identity> {
+            let txn = self.db()?.begin_read()?;
+            let meta = txn.open_table(META)?;
+            let instance_id = meta
+                .get(INSTANCE_ID)?
+                .map(|v| String::from_utf8_lossy(v.value()).into_owned());
+            Ok(Identity {
+                instance_id,
+                fresh: meta.is_empty()?,
+                referenced: txn.open_table(BLOB_REFS)?.len()?,
+            })
         })
     }
 
@@ -79,14 +81,16 @@ impl Store {
         &self,
         table: redb::TableDefinition<&[u8; 32], i64>,
     ) -> Result<HashMap<Digest, i64>> {
-        let txn = self.db.begin_read()?;
-        let table = txn.open_table(table)?;
-        let mut out = HashMap::new();
-        for entry in table.iter()? {
-            let (digest, ms) = entry?;
-            out.insert(Digest(*digest.value()), ms.value());
-        }
-        Ok(out)
+        self.observed(|| -> Result<HashMap<Digest, i64>> {
+            let txn = self.db()?.begin_read()?;
+            let table = txn.open_table(table)?;
+            let mut out = HashMap::new();
+            for entry in table.iter()? {
+                let (digest, ms) = entry?;
+                out.insert(Digest(*digest.value()), ms.value());
+            }
+            Ok(out)
+        })
     }
 
     /// Mark `seen` as unreferenced since `now_ms` (a file already marked keeps its older
@@ -130,15 +134,17 @@ pub struct Inventory {
 impl Store {
     /// Everything `maiimg check` compares with the blob tree.
     pub fn inventory(&self) -> Result<Inventory> {
-        let referenced = self.referenced()?;
-        let txn = self.db.begin_read()?;
-        Ok(Inventory {
-            identity: self.identity()?,
-            galleries: txn.open_table(GALLERIES)?.len()?,
-            uploads: txn.open_table(UPLOADS)?.len()?,
-            referenced,
-            kept: self.kept_files()?,
-            marks: self.orphan_marks()?,
+        self.observed(|| -> Result<Inventory> {
+            let referenced = self.referenced()?;
+            let txn = self.db()?.begin_read()?;
+            Ok(Inventory {
+                identity: self.identity()?,
+                galleries: txn.open_table(GALLERIES)?.len()?,
+                uploads: txn.open_table(UPLOADS)?.len()?,
+                referenced,
+                kept: self.kept_files()?,
+                marks: self.orphan_marks()?,
+            })
         })
     }
 }

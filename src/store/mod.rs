@@ -9,6 +9,7 @@ mod admin;
 mod cache;
 mod collection;
 mod edit;
+mod handle;
 mod migrate;
 mod owners;
 mod recorder;
@@ -19,6 +20,7 @@ pub use activity::encode_record;
 pub use admin::ExhaustedMark;
 pub use cache::Cached;
 pub use collection::{Identity, Inventory, verify_database};
+pub use handle::{Fault, Health, is_full};
 pub use owners::Filed;
 pub use recorder::{Admission, Recorder, Tally};
 pub use tracking::{LogPage, RawStats};
@@ -35,6 +37,7 @@ use time::OffsetDateTime;
 use crate::ids::{GalleryId, UploadId};
 use crate::model::{Digest, GalleryRecord, StagedUpload};
 use cache::GalleryCache;
+use handle::Handle;
 use tables::{ACTIVITY, BLOB_REFS, GALLERIES, META, UPLOADS};
 
 /// Why a storage operation failed.
@@ -58,6 +61,36 @@ pub enum StoreError {
     /// The recorder could not commit a batch (its error, shared by every request in it).
     #[error("recording failed: {0}")]
     Recorder(String),
+    /// The disk is full: nothing can be written until space comes back.
+    #[error("the disk is full: nothing can be written until space is freed")]
+    Full,
+    /// The database file failed (an I/O error) and is being re-opened.
+    #[error("the database is unavailable for a moment (an I/O error); it is being re-opened")]
+    Unavailable,
+}
+
+impl StoreError {
+    /// The same failure again, for another request of a batch that failed as one.
+    pub(crate) fn again(&self) -> StoreError {
+        match self {
+            StoreError::Full => StoreError::Full,
+            StoreError::Unavailable => StoreError::Unavailable,
+            other => StoreError::Recorder(other.to_string()),
+        }
+    }
+}
+
+/// An error that may carry a store failure: the generic store calls (`update_gallery`, …)
+/// take their callers' error types and must still see a full disk through them.
+pub trait Failure {
+    /// The store's part of this error, if any.
+    fn store_error(&self) -> Option<&StoreError>;
+}
+
+impl Failure for StoreError {
+    fn store_error(&self) -> Option<&StoreError> {
+        Some(self)
+    }
 }
 
 macro_rules! redb_errors {
@@ -88,9 +121,19 @@ type Result<T> = std::result::Result<T, StoreError>;
 /// The database handle. Cheap to share behind an `Arc`.
 #[derive(Debug)]
 pub struct Store {
-    db: Arc<Database>,
+    handle: Arc<Handle>,
     cache: Arc<GalleryCache>,
     recorder: Recorder,
+    recovery: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        self.handle.stop();
+        if let Some(thread) = self.recovery.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
@@ -153,7 +196,8 @@ impl Store {
     /// recorder.
     pub fn open(data_dir: &Path, group_commit: bool) -> Result<Store> {
         std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Db(e.into()))?;
-        let db = Database::create(data_dir.join("maiimg.redb"))?;
+        let path = data_dir.join("maiimg.redb");
+        let db = Database::create(&path)?;
         let txn = db.begin_write()?;
         txn.open_table(GALLERIES)?;
         txn.open_table(UPLOADS)?;
@@ -165,14 +209,42 @@ impl Store {
         admin::create_table(&txn)?;
         collection::create_tables(&txn)?;
         txn.commit()?;
-        let db = Arc::new(db);
         let cache = Arc::new(GalleryCache::default());
-        let recorder = Recorder::start(Arc::clone(&db), Arc::clone(&cache), group_commit)?;
+        // What was in memory when a write failed may include a commit that failed to
+        // report but reached the disk: after a re-open, only the file is believed.
+        let forget = Arc::clone(&cache);
+        let on_recovery = Box::new(move || forget.clear());
+        let handle = Arc::new(Handle::new(path, db, on_recovery));
+        let recorder = Recorder::start(Arc::clone(&handle), Arc::clone(&cache), group_commit)?;
+        let recovering = Arc::clone(&handle);
+        let recovery = std::thread::Builder::new()
+            .name("maiimg-store-recovery".into())
+            .spawn(move || recovering.recover_until_stopped())
+            .map_err(|e| StoreError::Db(e.into()))?;
         Ok(Store {
-            db,
+            handle,
             cache,
             recorder,
+            recovery: Some(recovery),
         })
+    }
+
+    /// The database for one transaction (an error while it is being recovered).
+    fn db(&self) -> Result<Arc<Database>> {
+        self.handle.get()
+    }
+
+    /// Run `f`; an I/O failure in it closes the database for recovery.
+    fn observed<T, E: From<StoreError> + Failure>(
+        &self,
+        f: impl FnOnce() -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        self.handle.observe(f())
+    }
+
+    /// Whether the database takes writes now.
+    pub fn health(&self) -> Health {
+        self.handle.health()
     }
 
     /// A gallery and its open count from memory, if they are there (no I/O).
@@ -182,17 +254,19 @@ impl Store {
 
     /// A gallery and its open count, read in one transaction and kept in memory.
     pub fn load(&self, id: &GalleryId) -> Result<Option<Cached>> {
-        let generation = self.cache.generation();
-        let txn = self.db.begin_read()?;
-        let Some(record) = txn.open_table(GALLERIES)?.get(id.as_str())? else {
-            return Ok(None);
-        };
-        let entry = Cached {
-            record: Arc::new(decode(record.value())?),
-            opens: activity::opens_of(&txn.open_table(ACTIVITY)?, id.as_str())?,
-        };
-        self.cache.fill(id.as_str(), generation, entry.clone());
-        Ok(Some(entry))
+        self.observed(|| -> Result<Option<Cached>> {
+            let generation = self.cache.generation();
+            let txn = self.db()?.begin_read()?;
+            let Some(record) = txn.open_table(GALLERIES)?.get(id.as_str())? else {
+                return Ok(None);
+            };
+            let entry = Cached {
+                record: Arc::new(decode(record.value())?),
+                opens: activity::opens_of(&txn.open_table(ACTIVITY)?, id.as_str())?,
+            };
+            self.cache.fill(id.as_str(), generation, entry.clone());
+            Ok(Some(entry))
+        })
     }
 
     /// The single writer of open counts.
@@ -202,8 +276,10 @@ impl Store {
 
     /// Opens admitted so far.
     pub fn opens(&self, id: &GalleryId) -> Result<u64> {
-        let txn = self.db.begin_read()?;
-        activity::opens_of(&txn.open_table(ACTIVITY)?, id.as_str())
+        self.observed(|| -> Result<u64> {
+            let txn = self.db()?.begin_read()?;
+            activity::opens_of(&txn.open_table(ACTIVITY)?, id.as_str())
+        })
     }
 
     /// An instance secret: created with `make` on first use, the same ever after.
@@ -242,20 +318,24 @@ impl Store {
     }
 
     fn write<T>(&self, f: impl FnOnce(&WriteTransaction) -> Result<T>) -> Result<T> {
-        let txn = self.db.begin_write()?;
-        let value = f(&txn)?;
-        txn.commit()?;
-        Ok(value)
+        self.observed(|| -> Result<T> {
+            let txn = self.db()?.begin_write()?;
+            let value = f(&txn)?;
+            txn.commit()?;
+            Ok(value)
+        })
     }
 
     /// One gallery, if it exists.
     pub fn gallery(&self, id: &GalleryId) -> Result<Option<GalleryRecord>> {
-        let txn = self.db.begin_read()?;
-        let table = txn.open_table(GALLERIES)?;
-        table
-            .get(id.as_str())?
-            .map(|v| decode(v.value()))
-            .transpose()
+        self.observed(|| -> Result<Option<GalleryRecord>> {
+            let txn = self.db()?.begin_read()?;
+            let table = txn.open_table(GALLERIES)?;
+            table
+                .get(id.as_str())?
+                .map(|v| decode(v.value()))
+                .transpose()
+        })
     }
 
     /// Insert a new gallery. The images of `consumed` staged uploads are appended to
@@ -298,28 +378,30 @@ impl Store {
 
     /// Change a gallery in one transaction. `change` sees the committed record; if it fails,
     /// nothing is written. Returns `Ok(None)` if the gallery does not exist.
-    pub fn update_gallery<E: From<StoreError>>(
+    pub fn update_gallery<E: From<StoreError> + Failure>(
         &self,
         id: &GalleryId,
         change: impl FnOnce(&mut GalleryRecord) -> std::result::Result<(), E>,
     ) -> std::result::Result<Option<GalleryRecord>, E> {
-        let txn = self.db.begin_write().map_err(StoreError::from)?;
-        let record = {
-            let mut galleries = txn.open_table(GALLERIES).map_err(StoreError::from)?;
-            let mut record: GalleryRecord =
-                match galleries.get(id.as_str()).map_err(StoreError::from)? {
-                    Some(v) => decode(v.value())?,
-                    None => return Ok(None),
-                };
-            change(&mut record)?;
-            galleries
-                .insert(id.as_str(), encode(&record)?.as_slice())
-                .map_err(StoreError::from)?;
-            record
-        };
-        txn.commit().map_err(StoreError::from)?;
-        self.cache.invalidate(id.as_str());
-        Ok(Some(record))
+        self.observed(|| -> std::result::Result<Option<GalleryRecord>, E> {
+            let txn = self.db()?.begin_write().map_err(StoreError::from)?;
+            let record = {
+                let mut galleries = txn.open_table(GALLERIES).map_err(StoreError::from)?;
+                let mut record: GalleryRecord =
+                    match galleries.get(id.as_str()).map_err(StoreError::from)? {
+                        Some(v) => decode(v.value())?,
+                        None => return Ok(None),
+                    };
+                change(&mut record)?;
+                galleries
+                    .insert(id.as_str(), encode(&record)?.as_slice())
+                    .map_err(StoreError::from)?;
+                record
+            };
+            txn.commit().map_err(StoreError::from)?;
+            self.cache.invalidate(id.as_str());
+            Ok(Some(record))
+        })
     }
 
     /// Delete a gallery. Returns `None` if it did not exist, else the blobs it held the
@@ -346,12 +428,14 @@ impl Store {
 
     /// One staged upload, if it exists.
     pub fn upload(&self, id: &UploadId) -> Result<Option<StagedUpload>> {
-        let txn = self.db.begin_read()?;
-        let table = txn.open_table(UPLOADS)?;
-        table
-            .get(id.as_str())?
-            .map(|v| decode(v.value()))
-            .transpose()
+        self.observed(|| -> Result<Option<StagedUpload>> {
+            let txn = self.db()?.begin_read()?;
+            let table = txn.open_table(UPLOADS)?;
+            table
+                .get(id.as_str())?
+                .map(|v| decode(v.value()))
+                .transpose()
+        })
     }
 
     /// Remove staged uploads created before `cutoff`. Returns the blobs that lost their
@@ -381,19 +465,23 @@ impl Store {
 
     /// Does any committed record reference this blob?
     pub fn is_referenced(&self, digest: &Digest) -> Result<bool> {
-        let txn = self.db.begin_read()?;
-        let refs = txn.open_table(BLOB_REFS)?;
-        Ok(refs.get(&digest.0)?.is_some())
+        self.observed(|| -> Result<bool> {
+            let txn = self.db()?.begin_read()?;
+            let refs = txn.open_table(BLOB_REFS)?;
+            Ok(refs.get(&digest.0)?.is_some())
+        })
     }
 
     /// Every referenced blob.
     pub fn referenced(&self) -> Result<HashSet<Digest>> {
-        let txn = self.db.begin_read()?;
-        let refs = txn.open_table(BLOB_REFS)?;
-        let mut out = HashSet::new();
-        for entry in refs.iter()? {
-            out.insert(Digest(*entry?.0.value()));
-        }
-        Ok(out)
+        self.observed(|| -> Result<HashSet<Digest>> {
+            let txn = self.db()?.begin_read()?;
+            let refs = txn.open_table(BLOB_REFS)?;
+            let mut out = HashSet::new();
+            for entry in refs.iter()? {
+                out.insert(Digest(*entry?.0.value()));
+            }
+            Ok(out)
+        })
     }
 }

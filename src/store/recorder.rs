@@ -17,6 +17,7 @@ use rocket::tokio::sync::{oneshot, watch};
 
 use super::activity::{self, DAY, HOUR};
 use super::cache::GalleryCache;
+use super::handle::Handle;
 use super::tables::{ACTIVITY, GALLERIES};
 use super::{StoreError, decode};
 use crate::ids::GalleryId;
@@ -172,7 +173,7 @@ impl Recorder {
     /// Start the writer thread. `group_commit: false` commits every job on its own (only
     /// for measuring what group commit gains).
     pub(super) fn start(
-        db: Arc<Database>,
+        db: Arc<Handle>,
         cache: Arc<GalleryCache>,
         group_commit: bool,
     ) -> Result<Recorder, StoreError> {
@@ -248,7 +249,7 @@ impl Recorder {
 }
 
 struct Writer {
-    db: Arc<Database>,
+    db: Arc<Handle>,
     cache: Arc<GalleryCache>,
     max_batch: usize,
     published: watch::Sender<u64>,
@@ -296,11 +297,10 @@ impl Writer {
                     }
                 }
                 Err(e) => {
-                    let message = e.to_string();
                     for job in batch {
                         match job {
                             Job::Open { reply, .. } => {
-                                let _ = reply.send(Err(StoreError::Recorder(message.clone())));
+                                let _ = reply.send(Err(e.again()));
                             }
                             Job::Flush { reply } => {
                                 let _ = reply.send(());
@@ -317,7 +317,18 @@ impl Writer {
     /// answers to the opens in order and the new counts.
     #[allow(clippy::type_complexity)]
     fn apply(&mut self, batch: &[Job]) -> Result<(Vec<Admission>, Vec<(String, u64)>), StoreError> {
-        let txn = self.db.begin_write()?;
+        let handle = Arc::clone(&self.db);
+        let current = handle.get()?;
+        handle.observe(self.apply_in(&current, batch))
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn apply_in(
+        &mut self,
+        db: &Database,
+        batch: &[Job],
+    ) -> Result<(Vec<Admission>, Vec<(String, u64)>), StoreError> {
+        let txn = db.begin_write()?;
         let mut answers = Vec::new();
         let mut limits: Limits = HashMap::default();
         let mut rollup = Rollup::default();

@@ -49,29 +49,31 @@ pub(super) fn forget(txn: &WriteTransaction, id: &str) -> Result<()> {
 impl Store {
     /// The roll-ups of `id`, with the hourly series from `from_hour` on.
     pub fn stats(&self, id: &GalleryId, from_hour: u64) -> Result<RawStats> {
-        let id = id.as_str();
-        let txn = self.db.begin_read()?;
-        let rows = txn.open_table(ACTIVITY)?;
-        let mut stats = RawStats::default();
-        for entry in rows.range((id, &[COUNTER][..])..(id, &[DAY][..]))? {
-            let (row, count) = entry?;
-            let name = String::from_utf8_lossy(&row.value().1[1..]).into_owned();
-            stats.counters.push((name, count_of(count.value())?));
-        }
-        let series = |from: &[u8], to: u8| -> Result<Vec<(u64, u64)>> {
-            let mut out = Vec::new();
-            for entry in rows.range((id, from)..(id, &[to][..]))? {
+        self.observed(|| -> Result<RawStats> {
+            let id = id.as_str();
+            let txn = self.db()?.begin_read()?;
+            let rows = txn.open_table(ACTIVITY)?;
+            let mut stats = RawStats::default();
+            for entry in rows.range((id, &[COUNTER][..])..(id, &[DAY][..]))? {
                 let (row, count) = entry?;
-                if let Some(n) = number_of(row.value().1) {
-                    out.push((n, count_of(count.value())?));
-                }
+                let name = String::from_utf8_lossy(&row.value().1[1..]).into_owned();
+                stats.counters.push((name, count_of(count.value())?));
             }
-            Ok(out)
-        };
-        stats.daily = series(&[DAY], HOUR)?;
-        stats.hourly = series(&activity::numbered(HOUR, from_hour), LOG)?;
-        stats.version = activity::last_seq(&rows, id)?;
-        Ok(stats)
+            let series = |from: &[u8], to: u8| -> Result<Vec<(u64, u64)>> {
+                let mut out = Vec::new();
+                for entry in rows.range((id, from)..(id, &[to][..]))? {
+                    let (row, count) = entry?;
+                    if let Some(n) = number_of(row.value().1) {
+                        out.push((n, count_of(count.value())?));
+                    }
+                }
+                Ok(out)
+            };
+            stats.daily = series(&[DAY], HOUR)?;
+            stats.hourly = series(&activity::numbered(HOUR, from_hour), LOG)?;
+            stats.version = activity::last_seq(&rows, id)?;
+            Ok(stats)
+        })
     }
 
     /// Up to `limit` records of `id` older than `before` (all when `None`), newest first.
@@ -99,71 +101,78 @@ impl Store {
         before: Option<u64>,
         mut visit: impl FnMut(u64, AccessRecord) -> bool,
     ) -> Result<()> {
-        let id = id.as_str();
-        let txn = self.db.begin_read()?;
-        let rows = txn.open_table(ACTIVITY)?;
-        // Newer records sort first: the older ones start right after `before`'s row.
-        let after = before.map(activity::log_row);
-        let from = match &after {
-            Some(row) => Bound::Excluded((id, &row[..])),
-            None => Bound::Included((id, &[LOG][..])),
-        };
-        let range = rows.range::<(&str, &[u8])>((from, Bound::Excluded((id, &[LOG + 1][..]))))?;
-        for entry in range {
-            let (row, value) = entry?;
-            let Some(seq) = seq_of(row.value().1) else {
-                continue;
+        self.observed(|| -> Result<()> {
+            let id = id.as_str();
+            let txn = self.db()?.begin_read()?;
+            let rows = txn.open_table(ACTIVITY)?;
+            // Newer records sort first: the older ones start right after `before`'s row.
+            let after = before.map(activity::log_row);
+            let from = match &after {
+                Some(row) => Bound::Excluded((id, &row[..])),
+                None => Bound::Included((id, &[LOG][..])),
             };
-            if !visit(seq, decode_record(value.value())?) {
-                break;
+            let range =
+                rows.range::<(&str, &[u8])>((from, Bound::Excluded((id, &[LOG + 1][..]))))?;
+            for entry in range {
+                let (row, value) = entry?;
+                let Some(seq) = seq_of(row.value().1) else {
+                    continue;
+                };
+                if !visit(seq, decode_record(value.value())?) {
+                    break;
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Remove log records older than `cutoff_ms` and de-duplication keys of days before
     /// `cutoff_day`, at most `max` records per call (call again while it returns `max`), so
     /// one call never holds the writer for long. Counters and series stay.
     pub fn prune_log(&self, cutoff_ms: i64, cutoff_day: u64, max: usize) -> Result<usize> {
-        let txn = self.db.begin_write()?;
-        let mut removed = 0;
-        {
-            let ids: Vec<String> = {
-                let galleries = txn.open_table(GALLERIES)?;
-                let mut ids = Vec::new();
-                for entry in galleries.iter()? {
-                    ids.push(entry?.0.value().to_owned());
-                }
-                ids
-            };
-            let mut rows = txn.open_table(ACTIVITY)?;
-            let log_end = [LOG + 1];
-            for id in &ids {
-                let id = id.as_str();
-                // The oldest records are the last rows of the log: walk back from there to
-                // the first one to keep. `first_old` ends as the newest record to remove,
-                // the first row (in key order) of the range that goes.
-                let mut first_old = None;
-                for entry in rows.range((id, &[LOG][..])..(id, &log_end[..]))?.rev() {
-                    let (row, value) = entry?;
-                    if record_time(value.value())? >= cutoff_ms || removed == max {
+        self.observed(|| -> Result<usize> {
+            let txn = self.db()?.begin_write()?;
+            let mut removed = 0;
+            {
+                let ids: Vec<String> = {
+                    let galleries = txn.open_table(GALLERIES)?;
+                    let mut ids = Vec::new();
+                    for entry in galleries.iter()? {
+                        ids.push(entry?.0.value().to_owned());
+                    }
+                    ids
+                };
+                let mut rows = txn.open_table(ACTIVITY)?;
+                let log_end = [LOG + 1];
+                for id in &ids {
+                    let id = id.as_str();
+                    // The oldest records are the last rows of the log: walk back from there to
+                    // the first one to keep. `first_old` ends as the newest record to remove,
+                    // the first row (in key order) of the range that goes.
+                    let mut first_old = None;
+                    for entry in rows.range((id, &[LOG][..])..(id, &log_end[..]))?.rev() {
+                        let (row, value) = entry?;
+                        if record_time(value.value())? >= cutoff_ms || removed == max {
+                            break;
+                        }
+                        first_old = Some(row.value().1.to_vec());
+                        removed += 1;
+                    }
+                    if let Some(first_old) = first_old {
+                        rows.retain_in((id, first_old.as_slice())..(id, &log_end[..]), |_, _| {
+                            false
+                        })?;
+                    }
+                    let seen_end = activity::numbered(SEEN, cutoff_day);
+                    rows.retain_in((id, &[SEEN][..])..(id, &seen_end[..]), |_, _| false)?;
+                    if removed == max {
                         break;
                     }
-                    first_old = Some(row.value().1.to_vec());
-                    removed += 1;
-                }
-                if let Some(first_old) = first_old {
-                    rows.retain_in((id, first_old.as_slice())..(id, &log_end[..]), |_, _| false)?;
-                }
-                let seen_end = activity::numbered(SEEN, cutoff_day);
-                rows.retain_in((id, &[SEEN][..])..(id, &seen_end[..]), |_, _| false)?;
-                if removed == max {
-                    break;
                 }
             }
-        }
-        txn.commit()?;
-        Ok(removed)
+            txn.commit()?;
+            Ok(removed)
+        })
     }
 }
 

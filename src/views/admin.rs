@@ -9,7 +9,7 @@ use time::macros::format_description;
 
 use super::layout::{Shell, render};
 use crate::domain::ingest::human_bytes;
-use crate::domain::instance::{GallerySummary, Listing, SortBy, StorageUse};
+use crate::domain::instance::{Fault, GallerySummary, Listing, SortBy, StorageUse};
 
 /// What the instance is configured to allow, as the dashboard states it.
 pub struct Controls {
@@ -41,6 +41,8 @@ pub struct Dashboard<'a> {
     pub csrf: &'a str,
     /// The outcome of the last action, shown once.
     pub flash: Option<&'a str>,
+    /// Set while database writes fail: why, and since when.
+    pub storage_fault: Option<(Fault, OffsetDateTime)>,
 }
 
 fn shell(title: &str) -> Shell<'_> {
@@ -151,6 +153,21 @@ pub fn dashboard(view: &Dashboard<'_>) -> Markup {
                     form method="post" action="/admin/logout" {
                         (csrf_field(view.csrf))
                         button type="submit" class="button small" { "Sign out" }
+                    }
+                }
+                @if let Some((fault, since)) = view.storage_fault {
+                    div id="storage-fault" class="banner-fault" role="alert" {
+                        strong {
+                            @match fault {
+                                Fault::Full => "The disk is full: nothing can be saved.",
+                                Fault::Failing => "The database file failed (an I/O error).",
+                            }
+                        }
+                        " Since " (since.format(&Rfc3339).unwrap_or_default())
+                        ", uploads, edits and new viewers' opens are refused (507/503); viewers \
+                         of recently opened galleries are still served from memory. The server \
+                         tries again every second and carries on by itself once the file can \
+                         be written again: free space on the disk holding the data directory."
                     }
                 }
                 @if let Some(flash) = view.flash {

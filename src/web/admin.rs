@@ -196,12 +196,19 @@ async fn dashboard(
     let sort = sort.and_then(SortBy::parse).unwrap_or_default();
     let page = page.unwrap_or(1);
     let lookup = search.clone();
-    let (listing, storage) = blocking(app.inner(), move |app| {
-        let now = OffsetDateTime::now_utc();
+    let read = blocking(app.inner(), move |app| {
+        let now = app.clock.now();
         let listing = app.galleries.list_all(&lookup, sort, page, PER_PAGE, now)?;
         Ok::<_, crate::domain::galleries::DomainError>((listing, app.galleries.storage()?))
     })
-    .await??;
+    .await?;
+    let health = app.galleries.health();
+    let (listing, storage) = match read {
+        Ok(read) => read,
+        // The banner says why; the list comes back with the database.
+        Err(_) if health.writes_failing.is_some() => Default::default(),
+        Err(e) => return Err(e.into()),
+    };
     let c = &app.config;
     Ok(Page::Html(view::dashboard(&Dashboard {
         listing: &listing,
@@ -217,6 +224,7 @@ async fn dashboard(
         },
         csrf: &csrf,
         flash: flash.as_deref(),
+        storage_fault: health.writes_failing,
     })))
 }
 
@@ -296,14 +304,7 @@ async fn gallery_action(
         "disable" | "enable" => {
             let on = action == "enable";
             blocking(app.inner(), move |app| {
-                let record = app.galleries.admin_set_enabled(&target, on)?;
-                // After the takedown's commit, so no ticket can be issued in between;
-                // lifting the takedown then lets no earlier viewer back in uncounted.
-                if on {
-                    Ok(record)
-                } else {
-                    app.galleries.revoke_tickets(&target)
-                }
+                app.galleries.admin_set_enabled(&target, on)
             })
             .await??;
             rocket::info!("admin: {action}d gallery {gallery}");

@@ -1,13 +1,17 @@
 //! The one place where failures become HTTP responses: JSON for the API, pages for people.
 
+use std::sync::Arc;
+
 use rocket::http::{ContentType, Status};
 use rocket::response::{self, Responder};
 use rocket::serde::json::json;
 use rocket::{Request, Response};
 
+use super::App;
 use crate::domain::access::Reason;
 use crate::domain::galleries::DomainError;
 use crate::domain::ingest::{IngestError, human_bytes};
+use crate::store::{StoreError, is_full};
 use crate::views;
 use crate::views::refusal::Refusal;
 
@@ -119,6 +123,15 @@ impl WebError {
                 DomainError::Setting(_) => (Status::BadRequest, "invalid_setting"),
                 DomainError::BadEdit(_) => (Status::BadRequest, "invalid_edit"),
                 DomainError::TakenDown => (Status::Forbidden, "taken_down"),
+                DomainError::Store(StoreError::Full) => {
+                    (Status::InsufficientStorage, "storage_full")
+                }
+                DomainError::Blobs(io) if is_full(io) => {
+                    (Status::InsufficientStorage, "storage_full")
+                }
+                DomainError::Store(StoreError::Unavailable) => {
+                    (Status::ServiceUnavailable, "storage_unavailable")
+                }
                 DomainError::Store(_) | DomainError::Blobs(_) | DomainError::Mismatch(_) => {
                     (Status::InternalServerError, "internal")
                 }
@@ -155,11 +168,30 @@ impl WebError {
 
     /// The message shown to the client. Internal details are logged, not shown.
     pub fn public_message(&self) -> String {
-        if self.status_and_code().0 == Status::InternalServerError {
-            "Something went wrong on the server; nothing was stored. Please try again.".into()
-        } else {
-            self.to_string()
+        match self.status_and_code() {
+            (status, _) if status == Status::InternalServerError => {
+                "Something went wrong on the server; nothing was stored. Please try again.".into()
+            }
+            (_, "storage_full") if matches!(self, WebError::Domain(_)) => {
+                "the server's disk is full: nothing new can be stored until space is freed \
+                 (nothing was stored now); galleries already shared can still be viewed"
+                    .into()
+            }
+            (_, "storage_unavailable") => {
+                "the server's storage failed for a moment and is being recovered; nothing was \
+                 stored, please try again in a few seconds"
+                    .into()
+            }
+            _ => self.to_string(),
         }
+    }
+
+    /// Whether the disk or the database file is what failed (said in words on a page).
+    fn is_storage_fault(&self) -> bool {
+        matches!(
+            self.status_and_code().1,
+            "storage_full" | "storage_unavailable"
+        )
     }
 
     /// Seconds a client should wait before trying again, for `Retry-After`.
@@ -167,13 +199,19 @@ impl WebError {
         match self {
             WebError::TooManyAttempts(seconds) | WebError::Busy(seconds) => Some(*seconds),
             WebError::RateLimited { retry_after, .. } => Some(*retry_after),
+            _ if self.status_and_code().1 == "storage_unavailable" => Some(5),
+            _ if self.status_and_code().1 == "storage_full" => Some(60),
             _ => None,
         }
     }
 
-    fn log_if_internal(&self) {
+    fn log_if_internal(&self, req: &Request<'_>) {
         if self.status_and_code().0 == Status::InternalServerError {
-            rocket::error!("internal error: {self}");
+            let line = format!("internal error: {self}");
+            match req.rocket().state::<Arc<App>>() {
+                Some(app) => app.log_error(&line),
+                None => rocket::error!("{line}"),
+            }
         }
     }
 }
@@ -203,8 +241,8 @@ impl<E: Into<WebError>> From<E> for ApiError {
 }
 
 impl<'r> Responder<'r, 'static> for ApiError {
-    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
-        self.0.log_if_internal();
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        self.0.log_if_internal(req);
         let (status, code) = self.0.status_and_code();
         let body = json_body(code, &self.0.public_message());
         let mut response = Response::build();
@@ -238,7 +276,7 @@ impl<E: Into<WebError>> From<E> for PageError {
 
 impl<'r> Responder<'r, 'static> for PageError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        self.0.log_if_internal();
+        self.0.log_if_internal(req);
         if let WebError::Denied(refusal) = &self.0 {
             return (
                 refusal_status(refusal.reason),
@@ -251,6 +289,10 @@ impl<'r> Responder<'r, 'static> for PageError {
             WebError::AdminTokenWrong => {
                 (status, views::admin::login(Some(&self.0.public_message())))
             }
+            e if e.is_storage_fault() => (
+                status,
+                views::errors::page(status.code, "Not right now", &sentence(&self.0)),
+            ),
             WebError::RateLimited { .. }
             | WebError::Busy(_)
             | WebError::StorageFull { .. }

@@ -18,6 +18,7 @@ mod multipart;
 mod owner_api;
 mod pages;
 mod password;
+mod repeats;
 mod poster;
 mod stats_api;
 mod stream;
@@ -54,6 +55,8 @@ pub struct App {
     pub admin: admin::Sessions,
     /// Recently served renditions.
     pub blob_cache: blob::BlobCache,
+    /// Error lines written lately (a repeated one is written once per interval).
+    pub repeats: repeats::Repeats,
 }
 
 /// Memory for recently served renditions: the hot thumbnails and display images of a few
@@ -61,6 +64,14 @@ pub struct App {
 pub const BLOB_CACHE_BYTES: usize = 64 * 1024 * 1024;
 
 impl App {
+    /// Log an error line, unless the same line was logged moments ago (then it is counted
+    /// and the count comes with the next one).
+    pub fn log_error(&self, line: &str) {
+        if let Some(line) = self.repeats.admit(line, self.clock.instant()) {
+            rocket::error!("{line}");
+        }
+    }
+
     /// `<public_url>/g/<id>`: what the share link and QR code say.
     pub fn share_url(&self, id: &GalleryId) -> String {
         format!("{}/g/{id}", self.config.public_url)

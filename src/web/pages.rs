@@ -2,13 +2,16 @@
 
 use std::sync::Arc;
 
-use rocket::http::Status;
+use rocket::http::{ContentType, Status};
+use rocket::serde::json::json;
+use time::format_description::well_known::Rfc3339;
 use rocket::{Route, State, get, routes};
 use time::Duration;
 
 use super::error::{PageError, WebError};
 use super::{App, blocking};
 use crate::config::Config;
+use crate::domain::instance::Fault;
 use crate::ids::GalleryId;
 use crate::views;
 
@@ -84,16 +87,45 @@ async fn stats_page(app: &State<Arc<App>>, id: &str) -> Result<maud::Markup, Pag
     Ok(views::stats::page(id.as_str()))
 }
 
-/// `GET /healthz`: 200 when the database answers.
+/// `GET /healthz`: 200 while viewers can be served (the process is up and answering);
+/// the JSON body says what is degraded (`writes` while the database takes none).
 #[get("/healthz")]
-async fn healthz(app: &State<Arc<App>>) -> (Status, &'static str) {
-    let probe = GalleryId::generate();
-    match blocking(app.inner(), move |app| app.galleries.get(&probe)).await {
-        Ok(Ok(_) | Err(crate::domain::galleries::DomainError::NotFound)) => (Status::Ok, "ok\n"),
-        _ => (Status::ServiceUnavailable, "database unavailable\n"),
-    }
+fn healthz(app: &State<Arc<App>>) -> (Status, (ContentType, String)) {
+    (Status::Ok, (ContentType::JSON, health_body(app)))
+}
+
+/// `GET /readyz`: 200 when the server takes writes too, 503 while they fail (a load
+/// balancer sends uploads elsewhere; viewers are still served by `/healthz`'s server).
+#[get("/readyz")]
+fn readyz(app: &State<Arc<App>>) -> (Status, (ContentType, String)) {
+    let status = match app.galleries.health().writes_failing {
+        None => Status::Ok,
+        Some(_) => Status::ServiceUnavailable,
+    };
+    (status, (ContentType::JSON, health_body(app)))
+}
+
+fn health_body(app: &App) -> String {
+    let health = app.galleries.health();
+    let writes = health.writes_failing.map(|(fault, since)| {
+        json!({
+            "reason": match fault {
+                Fault::Full => "disk_full",
+                Fault::Failing => "io_error",
+            },
+            "since": since.format(&Rfc3339).unwrap_or_default(),
+        })
+    });
+    let degraded: Vec<&str> = writes.iter().map(|_| "writes").collect();
+    json!({
+        "status": if degraded.is_empty() { "ok" } else { "degraded" },
+        "degraded": degraded,
+        "writes": writes,
+        "recoveries": health.recoveries,
+    })
+    .to_string()
 }
 
 pub fn routes() -> Vec<Route> {
-    routes![upload_page, manage_page, stats_page, healthz]
+    routes![upload_page, manage_page, stats_page, healthz, readyz]
 }

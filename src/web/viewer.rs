@@ -47,7 +47,7 @@ pub(super) fn note(
     }
     let who = visit.visitor(app);
     if let Err(e) = app.galleries.note(id, record, event, &who, now) {
-        rocket::warn!("could not log a {event:?} of gallery {id}: {e}");
+        app.log_error(&format!("could not log a {event:?}: {e}"));
     }
 }
 
