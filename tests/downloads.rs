@@ -125,3 +125,61 @@ fn images_and_zip_stop_when_the_gallery_is_disabled() {
     assert_eq!(app.image(&id, 0, "original").status, Status::Forbidden);
     assert_eq!(app.get(&format!("/g/{id}/zip")).status, Status::Forbidden);
 }
+
+/// A gallery of these files (downloads on) titled `title`; its id.
+fn named_gallery(app: &TestApp, title: &str, files: &[(&str, Vec<u8>)]) -> String {
+    let form = files.iter().fold(
+        Form::new()
+            .text("title", title)
+            .text("allow_download", "true"),
+        |form, (name, bytes)| form.file(name, bytes),
+    );
+    let res = app.post_form("/api/galleries", form);
+    assert_eq!(res.status(), Status::Created);
+    field(&json_of(res), "id").to_owned()
+}
+
+#[test]
+fn hostile_names_cannot_choose_how_a_download_is_saved() {
+    let app = TestApp::new();
+    let id = named_gallery(
+        &app,
+        "Holiday.exe;",
+        &[
+            // A JPEG claiming to be HTML, then PNG: saved as JPEG, `;` harmless.
+            ("holiday.html;.png", jpeg(40, 30, 1)),
+            ("50% 'off' ü.png", png_rgb(16, 16)),
+            // Invisible format characters go; the real type's extension replaces `.gif`.
+            ("sun\u{200B}set\u{FEFF}.gif", png_rgb(16, 16)),
+            ("..", webp_lossless(8, 8)),
+        ],
+    );
+    let expected = [
+        "attachment; filename=\"holiday.html_.jpg\"; filename*=UTF-8''holiday.html_.jpg",
+        "attachment; filename=\"50_ 'off' _.png\"; filename*=UTF-8''50%25%20%27off%27%20%C3%BC.png",
+        "attachment; filename=\"sunset.png\"; filename*=UTF-8''sunset.png",
+        "attachment; filename=\"image.webp\"; filename*=UTF-8''image.webp",
+    ];
+    for (index, want) in expected.iter().enumerate() {
+        let original = app.image(&id, index, "original");
+        assert_eq!(original.status, Status::Ok);
+        assert_eq!(original.header("Content-Disposition"), Some(*want));
+    }
+    let zip = app.get(&format!("/g/{id}/zip"));
+    assert_eq!(
+        zip.header("Content-Disposition"),
+        Some("attachment; filename=\"Holiday.exe_.zip\"; filename*=UTF-8''Holiday.exe_.zip")
+    );
+}
+
+#[test]
+fn qr_codes_are_named_with_an_encoded_disposition() {
+    let app = TestApp::new();
+    let id = named_gallery(&app, "", &[("a.png", png_rgb(8, 8))]);
+    let png = app.get(&format!("/g/{id}/qr.png"));
+    let name = format!("maiimg-{id}-qr.png");
+    assert_eq!(
+        png.header("Content-Disposition"),
+        Some(format!("inline; filename=\"{name}\"; filename*=UTF-8''{name}").as_str())
+    );
+}

@@ -9,17 +9,18 @@ use std::path::PathBuf;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
+use super::names;
 use crate::model::ImageRecord;
 
-/// The name a downloaded original gets: the uploader's name with the extension of the
-/// bytes actually served (a rotated original may have been re-encoded).
+/// The name a downloaded original gets: the uploader's name made safe, with the extension
+/// of the bytes actually served (a rotated original may have been re-encoded).
 pub fn download_name(image: &ImageRecord) -> String {
-    let stem = image
-        .name
-        .rsplit_once('.')
-        .map_or(image.name.as_str(), |(stem, _)| stem);
-    let stem = if stem.is_empty() { "photo" } else { stem };
-    format!("{stem}.{}", image.original.format.extension())
+    names::with_extension(&image.name, image.original.format.extension(), "photo")
+}
+
+/// The name "Download all" is saved as: the title (or the gallery's id), made safe, `.zip`.
+pub fn zip_name(title: &str, id: &str) -> String {
+    names::file_name(title, "zip", &format!("maiimg-{id}"))
 }
 
 /// Write a ZIP of `files` (entry name, blob path) to `out`. Photos are already compressed,

@@ -34,14 +34,9 @@ async fn zip(app: &State<Arc<App>>, id: &str, visit: Visit<'_>) -> Result<Stream
         &visit,
         OffsetDateTime::now_utc(),
     );
-    let title = if record.title.is_empty() {
-        format!("maiimg-{id}")
-    } else {
-        record.title.clone()
-    };
     Ok(Streamed::spawn(
         "application/zip",
-        format!("{title}.zip"),
+        archive::zip_name(&record.title, id.as_str()),
         move |out| archive::write_zip(&files, out),
     ))
 }

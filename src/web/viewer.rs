@@ -8,7 +8,7 @@ use rocket::{Request, Response, Route, State, get, routes};
 use time::OffsetDateTime;
 
 use super::assets::IfNoneMatch;
-use super::blob::BlobResponse;
+use super::blob::{BlobResponse, disposition};
 use super::error::{PageError, WebError};
 use super::visit::Visit;
 use super::{App, blocking};
@@ -260,7 +260,7 @@ impl<'r> Responder<'r, 'static> for Qr {
         Response::build_from((self.content_type, self.bytes).respond_to(req)?)
             .header(Header::new(
                 "Content-Disposition",
-                format!("inline; filename=\"{}\"", self.filename),
+                disposition("inline", &self.filename),
             ))
             .raw_header("Cache-Control", "private, max-age=3600")
             .ok()
