@@ -183,3 +183,43 @@ fn qr_codes_are_named_with_an_encoded_disposition() {
         Some(format!("inline; filename=\"{name}\"; filename*=UTF-8''{name}").as_str())
     );
 }
+
+/// Whether `c` would hide in a file name: a control, a bidi control or another invisible
+/// format character.
+fn hides(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}')
+        || matches!(c, '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
+#[test]
+fn zip_entries_and_its_name_hold_no_path_and_no_invisible_characters() {
+    let app = TestApp::new();
+    let id = named_gallery(
+        &app,
+        "../../etc/Holiday\u{200B}",
+        &[
+            ("..\\..\\evil.jpg", jpeg(40, 30, 1)),
+            ("sun\u{200B}set\u{FEFF}.png", png_rgb(16, 16)),
+            ("\u{2067}x\u{2069}\u{200D}.jpg", jpeg(30, 40, 2)),
+        ],
+    );
+    app.image(&id, 0, "thumb");
+    let zip = app.get(&format!("/g/{id}/zip"));
+    assert_eq!(zip.status, Status::Ok);
+    assert_eq!(
+        zip.header("Content-Disposition"),
+        Some("attachment; filename=\"_.._etc_Holiday.zip\"; filename*=UTF-8''_.._etc_Holiday.zip")
+    );
+    let archive = zip::ZipArchive::new(Cursor::new(zip.body)).expect("a valid ZIP");
+    let names: Vec<String> = archive
+        .file_names()
+        .map(|n| n.expect("entry name").into_owned())
+        .collect();
+    for name in &names {
+        assert!(!name.contains(['/', '\\']), "{name:?}");
+        assert!(!name.chars().any(hides), "{name:?}");
+        assert!(!name.starts_with('.'), "{name:?}");
+    }
+    assert_eq!(names, ["01-evil.jpg", "02-sunset.png", "03-x.jpg"]);
+}

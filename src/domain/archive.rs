@@ -38,7 +38,8 @@ pub fn write_zip(files: &[(String, PathBuf)], out: impl Write) -> io::Result<()>
     zip.finish().map_err(io::Error::other)?.flush()
 }
 
-/// Entry names: numbered in gallery order, unique.
+/// Entry names: numbered in gallery order, unique, and flat: built from [`download_name`],
+/// so no separator, no `..` component and no invisible character reaches an unzipper.
 pub fn entry_names(images: &[ImageRecord]) -> Vec<String> {
     let width = images.len().to_string().len().max(2);
     let mut seen = HashSet::new();
@@ -53,4 +54,54 @@ pub fn entry_names(images: &[ImageRecord]) -> Vec<String> {
             name
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{BlobRef, Digest, MediaFormat};
+
+    fn image(name: &str, format: MediaFormat) -> ImageRecord {
+        let blob = BlobRef {
+            digest: Digest([0; 32]),
+            format,
+            width: 1,
+            height: 1,
+            bytes: 1,
+        };
+        ImageRecord {
+            name: name.into(),
+            animated: false,
+            original: blob.clone(),
+            display: blob.clone(),
+            thumb: blob,
+            caption: String::new(),
+        }
+    }
+
+    #[test]
+    fn entry_names_are_flat_visible_and_unique_whatever_was_stored() {
+        // Names as an older server may have stored them: nothing here may leave the archive.
+        let images = [
+            image("../../.ssh/authorized_keys", MediaFormat::Jpeg),
+            image("..\\..\\boot.ini", MediaFormat::Png),
+            image("..", MediaFormat::Gif),
+            image("a\u{0}\u{202E}gpj.exe\u{200B}.png", MediaFormat::Webp),
+            image("same.jpg", MediaFormat::Jpeg),
+            image("same.png", MediaFormat::Jpeg),
+        ];
+        assert_eq!(
+            entry_names(&images),
+            [
+                "01-_.._.ssh_authorized_keys.jpg",
+                "02-_.._boot.png",
+                "03-photo.gif",
+                "04-agpj.exe.webp",
+                "05-same.jpg",
+                "06-same.jpg",
+            ]
+        );
+        assert_eq!(zip_name("../../Holiday\u{2066}", "id"), "_.._Holiday.zip");
+        assert_eq!(zip_name("..", "id"), "maiimg-id.zip");
+    }
 }
