@@ -1,8 +1,15 @@
-//! Names that leave the server as file names (downloads, ZIP entries): nothing an
-//! uploader types may choose where a file is saved, what type it is saved as, or make a
-//! name read as something it is not.
+//! Names that leave the server as file names (downloads, ZIP entries) and the characters
+//! no stored text may keep: nothing an uploader types may choose where a file is saved,
+//! what type it is saved as, or make a name read as something it is not.
 
 use unicode_general_category::{GeneralCategory, get_general_category};
+
+/// Whether `c` is a bidirectional embedding, override or isolate (U+202A–U+202E,
+/// U+2066–U+2069). They reorder what follows, so `photo\u{202E}gpj.exe` reads as
+/// "photoexe.jpg"; no title, caption or file name keeps them.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
 
 /// Invisible in a file name: controls and every format character (general category Cf,
 /// zero-width joiners included: a saved name has no emoji sequence to keep together).
@@ -76,5 +83,20 @@ mod tests {
         }
         assert_eq!(file_name("Holiday.exe;", "zip", "x"), "Holiday.exe_.zip");
         assert_eq!(file_name(" . ", "zip", "maiimg-x"), "maiimg-x.zip");
+    }
+
+    #[test]
+    fn bidi_controls_are_exactly_the_embeddings_overrides_and_isolates() {
+        let bidi: Vec<char> = ('\u{2000}'..='\u{20FF}')
+            .filter(|c| is_bidi_control(*c))
+            .collect();
+        assert_eq!(
+            bidi,
+            [
+                '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}',
+                '\u{2068}', '\u{2069}'
+            ]
+        );
+        assert!(!is_bidi_control('\u{200D}'), "ZWJ is text, not a control");
     }
 }
