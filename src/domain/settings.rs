@@ -148,6 +148,17 @@ fn instant(field: &'static str, value: &str) -> Result<OffsetDateTime, SettingEr
     })
 }
 
+/// `now + d`, or `None` past the last instant a date can hold (the year 9999): a far
+/// future given in seconds must be refused, not overflow.
+fn later(now: OffsetDateTime, d: Duration) -> Option<OffsetDateTime> {
+    now.checked_add(d)
+}
+
+/// The longest expiry plus a minute of slack for the time between choosing and sending.
+fn slack(max: Duration) -> Option<Duration> {
+    max.checked_add(Duration::minutes(1))
+}
+
 fn clock(field: &'static str, value: &str) -> Result<u16, SettingError> {
     let bad = || invalid(field, format!("{value:?} is not a time of day as HH:MM"));
     let (h, m) = value.split_once(':').ok_or_else(bad)?;
@@ -224,13 +235,25 @@ pub fn apply(
                             format!("{v:?} is not a positive number of seconds"),
                         )
                     })?;
-                    Some(now + Duration::seconds(seconds))
+                    Some(later(now, Duration::seconds(seconds)).ok_or_else(|| {
+                        invalid(
+                            "expires_in",
+                            format!("{v} seconds is too far in the future"),
+                        )
+                    })?)
                 }
             };
             Some("expires_in")
         }
         (None, None) if creating => {
-            s.expires_at = policy.default.map(|d| now + d);
+            s.expires_at = policy
+                .default
+                .map(|d| {
+                    later(now, d).ok_or_else(|| {
+                        invalid("expires_in", "this server's default expiry is out of range")
+                    })
+                })
+                .transpose()?;
             Some("expires_in")
         }
         (None, None) => None,
@@ -246,8 +269,11 @@ pub fn apply(
                     format!("this server needs an expiry, at most {longest} from now"),
                 ));
             }
-            // A minute of slack for the time between choosing and sending.
-            Some(t) if t > now + max + Duration::minutes(1) => {
+            Some(t)
+                if slack(max)
+                    .and_then(|m| later(now, m))
+                    .is_some_and(|end| t > end) =>
+            {
                 return Err(invalid(
                     field,
                     format!("the longest allowed is {longest} from now"),

@@ -119,6 +119,34 @@ fn instance_policy_sets_default_and_maximum() {
 }
 
 #[test]
+fn far_futures_are_refused_by_name_not_overflowed() {
+    let month = ExpiryPolicy {
+        default: None,
+        max: Some(Duration::days(30)),
+    };
+    for json in [
+        r#"{"expires_in": 1000000000000}"#,
+        r#"{"expires_in": 9223372036854775807}"#,
+    ] {
+        for policy in [&OPEN, &month] {
+            let result = apply(&Settings::default(), &input(json), policy, NOW, true);
+            assert_eq!(field_of(result), "expires_in", "{json}");
+        }
+    }
+    // An instance default past the year 9999 is refused, not added.
+    let huge = ExpiryPolicy {
+        default: Some(Duration::MAX),
+        max: Some(Duration::MAX),
+    };
+    let result = apply(&Settings::default(), &input("{}"), &huge, NOW, true);
+    assert_eq!(field_of(result), "expires_in");
+    // A maximum past the last date limits nothing that can be given.
+    let last = input(r#"{"expires_at": "9999-12-31T23:59:59Z"}"#);
+    let s = apply(&Settings::default(), &last, &huge, NOW, true).expect("within the maximum");
+    assert_eq!(s.expires_at, Some(datetime!(9999-12-31 23:59:59 UTC)));
+}
+
+#[test]
 fn null_clears_and_absent_keeps() {
     let s = apply(
         &Settings::default(),
