@@ -7,7 +7,7 @@ mod common;
 use std::io::{Cursor, Read};
 
 use common::*;
-use rocket::http::{Header, Status};
+use rocket::http::{ContentType, Header, Status};
 
 fn gallery(app: &TestApp, allow_download: &str) -> (String, String) {
     let form = Form::new()
@@ -222,4 +222,62 @@ fn zip_entries_and_its_name_hold_no_path_and_no_invisible_characters() {
         assert!(!name.starts_with('.'), "{name:?}");
     }
     assert_eq!(names, ["01-evil.jpg", "02-sunset.png", "03-x.jpg"]);
+}
+
+#[test]
+fn head_of_an_original_or_of_the_zip_is_not_a_download() {
+    let app = TestApp::new();
+    let (id, key) = gallery(&app, "true");
+    app.image(&id, 0, "thumb");
+    let original = app.client.head(format!("/g/{id}/i/0/original")).dispatch();
+    assert_eq!(original.status(), Status::Ok);
+    assert_eq!(original.content_type(), Some(ContentType::JPEG));
+    let disposition = original.headers().get_one("Content-Disposition");
+    assert!(disposition.unwrap().starts_with("attachment; "));
+    assert!(original.into_bytes().unwrap_or_default().is_empty());
+    let zip = app.client.head(format!("/g/{id}/zip")).dispatch();
+    assert_eq!(zip.status(), Status::Ok);
+    assert_eq!(
+        zip.headers().get_one("Content-Type"),
+        Some("application/zip")
+    );
+    let disposition = zip.headers().get_one("Content-Disposition");
+    assert!(disposition.unwrap().contains("Holiday.zip"));
+    assert!(zip.into_bytes().unwrap_or_default().is_empty());
+
+    let downloads = || {
+        let res = app
+            .client
+            .get(format!("/api/galleries/{id}/stats"))
+            .header(Header::new("Authorization", format!("Bearer {key}")))
+            .dispatch();
+        let stats = json_of(res);
+        let images = stats["images"].as_array().unwrap();
+        let originals: u64 = images
+            .iter()
+            .map(|i| i["downloads"].as_u64().unwrap())
+            .sum();
+        (originals, stats["zip_downloads"].as_u64().unwrap())
+    };
+    assert_eq!(downloads(), (0, 0), "HEAD counted as a download");
+    // A GET of each is counted (so the numbers above would have shown one).
+    app.image(&id, 0, "original");
+    app.get(&format!("/g/{id}/zip"));
+    assert_eq!(downloads(), (1, 1));
+}
+
+#[test]
+fn head_is_refused_like_get() {
+    let app = TestApp::new();
+    let (id, _) = gallery(&app, "false");
+    let head = |path: String| app.client.head(path).dispatch().status();
+    assert_eq!(
+        head(format!("/g/{id}/zip")),
+        Status::Forbidden,
+        "no ticket yet"
+    );
+    app.image(&id, 0, "thumb");
+    assert_eq!(head(format!("/g/{id}/i/0/original")), Status::NotFound);
+    assert_eq!(head(format!("/g/{id}/zip")), Status::NotFound);
+    assert_eq!(head(format!("/g/{id}/i/0/display")), Status::Ok);
 }
