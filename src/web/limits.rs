@@ -1,5 +1,6 @@
 //! Abuse and capacity controls in front of uploads: the upload password of a private
-//! instance, per-client rate limits for files and new galleries, and the storage quota.
+//! instance, a declared size no valid upload has, per-client rate limits for files and
+//! new galleries, and the storage quota.
 //!
 //! The checks run as request guards, before a byte of the body is read: a refused upload
 //! costs no ingest and stores nothing, and what was stored earlier is never touched.
@@ -266,16 +267,29 @@ async fn common<'r>(req: &'r Request<'_>) -> Result<(&'r Arc<App>, ClientAddr), 
     Ok((app, client))
 }
 
-/// The body's declared size, if any.
+/// The body's declared size, if any (a length too large for a `u64` is `u64::MAX`).
 fn content_length(req: &Request<'_>) -> u64 {
-    req.headers()
-        .get_one("Content-Length")
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0)
+    let declared = req.headers().get_one("Content-Length").map(str::trim);
+    declared
+        .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(0, |v| v.parse().unwrap_or(u64::MAX))
 }
 
-/// Guard of `POST /api/uploads`: password, room for the body, and one file of the
-/// client's allowance.
+/// Most bytes `POST /api/uploads` may carry: one file at its limit and its part headers.
+pub fn max_upload_request_bytes(app: &App) -> u64 {
+    app.config.max_file_bytes.saturating_add(64 * 1024)
+}
+
+/// Refuse a body that says it is larger than any valid one, before a byte of it is read.
+fn check_declared(req: &Request<'_>, limit: u64) -> Result<(), WebError> {
+    if content_length(req) > limit {
+        return Err(WebError::RequestTooLarge { limit });
+    }
+    Ok(())
+}
+
+/// Guard of `POST /api/uploads`: password, a possible size, room for the body, and one
+/// file of the client's allowance.
 pub struct UploadAllowed;
 
 #[rocket::async_trait]
@@ -285,6 +299,7 @@ impl<'r> FromRequest<'r> for UploadAllowed {
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, WebError> {
         let checked = async {
             let (app, client) = common(req).await?;
+            check_declared(req, max_upload_request_bytes(app))?;
             check_room(app, content_length(req))?;
             app.limits.take_file(app, client)
         };
@@ -295,9 +310,9 @@ impl<'r> FromRequest<'r> for UploadAllowed {
     }
 }
 
-/// Guard of `POST /api/galleries`: password, one gallery of the client's allowance, and
-/// for a multipart body room for it (its files are counted one by one with
-/// [`Limits::take_file`] as they arrive).
+/// Guard of `POST /api/galleries`: password, for a multipart body a possible size and
+/// room for it, and one gallery of the client's allowance (its files are counted one by
+/// one with [`Limits::take_file`] as they arrive).
 pub struct CreateAllowed {
     /// Who is creating.
     pub client: ClientAddr,
@@ -311,6 +326,7 @@ impl<'r> FromRequest<'r> for CreateAllowed {
         let checked = async {
             let (app, client) = common(req).await?;
             if req.content_type().is_some_and(|ct| ct.is_form_data()) {
+                check_declared(req, app.config.max_request_bytes())?;
                 check_room(app, content_length(req))?;
             }
             app.limits.take_gallery(app, client)?;
