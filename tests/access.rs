@@ -329,3 +329,59 @@ fn the_public_poster_names_only_galleries_a_new_viewer_may_open_now() {
     let form = format!("id=\"poster-form\" method=\"post\" action=\"/m/{id}/poster\"");
     assert!(manage.contains(&form), "{manage}");
 }
+
+#[test]
+fn far_future_expiries_are_refused_by_name_and_leave_no_blob() {
+    let app = TestApp::new();
+    for seconds in ["1000000000000", "9223372036854775807"] {
+        // Before the file, and after it (when its blobs are already written).
+        for setting_first in [true, false] {
+            let photo = jpeg(32, 32, 3);
+            let form = match setting_first {
+                true => Form::new()
+                    .text("expires_in", seconds)
+                    .file("a.jpg", &photo),
+                false => Form::new()
+                    .file("a.jpg", &photo)
+                    .text("expires_in", seconds),
+            };
+            let message = app.refuse(
+                "/api/galleries",
+                form,
+                Status::BadRequest,
+                "invalid_setting",
+            );
+            assert!(message.contains("expires_in"), "{message}");
+            assert_eq!(
+                app.blob_count(),
+                0,
+                "{seconds}: a refused gallery left blobs"
+            );
+        }
+    }
+
+    // Staged upload plus a bad setting: refused, and the upload can still be used.
+    let res = app.post_form("/api/uploads", Form::new().file("b.jpg", &jpeg(32, 32, 4)));
+    let staged = field(&json_of(res), "upload_id").to_owned();
+    let create = |settings: Value| {
+        let body = json!({"uploads": [staged], "settings": settings});
+        let req = app.client.post("/api/galleries").header(ContentType::JSON);
+        req.body(body.to_string()).dispatch()
+    };
+    let res = create(json!({"expires_in": 1_000_000_000_000_i64}));
+    assert_eq!(res.status(), Status::BadRequest);
+    assert_eq!(error_of(&json_of(res)).0, "invalid_setting");
+    assert_eq!(create(json!({"expires_in": 60})).status(), Status::Created);
+
+    // Changing an existing gallery's expiry.
+    let (id, key) = gallery(&app, Form::new());
+    let (status, json) = patch(
+        &app,
+        &id,
+        Some(&key),
+        json!({"expires_in": "1000000000000"}),
+    );
+    assert_eq!(status, Status::BadRequest, "{json}");
+    assert_eq!(error_of(&json).0, "invalid_setting");
+    assert_eq!(app.close_and_count_galleries(), 2);
+}

@@ -321,3 +321,54 @@ fn settings_edits_take_effect_for_viewers_immediately() {
     assert_eq!(fetch(&format!("/g/{id}/zip")), Status::NotFound);
     assert_eq!(fetch(&format!("/g/{id}/i/0/display")), Status::Ok);
 }
+
+/// Whether `text` holds a bidi embedding, override or isolate.
+fn has_bidi(text: &str) -> bool {
+    text.chars()
+        .any(|c| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+}
+
+#[test]
+fn bidi_controls_are_dropped_from_titles_captions_and_file_names() {
+    let app = TestApp::new();
+    // Every embedding, override and isolate, in each kind of text.
+    let bidi = "\u{202A}\u{202B}\u{202C}\u{202D}\u{202E}\u{2066}\u{2067}\u{2068}\u{2069}";
+    // ZWJ and ZWNJ are text: a family emoji, a Persian word.
+    let family = "\u{1F469}\u{200D}\u{1F467}";
+    let persian = "\u{0645}\u{06CC}\u{200C}\u{062E}\u{0648}\u{0627}\u{0647}\u{0645}";
+    let form = Form::new()
+        .text("title", &format!("Holi{bidi}day {family}"))
+        .file(&format!("photo{bidi}gpj.exe.jpg"), &jpeg(40, 30, 1));
+    let res = app.post_form("/api/galleries", form);
+    assert_eq!(res.status(), Status::Created);
+    let created = json_of(res);
+    let (id, key) = (field(&created, "id"), field(&created, "manage_key"));
+    assert_eq!(created["images"][0]["name"], "photogpj.exe.jpg");
+    let (_, json) = send(
+        &app,
+        "GET",
+        &format!("/api/galleries/{id}"),
+        Some(key),
+        None,
+    );
+    assert_eq!(json["title"], format!("Holiday {family}"));
+
+    let url = format!("/api/galleries/{id}");
+    let title = json!({"title": format!("{persian}{bidi} {family}")});
+    let (status, json) = send(&app, "PATCH", &url, Some(key), Some(title));
+    assert_eq!(status, Status::Ok, "{json}");
+    assert_eq!(json["title"], format!("{persian} {family}"));
+
+    let url = format!("/api/galleries/{id}/images/0");
+    let caption = json!({"caption": format!("{bidi}{persian} {family}{bidi}")});
+    let (status, json) = send(&app, "PATCH", &url, Some(key), Some(caption));
+    assert_eq!(status, Status::Ok, "{json}");
+    assert_eq!(json["images"][0]["caption"], format!("{persian} {family}"));
+
+    let staged = app.post_form(
+        "/api/uploads",
+        Form::new().file(&format!("{bidi}staged.jpg"), &jpeg(30, 40, 2)),
+    );
+    assert_eq!(field(&json_of(staged), "name"), "staged.jpg");
+    assert!(!has_bidi(&app.get(&format!("/g/{id}")).text()));
+}

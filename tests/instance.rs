@@ -209,6 +209,40 @@ fn wrong_upload_passwords_are_rate_limited() {
 }
 
 #[test]
+fn a_declared_length_no_upload_may_have_is_refused_before_the_body_is_read() {
+    let app = TestApp::with(|c| {
+        c.max_file_bytes = 200_000;
+        c.max_images = 2;
+        c.rate_limit_uploads_per_hour = 2;
+        c.rate_limit_galleries_per_hour = 1;
+    });
+    let photo = jpeg(40, 30, 1);
+    // A small, valid body that claims to be far larger than any upload may be.
+    for declared in ["1000000000000", "99999999999999999999999"] {
+        let length = || Header::new("Content-Length", declared);
+        let res = upload(&app, &photo, vec![length()]);
+        assert_eq!(res.status(), Status::PayloadTooLarge);
+        assert_eq!(error_of(&json_of(res)).0, "request_too_large");
+
+        let (ct, body) = Form::new().file("p.jpg", &photo).finish();
+        let req = app
+            .client
+            .post("/api/galleries")
+            .header(ct)
+            .header(length());
+        let res = req.body(body).dispatch();
+        assert_eq!(res.status(), Status::PayloadTooLarge);
+        let (code, message) = error_of(&json_of(res));
+        assert_eq!(code, "request_too_large");
+        assert!(message.contains("MB"), "{message}");
+    }
+    assert_eq!(app.blob_count(), 0);
+    // Nothing was read, so nothing of the hourly allowances was used either.
+    assert_eq!(upload(&app, &photo, vec![]).status(), Status::Created);
+    app.create(&[("p.jpg", &photo)]);
+}
+
+#[test]
 fn a_full_disk_refuses_uploads_with_507_and_keeps_serving() {
     const QUOTA: u64 = 1_048_576;
     let app = TestApp::with(|c| c.max_storage_bytes = QUOTA);

@@ -544,3 +544,48 @@ async fn pruning_old_records_keeps_counters_and_series() {
     assert_eq!(after.daily, before.daily);
     assert_eq!(after.daily.iter().map(|d| d.opens).sum::<u64>(), 4);
 }
+
+#[test]
+fn csv_cells_that_a_spreadsheet_would_run_as_formulas_start_with_a_quote() {
+    let app = TestApp::untracked(|_| {});
+    let (id, key) = gallery(&app);
+    let agents = [
+        "=HYPERLINK(\"http://evil.example\",\"x\")",
+        "@SUM(1+1)*cmd|' /C calc'!A0",
+        "-1-1 Bot/1.0",
+        "+1 Crawler/2.0",
+    ];
+    for (n, agent) in agents.iter().enumerate() {
+        let referer = Some("http://-1-1.example/@SUM(1)");
+        visit(
+            &app,
+            &format!("/g/{id}"),
+            agent,
+            [192, 0, 2, n as u8],
+            referer,
+            None,
+        );
+    }
+    // The whole log (streamed) and one page of it are written alike.
+    for query in ["format=csv", "format=csv&limit=10"] {
+        let url = format!("/api/galleries/{id}/log?{query}");
+        let (status, csv) = owner_get(&app, &url, Some(&key));
+        assert_eq!(status, Status::Ok);
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), agents.len(), "{csv}");
+        for cell in rows.iter().flat_map(|r| r.iter()) {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{cell:?} in {csv}"
+            );
+        }
+        // Newest first: the third visitor, the bot named "-1-1", is the second row.
+        let bot = &rows[1];
+        assert_eq!(
+            (&bot[7], &bot[8]),
+            ("'-1-1 Bot 1", "'-1-1.example"),
+            "{csv}"
+        );
+    }
+}

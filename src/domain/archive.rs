@@ -9,17 +9,18 @@ use std::path::PathBuf;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
+use super::names;
 use crate::model::ImageRecord;
 
-/// The name a downloaded original gets: the uploader's name with the extension of the
-/// bytes actually served (a rotated original may have been re-encoded).
+/// The name a downloaded original gets: the uploader's name made safe, with the extension
+/// of the bytes actually served (a rotated original may have been re-encoded).
 pub fn download_name(image: &ImageRecord) -> String {
-    let stem = image
-        .name
-        .rsplit_once('.')
-        .map_or(image.name.as_str(), |(stem, _)| stem);
-    let stem = if stem.is_empty() { "photo" } else { stem };
-    format!("{stem}.{}", image.original.format.extension())
+    names::with_extension(&image.name, image.original.format.extension(), "photo")
+}
+
+/// The name "Download all" is saved as: the title (or the gallery's id), made safe, `.zip`.
+pub fn zip_name(title: &str, id: &str) -> String {
+    names::file_name(title, "zip", &format!("maiimg-{id}"))
 }
 
 /// Write a ZIP of `files` (entry name, blob path) to `out`. Photos are already compressed,
@@ -37,7 +38,8 @@ pub fn write_zip(files: &[(String, PathBuf)], out: impl Write) -> io::Result<()>
     zip.finish().map_err(io::Error::other)?.flush()
 }
 
-/// Entry names: numbered in gallery order, unique.
+/// Entry names: numbered in gallery order, unique, and flat: built from [`download_name`],
+/// so no separator, no `..` component and no invisible character reaches an unzipper.
 pub fn entry_names(images: &[ImageRecord]) -> Vec<String> {
     let width = images.len().to_string().len().max(2);
     let mut seen = HashSet::new();
@@ -52,4 +54,54 @@ pub fn entry_names(images: &[ImageRecord]) -> Vec<String> {
             name
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{BlobRef, Digest, MediaFormat};
+
+    fn image(name: &str, format: MediaFormat) -> ImageRecord {
+        let blob = BlobRef {
+            digest: Digest([0; 32]),
+            format,
+            width: 1,
+            height: 1,
+            bytes: 1,
+        };
+        ImageRecord {
+            name: name.into(),
+            animated: false,
+            original: blob.clone(),
+            display: blob.clone(),
+            thumb: blob,
+            caption: String::new(),
+        }
+    }
+
+    #[test]
+    fn entry_names_are_flat_visible_and_unique_whatever_was_stored() {
+        // Names as an older server may have stored them: nothing here may leave the archive.
+        let images = [
+            image("../../.ssh/authorized_keys", MediaFormat::Jpeg),
+            image("..\\..\\boot.ini", MediaFormat::Png),
+            image("..", MediaFormat::Gif),
+            image("a\u{0}\u{202E}gpj.exe\u{200B}.png", MediaFormat::Webp),
+            image("same.jpg", MediaFormat::Jpeg),
+            image("same.png", MediaFormat::Jpeg),
+        ];
+        assert_eq!(
+            entry_names(&images),
+            [
+                "01-_.._.ssh_authorized_keys.jpg",
+                "02-_.._boot.png",
+                "03-photo.gif",
+                "04-agpj.exe.webp",
+                "05-same.jpg",
+                "06-same.jpg",
+            ]
+        );
+        assert_eq!(zip_name("../../Holiday\u{2066}", "id"), "_.._Holiday.zip");
+        assert_eq!(zip_name("..", "id"), "maiimg-id.zip");
+    }
 }

@@ -5,6 +5,7 @@
 use super::galleries::{
     DomainError, Galleries, MAX_TITLE_CHARS, PendingImage, clean_title, may_manage,
 };
+use super::names::is_bidi_control;
 use crate::ids::{GalleryId, UploadId};
 use crate::model::{Digest, GalleryRecord, ImageRecord};
 
@@ -33,7 +34,7 @@ pub fn clean_caption(raw: &str) -> String {
         .collect::<Vec<_>>()
         .join(" ")
         .chars()
-        .filter(|c| !c.is_control())
+        .filter(|c| !c.is_control() && !is_bidi_control(*c))
         .take(MAX_CAPTION_CHARS)
         .collect()
 }

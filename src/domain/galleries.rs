@@ -223,7 +223,7 @@ pub fn clean_title(raw: &str) -> String {
         .collect::<Vec<_>>()
         .join(" ")
         .chars()
-        .filter(|c| !c.is_control())
+        .filter(|c| !c.is_control() && !super::names::is_bidi_control(*c))
         .take(MAX_TITLE_CHARS)
         .collect()
 }

@@ -9,6 +9,7 @@ pub mod editing;
 pub mod galleries;
 pub mod ingest;
 pub mod instance;
+pub mod names;
 pub mod owners;
 pub mod passwords;
 pub mod qr;

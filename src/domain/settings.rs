@@ -148,6 +148,17 @@ fn instant(field: &'static str, value: &str) -> Result<OffsetDateTime, SettingEr
     })
 }
 
+/// `now + d`, or `None` past the last instant a date can hold (the year 9999): a far
+/// future given in seconds must be refused, not overflow.
+fn later(now: OffsetDateTime, d: Duration) -> Option<OffsetDateTime> {
+    now.checked_add(d)
+}
+
+/// The longest expiry plus a minute of slack for the time between choosing and sending.
+fn slack(max: Duration) -> Option<Duration> {
+    max.checked_add(Duration::minutes(1))
+}
+
 fn clock(field: &'static str, value: &str) -> Result<u16, SettingError> {
     let bad = || invalid(field, format!("{value:?} is not a time of day as HH:MM"));
     let (h, m) = value.split_once(':').ok_or_else(bad)?;
@@ -224,13 +235,25 @@ pub fn apply(
                             format!("{v:?} is not a positive number of seconds"),
                         )
                     })?;
-                    Some(now + Duration::seconds(seconds))
+                    Some(later(now, Duration::seconds(seconds)).ok_or_else(|| {
+                        invalid(
+                            "expires_in",
+                            format!("{v} seconds is too far in the future"),
+                        )
+                    })?)
                 }
             };
             Some("expires_in")
         }
         (None, None) if creating => {
-            s.expires_at = policy.default.map(|d| now + d);
+            s.expires_at = policy
+                .default
+                .map(|d| {
+                    later(now, d).ok_or_else(|| {
+                        invalid("expires_in", "this server's default expiry is out of range")
+                    })
+                })
+                .transpose()?;
             Some("expires_in")
         }
         (None, None) => None,
@@ -246,8 +269,11 @@ pub fn apply(
                     format!("this server needs an expiry, at most {longest} from now"),
                 ));
             }
-            // A minute of slack for the time between choosing and sending.
-            Some(t) if t > now + max + Duration::minutes(1) => {
+            Some(t)
+                if slack(max)
+                    .and_then(|m| later(now, m))
+                    .is_some_and(|end| t > end) =>
+            {
                 return Err(invalid(
                     field,
                     format!("the longest allowed is {longest} from now"),
@@ -353,146 +379,4 @@ pub fn apply(
 }
 
 #[cfg(test)]
-mod tests {
-    use time::macros::datetime;
-
-    use super::*;
-
-    const NOW: OffsetDateTime = datetime!(2026-06-01 12:00 UTC);
-    const OPEN: ExpiryPolicy = ExpiryPolicy {
-        default: None,
-        max: None,
-    };
-
-    fn input(json: &str) -> SettingsInput {
-        serde_json::from_str(json).expect("valid JSON")
-    }
-
-    fn field_of(result: Result<Settings, SettingError>) -> &'static str {
-        result.expect_err("invalid").field
-    }
-
-    #[test]
-    fn creation_applies_everything() {
-        let s = apply(
-            &Settings::default(),
-            &input(
-                r#"{"expires_in": 3600, "available_from": "2026-06-02T18:00:00+02:00",
-                    "daily_from": "22:00", "daily_until": "02:00", "days": "fri,sat",
-                    "timezone": "Europe/Berlin"}"#,
-            ),
-            &OPEN,
-            NOW,
-            true,
-        )
-        .expect("valid");
-        assert_eq!(s.expires_at, Some(NOW + Duration::hours(1)));
-        assert_eq!(s.available_from, Some(datetime!(2026-06-02 16:00 UTC)));
-        let w = s.daily.expect("window");
-        assert_eq!(
-            (clock_text(w.from), clock_text(w.until)),
-            ("22:00".into(), "02:00".into())
-        );
-        assert_eq!(days_text(w.days), "fri,sat");
-        assert_eq!(s.timezone, "Europe/Berlin");
-    }
-
-    #[test]
-    fn each_bad_value_names_its_field() {
-        let bad = [
-            (r#"{"expires_at": "tomorrow"}"#, "expires_at"),
-            (r#"{"expires_in": -5}"#, "expires_in"),
-            (
-                r#"{"expires_in": 60, "expires_at": "2026-07-01T00:00:00Z"}"#,
-                "expires_in",
-            ),
-            (
-                r#"{"available_from": "2026-07-02T00:00:00Z", "available_until": "2026-07-01T00:00:00Z"}"#,
-                "available_until",
-            ),
-            (
-                r#"{"daily_from": "25:00", "daily_until": "10:00"}"#,
-                "daily_from",
-            ),
-            (r#"{"daily_from": "09:00"}"#, "daily_until"),
-            (
-                r#"{"daily_from": "09:00", "daily_until": "09:00"}"#,
-                "daily_until",
-            ),
-            (
-                r#"{"daily_from": "09:00", "daily_until": "17:00", "days": "mon,funday"}"#,
-                "days",
-            ),
-            (r#"{"timezone": "Mars/Olympus"}"#, "timezone"),
-            (r#"{"max_opens": 0}"#, "max_opens"),
-            (r#"{"max_opens": "lots"}"#, "max_opens"),
-            (r#"{"allow_download": "maybe"}"#, "allow_download"),
-        ];
-        for (json, field) in bad {
-            assert_eq!(
-                field_of(apply(&Settings::default(), &input(json), &OPEN, NOW, true)),
-                field,
-                "{json}"
-            );
-        }
-    }
-
-    #[test]
-    fn unknown_fields_are_refused() {
-        assert!(serde_json::from_str::<SettingsInput>(r#"{"expire_in": 5}"#).is_err());
-    }
-
-    #[test]
-    fn instance_policy_sets_default_and_maximum() {
-        let policy = ExpiryPolicy {
-            default: Some(Duration::days(7)),
-            max: Some(Duration::days(30)),
-        };
-        let s = apply(&Settings::default(), &input("{}"), &policy, NOW, true).expect("default");
-        assert_eq!(s.expires_at, Some(NOW + Duration::days(7)));
-        for json in [
-            r#"{"expires_at": null}"#,
-            r#"{"expires_in": "never"}"#,
-            r#"{"expires_in": 5184000}"#,
-        ] {
-            assert!(
-                apply(&Settings::default(), &input(json), &policy, NOW, true).is_err(),
-                "{json}"
-            );
-        }
-        // Editing something else leaves the expiry alone.
-        let edited = apply(
-            &s,
-            &input(r#"{"timezone": "Asia/Tokyo"}"#),
-            &policy,
-            NOW,
-            false,
-        )
-        .expect("edit");
-        assert_eq!(edited.expires_at, s.expires_at);
-    }
-
-    #[test]
-    fn null_clears_and_absent_keeps() {
-        let s = apply(
-            &Settings::default(),
-            &input(r#"{"expires_in": 60, "daily_from": "09:00", "daily_until": "17:00"}"#),
-            &OPEN,
-            NOW,
-            true,
-        )
-        .expect("valid");
-        let kept = apply(&s, &input(r#"{"days": "mon"}"#), &OPEN, NOW, false).expect("valid");
-        assert_eq!(kept.expires_at, s.expires_at);
-        assert_eq!(kept.daily.map(|w| (w.from, w.days)), Some((9 * 60, 1)));
-        let cleared = apply(
-            &kept,
-            &input(r#"{"expires_at": null, "daily_from": null, "daily_until": null}"#),
-            &OPEN,
-            NOW,
-            false,
-        )
-        .expect("valid");
-        assert_eq!((cleared.expires_at, cleared.daily), (None, None));
-    }
-}
+mod tests;

@@ -327,7 +327,7 @@ async fn upload(
     let mut reader = Reader::new(
         content_type,
         data,
-        config.max_file_bytes + 64 * 1024,
+        limits::max_upload_request_bytes(&app),
         1,
         config.max_file_bytes,
         "upload request",

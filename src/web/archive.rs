@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use rocket::{Route, State, get, routes};
+use rocket::{Route, State, get, head, routes};
 use time::OffsetDateTime;
 
 use super::App;
@@ -13,14 +13,13 @@ use super::viewer::{admitted, note};
 use super::visit::Visit;
 use crate::domain::archive;
 use crate::domain::tracking::Event;
+use crate::ids::GalleryId;
+use crate::model::GalleryRecord;
 
 /// `GET /g/<id>/zip`: every original in one ZIP, streamed as it is written.
 #[get("/g/<id>/zip")]
 async fn zip(app: &State<Arc<App>>, id: &str, visit: Visit<'_>) -> Result<Streamed, PageError> {
-    let (id, record) = admitted(app.inner(), id, &visit).await?;
-    if !record.settings.allow_download {
-        return Err(WebError::NotFound.into());
-    }
+    let (id, record) = downloadable(app.inner(), id, &visit).await?;
     let files: Vec<(String, PathBuf)> = archive::entry_names(&record.images)
         .into_iter()
         .zip(&record.images)
@@ -34,18 +33,41 @@ async fn zip(app: &State<Arc<App>>, id: &str, visit: Visit<'_>) -> Result<Stream
         &visit,
         OffsetDateTime::now_utc(),
     );
-    let title = if record.title.is_empty() {
-        format!("maiimg-{id}")
-    } else {
-        record.title.clone()
-    };
     Ok(Streamed::spawn(
         "application/zip",
-        format!("{title}.zip"),
+        archive::zip_name(&record.title, id.as_str()),
         move |out| archive::write_zip(&files, out),
     ))
 }
 
+/// `HEAD /g/<id>/zip`: the same checks and headers, but no archive is written and no
+/// download is logged. (Rocket would otherwise run the GET handler for HEAD.)
+#[head("/g/<id>/zip")]
+async fn zip_head(
+    app: &State<Arc<App>>,
+    id: &str,
+    visit: Visit<'_>,
+) -> Result<Streamed, PageError> {
+    let (id, record) = downloadable(app.inner(), id, &visit).await?;
+    Ok(Streamed::empty(
+        "application/zip",
+        archive::zip_name(&record.title, id.as_str()),
+    ))
+}
+
+/// The gallery, if this viewer may see it now and its owner allows downloads.
+async fn downloadable(
+    app: &Arc<App>,
+    id: &str,
+    visit: &Visit<'_>,
+) -> Result<(GalleryId, Arc<GalleryRecord>), PageError> {
+    let (id, record) = admitted(app, id, visit).await?;
+    if !record.settings.allow_download {
+        return Err(WebError::NotFound.into());
+    }
+    Ok((id, record))
+}
+
 pub fn routes() -> Vec<Route> {
-    routes![zip]
+    routes![zip, zip_head]
 }

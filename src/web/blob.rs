@@ -152,18 +152,51 @@ impl BlobResponse {
 /// `attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266), since
 /// header values must be ASCII.
 pub(super) fn attachment(name: &str) -> String {
-    let ascii: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
-                c
+    disposition("attachment", name)
+}
+
+/// A `Content-Disposition` of this `kind` naming `name` twice: `filename*` exactly (RFC
+/// 8187) for browsers that read it, `filename` as an ASCII stand-in for those that do not.
+/// Both are encoded so that no character of the name can end the parameter early: a raw
+/// `;` made Chromium save `holiday.html;.png` as `holiday.html`.
+pub(super) fn disposition(kind: &str, name: &str) -> String {
+    format!(
+        "{kind}; filename=\"{}\"; filename*=UTF-8''{}",
+        ascii_fallback(name),
+        ext_value(name)
+    )
+}
+
+/// RFC 8187 `attr-char`: the only bytes a `filename*` value may carry unencoded.
+fn is_attr_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b)
+}
+
+/// The name's UTF-8 bytes, every one outside `attr-char` percent-encoded.
+fn ext_value(name: &str) -> String {
+    name.bytes()
+        .map(|b| {
+            if is_attr_char(b) {
+                char::from(b).to_string()
             } else {
-                '_'
+                format!("%{b:02X}")
             }
         })
-        .collect();
-    let exact = rocket::http::RawStr::new(name).percent_encode();
-    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{exact}")
+        .collect()
+}
+
+/// The name as a quoted string only a careful parser could not misread: printable ASCII
+/// and spaces, with quotes, backslashes, `;` and `%` (which some browsers decode) and
+/// everything else replaced by `_`.
+fn ascii_fallback(name: &str) -> String {
+    name.chars()
+        .map(|c| match c {
+            '"' | '\\' | ';' | '%' => '_',
+            ' ' => ' ',
+            c if c.is_ascii_graphic() => c,
+            _ => '_',
+        })
+        .collect()
 }
 
 impl<'r> Responder<'r, 'static> for BlobResponse {

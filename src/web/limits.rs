@@ -1,5 +1,6 @@
 //! Abuse and capacity controls in front of uploads: the upload password of a private
-//! instance, per-client rate limits for files and new galleries, and the storage quota.
+//! instance, a declared size no valid upload has, per-client rate limits for files and
+//! new galleries, and the storage quota.
 //!
 //! The checks run as request guards, before a byte of the body is read: a refused upload
 //! costs no ingest and stores nothing, and what was stored earlier is never touched.
@@ -266,16 +267,29 @@ async fn common<'r>(req: &'r Request<'_>) -> Result<(&'r Arc<App>, ClientAddr), 
     Ok((app, client))
 }
 
-/// The body's declared size, if any.
+/// The body's declared size, if any (a length too large for a `u64` is `u64::MAX`).
 fn content_length(req: &Request<'_>) -> u64 {
-    req.headers()
-        .get_one("Content-Length")
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0)
+    let declared = req.headers().get_one("Content-Length").map(str::trim);
+    declared
+        .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(0, |v| v.parse().unwrap_or(u64::MAX))
 }
 
-/// Guard of `POST /api/uploads`: password, room for the body, and one file of the
-/// client's allowance.
+/// Most bytes `POST /api/uploads` may carry: one file at its limit and its part headers.
+pub fn max_upload_request_bytes(app: &App) -> u64 {
+    app.config.max_file_bytes.saturating_add(64 * 1024)
+}
+
+/// Refuse a body that says it is larger than any valid one, before a byte of it is read.
+fn check_declared(req: &Request<'_>, limit: u64) -> Result<(), WebError> {
+    if content_length(req) > limit {
+        return Err(WebError::RequestTooLarge { limit });
+    }
+    Ok(())
+}
+
+/// Guard of `POST /api/uploads`: password, a possible size, room for the body, and one
+/// file of the client's allowance.
 pub struct UploadAllowed;
 
 #[rocket::async_trait]
@@ -285,6 +299,7 @@ impl<'r> FromRequest<'r> for UploadAllowed {
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, WebError> {
         let checked = async {
             let (app, client) = common(req).await?;
+            check_declared(req, max_upload_request_bytes(app))?;
             check_room(app, content_length(req))?;
             app.limits.take_file(app, client)
         };
@@ -295,9 +310,9 @@ impl<'r> FromRequest<'r> for UploadAllowed {
     }
 }
 
-/// Guard of `POST /api/galleries`: password, one gallery of the client's allowance, and
-/// for a multipart body room for it (its files are counted one by one with
-/// [`Limits::take_file`] as they arrive).
+/// Guard of `POST /api/galleries`: password, for a multipart body a possible size and
+/// room for it, and one gallery of the client's allowance (its files are counted one by
+/// one with [`Limits::take_file`] as they arrive).
 pub struct CreateAllowed {
     /// Who is creating.
     pub client: ClientAddr,
@@ -311,6 +326,7 @@ impl<'r> FromRequest<'r> for CreateAllowed {
         let checked = async {
             let (app, client) = common(req).await?;
             if req.content_type().is_some_and(|ct| ct.is_form_data()) {
+                check_declared(req, app.config.max_request_bytes())?;
                 check_room(app, content_length(req))?;
             }
             app.limits.take_gallery(app, client)?;
@@ -324,82 +340,4 @@ impl<'r> FromRequest<'r> for CreateAllowed {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_burst_of_the_limit_then_one_per_interval() {
-        let limiter = RateLimiter::default();
-        let client = IpAddr::from([192, 0, 2, 7]);
-        let start = Instant::now();
-        for _ in 0..3 {
-            assert_eq!(limiter.take(client, 3, start), Ok(()));
-        }
-        let wait = limiter.take(client, 3, start).expect_err("over the limit");
-        assert_eq!(wait, Duration::from_secs(1200));
-        assert!(limiter.check(client, 3, start).is_err());
-        // Another client has its own allowance; 0 is unlimited.
-        assert_eq!(limiter.take(IpAddr::from([192, 0, 2, 8]), 3, start), Ok(()));
-        assert_eq!(limiter.take(client, 0, start), Ok(()));
-        // One more after the interval, not two.
-        let later = start + Duration::from_secs(1200);
-        assert_eq!(limiter.take(client, 3, later), Ok(()));
-        assert!(limiter.take(client, 3, later).is_err());
-        // A full hour of quiet gives the whole allowance back.
-        let much_later = later + PERIOD;
-        for _ in 0..3 {
-            assert_eq!(limiter.take(client, 3, much_later), Ok(()));
-        }
-    }
-
-    #[test]
-    fn an_ipv6_network_shares_one_allowance() {
-        let limiter = RateLimiter::default();
-        let now = Instant::now();
-        let a: IpAddr = "2001:db8:1:2::1".parse().expect("ip");
-        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().expect("ip");
-        let other: IpAddr = "2001:db8:1:3::1".parse().expect("ip");
-        assert_eq!(limiter.take(a, 1, now), Ok(()));
-        assert!(limiter.take(b, 1, now).is_err());
-        assert_eq!(limiter.take(other, 1, now), Ok(()));
-    }
-
-    #[test]
-    fn memory_stays_bounded() {
-        let limiter = RateLimiter::default();
-        let now = Instant::now();
-        let ip = |i: u32| IpAddr::from((i + 1).to_be_bytes());
-        for i in 0..MAX_CLIENTS as u32 {
-            assert_eq!(limiter.take(ip(i), 100, now), Ok(()));
-        }
-        assert_eq!(limiter.len(), MAX_CLIENTS);
-        // Entries whose allowance is back are dropped when room is needed …
-        let later = now + PERIOD;
-        assert_eq!(
-            limiter.take(IpAddr::from([10, 0, 0, 1]), 100, later),
-            Ok(())
-        );
-        assert_eq!(limiter.len(), 1);
-        // … and if none is, the half closest to it.
-        for i in 0..MAX_CLIENTS as u32 + 10 {
-            let at = later + Duration::from_millis(u64::from(i % 1000));
-            assert_eq!(limiter.take(ip(i), 100, at), Ok(()));
-        }
-        assert!(limiter.len() <= MAX_CLIENTS, "{}", limiter.len());
-    }
-
-    #[test]
-    fn waits_read_as_minutes() {
-        assert_eq!(minutes(Duration::from_secs(1)), "1 minute");
-        assert_eq!(minutes(Duration::from_secs(60)), "1 minute");
-        assert_eq!(minutes(Duration::from_secs(61)), "2 minutes");
-        assert_eq!(retry_after(Duration::from_millis(1500)), 2);
-    }
-
-    #[test]
-    fn secrets_compare_exactly() {
-        assert!(secrets_match("s3cret", "s3cret"));
-        assert!(!secrets_match("s3cret ", "s3cret"));
-        assert!(!secrets_match("", "s3cret"));
-    }
-}
+mod tests;

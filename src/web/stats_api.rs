@@ -130,7 +130,22 @@ const CSV_HEADER: [&str; 11] = [
     "ip",
 ];
 
+/// A cell a spreadsheet will show as text: one that starts like a formula (`=`, `+`, `-`,
+/// `@`, or a tab or carriage return before one) gets a leading `'` (OWASP's advice), since
+/// User-Agent and Referer text is whatever the visitor sent.
+fn inert(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
 fn csv_row(seq: u64, record: &AccessRecord) -> [String; 11] {
+    csv_cells(seq, record).map(inert)
+}
+
+fn csv_cells(seq: u64, record: &AccessRecord) -> [String; 11] {
     let r = record_json(seq, record);
     [
         r.cursor,
@@ -332,4 +347,19 @@ async fn log_rows(
 
 pub fn routes() -> Vec<Route> {
     routes![stats, log, panel, log_rows]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inert;
+
+    #[test]
+    fn formula_starts_are_quoted_and_other_text_is_left_alone() {
+        for formula in ["=1+1", "+1", "-1-1", "@SUM(A1)", "\t=1", "\r=1"] {
+            assert_eq!(inert(formula.into()), format!("'{formula}"));
+        }
+        for text in ["Safari", "1-1", "", "a=b", "'quoted"] {
+            assert_eq!(inert(text.into()), text);
+        }
+    }
 }

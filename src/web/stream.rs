@@ -42,6 +42,16 @@ impl Streamed {
             filename,
         }
     }
+
+    /// The headers of a download without its body (for `HEAD`): nothing is written.
+    pub fn empty(content_type: &'static str, filename: String) -> Streamed {
+        let (_, chunks) = mpsc::channel::<io::Result<Bytes>>(1);
+        Streamed {
+            chunks,
+            content_type,
+            filename,
+        }
+    }
 }
 
 /// Hands what a writer produces to the response in 64 KiB pieces; blocks the writer (not

@@ -8,7 +8,7 @@ use rocket::{Request, Response, Route, State, get, routes};
 use time::OffsetDateTime;
 
 use super::assets::IfNoneMatch;
-use super::blob::BlobResponse;
+use super::blob::{BlobResponse, disposition};
 use super::error::{PageError, WebError};
 use super::visit::Visit;
 use super::{App, blocking};
@@ -169,9 +169,6 @@ pub(super) async fn count_open(
     }
 }
 
-/// `GET /g/<id>/i/<index>/<thumb|display|original>`. The index is parsed here, not by
-/// Rocket: a segment that is not a number is an image that does not exist (404), where
-/// Rocket's own parsing would forward with 422.
 /// The gallery, for a request that holds its viewer ticket and may see it right now.
 /// Every image and archive request asks again, so a gallery switched off (or expired, or
 /// out of its hours) stops serving at once.
@@ -205,9 +202,38 @@ async fn image(
     inm: IfNoneMatch,
     visit: Visit<'_>,
 ) -> Result<BlobResponse, PageError> {
+    serve_image(app.inner(), id, index, rendition, &inm, &visit, true).await
+}
+
+/// `HEAD /g/<id>/i/<index>/<rendition>`: the same headers, never logged as a download (a
+/// link checker or a download manager probing the size is not a download).
+#[rocket::head("/g/<id>/i/<index>/<rendition>")]
+async fn image_head(
+    app: &State<Arc<App>>,
+    id: &str,
+    index: &str,
+    rendition: &str,
+    inm: IfNoneMatch,
+    visit: Visit<'_>,
+) -> Result<BlobResponse, PageError> {
+    serve_image(app.inner(), id, index, rendition, &inm, &visit, false).await
+}
+
+/// An image for a viewer with a ticket; an original sent is logged as a download when
+/// `count`. The index is parsed here, not by Rocket: a segment that is not a number is an
+/// image that does not exist (404), where Rocket's own parsing would forward with 422.
+async fn serve_image(
+    app: &Arc<App>,
+    id: &str,
+    index: &str,
+    rendition: &str,
+    inm: &IfNoneMatch,
+    visit: &Visit<'_>,
+    count: bool,
+) -> Result<BlobResponse, PageError> {
     let index: usize = index.parse().map_err(|_| WebError::NotFound)?;
     let rendition = Rendition::from_segment(rendition).ok_or(WebError::NotFound)?;
-    let (id, record) = admitted(app.inner(), id, &visit).await?;
+    let (id, record) = admitted(app, id, visit).await?;
     let image = record.images.get(index).ok_or(WebError::NotFound)?;
     let download = match rendition {
         Rendition::Original if !record.settings.allow_download => {
@@ -216,13 +242,13 @@ async fn image(
         Rendition::Original => Some(archive::download_name(image)),
         _ => None,
     };
-    let response = BlobResponse::open(app.inner(), image.blob(rendition), download, &inm).await?;
-    if rendition == Rendition::Original && response.has_body() {
+    let response = BlobResponse::open(app, image.blob(rendition), download, inm).await?;
+    if count && rendition == Rendition::Original && response.has_body() {
         let event = Event::Download {
             index,
             image: image.original.digest,
         };
-        note(app, &id, &record, event, &visit, OffsetDateTime::now_utc());
+        note(app, &id, &record, event, visit, OffsetDateTime::now_utc());
     }
     Ok(response)
 }
@@ -260,7 +286,7 @@ impl<'r> Responder<'r, 'static> for Qr {
         Response::build_from((self.content_type, self.bytes).respond_to(req)?)
             .header(Header::new(
                 "Content-Disposition",
-                format!("inline; filename=\"{}\"", self.filename),
+                disposition("inline", &self.filename),
             ))
             .raw_header("Cache-Control", "private, max-age=3600")
             .ok()
@@ -295,5 +321,13 @@ async fn qr_svg(app: &State<Arc<App>>, id: &str) -> Result<Qr, PageError> {
 }
 
 pub fn routes() -> Vec<Route> {
-    routes![gallery, gallery_head, image, seen, qr_png, qr_svg]
+    routes![
+        gallery,
+        gallery_head,
+        image,
+        image_head,
+        seen,
+        qr_png,
+        qr_svg
+    ]
 }

@@ -17,6 +17,7 @@ use rocket::tokio::sync::Semaphore;
 pub use render::{DISPLAY_EDGE, Encoded, THUMB_EDGE, fit_within};
 use render::{ORIGINAL_QUALITY, Pixels, RENDITION_QUALITY};
 
+use super::names::is_bidi_control;
 use crate::model::MediaFormat;
 
 /// What an instance accepts.
@@ -109,7 +110,8 @@ pub fn clean_name(raw: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or("");
     let cleaned: String = base
         .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>' | '|' | '*' | '?' | ':'))
+        .filter(|c| !c.is_control() && !is_bidi_control(*c))
+        .filter(|c| !matches!(c, '"' | '<' | '>' | '|' | '*' | '?' | ':'))
         .take(120)
         .collect();
     let cleaned = cleaned.trim().trim_start_matches('.').to_owned();
