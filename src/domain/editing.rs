@@ -146,15 +146,15 @@ impl Galleries {
         drop(pins);
         match result {
             Ok(Some((record, freed))) => {
-                self.collect(freed)?;
+                self.collect(freed);
                 Ok(record)
             }
             Ok(None) => {
-                self.collect(written)?;
+                self.collect(written);
                 Err(DomainError::NotFound)
             }
             Err(e) => {
-                self.collect(written)?;
+                self.collect(written);
                 Err(e)
             }
         }

@@ -292,7 +292,7 @@ impl Galleries {
         let result = self.store.insert_upload(&id, &staged);
         drop(image.pins);
         if let Err(e) = result {
-            self.collect(staged.image.digests().to_vec())?;
+            self.collect(staged.image.digests().to_vec());
             return Err(e.into());
         }
         Ok(id)
@@ -333,7 +333,7 @@ impl Galleries {
         let result = self.insert_new(title, settings, records, uploads, owner, now);
         drop(pins);
         if result.is_err() {
-            self.collect(written)?;
+            self.collect(written);
         }
         result
     }
@@ -446,17 +446,23 @@ impl Galleries {
     pub fn discard(&self, images: Vec<PendingImage>) -> Result<()> {
         let digests: Vec<Digest> = images.iter().flat_map(|i| i.record.digests()).collect();
         drop(images);
-        self.collect(digests)
+        self.collect(digests);
+        Ok(())
     }
 
-    /// Remove these blobs' files unless something still references or pins them.
-    pub(crate) fn collect(&self, candidates: Vec<Digest>) -> Result<()> {
-        self.blobs.collect(candidates, |d| {
+    /// Remove these blobs' files unless something still references or pins them. Best
+    /// effort: what cannot go now (the disk or the database failing) stays as an orphan for
+    /// a later collection, and never turns a committed change or the real error of a failed
+    /// one into another error.
+    pub(crate) fn collect(&self, candidates: Vec<Digest>) {
+        let collected = self.blobs.collect(candidates, |d| {
             self.store
                 .is_referenced(d)
                 .map_err(|e| io::Error::other(e.to_string()))
-        })?;
-        Ok(())
+        });
+        if let Err(e) = collected {
+            rocket::warn!("files left for a later collection: {e}");
+        }
     }
 
     /// Signs and checks viewer tickets.
@@ -504,7 +510,8 @@ impl Galleries {
             .store
             .delete_gallery(id)?
             .ok_or(DomainError::NotFound)?;
-        self.collect(freed)
+        self.collect(freed);
+        Ok(())
     }
 
     /// The periodic chores: today's visitor salt, abandoned uploads, and (with a retention)
@@ -521,7 +528,8 @@ impl Galleries {
     /// Drop staged uploads older than [`UPLOAD_TTL`]. Returns how many blobs were removed.
     pub fn expire_uploads(&self, now: OffsetDateTime) -> Result<()> {
         let freed = self.store.expire_uploads(now - UPLOAD_TTL)?;
-        self.collect(freed)
+        self.collect(freed);
+        Ok(())
     }
 
     /// The bytes of a stored blob.

@@ -13,19 +13,21 @@
 //! This is what PostgreSQL does on a failed WAL write, without the restart: stop taking
 //! writes, recover from the last durable state, resume.
 
-use std::io;
-use std::path::PathBuf;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use redb::Database;
 use time::OffsetDateTime;
 
-use super::{Failure, StoreError};
 use super::tables::META;
+use super::{Failure, StoreError};
 
 /// How often a closed handle tries to re-open the file.
 const RETRY_EVERY: Duration = Duration::from_secs(1);
+/// Free bytes the disk must take before writes resume after "full".
+const HEADROOM: usize = 1 << 20;
 
 /// Why writes fail, as far as the store can tell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,7 +73,10 @@ impl std::fmt::Debug for Handle {
 
 /// Whether an I/O error means "no space".
 pub fn is_full(e: &io::Error) -> bool {
-    matches!(e.kind(), io::ErrorKind::StorageFull | io::ErrorKind::FileTooLarge | io::ErrorKind::QuotaExceeded)
+    matches!(
+        e.kind(),
+        io::ErrorKind::StorageFull | io::ErrorKind::FileTooLarge | io::ErrorKind::QuotaExceeded
+    )
 }
 
 /// The fault behind a store error, if it is one that poisons the database.
@@ -120,7 +125,10 @@ impl Handle {
 
     /// Pass `result` on; if it failed with an I/O error, close the handle first so the
     /// recovery thread can re-open the file.
-    pub(super) fn observe<T, E: From<StoreError> + Failure>(&self, result: Result<T, E>) -> Result<T, E> {
+    pub(super) fn observe<T, E: From<StoreError> + Failure>(
+        &self,
+        result: Result<T, E>,
+    ) -> Result<T, E> {
         let Err(e) = result else {
             return result;
         };
@@ -166,8 +174,11 @@ impl Handle {
         self.state().health
     }
 
-    /// One attempt to re-open the file and prove it takes a durable write.
+    /// One attempt to re-open the file and prove it takes a durable write. First the disk
+    /// must take [`HEADROOM`] new bytes: redb often finds room inside its file for the small
+    /// proof, and a handle re-opened with no space would fail again at the next growth.
     fn try_reopen(&self) -> Result<(), StoreError> {
+        self.probe_space().map_err(|e| StoreError::Db(e.into()))?;
         let db = Database::create(&self.path)?;
         let txn = db.begin_write()?;
         {
@@ -180,6 +191,18 @@ impl Handle {
         Ok(())
     }
 
+    fn probe_space(&self) -> io::Result<()> {
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let probe = dir.join("space-probe.tmp");
+        let written = (|| {
+            let mut file = std::fs::File::create(&probe)?;
+            file.write_all(&vec![0; HEADROOM])?;
+            file.sync_all()
+        })();
+        let _ = std::fs::remove_file(&probe);
+        written
+    }
+
     /// The recovery loop: sleeps while healthy, retries every second while not, returns
     /// when the store is dropped.
     pub(super) fn recover_until_stopped(&self) {
@@ -187,7 +210,10 @@ impl Handle {
             {
                 let mut state = self.state();
                 while state.health.writes_failing.is_none() && !state.stopping {
-                    state = self.wake.wait(state).unwrap_or_else(PoisonError::into_inner);
+                    state = self
+                        .wake
+                        .wait(state)
+                        .unwrap_or_else(PoisonError::into_inner);
                 }
                 if state.stopping {
                     return;

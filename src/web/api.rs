@@ -141,7 +141,9 @@ async fn abandon(app: &Arc<App>, images: Vec<PendingImage>, reader: Reader<'_>) 
     if !images.is_empty()
         && let Ok(Err(e)) = blocking(app, move |app| app.galleries.discard(images)).await
     {
-        app.log_error(&format!("could not discard the blobs of a failed upload: {e}"));
+        app.log_error(&format!(
+            "could not discard the blobs of a failed upload: {e}"
+        ));
     }
     reader.drain().await;
 }

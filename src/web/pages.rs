@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use rocket::http::{ContentType, Status};
 use rocket::serde::json::json;
-use time::format_description::well_known::Rfc3339;
 use rocket::{Route, State, get, routes};
 use time::Duration;
+use time::format_description::well_known::Rfc3339;
 
 use super::error::{PageError, WebError};
 use super::{App, blocking};

@@ -29,7 +29,10 @@ impl Repeats {
             }
             let out = match *held {
                 0 => line.to_owned(),
-                n => format!("{line} (and {n} more times in the last {}s)", INTERVAL.as_secs()),
+                n => format!(
+                    "{line} (and {n} more times in the last {}s)",
+                    INTERVAL.as_secs()
+                ),
             };
             *last = now;
             *held = 0;
@@ -56,11 +59,19 @@ mod tests {
         let t0 = Instant::now();
         assert_eq!(repeats.admit("disk full", t0).as_deref(), Some("disk full"));
         for i in 1..1000 {
-            assert_eq!(repeats.admit("disk full", t0 + Duration::from_millis(i)), None);
+            assert_eq!(
+                repeats.admit("disk full", t0 + Duration::from_millis(i)),
+                None
+            );
         }
         assert_eq!(repeats.admit("other", t0).as_deref(), Some("other"));
-        let later = repeats.admit("disk full", t0 + INTERVAL).unwrap();
+        let later = repeats
+            .admit("disk full", t0 + INTERVAL)
+            .expect("written again");
         assert!(later.contains("999 more times"), "{later}");
-        assert_eq!(repeats.admit("disk full", t0 + INTERVAL * 3).as_deref(), Some("disk full"));
+        assert_eq!(
+            repeats.admit("disk full", t0 + INTERVAL * 3).as_deref(),
+            Some("disk full")
+        );
     }
 }

@@ -19,7 +19,18 @@ pub fn free_port() -> u16 {
 /// `maiimg` with a clean environment for `data_dir` and `port`, run from an empty
 /// directory (so no stray `maiimg.toml` is read).
 pub fn maiimg(cwd: &Path, data_dir: &Path, port: u16) -> Command {
-    let mut cmd = Command::new(BIN);
+    configured(Command::new(BIN), cwd, data_dir, port)
+}
+
+/// `maiimg` started by `bash -c "<prefix>; exec maiimg"` (e.g. `ulimit -f N`), with the
+/// environment of [`maiimg`]; `exec` keeps the process id, so limits can be lifted later.
+pub fn maiimg_in_shell(prefix: &str, cwd: &Path, data_dir: &Path, port: u16) -> Command {
+    let mut cmd = Command::new("bash");
+    cmd.arg("-c").arg(format!("{prefix}; exec {BIN}"));
+    configured(cmd, cwd, data_dir, port)
+}
+
+fn configured(mut cmd: Command, cwd: &Path, data_dir: &Path, port: u16) -> Command {
     for (key, _) in
         std::env::vars().filter(|(k, _)| k.starts_with("MAIIMG_") || k.starts_with("ROCKET_"))
     {
@@ -53,11 +64,12 @@ impl Server {
 
     /// Run `cmd` (a [`maiimg`] command, with arguments) as the server on `port`.
     pub fn spawn(mut cmd: Command, port: u16) -> Server {
-        let child = cmd
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn maiimg");
+        Server::spawn_logging(cmd.stderr(Stdio::null()), port)
+    }
+
+    /// [`Server::spawn`] with `cmd`'s standard error as the caller set it (a log file).
+    pub fn spawn_logging(cmd: &mut Command, port: u16) -> Server {
+        let child = cmd.stdout(Stdio::null()).spawn().expect("spawn maiimg");
         let mut server = Server {
             child,
             base: format!("http://127.0.0.1:{port}"),
@@ -84,6 +96,11 @@ impl Server {
             );
             sleep(Duration::from_millis(50));
         }
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// SIGKILL: no shutdown code runs.
