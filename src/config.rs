@@ -47,6 +47,15 @@ pub struct Config {
     /// Many opens share one durable commit (default). `false` commits each open alone:
     /// only useful to measure the difference (see `bench/`).
     pub group_commit: bool,
+    /// Seconds a connection has to send its first request head before it is closed
+    /// (1 to 300; like nginx's `client_header_timeout`).
+    pub header_timeout_secs: u64,
+    /// Seconds a connection may stay silent both ways (an idle keep-alive, a stalled
+    /// body) before it is closed (30 to 3600: above the live statistics' 25 s long poll).
+    pub idle_timeout_secs: u64,
+    /// Connections one client network (IPv4 address, IPv6 /64) may hold that are still
+    /// sending their first head or idle (active ones are not capped); at least 8.
+    pub max_waiting_connections: usize,
     /// Whether the access log keeps the visitor's address, truncated to its /24 (IPv4) or
     /// /48 (IPv6) network, or no address at all.
     pub store_ip: StoreIp,
@@ -148,6 +157,9 @@ impl Default for Config {
             max_expiry: "never".into(),
             log_level: "normal".into(),
             group_commit: true,
+            header_timeout_secs: 30,
+            idle_timeout_secs: 60,
+            max_waiting_connections: 64,
             store_ip: StoreIp::Truncated,
             trusted_proxies: Vec::new(),
             trusted_proxy_nets: Vec::new(),
@@ -252,6 +264,15 @@ impl Config {
                 "default_expiry",
                 format!("must not be longer than max_expiry ({})", self.max_expiry),
             ));
+        }
+        if !(1..=300).contains(&self.header_timeout_secs) {
+            return Err(invalid("header_timeout_secs", "must be between 1 and 300"));
+        }
+        if !(30..=3600).contains(&self.idle_timeout_secs) {
+            return Err(invalid("idle_timeout_secs", "must be between 30 and 3600"));
+        }
+        if self.max_waiting_connections < 8 {
+            return Err(invalid("max_waiting_connections", "must be at least 8"));
         }
         if !["critical", "normal", "debug", "off"].contains(&self.log_level.as_str()) {
             return Err(invalid(

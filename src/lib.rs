@@ -10,6 +10,7 @@ pub mod blobs;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod front;
 pub mod ids;
 pub mod model;
 pub mod store;
@@ -38,6 +39,9 @@ pub enum StartError {
     /// The data directory or database cannot be opened.
     #[error("cannot open the data directory: {0}")]
     Storage(#[from] DomainError),
+    /// The public address cannot be listened on.
+    #[error("cannot listen on {0}: {1}")]
+    Listen(std::net::SocketAddr, std::io::Error),
 }
 
 /// How often the housekeeping runs (abandoned uploads, old access-log records, the daily
@@ -51,6 +55,9 @@ pub struct Start {
     pub clock: Clock,
     /// Adopt a blob tree this database does not own (`maiimg serve --new-database`).
     pub new_database: bool,
+    /// Listen through the front door (`front.rs`): what the binary does. Off for Rocket's
+    /// local client in tests, which uses no socket.
+    pub front: bool,
 }
 
 /// The whole application for `config`, ready to launch (tests launch it on a temporary
@@ -83,10 +90,27 @@ pub fn build_with(config: Config, start: Start) -> Result<Rocket<Build>, StartEr
         max_pixels: config.max_pixels,
         max_dimension: config.max_dimension,
     });
+    let peers = Arc::new(front::Peers::default());
+    let public = std::net::SocketAddr::new(config.address, config.port);
+    let door = if start.front {
+        let timeouts = front::Timeouts {
+            head: Duration::from_secs(config.header_timeout_secs),
+            idle: Duration::from_secs(config.idle_timeout_secs),
+            per_client: config.max_waiting_connections,
+        };
+        let trusted = config.trusted_proxy_nets.clone();
+        Some(
+            front::Front::bind(public, timeouts, trusted, Arc::clone(&peers))
+                .map_err(|e| StartError::Listen(public, e))?,
+        )
+    } else {
+        None
+    };
+    let listen = door.as_ref().map_or(public, front::Front::internal);
     let figment = Figment::from(rocket::Config::default())
         .merge(("ident", "maiimg"))
-        .merge(("address", config.address))
-        .merge(("port", config.port))
+        .merge(("address", listen.ip()))
+        .merge(("port", listen.port()))
         .merge(("log_level", config.log_level.as_str()))
         .merge(("limits.json", 1024 * 1024));
     let app = Arc::new(App {
@@ -99,9 +123,21 @@ pub fn build_with(config: Config, start: Start) -> Result<Rocket<Build>, StartEr
         admin: Default::default(),
         blob_cache: web::BlobCache::new(web::BLOB_CACHE_BYTES),
         repeats: Default::default(),
+        peers,
     });
     let sweeper = Arc::clone(&app);
-    let rocket = rocket::custom(figment).attach(AdHoc::on_liftoff("housekeeping", |_| {
+    let mut rocket = rocket::custom(figment);
+    if let Some(door) = door {
+        // Opened once Rocket listens on the internal address; until then the public
+        // socket's backlog holds the first clients.
+        rocket = rocket.attach(AdHoc::on_liftoff("front door", move |_| {
+            Box::pin(async move {
+                rocket::info!("maiimg listens on http://{public}");
+                rocket::tokio::spawn(door.run());
+            })
+        }));
+    }
+    let rocket = rocket.attach(AdHoc::on_liftoff("housekeeping", |_| {
         Box::pin(async move {
             rocket::tokio::spawn(async move {
                 let mut tick = rocket::tokio::time::interval(SWEEP_EVERY);

@@ -60,8 +60,14 @@ fn main() -> ExitCode {
 }
 
 fn serve(config: Config, new_database: bool) -> ExitCode {
+    // Every open connection is a descriptor: take what the system allows, not the
+    // soft default (often 1024).
+    if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
+        eprintln!("maiimg: could not raise the open-files limit: {e}");
+    }
     let start = maiimg::Start {
         new_database,
+        front: true,
         ..maiimg::Start::default()
     };
     let rocket = match maiimg::build_with(config, start) {

@@ -178,3 +178,121 @@ fn a_full_disk_answers_507_serves_viewers_and_recovers_by_itself() {
     let again = get_with(&http(), &format!("{base}/g/{id}"));
     assert_eq!(again.0, 200);
 }
+
+#[test]
+fn slow_sockets_from_one_client_do_not_lock_out_another() {
+    use std::io::Write;
+    use std::net::TcpStream;
+
+    let cwd = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    // A hard limit, so the server cannot raise it: 1,024 descriptors in all.
+    let mut cmd = maiimg_in_shell("ulimit -n 1024", cwd.path(), data.path(), port);
+    cmd.env("MAIIMG_HEADER_TIMEOUT_SECS", "2");
+    let server = Server::spawn(cmd, port);
+    let addr = format!("127.0.0.1:{port}");
+
+    // 1,100 connections from 127.0.0.1 that start a request head and never finish it.
+    let mut slow = Vec::new();
+    for _ in 0..1100 {
+        if let Ok(mut socket) = TcpStream::connect(&addr) {
+            let _ = socket.write_all(b"GET / HTTP/1.1\r\nHost: maiimg\r\n");
+            slow.push(socket);
+        }
+    }
+    assert!(slow.len() >= 1000, "{} slow sockets", slow.len());
+
+    // Another client, 127.0.0.2, is served as usual meanwhile.
+    let other = reqwest::blocking::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    for _ in 0..5 {
+        let res = other.get(format!("{}/healthz", server.base)).send();
+        assert_eq!(res.expect("127.0.0.2 is served").status().as_u16(), 200);
+    }
+
+    // Past the per-client cap the slow ones were closed at once; the rest are closed when
+    // the head deadline passes, with a 408.
+    let mut answers = vec![Vec::new(); slow.len()];
+    let open = |slow: &mut Vec<TcpStream>, answers: &mut Vec<Vec<u8>>| {
+        let mut open = 0;
+        for (socket, answer) in slow.iter_mut().zip(answers.iter_mut()) {
+            if !closed(socket, answer) {
+                open += 1;
+            }
+        }
+        open
+    };
+    let waiting = open(&mut slow, &mut answers);
+    assert!(
+        waiting <= 64,
+        "{waiting} incomplete connections kept for one client"
+    );
+    let started = Instant::now();
+    wait_until("the head deadline", Duration::from_secs(10), || {
+        open(&mut slow, &mut answers) == 0
+    });
+    assert!(started.elapsed() < Duration::from_secs(8));
+    let timed_out = answers
+        .iter()
+        .filter(|a| a.starts_with(b"HTTP/1.1 408"))
+        .count();
+    assert!(timed_out >= waiting.min(1), "{timed_out} answered 408");
+    eprintln!(
+        "slow sockets: {} opened, {waiting} kept until the 2 s head deadline, {timed_out} got 408",
+        slow.len()
+    );
+}
+
+/// Whether the server closed `socket` (what it sent before that goes to `answer`).
+fn closed(socket: &mut std::net::TcpStream, answer: &mut Vec<u8>) -> bool {
+    use std::io::Read;
+    socket
+        .set_read_timeout(Some(Duration::from_millis(5)))
+        .unwrap();
+    let mut buf = [0u8; 256];
+    loop {
+        match socket.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(n) => answer.extend_from_slice(&buf[..n]),
+            Err(e) => {
+                return !matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_request_with_both_lengths_is_answered_and_the_connection_closed() {
+    use std::io::{Read, Write};
+
+    let cwd = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let _server = Server::start(cwd.path(), data.path(), port);
+    let mut socket = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    socket
+        .write_all(
+            b"POST /api/uploads HTTP/1.1\r\nHost: maiimg\r\nContent-Length: 5\r\n\
+              Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n\
+              GET /healthz HTTP/1.1\r\nHost: maiimg\r\n\r\n",
+        )
+        .unwrap();
+    let mut answer = Vec::new();
+    socket.read_to_end(&mut answer).unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert_eq!(answer.matches("HTTP/1.1 ").count(), 1, "{answer}");
+    assert!(
+        answer.to_lowercase().contains("connection: close"),
+        "{answer}"
+    );
+}

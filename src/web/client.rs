@@ -47,13 +47,14 @@ impl<'r> FromRequest<'r> for ClientAddr {
 impl ClientAddr {
     /// Work out the client of `req` (see the module documentation).
     fn of(req: &Request<'_>) -> ClientAddr {
-        let peer = req
-            .remote()
-            .map_or(IpAddr::from([127, 0, 0, 1]), |remote| remote.ip());
-        let trusted = req
-            .rocket()
-            .state::<Arc<App>>()
-            .map_or(&[][..], |app| app.config.trusted_proxy_nets.as_slice());
+        let app = req.rocket().state::<Arc<App>>();
+        // Through the front door the socket's peer is the door itself: it says whom.
+        let peer = match (req.remote(), app) {
+            (Some(remote), Some(app)) => app.peers.client_of(remote),
+            (Some(remote), None) => remote.ip(),
+            (None, _) => IpAddr::from([127, 0, 0, 1]),
+        };
+        let trusted = app.map_or(&[][..], |app| app.config.trusted_proxy_nets.as_slice());
         ClientAddr(resolve(peer, trusted, req.headers().get("X-Forwarded-For")))
     }
 }

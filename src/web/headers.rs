@@ -21,7 +21,13 @@ impl Fairing for SecurityHeaders {
         }
     }
 
-    async fn on_response<'r>(&self, _: &'r Request<'_>, res: &mut Response<'r>) {
+    async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
+        // A request with both lengths is how request smuggling starts (RFC 9112 §6.1):
+        // answer it, then close, so nothing after it on this connection is read.
+        let headers = req.headers();
+        if headers.contains("Content-Length") && headers.contains("Transfer-Encoding") {
+            res.set_header(Header::new("Connection", "close"));
+        }
         res.set_header(Header::new("Content-Security-Policy", CSP));
         res.set_header(Header::new("X-Content-Type-Options", "nosniff"));
         res.set_header(Header::new("X-Frame-Options", "DENY"));

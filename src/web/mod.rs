@@ -57,6 +57,8 @@ pub struct App {
     pub blob_cache: blob::BlobCache,
     /// Error lines written lately (a repeated one is written once per interval).
     pub repeats: repeats::Repeats,
+    /// The clients behind the front door's internal connections.
+    pub peers: Arc<crate::front::Peers>,
 }
 
 /// Memory for recently served renditions: the hot thumbnails and display images of a few
