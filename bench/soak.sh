@@ -7,5 +7,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export SOAK_SECS=${SOAK_SECS:-1200}
 start=$(date +%s)
-cargo test --test soak -- --ignored --nocapture
+cargo test --test soak --no-run
+# Run copies, so a build while the soak runs cannot replace the files under it.
+copy=$(mktemp -d)
+trap 'rm -rf "$copy"' EXIT
+cp target/debug/maiimg "$copy/maiimg"
+test_bin=$(ls -t target/debug/deps/soak-* | grep -v '\.d$' | head -1)
+cp "$test_bin" "$copy/soak"
+MAIIMG_TEST_BIN="$copy/maiimg" "$copy/soak" --ignored --nocapture
 echo "soak finished in $(( $(date +%s) - start )) s"

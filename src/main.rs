@@ -42,6 +42,11 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // One line a person can act on, not a backtrace (the ones we expect, a damaged
+    // database, are turned into errors that say what to do).
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("maiimg: unexpected failure: {info}")
+    }));
     let cli = Cli::parse();
     let config = match Config::load(cli.config.as_deref()) {
         Ok(config) => config,

@@ -306,3 +306,42 @@ fn a_blob_tree_of_another_instance_or_without_its_marker_is_refused() {
     assert!(stderr.contains("INSTANCE is missing"), "{stderr}");
     assert_eq!(sorted_blobs(one.path()), before);
 }
+
+#[test]
+fn a_damaged_database_is_reported_in_words_not_a_panic() {
+    let cwd = tempfile::tempdir().expect("cwd");
+    let data = tempfile::tempdir().expect("data");
+    let port = free_port();
+    let server = Server::start(cwd.path(), data.path(), port);
+    create_gallery(&server.base, &[("a.jpg", jpeg(300, 200, 5))]);
+    server.kill_9();
+    let db = data.path().join("maiimg.redb");
+    let mut bytes = std::fs::read(&db).unwrap();
+    for page in (4096..bytes.len()).step_by(4096) {
+        for b in &mut bytes[page + 100..page + 164] {
+            *b ^= 0xff;
+        }
+    }
+    std::fs::write(&db, &bytes).unwrap();
+
+    let out = maiimg(cwd.path(), data.path(), port).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("database is damaged") && stderr.contains("restore maiimg.redb"),
+        "{stderr}"
+    );
+    let check = maiimg(cwd.path(), data.path(), port)
+        .arg("check")
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(1), "{report}");
+    assert!(report.contains("DAMAGED"), "{report}");
+    let files = blob_files(data.path());
+    assert!(
+        files
+            .iter()
+            .all(|f| report.contains(f.file_name().unwrap().to_str().unwrap()))
+    );
+}

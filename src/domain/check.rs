@@ -72,8 +72,15 @@ pub fn check(data_dir: &Path) -> Result<Report, StoreError> {
     let db_file = data_dir.join("maiimg.redb");
     report.database = std::fs::metadata(&db_file).is_ok_and(|m| m.len() > 0);
     if report.database {
-        report.integrity = verify_database(&db_file)?;
-        report.inventory = Store::open(data_dir, true)?.inventory()?;
+        match verify_database(&db_file) {
+            Ok(consistent) => {
+                report.integrity = consistent;
+                report.inventory = Store::open(data_dir, true)?.inventory()?;
+            }
+            // Still list the files: they are what a restore is checked against.
+            Err(StoreError::Damaged) => report.integrity = false,
+            Err(e) => return Err(e),
+        }
     }
     let inventory = &report.inventory;
     for digest in &inventory.referenced {

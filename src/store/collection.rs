@@ -152,6 +152,8 @@ impl Store {
 /// redb's own check of the file at `path` (it must not be open elsewhere): `true` if it is
 /// consistent, `false` if it was not but redb repaired it.
 pub fn verify_database(path: &Path) -> Result<bool> {
-    let mut db = Database::open(path)?;
-    Ok(db.check_integrity()?)
+    super::undamaged(|| {
+        let mut db = Database::open(path)?;
+        Ok(db.check_integrity()?)
+    })
 }

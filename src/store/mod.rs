@@ -64,6 +64,12 @@ pub enum StoreError {
     /// The disk is full: nothing can be written until space comes back.
     #[error("the disk is full: nothing can be written until space is freed")]
     Full,
+    /// The database file cannot be read: a damaged page.
+    #[error(
+        "the database is damaged: stop the server and restore maiimg.redb from a backup \
+         (`maiimg check` shows what the files hold)"
+    )]
+    Damaged,
     /// The database file failed (an I/O error) and is being re-opened.
     #[error("the database is unavailable for a moment (an I/O error); it is being re-opened")]
     Unavailable,
@@ -191,24 +197,40 @@ fn remove_gallery(
     Ok(Some((record, freed)))
 }
 
+/// Open or create the file and every table (upgrading an older layout), in one
+/// transaction.
+fn open_tables(path: &Path) -> Result<Database> {
+    let db = Database::create(path)?;
+    let txn = db.begin_write()?;
+    txn.open_table(GALLERIES)?;
+    txn.open_table(UPLOADS)?;
+    txn.open_table(BLOB_REFS)?;
+    txn.open_table(META)?;
+    txn.open_table(ACTIVITY)?;
+    migrate::activity_from_v1(&txn)?;
+    owners::create_table(&txn)?;
+    admin::create_table(&txn)?;
+    collection::create_tables(&txn)?;
+    txn.commit()?;
+    Ok(db)
+}
+
+/// Run `open`, turning redb's panics on a page it cannot read (its `unreachable!` on a
+/// damaged table definition) and its corruption errors into [`StoreError::Damaged`].
+fn undamaged<T>(open: impl FnOnce() -> Result<T>) -> Result<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(open)) {
+        Ok(Err(StoreError::Db(redb::Error::Corrupted(_)))) | Err(_) => Err(StoreError::Damaged),
+        Ok(result) => result,
+    }
+}
+
 impl Store {
     /// Open or create `maiimg.redb` in `data_dir`, creating every table, and start the
     /// recorder.
     pub fn open(data_dir: &Path, group_commit: bool) -> Result<Store> {
         std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Db(e.into()))?;
         let path = data_dir.join("maiimg.redb");
-        let db = Database::create(&path)?;
-        let txn = db.begin_write()?;
-        txn.open_table(GALLERIES)?;
-        txn.open_table(UPLOADS)?;
-        txn.open_table(BLOB_REFS)?;
-        txn.open_table(META)?;
-        txn.open_table(ACTIVITY)?;
-        migrate::activity_from_v1(&txn)?;
-        owners::create_table(&txn)?;
-        admin::create_table(&txn)?;
-        collection::create_tables(&txn)?;
-        txn.commit()?;
+        let db = undamaged(|| open_tables(&path))?;
         let cache = Arc::new(GalleryCache::default());
         // What was in memory when a write failed may include a commit that failed to
         // report but reached the disk: after a re-open, only the file is believed.
