@@ -11,6 +11,7 @@ use rocket::{Request, Response};
 
 use super::assets::IfNoneMatch;
 use super::error::WebError;
+use super::verified::Verified;
 use super::{App, blocking};
 use crate::model::{BlobRef, Digest};
 
@@ -104,7 +105,16 @@ pub struct BlobResponse {
 
 enum Body {
     Memory(Bytes),
-    File(rocket::tokio::fs::File, u64),
+    File(Verified<rocket::tokio::fs::File>, u64),
+}
+
+/// Say loudly that a stored file is not what was stored (once per interval per file).
+fn damaged(app: &App, path: &std::path::Path) {
+    app.log_error(&format!(
+        "DAMAGED FILE {}: its bytes do not match its digest; not served. Run `maiimg check` \
+         and restore the data directory from a backup",
+        path.display()
+    ));
 }
 
 impl BlobResponse {
@@ -125,15 +135,33 @@ impl BlobResponse {
             Some(Body::Memory(bytes))
         } else if blob.bytes < READ_WHOLE_BELOW {
             let reading = path.clone();
-            let bytes = blocking(app, move |_| std::fs::read(reading)).await?;
-            let bytes = Bytes::from(bytes.map_err(missing)?);
+            let digest = blob.digest;
+            // Hashed before it may enter the cache: a damaged file is never served whole.
+            let read = blocking(app, move |_| {
+                std::fs::read(reading).map(|bytes| {
+                    let intact = Digest::of(&bytes) == digest;
+                    (bytes, intact)
+                })
+            })
+            .await?;
+            let (bytes, intact) = read.map_err(missing)?;
+            if !intact {
+                damaged(app, &path);
+                return Err(WebError::Internal(format!("{} is damaged", path.display())));
+            }
+            let bytes = Bytes::from(bytes);
             app.blob_cache.put(blob.digest, bytes.clone());
             Some(Body::Memory(bytes))
         } else {
             let file = rocket::tokio::fs::File::open(&path)
                 .await
                 .map_err(missing)?;
-            Some(Body::File(file, blob.bytes))
+            let (app, at) = (Arc::clone(app), path.clone());
+            let report = Box::new(move || damaged(&app, &at));
+            Some(Body::File(
+                Verified::new(file, blob.digest, blob.bytes, report),
+                blob.bytes,
+            ))
         };
         Ok(BlobResponse {
             body,

@@ -22,6 +22,7 @@ mod poster;
 mod repeats;
 mod stats_api;
 mod stream;
+mod verified;
 mod viewer;
 mod visit;
 
