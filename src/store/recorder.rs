@@ -62,6 +62,13 @@ pub struct Tally {
     pub first: Option<[u8; 16]>,
     /// For opens: (hour since the epoch, local day since the epoch) of the time series.
     pub series: Option<(u64, u64)>,
+    /// Write `record` only the first time this key is seen that day (the domain makes it
+    /// one per network, hour and kind of event); the counters count every time.
+    pub logged_once: Option<[u8; 16]>,
+    /// For an open from a bounded network: (the network's key for this hour, opens it may
+    /// log one by one). Past that the open raises only the series, and one aggregate
+    /// record per key says how many more there were.
+    pub budget: Option<([u8; 16], u64)>,
     /// The counters to raise, packed (see [`Counts`]).
     counts: Counts,
 }
@@ -399,35 +406,42 @@ fn apply_tally<'a>(
     rows: &mut ActivityTable<'_>,
     rollup: &mut Rollup<'a>,
 ) -> Result<(), StoreError> {
-    // A lookup first: most keys were seen before, and a lookup dirties no page.
-    let mut first_time = |key: &[u8; 16]| -> Result<bool, StoreError> {
-        let row = activity::seen_row(tally.day, key);
-        if rows.get((id, &row[..]))?.is_some() {
-            return Ok(false);
-        }
-        rows.insert((id, &row[..]), &[][..])?;
-        Ok(true)
-    };
     if let Some(key) = &tally.once {
-        if !first_time(key)? {
+        if !first_time(rows, id, tally.day, key)? {
             return Ok(());
         }
     }
-    let first = match &tally.first {
-        Some(key) => first_time(key)?,
-        None => false,
-    };
-    if let Some(record) = &tally.record {
-        let seq = match rollup.seq.get(id) {
-            Some(seq) => *seq + 1,
-            None => activity::last_seq(rows, id)? + 1,
-        };
-        rollup.seq.insert(id, seq);
-        rows.insert((id, &activity::log_row(seq)[..]), record.as_slice())?;
+    let mut record = tally.record.as_deref();
+    if let Some(key) = &tally.logged_once {
+        if !first_time(rows, id, tally.day, key)? {
+            record = None;
+        }
     }
-    for (only_first, row) in tally.counters() {
-        if first || !only_first {
-            *rollup.counters.entry((id, row)).or_default() += 1;
+    let folded = match (&tally.budget, record) {
+        (Some((key, allowed)), Some(bytes)) => {
+            fold_open(id, tally.day, key, *allowed, bytes, rows, rollup)?
+        }
+        _ => false,
+    };
+    if folded || (tally.record.is_some() && record.is_none()) {
+        // Not logged on its own: the statistics' version must still move.
+        *rollup.counters.entry((id, activity::UNLOGGED)).or_default() += 1;
+    }
+    if let (Some(record), false) = (record, folded) {
+        let seq = rollup.next_seq(rows, id)?;
+        rows.insert((id, &activity::log_row(seq)[..]), record)?;
+    }
+    if !folded {
+        let first = match &tally.first {
+            Some(key) => first_time(rows, id, tally.day, key)?,
+            None => false,
+        };
+        // Names come from User-Agents and referrers: a folded open adds none, so a flood
+        // of made-up browsers cannot add rows.
+        for (only_first, row) in tally.counters() {
+            if first || !only_first {
+                *rollup.counters.entry((id, row)).or_default() += 1;
+            }
         }
     }
     if let Some((hour, day)) = tally.series {
@@ -441,6 +455,62 @@ fn apply_tally<'a>(
             .or_default() += 1;
     }
     Ok(())
+}
+
+/// Whether `key` is seen for the first time on `day` (and note that it was).
+fn first_time(
+    rows: &mut ActivityTable<'_>,
+    id: &str,
+    day: u64,
+    key: &[u8; 16],
+) -> Result<bool, StoreError> {
+    // A lookup first: most keys were seen before, and a lookup dirties no page.
+    let row = activity::seen_row(day, key);
+    if rows.get((id, &row[..]))?.is_some() {
+        return Ok(false);
+    }
+    rows.insert((id, &row[..]), &[][..])?;
+    Ok(true)
+}
+
+/// Count an open against its network's hour (`key`). Within `allowed` it is logged as
+/// usual (false); past it, the hour's aggregate record is written or raised by one (true).
+fn fold_open<'a>(
+    id: &'a str,
+    day: u64,
+    key: &[u8; 16],
+    allowed: u64,
+    record: &[u8],
+    rows: &mut ActivityTable<'_>,
+    rollup: &mut Rollup<'a>,
+) -> Result<bool, StoreError> {
+    let row = activity::seen_row(day, key);
+    let (opens, seq) = match rows.get((id, &row[..]))? {
+        Some(value) => activity::budget_of(value.value()),
+        None => (0, 0),
+    };
+    let opens = opens + 1;
+    if opens <= allowed {
+        rows.insert((id, &row[..]), &activity::budget_value(opens, 0)[..])?;
+        return Ok(false);
+    }
+    let more = opens - allowed;
+    let log = |seq| (id, activity::log_row(seq));
+    let earlier = match seq {
+        0 => None,
+        seq => rows.get((id, &log(seq).1[..]))?.map(|v| v.value().to_vec()),
+    };
+    let (seq, aggregate) = match earlier {
+        Some(bytes) => (seq, activity::aggregate_record(&bytes, more)?),
+        // The first one past the budget (or its record was pruned): a new record.
+        None => (
+            rollup.next_seq(rows, id)?,
+            activity::aggregate_record(record, more)?,
+        ),
+    };
+    rows.insert((id, &log(seq).1[..]), aggregate.as_slice())?;
+    rows.insert((id, &row[..]), &activity::budget_value(opens, seq)[..])?;
+    Ok(true)
 }
 
 /// Look up (once per batch) a gallery's view limit and committed count.
@@ -472,7 +542,17 @@ struct Rollup<'a> {
     seq: HashMap<&'a str, u64>,
 }
 
-impl Rollup<'_> {
+impl<'a> Rollup<'a> {
+    /// The next log sequence number of gallery `id` in this batch.
+    fn next_seq(&mut self, rows: &ActivityTable<'_>, id: &'a str) -> Result<u64, StoreError> {
+        let seq = match self.seq.get(id) {
+            Some(seq) => *seq + 1,
+            None => activity::last_seq(rows, id)? + 1,
+        };
+        self.seq.insert(id, seq);
+        Ok(seq)
+    }
+
     fn write(&self, rows: &mut ActivityTable<'_>) -> Result<(), StoreError> {
         let all = self
             .counters
