@@ -118,10 +118,13 @@ async fn flood(dir: PathBuf, n: usize, opens: bool) {
     futures_util::future::join_all(pending).await;
     galleries.flush().await.unwrap();
     let took = began.elapsed();
-    let mut records = 0u64;
+    let (mut records, mut aggregate) = (0u64, String::new());
     galleries
-        .log_each(id, |_, _| {
+        .log_each(id, |_, record| {
             records += 1;
+            if record.kind.as_str() == "more_opens" {
+                aggregate = format!(", aggregate: {} more", record.detail.unwrap_or_default());
+            }
             true
         })
         .unwrap();
@@ -129,7 +132,7 @@ async fn flood(dir: PathBuf, n: usize, opens: bool) {
     let after = size(&dir);
     println!(
         "{n} {} from one address in {:.1} s: database {before} -> {after} bytes (+{:.2} MB), \
-         {records} log records, {counted} opens counted",
+         {records} log records{aggregate}, {counted} opens counted",
         if opens { "fresh opens" } else { "refusals" },
         took.as_secs_f64(),
         after.saturating_sub(before) as f64 / 1e6,

@@ -176,6 +176,34 @@ fn a_flood_from_one_network_adds_one_record_per_kind_and_hour_and_counts_every_o
 }
 
 #[test]
+fn lightbox_views_from_one_network_keep_a_bounded_number_of_viewers_apart() {
+    let clock = clock();
+    let app = app_on(&clock, FreeSpace::filesystem(), |_| {});
+    let (id, key) = gallery(&app);
+    let viewer = ip("203.0.113.5");
+    let ticket = get(&app, &format!("/g/{id}"), viewer, None, "first", None).1;
+    let ticket = ticket.unwrap();
+    let budget = usize::try_from(OPENS_LOGGED_PER_HOUR).unwrap();
+    for i in 0..budget + 100 {
+        let res = app
+            .client
+            .post(format!("/g/{id}/seen/0"))
+            .remote(SocketAddr::new(viewer, 40000))
+            .header(Header::new("User-Agent", agent(i)))
+            .cookie(ticket.clone())
+            .dispatch();
+        assert_eq!(res.status(), Status::NoContent);
+    }
+    assert_eq!(of(&records(&app, &id, &key), "view"), 1);
+    let stats = owner(&app, &id, &key, "stats");
+    assert_eq!(
+        stats["images"][0]["views"], OPENS_LOGGED_PER_HOUR,
+        "{}",
+        stats["images"]
+    );
+}
+
+#[test]
 fn hundreds_of_viewers_behind_one_address_are_logged_then_counted_in_one_record() {
     const PAST: usize = 25;
     // A venue of 200 behind one address is logged one by one.

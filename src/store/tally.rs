@@ -36,6 +36,11 @@ pub struct Tally {
     /// log one by one). Past that the open raises only the series, and one aggregate
     /// record per key says how many more there were.
     pub budget: Option<([u8; 16], u64)>,
+    /// For a `once` event from a bounded network: (the network's key for this hour and
+    /// image, new `once` keys it may add). `once` keys come from visitor hashes, which a
+    /// rotated User-Agent renews, so past the allowance a new one is not kept (nor
+    /// counted).
+    pub once_budget: Option<([u8; 16], u64)>,
     /// The counters to raise, packed (see [`Counts`]).
     counts: Counts,
 }
@@ -110,6 +115,13 @@ pub(super) fn apply_tally<'a>(
     rollup: &mut Rollup<'a>,
 ) -> Result<(), StoreError> {
     if let Some(key) = &tally.once {
+        if let Some((network, allowed)) = &tally.once_budget {
+            let row = activity::seen_row(tally.day, key);
+            if rows.get((id, &row[..]))?.is_some() || !take(rows, id, tally.day, network, *allowed)?
+            {
+                return Ok(());
+            }
+        }
         if !first_time(rows, id, tally.day, key)? {
             return Ok(());
         }
@@ -173,6 +185,26 @@ fn first_time(
         return Ok(false);
     }
     rows.insert((id, &row[..]), &[][..])?;
+    Ok(true)
+}
+
+/// Use one of `allowed` under `key` on `day` (false, using nothing, when they are spent).
+fn take(
+    rows: &mut ActivityTable<'_>,
+    id: &str,
+    day: u64,
+    key: &[u8; 16],
+    allowed: u64,
+) -> Result<bool, StoreError> {
+    let row = activity::seen_row(day, key);
+    let (used, _) = match rows.get((id, &row[..]))? {
+        Some(value) => activity::budget_of(value.value()),
+        None => (0, 0),
+    };
+    if used >= allowed {
+        return Ok(false);
+    }
+    rows.insert((id, &row[..]), &activity::budget_value(used + 1, 0)[..])?;
     Ok(true)
 }
 

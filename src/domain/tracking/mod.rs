@@ -48,7 +48,9 @@ pub struct Visitor {
 /// are counted as usual but logged as one record that says how many. Venues and mobile
 /// carriers put hundreds of guests behind one address: 300 lets a full wedding hall
 /// through with room to spare, while a flood of fresh opens from one network adds at most
-/// 301 records an hour.
+/// 301 records an hour. Each photo's unique lightbox views from one network are kept (and
+/// counted) up to the same number an hour: the keys that tell viewers apart are visitor
+/// hashes, which a rotated User-Agent renews.
 pub const OPENS_LOGGED_PER_HOUR: u64 = 300;
 
 /// The bytes of an address, for hashing.
@@ -204,6 +206,12 @@ impl Tracker {
         if let Some(network) = network {
             match event {
                 Event::Open => tally.budget = Some((network, OPENS_LOGGED_PER_HOUR)),
+                Event::View { image, .. } => {
+                    let key = image_key(&image);
+                    let views = key16(&[&network, b"views", key.as_bytes()]);
+                    tally.once_budget = Some((views, OPENS_LOGGED_PER_HOUR));
+                    tally.logged_once = Some(key16(&[&network, b"view", key.as_bytes()]));
+                }
                 // One record per network, hour and kind of event (and reason, bot or
                 // image); every one is still counted.
                 _ => tally.logged_once = Some(key16(&[&network, format!("{event:?}").as_bytes()])),
