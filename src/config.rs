@@ -88,6 +88,11 @@ pub struct Config {
     pub rate_limit_galleries_per_hour: u32,
     /// Total size of the image files above which uploads are refused (507); 0: unlimited.
     pub max_storage_bytes: u64,
+    /// Free space the data directory's filesystem keeps: below it uploads are refused (507)
+    /// and the access log stops writing, while opens are still counted and galleries
+    /// served. Absent: 1 GiB or 5 % of the filesystem, whichever is smaller; 0: off.
+    #[serde(default)]
+    pub min_free_disk_bytes: Option<u64>,
     /// Galleries expired or used up (view limit reached) for longer than this many days are
     /// deleted with the images no other gallery uses; 0: never.
     pub purge_after_days: u32,
@@ -170,6 +175,7 @@ impl Default for Config {
             rate_limit_uploads_per_hour: 600,
             rate_limit_galleries_per_hour: 60,
             max_storage_bytes: 0,
+            min_free_disk_bytes: None,
             purge_after_days: 0,
         }
     }
@@ -449,6 +455,16 @@ impl Config {
             return Err(invalid(
                 "max_storage_bytes",
                 "must be 0 (unlimited) or at least 1048576 (1 MiB)",
+            ));
+        }
+        if let Some(bytes) = self.min_free_disk_bytes
+            && bytes != 0
+            && bytes < 1024 * 1024
+        {
+            return Err(invalid(
+                "min_free_disk_bytes",
+                "must be 0 (off) or at least 1048576 (1 MiB); leave it out for the default \
+                 (1 GiB or 5 % of the filesystem, whichever is smaller)",
             ));
         }
         if self.purge_after_days > 36_500 {

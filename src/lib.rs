@@ -9,6 +9,7 @@ pub mod assets;
 pub mod blobs;
 pub mod clock;
 pub mod config;
+pub mod disk;
 pub mod domain;
 pub mod front;
 pub mod ids;
@@ -58,6 +59,8 @@ pub struct Start {
     /// Listen through the front door (`front.rs`): what the binary does. Off for Rocket's
     /// local client in tests, which uses no socket.
     pub front: bool,
+    /// Where free space is read from (the filesystem unless a test sets it).
+    pub free_space: disk::FreeSpace,
 }
 
 /// The whole application for `config`, ready to launch (tests launch it on a temporary
@@ -113,8 +116,14 @@ pub fn build_with(config: Config, start: Start) -> Result<Rocket<Build>, StartEr
         .merge(("port", listen.port()))
         .merge(("log_level", config.log_level.as_str()))
         .merge(("limits.json", 1024 * 1024));
+    let disk = disk::Reserve::new(
+        &config.data_dir,
+        config.min_free_disk_bytes,
+        start.free_space,
+    );
     let app = Arc::new(App {
         galleries,
+        disk,
         pool,
         config,
         clock,

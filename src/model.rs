@@ -339,6 +339,9 @@ pub enum EventKind {
     Download,
     /// All originals were downloaded as a ZIP.
     Zip,
+    /// Opens from one network past what an hour logs one by one: `detail` says how many
+    /// (one record per network and hour, raised as they come; each open is counted).
+    MoreOpens,
 }
 
 impl EventKind {
@@ -352,6 +355,7 @@ impl EventKind {
             EventKind::View => "view",
             EventKind::Download => "download",
             EventKind::Zip => "zip",
+            EventKind::MoreOpens => "more_opens",
         }
     }
 }

@@ -217,13 +217,19 @@ fn instance_controls_are_read_verbatim_and_checked() {
         (600, 60)
     );
     assert_eq!((c.max_storage_bytes, c.purge_after_days), (0, 0));
+    assert_eq!(c.min_free_disk_bytes, None, "absent: the computed default");
     Jail::expect_with(|jail| {
         // Secrets come through as written, even when they look like numbers or quotes.
         jail.set_env("MAIIMG_UPLOAD_PASSWORD", "0123");
         jail.set_env("MAIIMG_ADMIN_TOKEN", "\"0000111122223333\"");
         jail.set_env("MAIIMG_MAX_STORAGE_BYTES", "2000000");
         jail.set_env("MAIIMG_PURGE_AFTER_DAYS", "30");
+        jail.create_file("maiimg.toml", "min_free_disk_bytes = 5000000\n")?;
         let c = Config::load(None).map_err(|e| e.to_string())?;
+        assert_eq!(c.min_free_disk_bytes, Some(5_000_000));
+        jail.set_env("MAIIMG_MIN_FREE_DISK_BYTES", "0");
+        let c = Config::load(None).map_err(|e| e.to_string())?;
+        assert_eq!(c.min_free_disk_bytes, Some(0), "0 turns the reserve off");
         assert_eq!(c.upload_password.expose(), "0123");
         assert_eq!(c.admin_token.expose(), "\"0000111122223333\"");
         assert_eq!((c.max_storage_bytes, c.purge_after_days), (2_000_000, 30));
@@ -265,6 +271,13 @@ fn instance_controls_are_read_verbatim_and_checked() {
                 ..Config::default()
             },
             "max_storage_bytes",
+        ),
+        (
+            Config {
+                min_free_disk_bytes: Some(4096),
+                ..Config::default()
+            },
+            "min_free_disk_bytes",
         ),
         (
             Config {

@@ -8,7 +8,7 @@ use redb::ReadableTable;
 use serde::Deserialize;
 
 use super::{Result, StoreError};
-use crate::model::AccessRecord;
+use crate::model::{AccessRecord, EventKind};
 
 /// The open count.
 pub(super) const OPENS: [u8; 1] = [0];
@@ -22,6 +22,10 @@ pub(super) const HOUR: u8 = 3;
 pub(super) const LOG: u8 = 4;
 /// De-duplication keys: the tag, the UTC day, the key.
 pub(super) const SEEN: u8 = 5;
+/// The counter of events counted but not logged on their own (a repeat from the same
+/// network within the hour, or an open folded into an aggregate record): it moves the
+/// statistics' version when no record is added.
+pub(super) const UNLOGGED: &[u8] = b"\x01unlogged";
 /// After every row of a gallery.
 pub(super) const END: u8 = 0xff;
 
@@ -104,6 +108,42 @@ pub(super) fn last_seq(table: &impl Rows, id: &str) -> Result<u64> {
         .unwrap_or(0))
 }
 
+/// A network's opens this hour and the sequence number of its aggregate record (0: none
+/// yet), as stored in its seen row.
+pub(super) fn budget_value(opens: u64, seq: u64) -> [u8; 16] {
+    let mut value = [0; 16];
+    value[..8].copy_from_slice(&opens.to_le_bytes());
+    value[8..].copy_from_slice(&seq.to_le_bytes());
+    value
+}
+
+/// What [`budget_value`] stored (a seen row without a value counts as nothing).
+pub(super) fn budget_of(value: &[u8]) -> (u64, u64) {
+    let number = |part: Option<&[u8]>| {
+        part.and_then(|p| p.try_into().ok())
+            .map_or(0, u64::from_le_bytes)
+    };
+    (number(value.get(..8)), number(value.get(8..16)))
+}
+
+/// The aggregate record "`more` more opens from this network", from the first folded
+/// open's record or the aggregate it replaces: its time and network stay, the visitor's
+/// details (one of many) go.
+pub(super) fn aggregate_record(bytes: &[u8], more: u64) -> Result<Vec<u8>> {
+    let record = decode_record(bytes)?;
+    encode_record(&AccessRecord {
+        kind: EventKind::MoreOpens,
+        detail: Some(more.to_string()),
+        image: None,
+        device: String::new(),
+        os: String::new(),
+        browser: String::new(),
+        referrer: String::new(),
+        visitor: String::new(),
+        ..record
+    })
+}
+
 /// A log record as stored.
 pub fn encode_record(record: &AccessRecord) -> Result<Vec<u8>> {
     Ok(postcard::to_allocvec(record)?)
@@ -127,7 +167,6 @@ pub(super) fn record_time(bytes: &[u8]) -> Result<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::EventKind;
 
     fn record() -> AccessRecord {
         AccessRecord {
@@ -171,6 +210,21 @@ mod tests {
         assert_eq!(number_of(&numbered(DAY, 20_000)), Some(20_000));
         assert!(counter_row("zzz").as_slice() < &numbered(DAY, 0)[..]);
         assert!(OPENS.as_slice() < counter_row("").as_slice());
+    }
+
+    #[test]
+    fn an_aggregate_keeps_time_and_network_and_says_how_many() {
+        let first = encode_record(&record()).expect("encodes");
+        let one = aggregate_record(&first, 1).expect("aggregates");
+        let five = decode_record(&aggregate_record(&one, 5).expect("raises")).expect("decodes");
+        assert_eq!(
+            (five.kind, five.detail.as_deref()),
+            (EventKind::MoreOpens, Some("5"))
+        );
+        assert_eq!((five.at_ms, five.ip), (record().at_ms, record().ip));
+        assert!(five.visitor.is_empty() && five.browser.is_empty());
+        assert_eq!(budget_of(&budget_value(301, 7)), (301, 7));
+        assert_eq!(budget_of(&[]), (0, 0));
     }
 
     #[test]

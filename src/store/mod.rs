@@ -14,6 +14,7 @@ mod migrate;
 mod owners;
 mod recorder;
 mod tables;
+mod tally;
 mod tracking;
 
 pub use activity::encode_record;

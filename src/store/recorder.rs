@@ -15,10 +15,12 @@ use std::sync::mpsc;
 use redb::{Database, ReadableTable, Table};
 use rocket::tokio::sync::{oneshot, watch};
 
-use super::activity::{self, DAY, HOUR};
+use super::activity;
 use super::cache::GalleryCache;
 use super::handle::Handle;
 use super::tables::{ACTIVITY, GALLERIES};
+pub use super::tally::Tally;
+use super::tally::{ActivityTable, Rollup, apply_tally};
 use super::{StoreError, decode};
 use crate::ids::GalleryId;
 use crate::model::GalleryRecord;
@@ -43,86 +45,6 @@ pub enum Admission {
     LimitReached,
     /// The gallery no longer exists.
     Gone,
-}
-
-/// What one request adds to the access log and the roll-ups, all in the recorder's
-/// transaction. The domain decides what to count; the recorder only applies it.
-#[derive(Clone, Debug, Default)]
-pub struct Tally {
-    /// UTC day of the event: the scope of `once` and `first`.
-    pub day: u64,
-    /// Apply nothing if this key was already seen that day (a viewer's second look at the
-    /// same image).
-    pub once: Option<[u8; 16]>,
-    /// The log record, as [`encode_record`](super::encode_record) made it: encoded on the
-    /// request's thread, so the one recorder thread only copies bytes.
-    pub record: Option<Vec<u8>>,
-    /// The key whose first sighting that day raises the counters added with
-    /// [`Tally::count_first`] (a unique visitor).
-    pub first: Option<[u8; 16]>,
-    /// For opens: (hour since the epoch, local day since the epoch) of the time series.
-    pub series: Option<(u64, u64)>,
-    /// The counters to raise, packed (see [`Counts`]).
-    counts: Counts,
-}
-
-impl Tally {
-    /// A tally of an event on UTC `day` that records and counts nothing yet.
-    pub fn new(day: u64) -> Tally {
-        Tally {
-            day,
-            ..Tally::default()
-        }
-    }
-
-    /// Raise the counter `name` by one.
-    pub fn count(&mut self, name: std::fmt::Arguments<'_>) {
-        self.counts.push(false, name);
-    }
-
-    /// Raise the counter `name` by one if `first` was not seen yet that day.
-    pub fn count_first(&mut self, name: std::fmt::Arguments<'_>) {
-        self.counts.push(true, name);
-    }
-
-    /// The counters to raise: (only on a first sighting, activity row).
-    fn counters(&self) -> impl Iterator<Item = (bool, &[u8])> {
-        self.counts.iter()
-    }
-}
-
-/// Longest counter name kept (names come from User-Agents and referrers, already bounded).
-const MAX_NAME: usize = 512;
-
-/// Counter rows packed in one buffer, `[length u16 LE][first 0|1][row]` each: one
-/// allocation for a request's counters rather than one per name, and the recorder
-/// borrows its keys from it.
-#[derive(Clone, Debug, Default)]
-struct Counts(Vec<u8>);
-
-impl Counts {
-    fn push(&mut self, first: bool, name: std::fmt::Arguments<'_>) {
-        use std::io::Write as _;
-        let at = self.0.len();
-        self.0
-            .extend_from_slice(&[0, 0, u8::from(first), activity::COUNTER]);
-        // Writing to a Vec cannot fail.
-        let _ = self.0.write_fmt(name);
-        self.0.truncate(at + 4 + MAX_NAME);
-        let len = u16::try_from(self.0.len() - at - 3).unwrap_or(u16::MAX);
-        self.0[at..at + 2].copy_from_slice(&len.to_le_bytes());
-    }
-
-    fn iter(&self) -> impl Iterator<Item = (bool, &[u8])> {
-        let mut rest = self.0.as_slice();
-        std::iter::from_fn(move || {
-            let (head, tail) = rest.split_at_checked(3)?;
-            let len = usize::from(u16::from_le_bytes([head[0], head[1]]));
-            let (row, tail) = tail.split_at_checked(len)?;
-            rest = tail;
-            Some((head[2] == 1, row))
-        })
-    }
 }
 
 enum Job {
@@ -389,60 +311,6 @@ impl Writer {
     }
 }
 
-/// The activity table, open for writing.
-type ActivityTable<'t> = Table<'t, (&'static str, &'static [u8]), &'static [u8]>;
-
-/// Apply one tally: its log record now, its counters into the batch's roll-up.
-fn apply_tally<'a>(
-    id: &'a str,
-    tally: &'a Tally,
-    rows: &mut ActivityTable<'_>,
-    rollup: &mut Rollup<'a>,
-) -> Result<(), StoreError> {
-    // A lookup first: most keys were seen before, and a lookup dirties no page.
-    let mut first_time = |key: &[u8; 16]| -> Result<bool, StoreError> {
-        let row = activity::seen_row(tally.day, key);
-        if rows.get((id, &row[..]))?.is_some() {
-            return Ok(false);
-        }
-        rows.insert((id, &row[..]), &[][..])?;
-        Ok(true)
-    };
-    if let Some(key) = &tally.once {
-        if !first_time(key)? {
-            return Ok(());
-        }
-    }
-    let first = match &tally.first {
-        Some(key) => first_time(key)?,
-        None => false,
-    };
-    if let Some(record) = &tally.record {
-        let seq = match rollup.seq.get(id) {
-            Some(seq) => *seq + 1,
-            None => activity::last_seq(rows, id)? + 1,
-        };
-        rollup.seq.insert(id, seq);
-        rows.insert((id, &activity::log_row(seq)[..]), record.as_slice())?;
-    }
-    for (only_first, row) in tally.counters() {
-        if first || !only_first {
-            *rollup.counters.entry((id, row)).or_default() += 1;
-        }
-    }
-    if let Some((hour, day)) = tally.series {
-        *rollup
-            .series
-            .entry((id, activity::numbered(HOUR, hour)))
-            .or_default() += 1;
-        *rollup
-            .series
-            .entry((id, activity::numbered(DAY, day)))
-            .or_default() += 1;
-    }
-    Ok(())
-}
-
 /// Look up (once per batch) a gallery's view limit and committed count.
 fn limit_of<'a, 'b>(
     limits: &'b mut Limits<'a>,
@@ -461,28 +329,4 @@ fn limit_of<'a, 'b>(
     limits
         .get_mut(id)
         .ok_or_else(|| StoreError::Recorder("limit lookup".into()))
-}
-
-/// Increments summed over a batch, so a busy counter is written once per commit, and each
-/// gallery's last log sequence number in this batch.
-#[derive(Default)]
-struct Rollup<'a> {
-    counters: HashMap<(&'a str, &'a [u8]), u64>,
-    series: HashMap<(&'a str, [u8; 9]), u64>,
-    seq: HashMap<&'a str, u64>,
-}
-
-impl Rollup<'_> {
-    fn write(&self, rows: &mut ActivityTable<'_>) -> Result<(), StoreError> {
-        let all = self
-            .counters
-            .iter()
-            .map(|((id, row), n)| (*id, *row, *n))
-            .chain(self.series.iter().map(|((id, row), n)| (*id, &row[..], *n)));
-        for (id, row, n) in all {
-            let old = activity::get_count(rows, id, row)?;
-            rows.insert((id, row), &activity::count_value(old + n)[..])?;
-        }
-        Ok(())
-    }
 }

@@ -71,7 +71,9 @@ impl Store {
             };
             stats.daily = series(&[DAY], HOUR)?;
             stats.hourly = series(&activity::numbered(HOUR, from_hour), LOG)?;
-            stats.version = activity::last_seq(&rows, id)?;
+            // Events counted but not logged move the version too.
+            stats.version = activity::last_seq(&rows, id)?
+                + activity::get_count(&rows, id, activity::UNLOGGED)?;
             Ok(stats)
         })
     }

@@ -248,6 +248,7 @@ fn event_words(record: &AccessRecord) -> String {
         EventKind::View => format!("Viewed photo {image}"),
         EventKind::Download => format!("Downloaded photo {image}"),
         EventKind::Zip => "Downloaded all (ZIP)".into(),
+        EventKind::MoreOpens => format!("{detail} more opens from this network"),
     }
 }
 

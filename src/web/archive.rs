@@ -4,7 +4,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use rocket::{Route, State, get, head, routes};
-use time::OffsetDateTime;
 
 use super::App;
 use super::error::{PageError, WebError};
@@ -25,14 +24,7 @@ async fn zip(app: &State<Arc<App>>, id: &str, visit: Visit<'_>) -> Result<Stream
         .zip(&record.images)
         .map(|(name, image)| (name, app.galleries.blob_path(&image.original.digest)))
         .collect();
-    note(
-        app,
-        &id,
-        &record,
-        Event::Zip,
-        &visit,
-        OffsetDateTime::now_utc(),
-    );
+    note(app, &id, &record, Event::Zip, &visit, app.clock.now());
     Ok(Streamed::spawn(
         "application/zip",
         archive::zip_name(&record.title, id.as_str()),

@@ -97,6 +97,17 @@ pub enum WebError {
         /// The quota (`max_storage_bytes`).
         limit: u64,
     },
+    /// The data directory's filesystem is below `min_free_disk_bytes`; viewing still works.
+    #[error(
+        "this server's disk is almost full: {} free, and it keeps {} in reserve, so nothing was stored (galleries already shared still work)",
+        human_bytes(*.free), human_bytes(*.reserve)
+    )]
+    DiskReserve {
+        /// Free bytes on the filesystem.
+        free: u64,
+        /// The reserve (`min_free_disk_bytes`).
+        reserve: u64,
+    },
     /// An admin form without the session's CSRF token: nothing was changed.
     #[error(
         "this form is out of date or did not come from the admin page, so nothing was changed; reload the admin page and try again"
@@ -159,7 +170,9 @@ impl WebError {
             WebError::RateLimited { .. } => (Status::TooManyRequests, "rate_limited"),
             WebError::UploadPasswordRequired => (Status::Unauthorized, "upload_password_required"),
             WebError::UploadPasswordWrong => (Status::Unauthorized, "upload_password_wrong"),
-            WebError::StorageFull { .. } => (Status::InsufficientStorage, "storage_full"),
+            WebError::StorageFull { .. } | WebError::DiskReserve { .. } => {
+                (Status::InsufficientStorage, "storage_full")
+            }
             WebError::Csrf => (Status::Forbidden, "csrf"),
             WebError::AdminSignIn => (Status::Unauthorized, "admin_sign_in"),
             WebError::AdminTokenWrong => (Status::Unauthorized, "admin_token_wrong"),
@@ -296,6 +309,7 @@ impl<'r> Responder<'r, 'static> for PageError {
             WebError::RateLimited { .. }
             | WebError::Busy(_)
             | WebError::StorageFull { .. }
+            | WebError::DiskReserve { .. }
             | WebError::Csrf
             | WebError::AdminSignIn
             | WebError::UploadPasswordRequired

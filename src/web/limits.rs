@@ -6,7 +6,7 @@
 //! costs no ingest and stores nothing, and what was stored earlier is never touched.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -17,7 +17,7 @@ use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::App;
-use super::client::ClientAddr;
+use super::client::{ClientAddr, network};
 use super::error::{ApiError, WebError};
 use crate::domain::ingest::Ingested;
 
@@ -54,7 +54,7 @@ impl RateLimiter {
         let Some(interval) = interval(per_hour) else {
             return Ok(());
         };
-        let key = bucket(client);
+        let key = network(client);
         let mut map = self.lock();
         let next = next_arrival(map.get(&key).copied(), interval, now)?;
         if map.len() >= MAX_CLIENTS && !map.contains_key(&key) {
@@ -69,13 +69,13 @@ impl RateLimiter {
         let Some(interval) = interval(per_hour) else {
             return Ok(());
         };
-        let tat = self.lock().get(&bucket(client)).copied();
+        let tat = self.lock().get(&network(client)).copied();
         next_arrival(tat, interval, now).map(|_| ())
     }
 
     /// Forget `client` (e.g. after a right password).
     pub fn forget(&self, client: IpAddr) {
-        self.lock().remove(&bucket(client));
+        self.lock().remove(&network(client));
     }
 
     /// Clients remembered (for tests of the memory bound).
@@ -118,18 +118,6 @@ fn make_room(map: &mut HashMap<IpAddr, Instant>, now: Instant) {
         let (_, median, _) = arrivals.select_nth_unstable(middle);
         let median = *median;
         map.retain(|_, tat| *tat > median);
-    }
-}
-
-/// Who shares an allowance: an IPv4 address, or an IPv6 /64 (one subscriber's network, in
-/// which a host can pick any address).
-fn bucket(ip: IpAddr) -> IpAddr {
-    match ip.to_canonical() {
-        IpAddr::V6(v6) => {
-            let [a, b, c, d, ..] = v6.segments();
-            IpAddr::V6(Ipv6Addr::new(a, b, c, d, 0, 0, 0, 0))
-        }
-        v4 => v4,
     }
 }
 
@@ -222,8 +210,16 @@ pub fn secrets_match(given: &str, expected: &str) -> bool {
     given.ct_eq(&expected).into()
 }
 
-/// Refuse if `incoming` more bytes would not fit under `max_storage_bytes`.
+/// Refuse if the disk is below its reserve, or if `incoming` more bytes would not fit
+/// under `max_storage_bytes`.
 pub fn check_room(app: &App, incoming: u64) -> Result<(), WebError> {
+    let now = app.clock.instant();
+    if app.disk.low(now) {
+        return Err(WebError::DiskReserve {
+            free: app.disk.free(now),
+            reserve: app.disk.min_free(),
+        });
+    }
     let limit = app.config.max_storage_bytes;
     if limit == 0 {
         return Ok(());

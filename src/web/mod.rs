@@ -42,6 +42,8 @@ use error::{WebError, error_page, json_body};
 pub struct App {
     /// The gallery service.
     pub galleries: Galleries,
+    /// Free space on the data directory's filesystem and the reserve kept there.
+    pub disk: crate::disk::Reserve,
     /// Bounded ingest workers.
     pub pool: Pool,
     /// Validated configuration.
@@ -73,6 +75,12 @@ impl App {
         if let Some(line) = self.repeats.admit(line, self.clock.instant()) {
             rocket::error!("{line}");
         }
+    }
+
+    /// Whether requests are logged now: tracking is on and the disk is above its reserve
+    /// (below it, opens are still counted, but nothing that grows the database is written).
+    pub fn logging(&self) -> bool {
+        self.galleries.tracking() && !self.disk.low(self.clock.instant())
     }
 
     /// `<public_url>/g/<id>`: what the share link and QR code say.

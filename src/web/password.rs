@@ -11,7 +11,6 @@ use rocket::form::{Form, FromForm};
 use rocket::response::Redirect;
 use rocket::tokio::sync::Semaphore;
 use rocket::{Route, State, post, routes};
-use time::OffsetDateTime;
 
 use super::client::ClientAddr;
 use super::error::{PageError, WebError};
@@ -133,7 +132,7 @@ async fn password(
 ) -> Result<Redirect, PageError> {
     let app = app.inner();
     let (id, Cached { record, .. }) = load(app, id).await?;
-    let now = OffsetDateTime::now_utc();
+    let now = app.clock.now();
     let back = Redirect::to(format!("/g/{id}"));
     match access::decide(&record.settings, 0, Viewer::default(), now) {
         Decision::Denied {

@@ -42,7 +42,7 @@ pub(super) fn note(
     visit: &Visit<'_>,
     now: OffsetDateTime,
 ) {
-    if !app.galleries.tracking() {
+    if !app.logging() {
         return;
     }
     let who = visit.visitor(app);
@@ -96,7 +96,7 @@ async fn show(
     count: bool,
 ) -> Result<maud::Markup, PageError> {
     let (id, Cached { record, opens }) = load(app, id).await?;
-    let now = OffsetDateTime::now_utc();
+    let now = app.clock.now();
     if let (Some(bot), true) = (visit.bot, count) {
         note(app, &id, &record, Event::Preview(bot), visit, now);
     }
@@ -156,7 +156,8 @@ pub(super) async fn count_open(
     visit: &Visit<'_>,
     now: OffsetDateTime,
 ) -> Result<(), WebError> {
-    let who = app.galleries.tracking().then(|| visit.visitor(app));
+    // Below the disk reserve the open is still counted, with nothing logged.
+    let who = app.logging().then(|| visit.visitor(app));
     match app.galleries.admit(id, record, who.as_ref(), now).await? {
         Admission::Admitted { .. } => {
             let epoch = record.settings.ticket_epoch;
@@ -178,7 +179,7 @@ pub(super) async fn admitted(
     visit: &Visit<'_>,
 ) -> Result<(GalleryId, Arc<GalleryRecord>), WebError> {
     let (id, Cached { record, .. }) = load(app, id).await?;
-    let now = OffsetDateTime::now_utc();
+    let now = app.clock.now();
     let ticket = visit.ticket(&id);
     if !ticket.is_some_and(|t| valid_ticket(app, &id, &record, &t, now)) {
         return Err(WebError::NoTicket);
@@ -248,7 +249,7 @@ async fn serve_image(
             index,
             image: image.original.digest,
         };
-        note(app, &id, &record, event, visit, OffsetDateTime::now_utc());
+        note(app, &id, &record, event, visit, app.clock.now());
     }
     Ok(response)
 }
@@ -270,7 +271,7 @@ async fn seen(
         index,
         image: image.original.digest,
     };
-    note(app, &id, &record, event, &visit, OffsetDateTime::now_utc());
+    note(app, &id, &record, event, &visit, app.clock.now());
     Ok(rocket::response::status::NoContent)
 }
 

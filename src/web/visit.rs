@@ -7,7 +7,7 @@ use rocket::http::{Cookie, CookieJar, SameSite};
 use rocket::request::{FromRequest, Outcome};
 
 use super::App;
-use super::client::{ClientAddr, stored_ip};
+use super::client::{ClientAddr, network, stored_ip};
 use crate::domain::tickets::TICKET_TTL;
 use crate::domain::tracking::{Visitor, agent, referrer};
 use crate::ids::GalleryId;
@@ -32,10 +32,18 @@ fn cookie_name(gallery: &GalleryId) -> String {
 }
 
 impl Visit<'_> {
-    /// Who this is, for the access log (the User-Agent parse is cached).
+    /// Who this is, for the access log (the User-Agent parse is cached). A client that
+    /// resolved to a trusted proxy (one that forwarded no address) is many people: the
+    /// log's per-network bounds leave it alone.
     pub fn visitor(&self, app: &App) -> Visitor {
         let agent = agent::parse(self.user_agent);
+        let proxy = app
+            .config
+            .trusted_proxy_nets
+            .iter()
+            .any(|n| n.contains(&self.ip));
         Visitor {
+            network: (!proxy).then(|| network(self.ip)),
             referrer: referrer::referrer(self.referer, &agent),
             agent,
             user_agent: self.user_agent.to_owned(),

@@ -49,6 +49,20 @@ impl TestApp {
     }
 
     fn build(tracked: bool, clock: Clock, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let start = maiimg::Start {
+            clock,
+            ..maiimg::Start::default()
+        };
+        TestApp::started(tracked, start, tweak)
+    }
+
+    /// The app with start options of the test's own (a clock, a free-space source); a
+    /// client that keeps cookies when `tracked`.
+    pub fn started(
+        tracked: bool,
+        start: maiimg::Start,
+        tweak: impl FnOnce(&mut Config),
+    ) -> TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut config = Config {
             data_dir: dir.path().to_path_buf(),
@@ -58,10 +72,6 @@ impl TestApp {
         };
         tweak(&mut config);
         let config = config.validated().expect("valid test config");
-        let start = maiimg::Start {
-            clock,
-            ..maiimg::Start::default()
-        };
         let rocket = maiimg::build_with(config, start).expect("app builds");
         let client = if tracked {
             Client::tracked(rocket)

@@ -39,6 +39,26 @@ pub struct Visitor {
     pub ip: IpAddr,
     /// The address as the instance keeps it (truncated), or `None`.
     pub stored_ip: Option<String>,
+    /// The network the log's per-address bounds apply to (an IPv4 address or an IPv6
+    /// /64, hashed, never stored), or `None` for a trusted proxy, which is exempt.
+    pub network: Option<IpAddr>,
+}
+
+/// Opens from one network that a gallery logs one by one per hour; the rest of that hour
+/// are counted as usual but logged as one record that says how many. Venues and mobile
+/// carriers put hundreds of guests behind one address: 300 lets a full wedding hall
+/// through with room to spare, while a flood of fresh opens from one network adds at most
+/// 301 records an hour. Each photo's unique lightbox views from one network are kept (and
+/// counted) up to the same number an hour: the keys that tell viewers apart are visitor
+/// hashes, which a rotated User-Agent renews.
+pub const OPENS_LOGGED_PER_HOUR: u64 = 300;
+
+/// The bytes of an address, for hashing.
+fn ip_bytes(ip: IpAddr) -> Vec<u8> {
+    match ip {
+        IpAddr::V4(a) => a.octets().to_vec(),
+        IpAddr::V6(a) => a.octets().to_vec(),
+    }
 }
 
 /// What happened.
@@ -160,23 +180,18 @@ impl Tracker {
         }
         let day = day_of(now);
         let salt = self.salt(store, day)?;
-        let (v4, v6);
-        let ip: &[u8] = match who.ip {
-            IpAddr::V4(a) => {
-                v4 = a.octets();
-                &v4
-            }
-            IpAddr::V6(a) => {
-                v6 = a.octets();
-                &v6
-            }
-        };
         let visitor = key16(&[
             &salt,
             gallery.as_str().as_bytes(),
-            ip,
+            &ip_bytes(who.ip),
             who.user_agent.as_bytes(),
         ]);
+        // The network's key for this hour: the same for every User-Agent it sends, so
+        // rotating them changes nothing.
+        let hour = hour_of(now).to_be_bytes();
+        let network = who
+            .network
+            .map(|net| key16(&[&salt, gallery.as_str().as_bytes(), &ip_bytes(net), &hour]));
         let agent = &who.agent;
         let (kind, image, detail) = match event {
             Event::Open => (EventKind::Open, None, None),
@@ -188,6 +203,20 @@ impl Tracker {
             Event::Zip => (EventKind::Zip, None, None),
         };
         let mut tally = Tally::new(day);
+        if let Some(network) = network {
+            match event {
+                Event::Open => tally.budget = Some((network, OPENS_LOGGED_PER_HOUR)),
+                Event::View { image, .. } => {
+                    let key = image_key(&image);
+                    let views = key16(&[&network, b"views", key.as_bytes()]);
+                    tally.once_budget = Some((views, OPENS_LOGGED_PER_HOUR));
+                    tally.logged_once = Some(key16(&[&network, b"view", key.as_bytes()]));
+                }
+                // One record per network, hour and kind of event (and reason, bot or
+                // image); every one is still counted.
+                _ => tally.logged_once = Some(key16(&[&network, format!("{event:?}").as_bytes()])),
+            }
+        }
         tally.record = Some(encode_record(&AccessRecord {
             at_ms: i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(0),
             kind,
