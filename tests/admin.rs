@@ -480,3 +480,26 @@ fn a_takedown_sticks_until_the_admin_lifts_it() {
         "the owner is in charge again"
     );
 }
+
+#[test]
+fn verify_files_names_what_is_missing_or_damaged() {
+    let app = admin_app();
+    let id = gallery(&app, 5);
+    let csrf = sign_in(&app);
+    post(&app, "/admin/verify", &format!("csrf={csrf}"));
+    let flash = flash_of(&dashboard(&app, "/admin"));
+    assert!(flash.contains("0 missing, 0 damaged"), "{flash}");
+
+    let hexes = digests(&app, &id, 2);
+    let damaged = app.blob_path(&hexes[0]);
+    let mut bytes = std::fs::read(&damaged).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 1;
+    std::fs::write(&damaged, bytes).unwrap();
+    let missing = hexes.iter().find(|h| **h != hexes[0]).unwrap();
+    std::fs::remove_file(app.blob_path(missing)).unwrap();
+    post(&app, "/admin/verify", &format!("csrf={csrf}"));
+    let flash = flash_of(&dashboard(&app, "/admin"));
+    assert!(flash.contains("1 missing, 1 damaged"), "{flash}");
+    assert!(flash.contains("Restore"), "{flash}");
+}

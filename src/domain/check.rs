@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
+use super::galleries::{DomainError, Galleries};
 use crate::blobs::Inspection;
 use crate::model::Digest;
 use crate::store::{Inventory, Store, StoreError, verify_database};
@@ -60,6 +61,41 @@ impl Report {
     }
 }
 
+/// What a check of every referenced file found (the admin's "verify files").
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FileCheck {
+    /// Files present with the right digest.
+    pub intact: usize,
+    /// Referenced files that are missing.
+    pub missing: Vec<Digest>,
+    /// Referenced files whose bytes do not hash to their name.
+    pub damaged: Vec<Digest>,
+}
+
+/// Read every file in `referenced` (at `path_of`) and compare it with its digest.
+fn verify_each<'a>(
+    referenced: impl IntoIterator<Item = &'a Digest>,
+    path_of: impl Fn(&Digest) -> std::path::PathBuf,
+) -> FileCheck {
+    let mut found = FileCheck::default();
+    for digest in referenced {
+        match std::fs::read(path_of(digest)) {
+            Ok(bytes) if Digest::of(&bytes) == *digest => found.intact += 1,
+            Ok(_) => found.damaged.push(*digest),
+            Err(_) => found.missing.push(*digest),
+        }
+    }
+    found
+}
+
+impl Galleries {
+    /// Hash every referenced file against its name, on a running server.
+    pub fn verify_files(&self) -> Result<FileCheck, DomainError> {
+        let referenced = self.store.referenced()?;
+        Ok(verify_each(&referenced, |d| self.blobs.path(d)))
+    }
+}
+
 /// Check the data directory at `data_dir`.
 pub fn check(data_dir: &Path) -> Result<Report, StoreError> {
     let tree = Inspection::of(data_dir);
@@ -83,13 +119,9 @@ pub fn check(data_dir: &Path) -> Result<Report, StoreError> {
         }
     }
     let inventory = &report.inventory;
-    for digest in &inventory.referenced {
-        match std::fs::read(tree.path(digest)) {
-            Ok(bytes) if Digest::of(&bytes) == *digest => {}
-            Ok(_) => report.damaged.push(*digest),
-            Err(_) => report.missing.push(*digest),
-        }
-    }
+    let found = verify_each(&inventory.referenced, |d| tree.path(d));
+    report.missing = found.missing;
+    report.damaged = found.damaged;
     for digest in files {
         if inventory.referenced.contains(&digest) {
             continue;

@@ -209,6 +209,10 @@ pub fn dashboard(view: &Dashboard<'_>) -> Markup {
                                 code { "maiimg check" } ")"
                             }
                         }
+                        form method="post" action="/admin/verify" {
+                            (csrf_field(view.csrf))
+                            button type="submit" id="run-verify" class="button" { "Verify every file" }
+                        }
                         @if controls.purge_after_days > 0 {
                             form method="post" action="/admin/purge" {
                                 (csrf_field(view.csrf))

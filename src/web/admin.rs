@@ -394,6 +394,39 @@ fn sweep_message(sweep: &Sweep) -> String {
     message
 }
 
+/// `POST /admin/verify`: hash every referenced file against its name.
+#[post("/admin/verify", data = "<form>")]
+async fn verify(
+    app: &State<Arc<App>>,
+    cookies: &CookieJar<'_>,
+    form: Form<ActionForm>,
+) -> Result<Redirect, PageError> {
+    let session = authorize(app, cookies, form.csrf.as_deref())?;
+    let found = blocking(app.inner(), |app| app.galleries.verify_files()).await??;
+    let mut message = format!(
+        "Verified {} files: {} intact, {} missing, {} damaged.",
+        found.intact + found.missing.len() + found.damaged.len(),
+        found.intact,
+        found.missing.len(),
+        found.damaged.len()
+    );
+    if !found.missing.is_empty() || !found.damaged.is_empty() {
+        let names: Vec<String> = found
+            .missing
+            .iter()
+            .chain(&found.damaged)
+            .map(|d| d.to_hex())
+            .collect();
+        app.log_error(&format!(
+            "verify files: missing or damaged: {}",
+            names.join(" ")
+        ));
+        message.push_str(" Restore the data directory from a backup; `maiimg check` lists them.");
+    }
+    app.admin.flash(&session, message);
+    Ok(Redirect::to("/admin"))
+}
+
 /// `POST /admin/purge`: run the purge of closed galleries now.
 #[post("/admin/purge", data = "<form>")]
 async fn purge(
@@ -430,6 +463,7 @@ pub fn routes() -> Vec<Route> {
         logout,
         gallery_action,
         collect,
+        verify,
         purge
     ]
 }
