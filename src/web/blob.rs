@@ -105,7 +105,7 @@ pub struct BlobResponse {
 
 enum Body {
     Memory(Bytes),
-    File(Verified<rocket::tokio::fs::File>, u64),
+    File(Box<Verified<rocket::tokio::fs::File>>, u64),
 }
 
 /// Say loudly that a stored file is not what was stored (once per interval per file).
@@ -159,7 +159,7 @@ impl BlobResponse {
             let (app, at) = (Arc::clone(app), path.clone());
             let report = Box::new(move || damaged(&app, &at));
             Some(Body::File(
-                Verified::new(file, blob.digest, blob.bytes, report),
+                Box::new(Verified::new(file, blob.digest, blob.bytes, report)),
                 blob.bytes,
             ))
         };
