@@ -18,19 +18,20 @@
 //! client from [`Peers`]: the front binds each internal connection's source port before
 //! connecting and notes which client it carries; a port that is not noted (someone on this
 //! machine connecting to the internal port directly) is just that local address, so no
-//! client can claim another's address.
+//! client can claim another's address. The bytes themselves move kernel to kernel
+//! (`relay.rs`).
+
+mod relay;
 
 use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use ipnet::IpNet;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::Notify;
 use tokio::time::Instant;
@@ -201,8 +202,7 @@ impl Front {
         trusted: Vec<IpNet>,
         peers: Arc<Peers>,
     ) -> io::Result<Front> {
-        let listener = std::net::TcpListener::bind(public)?;
-        listener.set_nonblocking(true)?;
+        let listener = listen(public)?;
         let internal = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?;
         Ok(Front {
             listener,
@@ -247,6 +247,19 @@ impl Front {
             }
         }
     }
+}
+
+/// A listening socket on `public` that a restart can take over at once: `SO_REUSEADDR`,
+/// as hyper's and nginx's listeners set, so connections of the last run still in
+/// TIME_WAIT do not keep the port.
+fn listen(public: SocketAddr) -> io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(public), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&public.into())?;
+    socket.listen(1024)?;
+    socket.set_nonblocking(true)?;
+    Ok(socket.into())
 }
 
 #[derive(Debug)]
@@ -300,18 +313,16 @@ impl Shared {
         Ok((stream, noted))
     }
 
-    /// Copy both ways until either side closes, the connection is silent for
+    /// Pass bytes both ways until both sides are done, the connection is silent for
     /// [`Timeouts::idle`], or the per-network cap needs its place.
     async fn relay(&self, client: TcpStream, upstream: TcpStream, conn: &Conn) {
-        let heard = Arc::new(Mutex::new(Instant::now()));
-        let mut client = Heard::new(client, Arc::clone(&heard));
-        let mut upstream = Heard::new(upstream, Arc::clone(&heard));
-        let copy = tokio::io::copy_bidirectional(&mut client, &mut upstream);
-        tokio::pin!(copy);
+        let heard = Mutex::new(Instant::now());
+        let both = relay::both_ways(&client, &upstream, &heard);
+        tokio::pin!(both);
         let mut watch = tokio::time::interval(WATCH_EVERY);
         loop {
             tokio::select! {
-                _ = &mut copy => return,
+                _ = &mut both => return,
                 () = conn.close.notified() => return,
                 _ = watch.tick() => {
                     let silent = heard.lock().unwrap_or_else(PoisonError::into_inner).elapsed();
@@ -349,59 +360,6 @@ async fn read_head(client: &mut TcpStream, head: &mut Vec<u8>) -> io::Result<boo
         if head.len() > MAX_HEAD {
             return Ok(false);
         }
-    }
-}
-
-/// A stream that notes when a byte last went through it.
-struct Heard<S> {
-    inner: S,
-    heard: Arc<Mutex<Instant>>,
-}
-
-impl<S> Heard<S> {
-    fn new(inner: S, heard: Arc<Mutex<Instant>>) -> Heard<S> {
-        Heard { inner, heard }
-    }
-
-    fn hear(&self) {
-        *self.heard.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
-    }
-}
-
-impl<S: AsyncRead + Unpin> AsyncRead for Heard<S> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
-        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if buf.filled().len() > before {
-            self.hear();
-        }
-        polled
-    }
-}
-
-impl<S: AsyncWrite + Unpin> AsyncWrite for Heard<S> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        data: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let polled = Pin::new(&mut self.inner).poll_write(cx, data);
-        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
-            self.hear();
-        }
-        polled
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
 
