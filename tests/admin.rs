@@ -503,3 +503,39 @@ fn verify_files_names_what_is_missing_or_damaged() {
     assert!(flash.contains("1 missing, 1 damaged"), "{flash}");
     assert!(flash.contains("Restore"), "{flash}");
 }
+
+#[test]
+fn wrong_tokens_slow_a_client_down_but_never_lock_the_admin_out_for_long() {
+    let clock = Clock::manual(OffsetDateTime::now_utc());
+    let app = TestApp::on_clock(&clock, |c| c.admin_token = TOKEN.into());
+    // Signed in before a stranger behind the same address starts guessing.
+    let csrf = sign_in(&app);
+    let mut waited = 0;
+    for _ in 0..30 {
+        let res = post(&app, "/admin/login", "token=guess");
+        if res.status() == Status::TooManyRequests {
+            let wait: u64 = res
+                .headers()
+                .get_one("Retry-After")
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!(wait <= 300, "waits are capped: {wait}");
+            waited += wait;
+            clock.advance(StdDuration::from_secs(wait));
+        }
+    }
+    // The session still works while the guesser waits.
+    let res = post(&app, "/admin/gc", &format!("csrf={csrf}"));
+    assert_eq!(res.status(), Status::SeeOther);
+    // After the current wait, the right token signs in (an hourly lockout would not).
+    let res = post(&app, "/admin/login", &format!("token={TOKEN}"));
+    let wait: u64 = res
+        .headers()
+        .get_one("Retry-After")
+        .map_or(0, |v| v.parse().unwrap());
+    assert!(wait <= 300);
+    clock.advance(StdDuration::from_secs(wait));
+    let res = post(&app, "/admin/login", &format!("token={TOKEN}"));
+    assert_eq!(res.status(), Status::SeeOther, "after {waited} s of waits");
+}

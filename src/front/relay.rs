@@ -19,7 +19,10 @@ pub(super) async fn both_ways(
     upstream: &TcpStream,
     heard: &Mutex<Instant>,
 ) -> io::Result<()> {
-    tokio::try_join!(one_way(client, upstream, heard), one_way(upstream, client, heard))?;
+    tokio::try_join!(
+        one_way(client, upstream, heard),
+        one_way(upstream, client, heard)
+    )?;
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! `/admin`: the instance administrator's pages, present only when `admin_token` is set.
 //!
 //! Sessions are kept in memory: signing in with the token (compared in constant time;
-//! failures limited per client) makes a random 256-bit session id, sent as an HttpOnly,
+//! failures slowed per client: `backoff.rs`) makes a random 256-bit session id, sent as an HttpOnly,
 //! SameSite=Strict cookie on `/admin` (Secure when `public_url` is https), valid 12 hours
 //! or until sign-out. Keeping them server-side makes sign-out final and needs no signing
 //! key; a restart signs the administrator out, which is acceptable. Each session has its
@@ -19,9 +19,10 @@ use rocket::{Responder, Route, State, get, post, routes};
 use sha2::{Digest as _, Sha256};
 use time::OffsetDateTime;
 
+use super::backoff::Backoff;
 use super::client::ClientAddr;
 use super::error::{PageError, WebError};
-use super::limits::{RateLimiter, secrets_match};
+use super::limits::secrets_match;
 use super::{App, blocking};
 use crate::domain::collector::{MassDeletion, Sweep};
 use crate::domain::ingest::human_bytes;
@@ -35,8 +36,6 @@ const COOKIE: &str = "maiimg_admin";
 const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
 /// Sessions kept at once; the oldest goes first.
 const MAX_SESSIONS: usize = 64;
-/// Wrong tokens allowed per client and hour.
-const LOGIN_FAILURES_PER_HOUR: u32 = 10;
 /// Galleries per page of the list.
 const PER_PAGE: usize = 50;
 
@@ -53,7 +52,7 @@ struct Session {
 pub struct Sessions {
     /// By SHA-256 of the session id, so a lookup's timing says nothing about live ids.
     live: Mutex<HashMap<[u8; 32], Session>>,
-    failures: RateLimiter,
+    failures: Backoff,
 }
 
 fn random_token() -> String {
@@ -251,15 +250,15 @@ fn login(
     form: Form<LoginForm>,
 ) -> Result<Redirect, PageError> {
     enabled(app)?;
-    let now = Instant::now();
+    let now = app.clock.instant();
     let failures = &app.admin.failures;
     failures
-        .check(client.0, LOGIN_FAILURES_PER_HOUR, now)
+        .check(client.0, now)
         .map_err(|wait| WebError::TooManyAttempts(wait.as_secs().max(1)))?;
     let given = form.into_inner().token.unwrap_or_default();
     if !secrets_match(&given, app.config.admin_token.expose()) {
-        let _ = failures.take(client.0, LOGIN_FAILURES_PER_HOUR, now);
-        rocket::warn!("admin: wrong token from {}", client.0);
+        failures.failed(client.0, now);
+        app.log_error(&format!("admin: wrong token from {}", client.0));
         return Err(WebError::AdminTokenWrong.into());
     }
     failures.forget(client.0);

@@ -5,6 +5,7 @@ mod admin;
 mod api;
 mod archive;
 mod assets;
+mod backoff;
 mod blob;
 pub use blob::BlobCache;
 pub mod client;
