@@ -63,6 +63,14 @@ pub struct Start {
     pub free_space: disk::FreeSpace,
 }
 
+/// Rocket's level for ours: our request log replaces Rocket's at `normal`.
+fn rocket_log_level(ours: &str) -> &str {
+    match ours {
+        "normal" => "critical",
+        other => other,
+    }
+}
+
 /// The whole application for `config`, ready to launch (tests launch it on a temporary
 /// data directory through Rocket's local client).
 pub fn build(config: Config) -> Result<Rocket<Build>, StartError> {
@@ -114,7 +122,9 @@ pub fn build_with(config: Config, start: Start) -> Result<Rocket<Build>, StartEr
         .merge(("ident", "maiimg"))
         .merge(("address", listen.ip()))
         .merge(("port", listen.port()))
-        .merge(("log_level", config.log_level.as_str()))
+        // At `normal`, Rocket would print every URI (ids, upload capabilities): its
+        // own lines are kept to warnings and errors, ours say what was served.
+        .merge(("log_level", rocket_log_level(&config.log_level)))
         .merge(("limits.json", 1024 * 1024));
     let disk = disk::Reserve::new(
         &config.data_dir,
@@ -141,7 +151,7 @@ pub fn build_with(config: Config, start: Start) -> Result<Rocket<Build>, StartEr
         // socket's backlog holds the first clients.
         rocket = rocket.attach(AdHoc::on_liftoff("front door", move |_| {
             Box::pin(async move {
-                rocket::info!("maiimg listens on http://{public}");
+                println!("maiimg listens on http://{public} (Rocket on http://{listen})");
                 rocket::tokio::spawn(door.run());
             })
         }));

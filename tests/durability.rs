@@ -345,3 +345,49 @@ fn a_damaged_database_is_reported_in_words_not_a_panic() {
             .all(|f| report.contains(f.file_name().unwrap().to_str().unwrap()))
     );
 }
+
+#[test]
+fn the_log_names_routes_never_ids_or_upload_capabilities() {
+    let cwd = tempfile::tempdir().expect("cwd");
+    let data = tempfile::tempdir().expect("data");
+    let port = free_port();
+    let log = cwd.path().join("out.log");
+    let mut cmd = maiimg(cwd.path(), data.path(), port);
+    cmd.env("MAIIMG_LOG_LEVEL", "normal")
+        .stdout(std::process::Stdio::from(
+            std::fs::File::create(&log).unwrap(),
+        ));
+    let mut child = cmd.stderr(std::process::Stdio::null()).spawn().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while http().get(format!("{base}/healthz")).send().is_err() {
+        assert!(std::time::Instant::now() < deadline, "no start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let part = reqwest::blocking::multipart::Part::bytes(jpeg(64, 48, 1)).file_name("a.jpg");
+    let form = reqwest::blocking::multipart::Form::new().part("file", part);
+    let staged: serde_json::Value = http()
+        .post(format!("{base}/api/uploads"))
+        .multipart(form)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let upload = staged["upload_id"]
+        .as_str()
+        .or(staged["id"].as_str())
+        .unwrap()
+        .to_owned();
+    let id = create_gallery(&base, &[("b.jpg", jpeg(64, 48, 2))]);
+    assert_eq!(get(&format!("{base}/g/{id}")).0, 200);
+    let _ = get(&format!("{base}/api/uploads/{upload}/thumb"));
+    let _ = get(&format!("{base}/no/such/{id}"));
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("GET /g/<id> 200"), "{text}");
+    assert!(
+        !text.contains(&id) && !text.contains(&upload),
+        "an id reached the log: {text}"
+    );
+}

@@ -21,6 +21,7 @@ mod pages;
 mod password;
 mod poster;
 mod repeats;
+mod request_log;
 mod stats_api;
 mod stream;
 mod verified;
@@ -110,9 +111,13 @@ where
 
 /// Mount every URL area, the catchers and the security headers.
 pub fn mount(rocket: Rocket<Build>, app: Arc<App>) -> Rocket<Build> {
+    let log = request_log::RequestLog {
+        on: matches!(app.config.log_level.as_str(), "normal" | "debug"),
+    };
     rocket
         .manage(app)
         .attach(headers::SecurityHeaders)
+        .attach(log)
         .mount("/", pages::routes())
         .mount("/", assets::routes())
         .mount("/", viewer::routes())
@@ -126,7 +131,41 @@ pub fn mount(rocket: Rocket<Build>, app: Arc<App>) -> Rocket<Build> {
         .mount("/", owner_api::routes())
         .mount("/", galleries_page::routes())
         .mount("/", admin::routes())
+        .mount("/", unmatched())
         .register("/", catchers![catch_all])
+}
+
+/// Paths no other route takes are taken here last (rank 100) and sent to the catcher as
+/// 404s: Rocket itself would log each such path, which may carry an id or a key.
+fn unmatched() -> Vec<rocket::Route> {
+    use rocket::http::Method;
+    use rocket::route::{Handler, Outcome, Route};
+
+    #[derive(Clone)]
+    struct NotFound;
+
+    #[rocket::async_trait]
+    impl Handler for NotFound {
+        async fn handle<'r>(
+            &self,
+            _: &'r Request<'_>,
+            _: rocket::Data<'r>,
+        ) -> Outcome<'r> {
+            Outcome::Error(Status::NotFound)
+        }
+    }
+
+    [
+        Method::Get,
+        Method::Post,
+        Method::Put,
+        Method::Patch,
+        Method::Delete,
+        Method::Options,
+    ]
+    .into_iter()
+    .map(|method| Route::ranked(100, method, "/<_..>", NotFound))
+    .collect()
 }
 
 /// Anything a route did not answer: JSON under `/api/`, a page elsewhere.
