@@ -378,3 +378,41 @@ fn a_damaged_file_is_never_served_whole() {
         );
     }
 }
+
+#[test]
+fn a_file_that_cannot_be_written_fails_its_upload_alone_with_507() {
+    let cwd = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    // Files up to 512 KiB may be written: the database fits, a large original does not.
+    let mut cmd = maiimg_in_shell(
+        "trap '' XFSZ; ulimit -S -f 512",
+        cwd.path(),
+        data.path(),
+        port,
+    );
+    cmd.stderr(Stdio::null());
+    let server = Server::spawn_logging(&mut cmd, port);
+    let base = server.base.clone();
+    let before = blob_files(data.path()).len();
+    let res = upload(
+        &base,
+        &[("small.jpg", jpeg(80, 60, 1)), ("big.png", noise_png(600))],
+    );
+    assert_eq!(res.status().as_u16(), 507);
+    let body: Value = res.json().unwrap();
+    assert_eq!(body["error"]["code"], "storage_full", "{body}");
+    // Nothing of the refused gallery stays, and the server goes on.
+    assert_eq!(
+        blob_files(data.path()).len(),
+        before,
+        "files of a refused upload were kept"
+    );
+    let res = upload(&base, &[("small.jpg", jpeg(80, 60, 2))]);
+    assert_eq!(res.status().as_u16(), 201);
+    assert_eq!(
+        health(&base, "/readyz").0,
+        200,
+        "a failed file write is not a failed database"
+    );
+}

@@ -146,11 +146,7 @@ fn unmatched() -> Vec<rocket::Route> {
 
     #[rocket::async_trait]
     impl Handler for NotFound {
-        async fn handle<'r>(
-            &self,
-            _: &'r Request<'_>,
-            _: rocket::Data<'r>,
-        ) -> Outcome<'r> {
+        async fn handle<'r>(&self, _: &'r Request<'_>, _: rocket::Data<'r>) -> Outcome<'r> {
             Outcome::Error(Status::NotFound)
         }
     }
