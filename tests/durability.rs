@@ -160,17 +160,7 @@ fn sorted_blobs(data: &Path) -> Vec<std::path::PathBuf> {
 }
 
 fn create_gallery(base: &str, files: &[(&str, Vec<u8>)]) -> String {
-    let mut form = reqwest::blocking::multipart::Form::new();
-    for (name, bytes) in files {
-        let part =
-            reqwest::blocking::multipart::Part::bytes(bytes.clone()).file_name(name.to_string());
-        form = form.part("file", part);
-    }
-    let res = http()
-        .post(format!("{base}/api/galleries"))
-        .multipart(form)
-        .send()
-        .expect("upload");
+    let res = post_gallery(base, files);
     assert_eq!(res.status().as_u16(), 201);
     let json: serde_json::Value = res.json().expect("json");
     json["id"].as_str().expect("id").to_owned()

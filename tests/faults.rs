@@ -12,20 +12,6 @@ use std::time::{Duration, Instant};
 use common::*;
 use serde_json::Value;
 
-fn upload(base: &str, files: &[(&str, Vec<u8>)]) -> reqwest::blocking::Response {
-    let mut form = reqwest::blocking::multipart::Form::new();
-    for (name, bytes) in files {
-        let part =
-            reqwest::blocking::multipart::Part::bytes(bytes.clone()).file_name(name.to_string());
-        form = form.part("file", part);
-    }
-    http()
-        .post(format!("{base}/api/galleries"))
-        .multipart(form)
-        .send()
-        .expect("upload")
-}
-
 fn health(base: &str, path: &str) -> (u16, Value) {
     let res = http().get(format!("{base}{path}")).send().expect("health");
     (res.status().as_u16(), res.json().expect("health json"))
@@ -57,7 +43,7 @@ fn a_full_disk_answers_507_serves_viewers_and_recovers_by_itself() {
     // A gallery made while the disk was fine.
     let server = Server::start(cwd.path(), data.path(), port);
     let base = server.base.clone();
-    let res = upload(
+    let res = post_gallery(
         &base,
         &[("a.jpg", jpeg(400, 300, 1)), ("b.png", png_rgba(80, 60))],
     );
@@ -93,7 +79,7 @@ fn a_full_disk_answers_507_serves_viewers_and_recovers_by_itself() {
     let mut acknowledged = vec![id.clone()];
     let mut refused = None;
     for seed in 0..400u32 {
-        let res = upload(&base, &[("c.jpg", jpeg(64, 48, (seed % 250) as u8))]);
+        let res = post_gallery(&base, &[("c.jpg", jpeg(64, 48, (seed % 250) as u8))]);
         match res.status().as_u16() {
             201 => acknowledged.push(res.json::<Value>().unwrap()["id"].as_str().unwrap().into()),
             status => {
@@ -155,7 +141,7 @@ fn a_full_disk_answers_507_serves_viewers_and_recovers_by_itself() {
         "writes back {:?} after the limit was lifted",
         lifted_at.elapsed()
     );
-    let res = upload(&base, &[("e.jpg", jpeg(64, 48, 9))]);
+    let res = post_gallery(&base, &[("e.jpg", jpeg(64, 48, 9))]);
     assert_eq!(res.status().as_u16(), 201);
     acknowledged.push(res.json::<Value>().unwrap()["id"].as_str().unwrap().into());
     assert_eq!(health(&base, "/healthz").1["status"], "ok");
@@ -321,7 +307,7 @@ fn a_damaged_file_is_never_served_whole() {
     let server = Server::start(cwd.path(), data.path(), port);
     let base = server.base.clone();
     // A streamed original (over 4 MiB) and a small one read whole.
-    let res = upload(
+    let res = post_gallery(
         &base,
         &[("big.png", noise_png(1300)), ("small.png", noise_png(200))],
     );
@@ -395,7 +381,7 @@ fn a_file_that_cannot_be_written_fails_its_upload_alone_with_507() {
     let server = Server::spawn_logging(&mut cmd, port);
     let base = server.base.clone();
     let before = blob_files(data.path()).len();
-    let res = upload(
+    let res = post_gallery(
         &base,
         &[("small.jpg", jpeg(80, 60, 1)), ("big.png", noise_png(600))],
     );
@@ -408,7 +394,7 @@ fn a_file_that_cannot_be_written_fails_its_upload_alone_with_507() {
         before,
         "files of a refused upload were kept"
     );
-    let res = upload(&base, &[("small.jpg", jpeg(80, 60, 2))]);
+    let res = post_gallery(&base, &[("small.jpg", jpeg(80, 60, 2))]);
     assert_eq!(res.status().as_u16(), 201);
     assert_eq!(
         health(&base, "/readyz").0,

@@ -12,14 +12,14 @@ use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
 
-use super::binding::{self, Binding, Mismatch};
-use super::collector::{MassDeletion, to_ms};
+use super::binding::{self, Mismatch};
+use super::collector::MassDeletion;
 use super::ingest::{Encoded, Ingested};
 use super::settings::{self, ExpiryPolicy, SettingError, SettingsInput};
 use super::tickets::Tickets;
 use super::tracking::Tracker;
 use crate::blobs::{BlobStore, Pin};
-use crate::ids::{GalleryId, InstanceId, ManageKey, UploadId, key_matches};
+use crate::ids::{GalleryId, ManageKey, UploadId, key_matches};
 use crate::model::{BlobRef, Digest, GalleryRecord, ImageRecord, StagedUpload};
 use crate::store::{Cached, Store, StoreError};
 
@@ -157,43 +157,6 @@ impl Options {
     }
 }
 
-/// Tie the database and the tree together, or refuse to go on.
-fn bind(store: &Store, blobs: &BlobStore, new_database: bool, now: OffsetDateTime) -> Result<()> {
-    let identity = store.identity()?;
-    let (_, files) = blobs.usage();
-    let marker = blobs.marker()?;
-    let binding = binding::judge(&identity, marker.as_deref(), files, new_database, || {
-        InstanceId::generate().to_string()
-    })?;
-    let Binding::Bind {
-        id,
-        keep_unknown,
-        marker_only,
-    } = binding
-    else {
-        return Ok(());
-    };
-    // The marker first: a crash before the database's commit leaves a fresh database
-    // beside an empty marked tree (bound again at the next start) or an adopted one that
-    // is refused again until `--new-database` is given again.
-    blobs.write_marker(&id)?;
-    let adopted = if keep_unknown {
-        blobs.all()?
-    } else {
-        Vec::new()
-    };
-    if !marker_only || !adopted.is_empty() {
-        store.bind(&id, &adopted, to_ms(now))?;
-    }
-    if keep_unknown {
-        rocket::warn!(
-            "adopted blobs/ for instance {id}: files this database does not reference are \
-             kept and never deleted automatically (`maiimg check` lists them)"
-        );
-    }
-    Ok(())
-}
-
 /// The gallery service: owns the store and the blob directory.
 #[derive(Debug)]
 pub struct Galleries {
@@ -235,7 +198,7 @@ impl Galleries {
     pub fn open(options: Options, now: OffsetDateTime) -> Result<Galleries> {
         let store = Store::open(&options.data_dir, options.group_commit)?;
         let blobs = BlobStore::open(&options.data_dir)?;
-        bind(&store, &blobs, options.new_database, now)?;
+        binding::bind(&store, &blobs, options.new_database, now)?;
         let tickets =
             Tickets::new(store.secret("ticket_key", || rand::random::<[u8; 32]>().to_vec())?);
         let galleries = Galleries {

@@ -17,14 +17,12 @@ use rocket::http::{Cookie, CookieJar, SameSite};
 use rocket::response::Redirect;
 use rocket::{Responder, Route, State, get, post, routes};
 use sha2::{Digest as _, Sha256};
-use time::OffsetDateTime;
 
 use super::backoff::Backoff;
 use super::client::ClientAddr;
 use super::error::{PageError, WebError};
 use super::limits::secrets_match;
 use super::{App, blocking};
-use crate::domain::collector::{MassDeletion, Sweep};
 use crate::domain::ingest::human_bytes;
 use crate::domain::instance::SortBy;
 use crate::ids::GalleryId;
@@ -104,7 +102,7 @@ impl Sessions {
         }
     }
 
-    fn flash(&self, id: &str, message: String) {
+    pub(super) fn flash(&self, id: &str, message: String) {
         if let Some(s) = self.lock().get_mut(&session_key(id)) {
             s.flash = Some(message);
         }
@@ -148,7 +146,11 @@ fn session(
 
 /// A state-changing request: admin on, signed in, and the form's CSRF token right.
 /// Returns the session id.
-fn authorize(app: &App, cookies: &CookieJar<'_>, csrf: Option<&str>) -> Result<String, WebError> {
+pub(super) fn authorize(
+    app: &App,
+    cookies: &CookieJar<'_>,
+    csrf: Option<&str>,
+) -> Result<String, WebError> {
     let (id, expected, flash) = session(app, cookies)?.ok_or(WebError::AdminSignIn)?;
     if let Some(flash) = flash {
         // Not shown yet: keep it for the next page.
@@ -266,10 +268,11 @@ fn login(
     Ok(Redirect::to("/admin"))
 }
 
+/// A button's form: the session's CSRF token, and "confirm" where an action needs it.
 #[derive(FromForm)]
-struct ActionForm {
-    csrf: Option<String>,
-    confirm: bool,
+pub(super) struct ActionForm {
+    pub(super) csrf: Option<String>,
+    pub(super) confirm: bool,
 }
 
 /// `POST /admin/logout`.
@@ -341,128 +344,6 @@ async fn gallery_action(
     Ok(shown)
 }
 
-/// `POST /admin/gc`: collect every unreferenced blob file now.
-#[post("/admin/gc", data = "<form>")]
-async fn collect(
-    app: &State<Arc<App>>,
-    cookies: &CookieJar<'_>,
-    form: Form<ActionForm>,
-) -> Result<Redirect, PageError> {
-    let session = authorize(app, cookies, form.csrf.as_deref())?;
-    // Ticking "confirm" lets a sweep delete more than half of all files; without it such
-    // a sweep is held back (it looks like a wrong database, not leftovers).
-    let mass = if form.confirm {
-        MassDeletion::Allow
-    } else {
-        MassDeletion::Hold
-    };
-    let sweep = blocking(app.inner(), move |app| {
-        app.galleries.collect_garbage(app.clock.now(), mass)
-    })
-    .await??;
-    rocket::info!(
-        "admin: garbage collection removed {} files",
-        sweep.freed.files
-    );
-    app.admin.flash(&session, sweep_message(&sweep));
-    Ok(Redirect::to("/admin"))
-}
-
-/// What a collection did, in the admin's words.
-fn sweep_message(sweep: &Sweep) -> String {
-    let mut message = format!(
-        "Garbage collection removed {} unreferenced files ({} freed).",
-        sweep.freed.files,
-        human_bytes(sweep.freed.bytes)
-    );
-    let later = sweep.marked + sweep.waiting;
-    if later > 0 {
-        message.push_str(&format!(
-            " {later} more unreferenced files are marked and go once they have been \
-             unreferenced for an hour."
-        ));
-    }
-    if let Some(held) = sweep.held {
-        message.push_str(&format!(
-            " Nothing else was deleted: {} of all {} files were due, which looks like a \
-             wrong or damaged database, not leftovers. Run `maiimg check`; if \
-             the files are truly unused, run the collection again with “even if” ticked.",
-            held.due, held.files
-        ));
-    }
-    message
-}
-
-/// `POST /admin/verify`: hash every referenced file against its name.
-#[post("/admin/verify", data = "<form>")]
-async fn verify(
-    app: &State<Arc<App>>,
-    cookies: &CookieJar<'_>,
-    form: Form<ActionForm>,
-) -> Result<Redirect, PageError> {
-    let session = authorize(app, cookies, form.csrf.as_deref())?;
-    let found = blocking(app.inner(), |app| app.galleries.verify_files()).await??;
-    let mut message = format!(
-        "Verified {} files: {} intact, {} missing, {} damaged.",
-        found.intact + found.missing.len() + found.damaged.len(),
-        found.intact,
-        found.missing.len(),
-        found.damaged.len()
-    );
-    if !found.missing.is_empty() || !found.damaged.is_empty() {
-        let names: Vec<String> = found
-            .missing
-            .iter()
-            .chain(&found.damaged)
-            .map(|d| d.to_hex())
-            .collect();
-        app.log_error(&format!(
-            "verify files: missing or damaged: {}",
-            names.join(" ")
-        ));
-        message.push_str(" Restore the data directory from a backup; `maiimg check` lists them.");
-    }
-    app.admin.flash(&session, message);
-    Ok(Redirect::to("/admin"))
-}
-
-/// `POST /admin/purge`: run the purge of closed galleries now.
-#[post("/admin/purge", data = "<form>")]
-async fn purge(
-    app: &State<Arc<App>>,
-    cookies: &CookieJar<'_>,
-    form: Form<ActionForm>,
-) -> Result<Redirect, PageError> {
-    let session = authorize(app, cookies, form.csrf.as_deref())?;
-    let days = app.config.purge_after_days;
-    let message = if days == 0 {
-        "Purging is off (purge_after_days = 0): nothing was deleted.".to_owned()
-    } else {
-        let purged = blocking(app.inner(), move |app| {
-            app.galleries.purge(OffsetDateTime::now_utc(), days)
-        })
-        .await??;
-        rocket::info!("admin: purge deleted {} galleries", purged.galleries);
-        format!(
-            "Purged {} galleries closed for more than {days} days; {} files removed ({}).",
-            purged.galleries,
-            purged.freed.files,
-            human_bytes(purged.freed.bytes)
-        )
-    };
-    app.admin.flash(&session, message);
-    Ok(Redirect::to("/admin"))
-}
-
 pub fn routes() -> Vec<Route> {
-    routes![
-        dashboard,
-        login_page,
-        login,
-        logout,
-        gallery_action,
-        collect,
-        verify,
-        purge
-    ]
+    routes![dashboard, login_page, login, logout, gallery_action,]
 }

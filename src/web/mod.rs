@@ -2,6 +2,7 @@
 //! request, call the domain off the async executor, render.
 
 mod admin;
+mod admin_tools;
 mod api;
 mod archive;
 mod assets;
@@ -131,6 +132,7 @@ pub fn mount(rocket: Rocket<Build>, app: Arc<App>) -> Rocket<Build> {
         .mount("/", owner_api::routes())
         .mount("/", galleries_page::routes())
         .mount("/", admin::routes())
+        .mount("/", admin_tools::routes())
         .mount("/", unmatched())
         .register("/", catchers![catch_all])
 }

@@ -169,3 +169,18 @@ pub fn create_gallery(base: &str, fields: &[(&str, &str)]) -> (String, String) {
     let field = |k: &str| json[k].as_str().expect("a string").to_owned();
     (field("id"), field("manage_key"))
 }
+
+/// `POST /api/galleries` with these files as `file` parts.
+pub fn post_gallery(base: &str, files: &[(&str, Vec<u8>)]) -> reqwest::blocking::Response {
+    let mut form = reqwest::blocking::multipart::Form::new();
+    for (name, bytes) in files {
+        let part =
+            reqwest::blocking::multipart::Part::bytes(bytes.clone()).file_name(name.to_string());
+        form = form.part("file", part);
+    }
+    http()
+        .post(format!("{base}/api/galleries"))
+        .multipart(form)
+        .send()
+        .expect("upload")
+}
