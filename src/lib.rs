@@ -12,6 +12,7 @@ pub mod config;
 pub mod domain;
 pub mod ids;
 pub mod model;
+pub mod spool;
 pub mod store;
 pub mod views;
 pub mod web;
@@ -78,11 +79,14 @@ pub fn build_with(config: Config, start: Start) -> Result<Rocket<Build>, StartEr
         },
         clock.now(),
     )?;
-    let pool = Pool::new(Limits {
-        max_file_bytes: config.max_file_bytes,
-        max_pixels: config.max_pixels,
-        max_dimension: config.max_dimension,
-    });
+    let pool = Pool::new(
+        Limits {
+            max_file_bytes: config.max_file_bytes,
+            max_pixels: config.max_pixels,
+            max_dimension: config.max_dimension,
+        },
+        config.decode_memory_bytes,
+    );
     let figment = Figment::from(rocket::Config::default())
         .merge(("ident", "maiimg"))
         .merge(("address", config.address))
@@ -96,6 +100,7 @@ pub fn build_with(config: Config, start: Start) -> Result<Rocket<Build>, StartEr
         clock,
         attempts: Default::default(),
         limits: Default::default(),
+        in_flight: Default::default(),
         admin: Default::default(),
         blob_cache: web::BlobCache::new(web::BLOB_CACHE_BYTES),
         repeats: Default::default(),

@@ -12,6 +12,7 @@ mod edit_api;
 pub mod error;
 mod galleries_page;
 mod headers;
+mod inflight;
 pub mod limits;
 mod manage_api;
 mod multipart;
@@ -22,6 +23,7 @@ mod poster;
 mod repeats;
 mod stats_api;
 mod stream;
+mod uploads_api;
 mod viewer;
 mod visit;
 
@@ -51,6 +53,8 @@ pub struct App {
     pub attempts: password::Attempts,
     /// Per-client upload and gallery allowances, wrong upload passwords.
     pub limits: limits::Limits,
+    /// Uploads being received: per client and their buffers in all.
+    pub in_flight: inflight::InFlight,
     /// Signed-in administrators.
     pub admin: admin::Sessions,
     /// Recently served renditions.
@@ -108,6 +112,7 @@ pub fn mount(rocket: Rocket<Build>, app: Arc<App>) -> Rocket<Build> {
         .mount("/", password::routes())
         .mount("/", poster::routes())
         .mount("/", api::routes())
+        .mount("/", uploads_api::routes())
         .mount("/", manage_api::routes())
         .mount("/", stats_api::routes())
         .mount("/", edit_api::routes())
