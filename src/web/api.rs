@@ -119,7 +119,8 @@ pub(super) async fn ingest_and_write(
     body: Body,
     name: String,
 ) -> Result<PendingImage, WebError> {
-    let ingested = app.pool.ingest(body, name).await?;
+    // The decode's memory stays counted until its files are written and dropped.
+    let (ingested, _admitted) = app.pool.ingest(body, name).await?;
     limits::check_room(&app, limits::stored_bytes(&ingested))?;
     Ok(blocking(&app, move |app| app.galleries.write_image(&ingested)).await??)
 }

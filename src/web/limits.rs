@@ -312,7 +312,9 @@ fn check_declared(req: &Request<'_>, limit: u64) -> Result<(), WebError> {
 /// Guard of `POST /api/uploads`: password, a possible size, room for the body, a place
 /// among the uploads in flight (held until the answer), and one file of the client's
 /// allowance.
-pub struct UploadAllowed(#[allow(dead_code)] Ticket);
+pub struct UploadAllowed {
+    _ticket: Ticket,
+}
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for UploadAllowed {
@@ -328,7 +330,7 @@ impl<'r> FromRequest<'r> for UploadAllowed {
             Ok::<_, WebError>(ticket)
         };
         match checked.await {
-            Ok(ticket) => Outcome::Success(UploadAllowed(ticket)),
+            Ok(ticket) => Outcome::Success(UploadAllowed { _ticket: ticket }),
             Err(e) => Outcome::Error((e.status_and_code().0, e)),
         }
     }

@@ -3,6 +3,10 @@
 //! (`crate::spool`), and the part count is checked as parts appear — a 26th file is
 //! refused before its bytes are read.
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_util::Stream;
 use rocket::Data;
 use rocket::data::ToByteUnit;
 use rocket::http::ContentType;
@@ -49,6 +53,30 @@ pub struct Reader<'r> {
     spool: Spool,
 }
 
+/// Yields one chunk per poll. multer reads its stream until it is pending, so on a fast
+/// link (loopback, or megabytes waiting in the socket buffer) it would copy everything
+/// that has arrived into memory before the spool sees any of it; one chunk at a time, a
+/// request holds about a chunk.
+struct OneChunkPerPoll<S> {
+    inner: S,
+    yielded: bool,
+}
+
+impl<S: Stream + Unpin> Stream for OneChunkPerPoll<S> {
+    type Item = S::Item;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
+        if self.yielded {
+            self.yielded = false;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        let next = Pin::new(&mut self.inner).poll_next(cx);
+        self.yielded = matches!(next, Poll::Ready(Some(_)));
+        next
+    }
+}
+
 fn malformed(e: multer::Error) -> WebError {
     WebError::BadRequest(format!("the upload could not be read: {e}"))
 }
@@ -79,7 +107,10 @@ impl<'r> Reader<'r> {
                     "send the files as multipart/form-data with parts named “file”".into(),
                 )
             })?;
-        let stream = ReaderStream::with_capacity(data.open(max_request_bytes.bytes()), READ_CHUNK);
+        let stream = OneChunkPerPoll {
+            inner: ReaderStream::with_capacity(data.open(max_request_bytes.bytes()), READ_CHUNK),
+            yielded: false,
+        };
         Ok(Reader {
             inner: multer::Multipart::new(stream, boundary),
             max_files,
@@ -165,5 +196,29 @@ impl<'r> Reader<'r> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::{FutureExt, StreamExt, stream};
+
+    use super::*;
+
+    #[test]
+    fn multer_gets_one_chunk_per_poll_however_much_is_ready() {
+        // Everything is ready at once, as on loopback; each poll still hands over one chunk.
+        let chunks = stream::iter((0..3).map(|i| vec![i; 4]));
+        let mut one = OneChunkPerPoll {
+            inner: chunks,
+            yielded: false,
+        };
+        assert_eq!(one.next().now_or_never(), Some(Some(vec![0; 4])));
+        assert_eq!(one.next().now_or_never(), None, "pending after a chunk");
+        assert_eq!(one.next().now_or_never(), Some(Some(vec![1; 4])));
+        assert_eq!(one.next().now_or_never(), None);
+        assert_eq!(one.next().now_or_never(), Some(Some(vec![2; 4])));
+        assert_eq!(one.next().now_or_never(), None);
+        assert_eq!(one.next().now_or_never(), Some(None), "then the end");
     }
 }
