@@ -65,12 +65,15 @@ pub fn probe(head: Cursor<Vec<u8>>) -> Option<Header> {
 /// the blocking pool: the allocator keeps what a thread freed for that thread's next
 /// allocations, so dozens of short-lived blocking threads each kept a decode's worth
 /// (40 parallel uploads reached 600+ MiB with the budget respected); a few threads reuse it.
+/// Decodes needing more than half the budget (which run one at a time anyway) all go to
+/// one thread of their own, so only one thread keeps that much.
 #[derive(Clone, Debug)]
 pub struct Pool {
     budget: Arc<Semaphore>,
     units: u32,
     limits: Limits,
     jobs: mpsc::Sender<Job>,
+    large_jobs: mpsc::Sender<Job>,
 }
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -117,7 +120,8 @@ impl Pool {
             budget: Arc::new(Semaphore::new(units as usize)),
             units,
             limits,
-            jobs: decode_threads(cores),
+            jobs: decode_threads(cores.saturating_sub(1).max(1)),
+            large_jobs: decode_threads(1),
         }
     }
 
@@ -153,7 +157,9 @@ impl Pool {
         })
         .await
         .map_err(|e| decoder_failed(&name, &e.to_string()))?;
-        let admitted = self.admit(decode_cost(body.len(), header, &limits)).await;
+        let cost = decode_cost(body.len(), header, &limits);
+        let large = cost.div_ceil(UNIT) * 2 > u64::from(self.units);
+        let admitted = self.admit(cost).await;
         let failed_name = name.clone();
         let (answer, answered) = oneshot::channel();
         let job: Job = Box::new(move || {
@@ -167,7 +173,8 @@ impl Pool {
             let _ = answer.send(result);
         });
         let failed = || decoder_failed(&failed_name, "it stopped before finishing");
-        self.jobs.send(job).map_err(|_| failed())?;
+        let queue = if large { &self.large_jobs } else { &self.jobs };
+        queue.send(job).map_err(|_| failed())?;
         let ingested = answered.await.map_err(|_| failed())??;
         Ok((ingested, admitted))
     }
