@@ -167,7 +167,7 @@ impl Default for Config {
             max_storage_bytes: 0,
             purge_after_days: 0,
             decode_memory_bytes: 256 * 1024 * 1024,
-            upload_buffer_bytes: 64 * 1024 * 1024,
+            upload_buffer_bytes: 32 * 1024 * 1024,
         }
     }
 }
