@@ -17,6 +17,11 @@
   const createStatus = $('create-status');
   const pickerMessage = $('picker-message');
   const PARALLEL = 3;
+  // A 429 or 503 with Retry-After (the server is busy, or this browser has enough uploads
+  // in flight) is retried by itself, a few times, after the wait the server asked for;
+  // waits longer than MAX_WAIT_S (an hourly rate limit) are left to the Retry button.
+  const MAX_WAITS = 5;
+  const MAX_WAIT_S = 120;
   // A private instance: every upload and the creation carry the upload password, kept for
   // this tab only (sessionStorage). After a refusal nothing more is sent until it changes,
   // so one wrong password costs a few tries, not one per photo.
@@ -40,7 +45,8 @@
   }
 
   const counted = () => items.filter((i) => i.state !== 'error' || i.retryable);
-  const busy = () => items.some((i) => i.state === 'queued' || i.state === 'uploading');
+  const pending = (i) => i.state === 'queued' || i.state === 'uploading' || i.state === 'waiting';
+  const busy = () => items.some(pending);
   const done = () => items.filter((i) => i.state === 'done');
 
   function element(tag, className, text) {
@@ -81,6 +87,7 @@
     actions.append(retry, remove);
     li.append(thumb, body, actions);
     retry.addEventListener('click', () => {
+      item.waits = 0;
       setState(item, 'queued', 'Waiting…');
       pump();
     });
@@ -106,6 +113,7 @@
 
   function removeItem(item) {
     if (item.xhr) item.xhr.abort();
+    clearInterval(item.timer);
     if (item.preview) URL.revokeObjectURL(item.preview);
     const index = items.indexOf(item);
     items = items.filter((i) => i !== item);
@@ -163,6 +171,35 @@
     if (!busy() && createWhenDone) create();
   }
 
+  /** The Retry-After of a refusal the page should wait out by itself, in seconds, or null. */
+  function waitFor(xhr, item) {
+    if (xhr.status !== 429 && xhr.status !== 503) return null;
+    const seconds = Number(xhr.getResponseHeader('Retry-After'));
+    if (!Number.isFinite(seconds) || seconds < 0 || seconds > MAX_WAIT_S) return null;
+    if ((item.waits || 0) >= MAX_WAITS) return null;
+    return Math.max(1, Math.ceil(seconds));
+  }
+
+  /** Show the wait, counting down, then queue the file again. */
+  function waitThenRetry(item, seconds) {
+    item.waits = (item.waits || 0) + 1;
+    let left = seconds;
+    const say = () => `The server is busy; trying again in ${left} s (attempt ${item.waits + 1} of ${MAX_WAITS + 1})…`;
+    setState(item, 'waiting', say());
+    item.timer = setInterval(() => {
+      left -= 1;
+      if (left > 0) {
+        item.parts.status.textContent = say();
+        return;
+      }
+      clearInterval(item.timer);
+      if (items.includes(item)) {
+        setState(item, 'queued', 'Waiting…');
+        pump();
+      }
+    }, 1000);
+  }
+
   function upload(item) {
     setState(item, 'uploading', 'Uploading…');
     const data = new FormData();
@@ -189,6 +226,8 @@
         if (item.preview) URL.revokeObjectURL(item.preview);
         const animated = body.animated ? ' · animated' : '';
         setState(item, 'done', `Ready · ${body.width}×${body.height} ${body.format.toUpperCase()}${animated}`);
+      } else if (waitFor(xhr, item) !== null) {
+        waitThenRetry(item, waitFor(xhr, item));
       } else {
         const message = (body.error && body.error.message) || `The server answered ${xhr.status}.`;
         const code = body.error && body.error.code;
@@ -214,7 +253,7 @@
 
   function update() {
     const ready = done().length;
-    const waiting = items.filter((i) => i.state === 'queued' || i.state === 'uploading').length;
+    const waiting = items.filter(pending).length;
     createButton.disabled = creating || (ready === 0 && waiting === 0);
     dropzone.classList.toggle('has-files', items.length > 0);
     if (creating) return;

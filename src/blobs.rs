@@ -108,6 +108,11 @@ impl BlobStore {
         File::open(&self.root)?.sync_all()
     }
 
+    /// The directory of temp files (emptied at start-up), where uploads are spooled too.
+    pub fn tmp_dir(&self) -> &Path {
+        &self.tmp
+    }
+
     /// Bytes and number of blob files on disk (kept up to date, no I/O).
     pub fn usage(&self) -> (u64, u64) {
         (

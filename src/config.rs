@@ -96,6 +96,13 @@ pub struct Config {
     /// Galleries expired or used up (view limit reached) for longer than this many days are
     /// deleted with the images no other gallery uses; 0: never.
     pub purge_after_days: u32,
+    /// Memory the decodes running at once may need, as estimated from each image's header
+    /// before decoding (one larger than this runs alone). At least 16 MiB.
+    pub decode_memory_bytes: u64,
+    /// Memory for upload bodies being received, over all clients: each upload holds at
+    /// most 2 MiB of it (the rest of its file waits in `tmp/`); when it is taken, uploads
+    /// are answered 503 with `Retry-After`. At least 1 MiB.
+    pub upload_buffer_bytes: u64,
 }
 
 /// A configured secret (`admin_token`, `upload_password`): compared, never printed.
@@ -177,6 +184,8 @@ impl Default for Config {
             max_storage_bytes: 0,
             min_free_disk_bytes: None,
             purge_after_days: 0,
+            decode_memory_bytes: 256 * 1024 * 1024,
+            upload_buffer_bytes: 32 * 1024 * 1024,
         }
     }
 }
@@ -471,6 +480,18 @@ impl Config {
             return Err(invalid(
                 "purge_after_days",
                 "must be between 0 (never) and 36500",
+            ));
+        }
+        if self.decode_memory_bytes < 16 * 1024 * 1024 {
+            return Err(invalid(
+                "decode_memory_bytes",
+                "must be at least 16777216 (16 MiB)",
+            ));
+        }
+        if self.upload_buffer_bytes < 1024 * 1024 {
+            return Err(invalid(
+                "upload_buffer_bytes",
+                "must be at least 1048576 (1 MiB)",
             ));
         }
         Ok(())

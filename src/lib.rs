@@ -14,6 +14,7 @@ pub mod domain;
 pub mod front;
 pub mod ids;
 pub mod model;
+pub mod spool;
 pub mod store;
 pub mod views;
 pub mod web;
@@ -96,11 +97,14 @@ pub fn build_with(config: Config, start: Start) -> Result<Rocket<Build>, StartEr
         },
         clock.now(),
     )?;
-    let pool = Pool::new(Limits {
-        max_file_bytes: config.max_file_bytes,
-        max_pixels: config.max_pixels,
-        max_dimension: config.max_dimension,
-    });
+    let pool = Pool::new(
+        Limits {
+            max_file_bytes: config.max_file_bytes,
+            max_pixels: config.max_pixels,
+            max_dimension: config.max_dimension,
+        },
+        config.decode_memory_bytes,
+    );
     let peers = Arc::new(front::Peers::default());
     let public = std::net::SocketAddr::new(config.address, config.port);
     let door = if start.front {
@@ -139,6 +143,7 @@ pub fn build_with(config: Config, start: Start) -> Result<Rocket<Build>, StartEr
         clock,
         attempts: Default::default(),
         limits: Default::default(),
+        in_flight: Default::default(),
         admin: Default::default(),
         blob_cache: web::BlobCache::new(web::BLOB_CACHE_BYTES),
         repeats: Default::default(),

@@ -500,6 +500,11 @@ impl Galleries {
         self.blobs.read(digest)
     }
 
+    /// Where upload bodies too large for memory are spooled (`tmp/`, emptied at start-up).
+    pub fn spool_dir(&self) -> &std::path::Path {
+        self.blobs.tmp_dir()
+    }
+
     /// Where a stored blob lives (for streaming it).
     pub fn blob_path(&self, digest: &Digest) -> PathBuf {
         self.blobs.path(digest)

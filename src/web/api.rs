@@ -1,5 +1,5 @@
-//! The JSON API: create galleries (one multipart request, or staged browser uploads),
-//! read and delete them with the manage key.
+//! The JSON API: create galleries (one multipart request, or staged browser uploads);
+//! the staged uploads themselves are `uploads_api`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,20 +9,21 @@ use rocket::request::{FromRequest, Outcome};
 use rocket::response::status::Created;
 use rocket::serde::json::Json;
 use rocket::tokio::sync::Semaphore;
-use rocket::{Data, Request, Route, State, get, post, routes};
+use rocket::{Data, Request, Route, State, post, routes};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::blob::BlobResponse;
 use super::error::{ApiError, WebError};
-use super::limits::{self, CreateAllowed, UploadAllowed};
+use super::inflight::SPOOL_THRESHOLD;
+use super::limits::{self, CreateAllowed};
 use super::multipart::{Part, Reader};
 use super::owner_api::{OwnerKeyHeader, creation_owner};
-use super::{App, assets::IfNoneMatch, blocking};
+use super::{App, blocking};
 use crate::domain::galleries::{self, PendingImage};
 use crate::domain::settings::SettingsInput;
 use crate::ids::{GalleryId, UploadId};
-use crate::model::{ImageRecord, MediaFormat, Rendition};
+use crate::model::{ImageRecord, MediaFormat};
+use crate::spool::{Body, Spool};
 
 /// `Authorization: Bearer <manage key>`, if present. Never logged.
 pub struct Bearer(pub Option<String>);
@@ -63,18 +64,6 @@ struct CreatedJson {
     qr_png_url: String,
     qr_svg_url: String,
     images: Vec<ImageJson>,
-}
-
-#[derive(Serialize)]
-struct UploadJson {
-    upload_id: String,
-    name: String,
-    width: u32,
-    height: u32,
-    format: MediaFormat,
-    bytes: u64,
-    animated: bool,
-    thumb_url: String,
 }
 
 #[derive(Deserialize)]
@@ -125,14 +114,23 @@ fn created_response(app: &App, created: galleries::Created) -> Created<Json<Crea
 }
 
 /// Ingest one file and write its blobs (pinned until the gallery commits).
-async fn ingest_and_write(
+pub(super) async fn ingest_and_write(
     app: Arc<App>,
-    bytes: Vec<u8>,
+    body: Body,
     name: String,
 ) -> Result<PendingImage, WebError> {
-    let ingested = app.pool.ingest(bytes, name).await?;
+    // The decode's memory stays counted until its files are written and dropped.
+    let (ingested, _admitted) = app.pool.ingest(body, name).await?;
     limits::check_room(&app, limits::stored_bytes(&ingested))?;
     Ok(blocking(&app, move |app| app.galleries.write_image(&ingested)).await??)
+}
+
+/// Where this app spools large files.
+pub(super) fn spool(app: &App) -> Spool {
+    Spool {
+        threshold: SPOOL_THRESHOLD,
+        dir: app.galleries.spool_dir().to_owned(),
+    }
 }
 
 /// Give back whatever was written for a request that failed, then read the rest of its
@@ -159,8 +157,9 @@ async fn create_multipart(
     gate: Result<CreateAllowed, WebError>,
     data: Data<'_>,
 ) -> Result<Created<Json<CreatedJson>>, ApiError> {
-    let client = match gate {
-        Ok(gate) => gate.client,
+    // The ticket keeps this request's place among the uploads in flight until it answers.
+    let (client, _ticket) = match gate {
+        Ok(gate) => (gate.client, gate.ticket),
         Err(e) => return Err(limits::refuse(data, e).await),
     };
     let app = Arc::clone(app.inner());
@@ -172,8 +171,10 @@ async fn create_multipart(
         config.max_images,
         config.max_file_bytes,
         "gallery",
+        spool(&app),
     )?;
-    // Files received but not yet ingested wait here; bounding them bounds memory.
+    // Files received but not yet ingested wait here (spooled when large); bounding them
+    // bounds what one request keeps in `tmp/` and in memory.
     let queue = Arc::new(Semaphore::new(
         std::thread::available_parallelism().map_or(2, |n| n.get()) + 1,
     ));
@@ -198,7 +199,7 @@ async fn create_multipart(
                     break;
                 }
             }
-            Ok(Some(Part::File { name, bytes })) => {
+            Ok(Some(Part::File { name, body })) => {
                 if let Err(e) = app.limits.take_file(&app, client) {
                     failure = Some(e);
                     break;
@@ -213,7 +214,7 @@ async fn create_multipart(
                 let app = Arc::clone(&app);
                 let refused = Arc::clone(&refused);
                 tasks.push(rocket::tokio::spawn(async move {
-                    let result = ingest_and_write(app, bytes, name).await;
+                    let result = ingest_and_write(app, body, name).await;
                     if result.is_err() {
                         refused.store(true, Ordering::Relaxed);
                     }
@@ -313,85 +314,6 @@ fn create_other() -> ApiError {
     .into()
 }
 
-/// `POST /api/uploads`: one file, ingested and kept for a day until a gallery uses it.
-#[post("/api/uploads", data = "<data>")]
-async fn upload(
-    app: &State<Arc<App>>,
-    content_type: Option<&ContentType>,
-    gate: Result<UploadAllowed, WebError>,
-    data: Data<'_>,
-) -> Result<Created<Json<UploadJson>>, ApiError> {
-    if let Err(e) = gate {
-        return Err(limits::refuse(data, e).await);
-    }
-    let app = Arc::clone(app.inner());
-    let config = &app.config;
-    let mut reader = Reader::new(
-        content_type,
-        data,
-        limits::max_upload_request_bytes(&app),
-        1,
-        config.max_file_bytes,
-        "upload request",
-    )?;
-    let mut file = None;
-    let result = loop {
-        match reader.next().await {
-            Ok(None) => break Ok(()),
-            Ok(Some(Part::File { name, bytes })) => file = Some((name, bytes)),
-            Ok(Some(Part::Text { .. })) => {}
-            Err(e) => break Err(e),
-        }
-    };
-    let image = match (result, file) {
-        (Err(e), _) => Err(e),
-        (Ok(()), None) => Err(WebError::NoFiles { max: 1 }),
-        (Ok(()), Some((name, bytes))) => ingest_and_write(Arc::clone(&app), bytes, name).await,
-    };
-    let image = match image {
-        Ok(image) => image,
-        Err(e) => {
-            reader.drain().await;
-            return Err(e.into());
-        }
-    };
-    let record = image.record.clone();
-    let id = blocking(&app, move |app| {
-        app.galleries.stage(image, OffsetDateTime::now_utc())
-    })
-    .await??;
-    let body = UploadJson {
-        thumb_url: format!("/api/uploads/{id}/thumb"),
-        upload_id: id.to_string(),
-        name: record.name,
-        width: record.original.width,
-        height: record.original.height,
-        format: record.original.format,
-        bytes: record.original.bytes,
-        animated: record.animated,
-    };
-    Ok(Created::new(format!("/api/uploads/{id}")).body(Json(body)))
-}
-
-/// The thumbnail of a staged upload (its id is the capability).
-#[get("/api/uploads/<id>/thumb")]
-async fn upload_thumb(
-    app: &State<Arc<App>>,
-    id: &str,
-    inm: IfNoneMatch,
-) -> Result<BlobResponse, ApiError> {
-    let id = UploadId::parse(id).ok_or(WebError::NotFound)?;
-    let app = Arc::clone(app.inner());
-    let staged = blocking(&app, move |app| app.galleries.upload(&id)).await??;
-    Ok(BlobResponse::open(&app, staged.image.blob(Rendition::Thumb), None, &inm).await?)
-}
-
 pub fn routes() -> Vec<Route> {
-    routes![
-        create_multipart,
-        create_json,
-        create_other,
-        upload,
-        upload_thumb
-    ]
+    routes![create_multipart, create_json, create_other]
 }

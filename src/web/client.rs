@@ -103,17 +103,10 @@ fn parse_entry(entry: &str) -> Option<IpAddr> {
     bracketed.parse::<Ipv6Addr>().ok().map(IpAddr::V6)
 }
 
-/// Who shares a per-client bound (rate limits, the access log's): an IPv4 address, or an
-/// IPv6 /64 (one subscriber's network, in which a host can pick any address).
-pub fn network(ip: IpAddr) -> IpAddr {
-    match ip.to_canonical() {
-        IpAddr::V6(v6) => {
-            let [a, b, c, d, ..] = v6.segments();
-            IpAddr::V6(Ipv6Addr::new(a, b, c, d, 0, 0, 0, 0))
-        }
-        v4 => v4,
-    }
-}
+/// Who shares a per-client bound (rate limits, the access log's, uploads in flight, the
+/// front door's connections): an IPv4 address, or an IPv6 /64 (one subscriber's network, in
+/// which a host can pick any address). One function for all of them, in the front door.
+pub use crate::front::network_of as network;
 
 /// The network an address belongs to, as stored instead of the address:
 /// `203.0.113.0/24` for IPv4, `2001:db8:abcd::/48` for IPv6 (an IPv4-mapped IPv6 address

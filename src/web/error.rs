@@ -78,6 +78,18 @@ pub enum WebError {
         /// Seconds until the next request is allowed.
         retry_after: u64,
     },
+    /// This client already has as many uploads in flight as it may.
+    #[error(
+        "{max} uploads from your address are still being received; this one will be sent \
+         when one of them is done"
+    )]
+    TooManyParallelUploads {
+        /// Uploads one client may send at once.
+        max: usize,
+    },
+    /// The memory for receiving uploads is taken by other uploads.
+    #[error("the server is receiving many uploads right now; try again in a few seconds")]
+    UploadsBusy,
     /// The instance is private and no upload password came with the request.
     #[error(
         "this server is private: uploading needs its upload password (send it in the X-Upload-Password header)"
@@ -155,6 +167,7 @@ impl WebError {
                 }
                 IngestError::TooManyPixels { .. } => (Status::PayloadTooLarge, "image_too_large"),
                 IngestError::Corrupt { .. } => (Status::UnprocessableEntity, "corrupt_image"),
+                IngestError::Unreadable { .. } => (Status::InternalServerError, "internal"),
             },
             WebError::TooManyFiles { .. } => (Status::BadRequest, "too_many_files"),
             WebError::NoFiles { .. } => (Status::BadRequest, "no_files"),
@@ -168,6 +181,10 @@ impl WebError {
             WebError::Denied(refusal) => (refusal_status(refusal.reason), refusal.reason.slug()),
             WebError::Internal(_) => (Status::InternalServerError, "internal"),
             WebError::RateLimited { .. } => (Status::TooManyRequests, "rate_limited"),
+            WebError::TooManyParallelUploads { .. } => {
+                (Status::TooManyRequests, "too_many_parallel_uploads")
+            }
+            WebError::UploadsBusy => (Status::ServiceUnavailable, "server_busy"),
             WebError::UploadPasswordRequired => (Status::Unauthorized, "upload_password_required"),
             WebError::UploadPasswordWrong => (Status::Unauthorized, "upload_password_wrong"),
             WebError::StorageFull { .. } | WebError::DiskReserve { .. } => {
@@ -212,6 +229,9 @@ impl WebError {
         match self {
             WebError::TooManyAttempts(seconds) | WebError::Busy(seconds) => Some(*seconds),
             WebError::RateLimited { retry_after, .. } => Some(*retry_after),
+            WebError::TooManyParallelUploads { .. } | WebError::UploadsBusy => {
+                Some(super::inflight::RETRY_AFTER)
+            }
             _ if self.status_and_code().1 == "storage_unavailable" => Some(5),
             _ if self.status_and_code().1 == "storage_full" => Some(60),
             _ => None,
@@ -307,6 +327,8 @@ impl<'r> Responder<'r, 'static> for PageError {
                 views::errors::page(status.code, "Not right now", &sentence(&self.0)),
             ),
             WebError::RateLimited { .. }
+            | WebError::TooManyParallelUploads { .. }
+            | WebError::UploadsBusy
             | WebError::Busy(_)
             | WebError::StorageFull { .. }
             | WebError::DiskReserve { .. }
@@ -381,31 +403,4 @@ pub fn error_page(status: Status) -> (Status, maud::Markup) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_full_disk_is_507_storage_full_from_the_database_and_from_the_files() {
-        let no_space = std::io::Error::from(std::io::ErrorKind::StorageFull);
-        let too_big = std::io::Error::from(std::io::ErrorKind::FileTooLarge);
-        for e in [
-            WebError::Domain(DomainError::Store(StoreError::Full)),
-            WebError::Domain(DomainError::Blobs(no_space)),
-            WebError::Domain(DomainError::Blobs(too_big)),
-        ] {
-            assert_eq!(
-                e.status_and_code(),
-                (Status::InsufficientStorage, "storage_full")
-            );
-            assert!(e.public_message().contains("disk is full"));
-            assert_eq!(e.retry_after(), Some(60));
-        }
-        let failing = WebError::Domain(DomainError::Store(StoreError::Unavailable));
-        assert_eq!(
-            failing.status_and_code(),
-            (Status::ServiceUnavailable, "storage_unavailable")
-        );
-        let other = WebError::Domain(DomainError::Blobs(std::io::Error::other("EIO")));
-        assert_eq!(other.status_and_code().0, Status::InternalServerError);
-    }
-}
+mod tests;

@@ -1,6 +1,7 @@
 //! Abuse and capacity controls in front of uploads: the upload password of a private
-//! instance, a declared size no valid upload has, per-client rate limits for files and
-//! new galleries, and the storage quota.
+//! instance, a declared size no valid upload has, the storage quota, the uploads in flight
+//! (per client and in all, `inflight`) and per-client rate limits for files and new
+//! galleries.
 //!
 //! The checks run as request guards, before a byte of the body is read: a refused upload
 //! costs no ingest and stores nothing, and what was stored earlier is never touched.
@@ -19,6 +20,7 @@ use subtle::ConstantTimeEq;
 use super::App;
 use super::client::{ClientAddr, network};
 use super::error::{ApiError, WebError};
+use super::inflight::Ticket;
 use crate::domain::ingest::Ingested;
 
 /// The window every per-hour limit is measured over.
@@ -264,11 +266,30 @@ async fn common<'r>(req: &'r Request<'_>) -> Result<(&'r Arc<App>, ClientAddr), 
 }
 
 /// The body's declared size, if any (a length too large for a `u64` is `u64::MAX`).
-fn content_length(req: &Request<'_>) -> u64 {
+fn declared_length(req: &Request<'_>) -> Option<u64> {
     let declared = req.headers().get_one("Content-Length").map(str::trim);
     declared
         .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
-        .map_or(0, |v| v.parse().unwrap_or(u64::MAX))
+        .map(|v| v.parse().unwrap_or(u64::MAX))
+}
+
+/// The body's declared size, or 0.
+fn content_length(req: &Request<'_>) -> u64 {
+    declared_length(req).unwrap_or(0)
+}
+
+/// A place among the uploads in flight. Taken after the checks that cost nothing and
+/// before the allowance, so an upload refused here uses none of it. A trusted proxy's own
+/// address is not counted per client: the clients it forwards are.
+fn enter(app: &App, req: &Request<'_>, client: ClientAddr) -> Result<Ticket, WebError> {
+    let proxy = app
+        .config
+        .trusted_proxy_nets
+        .iter()
+        .any(|n| n.contains(&client.0));
+    let budget = app.config.upload_buffer_bytes;
+    app.in_flight
+        .enter(client.0, proxy, declared_length(req), budget)
 }
 
 /// Most bytes `POST /api/uploads` may carry: one file at its limit and its part headers.
@@ -284,9 +305,12 @@ fn check_declared(req: &Request<'_>, limit: u64) -> Result<(), WebError> {
     Ok(())
 }
 
-/// Guard of `POST /api/uploads`: password, a possible size, room for the body, and one
-/// file of the client's allowance.
-pub struct UploadAllowed;
+/// Guard of `POST /api/uploads`: password, a possible size, room for the body, a place
+/// among the uploads in flight (held until the answer), and one file of the client's
+/// allowance.
+pub struct UploadAllowed {
+    _ticket: Ticket,
+}
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for UploadAllowed {
@@ -297,21 +321,25 @@ impl<'r> FromRequest<'r> for UploadAllowed {
             let (app, client) = common(req).await?;
             check_declared(req, max_upload_request_bytes(app))?;
             check_room(app, content_length(req))?;
-            app.limits.take_file(app, client)
+            let ticket = enter(app, req, client)?;
+            app.limits.take_file(app, client)?;
+            Ok::<_, WebError>(ticket)
         };
         match checked.await {
-            Ok(()) => Outcome::Success(UploadAllowed),
+            Ok(ticket) => Outcome::Success(UploadAllowed { _ticket: ticket }),
             Err(e) => Outcome::Error((e.status_and_code().0, e)),
         }
     }
 }
 
-/// Guard of `POST /api/galleries`: password, for a multipart body a possible size and
-/// room for it, and one gallery of the client's allowance (its files are counted one by
+/// Guard of `POST /api/galleries`: password, for a multipart body a possible size, room
+/// for it and a place among the uploads in flight, and one gallery of the client's allowance (its files are counted one by
 /// one with [`Limits::take_file`] as they arrive).
 pub struct CreateAllowed {
     /// Who is creating.
     pub client: ClientAddr,
+    /// A multipart body's place among the uploads in flight, held until the answer.
+    pub ticket: Option<Ticket>,
 }
 
 #[rocket::async_trait]
@@ -321,15 +349,17 @@ impl<'r> FromRequest<'r> for CreateAllowed {
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, WebError> {
         let checked = async {
             let (app, client) = common(req).await?;
+            let mut ticket = None;
             if req.content_type().is_some_and(|ct| ct.is_form_data()) {
                 check_declared(req, app.config.max_request_bytes())?;
                 check_room(app, content_length(req))?;
+                ticket = Some(enter(app, req, client)?);
             }
             app.limits.take_gallery(app, client)?;
-            Ok::<_, WebError>(client)
+            Ok::<_, WebError>(CreateAllowed { client, ticket })
         };
         match checked.await {
-            Ok(client) => Outcome::Success(CreateAllowed { client }),
+            Ok(allowed) => Outcome::Success(allowed),
             Err(e) => Outcome::Error((e.status_and_code().0, e)),
         }
     }

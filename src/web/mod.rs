@@ -14,6 +14,7 @@ mod edit_api;
 pub mod error;
 mod galleries_page;
 mod headers;
+mod inflight;
 pub mod limits;
 mod manage_api;
 mod multipart;
@@ -25,6 +26,7 @@ mod repeats;
 mod request_log;
 mod stats_api;
 mod stream;
+mod uploads_api;
 mod verified;
 mod viewer;
 mod visit;
@@ -57,6 +59,8 @@ pub struct App {
     pub attempts: password::Attempts,
     /// Per-client upload and gallery allowances, wrong upload passwords.
     pub limits: limits::Limits,
+    /// Uploads being received: per client and their buffers in all.
+    pub in_flight: inflight::InFlight,
     /// Signed-in administrators.
     pub admin: admin::Sessions,
     /// Recently served renditions.
@@ -126,6 +130,7 @@ pub fn mount(rocket: Rocket<Build>, app: Arc<App>) -> Rocket<Build> {
         .mount("/", password::routes())
         .mount("/", poster::routes())
         .mount("/", api::routes())
+        .mount("/", uploads_api::routes())
         .mount("/", manage_api::routes())
         .mount("/", stats_api::routes())
         .mount("/", edit_api::routes())

@@ -1,20 +1,29 @@
 //! Streaming `multipart/form-data`: parts are read one at a time, each file is capped at
-//! `max_file_bytes` while it arrives, and the part count is checked as parts appear — a
-//! 26th file is refused before its bytes are read.
+//! `max_file_bytes` while it arrives and spooled to `tmp/` past a threshold
+//! (`crate::spool`), and the part count is checked as parts appear — a 26th file is
+//! refused before its bytes are read.
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_util::Stream;
 use rocket::Data;
 use rocket::data::ToByteUnit;
 use rocket::http::ContentType;
 use tokio_util::io::ReaderStream;
 
 use super::error::WebError;
+use crate::domain::galleries::DomainError;
 use crate::domain::ingest::{IngestError, clean_name};
+use crate::spool::{Body, Spool, Spooler};
 
 /// Longest accepted text field.
 const MAX_TEXT_BYTES: usize = 16 * 1024;
 /// After an error, read at most this much more of the body so the client gets to see the
 /// answer (most clients only read a response once their upload is sent).
 const DRAIN_BYTES: usize = 64 * 1024 * 1024;
+/// Bytes read from the connection at a time (larger chunks: fewer, larger spool writes).
+const READ_CHUNK: usize = 64 * 1024;
 
 /// One part of the form.
 pub enum Part {
@@ -22,8 +31,8 @@ pub enum Part {
     File {
         /// The client's file name, cleaned (for messages and downloads only).
         name: String,
-        /// Its bytes.
-        bytes: Vec<u8>,
+        /// Its bytes, in memory or spooled.
+        body: Body,
     },
     /// Any other part, as text.
     Text {
@@ -41,14 +50,45 @@ pub struct Reader<'r> {
     max_file_bytes: u64,
     files: usize,
     what: &'static str,
+    spool: Spool,
+}
+
+/// Yields one chunk per poll. multer reads its stream until it is pending, so on a fast
+/// link (loopback, or megabytes waiting in the socket buffer) it would copy everything
+/// that has arrived into memory before the spool sees any of it; one chunk at a time, a
+/// request holds about a chunk.
+struct OneChunkPerPoll<S> {
+    inner: S,
+    yielded: bool,
+}
+
+impl<S: Stream + Unpin> Stream for OneChunkPerPoll<S> {
+    type Item = S::Item;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
+        if self.yielded {
+            self.yielded = false;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        let next = Pin::new(&mut self.inner).poll_next(cx);
+        self.yielded = matches!(next, Poll::Ready(Some(_)));
+        next
+    }
 }
 
 fn malformed(e: multer::Error) -> WebError {
     WebError::BadRequest(format!("the upload could not be read: {e}"))
 }
 
+/// The spool failed (a full disk is told as such).
+fn spool_failed(e: std::io::Error) -> WebError {
+    WebError::Domain(DomainError::Blobs(e))
+}
+
 impl<'r> Reader<'r> {
-    /// Start reading `data`, which must be `multipart/form-data` with a boundary.
+    /// Start reading `data`, which must be `multipart/form-data` with a boundary; large
+    /// files go to `spool`.
     pub fn new(
         content_type: Option<&ContentType>,
         data: Data<'r>,
@@ -56,6 +96,7 @@ impl<'r> Reader<'r> {
         max_files: usize,
         max_file_bytes: u64,
         what: &'static str,
+        spool: Spool,
     ) -> Result<Reader<'r>, WebError> {
         let boundary = content_type
             .filter(|ct| ct.is_form_data())
@@ -66,13 +107,17 @@ impl<'r> Reader<'r> {
                     "send the files as multipart/form-data with parts named “file”".into(),
                 )
             })?;
-        let stream = ReaderStream::new(data.open(max_request_bytes.bytes()));
+        let stream = OneChunkPerPoll {
+            inner: ReaderStream::with_capacity(data.open(max_request_bytes.bytes()), READ_CHUNK),
+            yielded: false,
+        };
         Ok(Reader {
             inner: multer::Multipart::new(stream, boundary),
             max_files,
             max_file_bytes,
             files: 0,
             what,
+            spool,
         })
     }
 
@@ -89,25 +134,26 @@ impl<'r> Reader<'r> {
                     self.count_file()?;
                 }
                 let name = clean_name(&raw_name);
-                let mut bytes = Vec::new();
+                let mut part = Spooler::new(&self.spool);
                 while let Some(chunk) = field.chunk().await.map_err(malformed)? {
-                    if (bytes.len() + chunk.len()) as u64 > self.max_file_bytes {
+                    if part.len() + chunk.len() as u64 > self.max_file_bytes {
                         return Err(IngestError::TooLarge {
                             name,
                             limit: self.max_file_bytes,
                         }
                         .into());
                     }
-                    bytes.extend_from_slice(&chunk);
+                    part.push(&chunk).await.map_err(spool_failed)?;
                 }
                 if raw_name.is_empty() {
                     // A browser form with no file chosen still sends an empty, unnamed part.
-                    if bytes.is_empty() {
+                    if part.is_empty() {
                         continue;
                     }
                     self.count_file()?;
                 }
-                return Ok(Some(Part::File { name, bytes }));
+                let body = part.finish().await.map_err(spool_failed)?;
+                return Ok(Some(Part::File { name, body }));
             }
             let mut value = Vec::new();
             while let Some(chunk) = field.chunk().await.map_err(malformed)? {
@@ -150,5 +196,29 @@ impl<'r> Reader<'r> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::{FutureExt, StreamExt, stream};
+
+    use super::*;
+
+    #[test]
+    fn multer_gets_one_chunk_per_poll_however_much_is_ready() {
+        // Everything is ready at once, as on loopback; each poll still hands over one chunk.
+        let chunks = stream::iter((0..3).map(|i| vec![i; 4]));
+        let mut one = OneChunkPerPoll {
+            inner: chunks,
+            yielded: false,
+        };
+        assert_eq!(one.next().now_or_never(), Some(Some(vec![0; 4])));
+        assert_eq!(one.next().now_or_never(), None, "pending after a chunk");
+        assert_eq!(one.next().now_or_never(), Some(Some(vec![1; 4])));
+        assert_eq!(one.next().now_or_never(), None);
+        assert_eq!(one.next().now_or_never(), Some(Some(vec![2; 4])));
+        assert_eq!(one.next().now_or_never(), None);
+        assert_eq!(one.next().now_or_never(), Some(None), "then the end");
     }
 }

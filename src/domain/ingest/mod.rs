@@ -1,19 +1,19 @@
 //! From uploaded bytes to stored files: sniff → check the header against the limits →
 //! decode (with `image::Limits`) → bake in the EXIF orientation → strip metadata → renditions.
 //!
-//! Pure CPU work on one file; it writes nothing. [`Pool`] bounds how many run at once.
+//! Pure CPU work on one file; it writes nothing. [`Pool`] admits them by the memory they need.
 
+mod pool;
 mod render;
 mod sniff;
 mod strip;
 
 use std::io::Cursor;
-use std::sync::Arc;
 
 use image::metadata::Orientation;
 use image::{AnimationDecoder, DynamicImage, ImageDecoder, ImageError, ImageReader};
-use rocket::tokio::sync::Semaphore;
 
+pub use pool::{Pool, decode_cost};
 pub use render::{DISPLAY_EDGE, Encoded, THUMB_EDGE, fit_within};
 use render::{ORIGINAL_QUALITY, Pixels, RENDITION_QUALITY};
 
@@ -75,6 +75,14 @@ pub enum IngestError {
         /// The format its header claims.
         format: &'static str,
         /// The decoder's reason.
+        reason: String,
+    },
+    /// A spooled upload could not be read back from `tmp/` (a server fault, not the file's).
+    #[error("“{name}” could not be read back from the server's disk: {reason}")]
+    Unreadable {
+        /// File name.
+        name: String,
+        /// The I/O error.
         reason: String,
     },
 }
@@ -337,45 +345,6 @@ fn animated_display(bytes: &[u8]) -> Result<Encoded, String> {
         width: size.0,
         height: size.1,
     })
-}
-
-/// Runs ingests on blocking threads, at most one per core at a time, so a burst of
-/// uploads queues instead of exhausting memory.
-#[derive(Clone, Debug)]
-pub struct Pool {
-    permits: Arc<Semaphore>,
-    limits: Limits,
-}
-
-impl Pool {
-    /// A pool with one slot per available core.
-    pub fn new(limits: Limits) -> Pool {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Pool {
-            permits: Arc::new(Semaphore::new(cores)),
-            limits,
-        }
-    }
-
-    /// The limits this pool enforces.
-    pub fn limits(&self) -> &Limits {
-        &self.limits
-    }
-
-    /// Ingest `bytes` once a slot is free.
-    pub async fn ingest(&self, bytes: Vec<u8>, name: String) -> Result<Ingested, IngestError> {
-        let _permit = self.permits.acquire().await;
-        let limits = self.limits;
-        rocket::tokio::task::spawn_blocking(move || ingest(&bytes, &name, &limits))
-            .await
-            .unwrap_or_else(|panic| {
-                Err(IngestError::Corrupt {
-                    name: "file".into(),
-                    format: "an image",
-                    reason: format!("the decoder failed ({panic})"),
-                })
-            })
-    }
 }
 
 #[cfg(test)]

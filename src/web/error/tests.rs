@@ -1,0 +1,28 @@
+//! The status mapping of storage faults.
+
+use super::*;
+
+#[test]
+fn a_full_disk_is_507_storage_full_from_the_database_and_from_the_files() {
+    let no_space = std::io::Error::from(std::io::ErrorKind::StorageFull);
+    let too_big = std::io::Error::from(std::io::ErrorKind::FileTooLarge);
+    for e in [
+        WebError::Domain(DomainError::Store(StoreError::Full)),
+        WebError::Domain(DomainError::Blobs(no_space)),
+        WebError::Domain(DomainError::Blobs(too_big)),
+    ] {
+        assert_eq!(
+            e.status_and_code(),
+            (Status::InsufficientStorage, "storage_full")
+        );
+        assert!(e.public_message().contains("disk is full"));
+        assert_eq!(e.retry_after(), Some(60));
+    }
+    let failing = WebError::Domain(DomainError::Store(StoreError::Unavailable));
+    assert_eq!(
+        failing.status_and_code(),
+        (Status::ServiceUnavailable, "storage_unavailable")
+    );
+    let other = WebError::Domain(DomainError::Blobs(std::io::Error::other("EIO")));
+    assert_eq!(other.status_and_code().0, Status::InternalServerError);
+}
