@@ -11,7 +11,7 @@ use super::error::WebError;
 use crate::domain::ingest::{IngestError, clean_name};
 
 /// Longest accepted text field.
-const MAX_TEXT_BYTES: usize = 16 * 1024;
+pub const MAX_TEXT_BYTES: usize = 16 * 1024;
 /// After an error, read at most this much more of the body so the client gets to see the
 /// answer (most clients only read a response once their upload is sent).
 const DRAIN_BYTES: usize = 64 * 1024 * 1024;
@@ -67,13 +67,36 @@ impl<'r> Reader<'r> {
                 )
             })?;
         let stream = ReaderStream::new(data.open(max_request_bytes.bytes()));
-        Ok(Reader {
+        Ok(Reader::from_stream(
+            stream,
+            boundary,
+            max_files,
+            max_file_bytes,
+            what,
+        ))
+    }
+
+    /// Read a body that arrives as `stream`, split by `boundary`, with the same caps as
+    /// [`Reader::new`] (which bounds the whole request before this). Public so the fuzz
+    /// target can drive the parsing without an HTTP request.
+    pub fn from_stream<S, E>(
+        stream: S,
+        boundary: String,
+        max_files: usize,
+        max_file_bytes: u64,
+        what: &'static str,
+    ) -> Reader<'r>
+    where
+        S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Send + 'r,
+        E: Into<Box<dyn std::error::Error + Send + Sync>> + 'r,
+    {
+        Reader {
             inner: multer::Multipart::new(stream, boundary),
             max_files,
             max_file_bytes,
             files: 0,
             what,
-        })
+        }
     }
 
     /// The next part, or `None` at the end of the form.

@@ -4,8 +4,8 @@
 //! Pure CPU work on one file; it writes nothing. [`Pool`] bounds how many run at once.
 
 mod render;
-mod sniff;
-mod strip;
+pub mod sniff;
+pub mod strip;
 
 use std::io::Cursor;
 use std::sync::Arc;
@@ -226,6 +226,29 @@ pub fn ingest(bytes: &[u8], name: &str, limits: &Limits) -> Result<Ingested, Ing
         display,
         thumb,
     })
+}
+
+/// The format and size an accepted file's header declares, checked against `limits` as
+/// [`ingest`] checks it before decoding any pixel. Public so the fuzz targets can reach the
+/// header checks on their own, far faster than a whole ingest.
+pub fn check_header(bytes: &[u8], limits: &Limits) -> Result<(MediaFormat, u32, u32), IngestError> {
+    let name = "file";
+    let format = sniff::sniff(bytes).map_err(|detected| IngestError::Unsupported {
+        name: name.into(),
+        detected: detected.to_uppercase(),
+    })?;
+    let corrupt = |reason: String| IngestError::Corrupt {
+        name: name.into(),
+        format: format.label(),
+        reason,
+    };
+    let too_big = |detail: String| IngestError::TooManyPixels {
+        name: name.into(),
+        detail,
+    };
+    let (decoder, _) = open_decoder(bytes, format, limits, &too_big, &corrupt)?;
+    let (width, height) = decoder.dimensions();
+    Ok((format, width, height))
 }
 
 type DynDecoder<'a> = Box<dyn ImageDecoder + 'a>;
