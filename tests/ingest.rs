@@ -393,11 +393,10 @@ fn fuzz_seeds() {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join(name), bytes).unwrap();
     };
-    let text_chunk = |kind: &[u8; 4]| (kind, b"Comment\0planted secret".to_vec());
     let mut png_text = png_rgb(8, 8);
     // A tEXt chunk before IEND, so the stripper has something to drop.
     let iend = png_text.len() - 12;
-    let extra = png_from_chunks(&[text_chunk(b"tEXt")]);
+    let extra = png_from_chunks(&[(b"tEXt", b"Comment\0planted secret".to_vec())]);
     png_text.splice(iend..iend, extra[8..extra.len() - 12].iter().copied());
     let images: [(&str, Vec<u8>); 11] = [
         ("jpeg", jpeg(24, 16, 1)),

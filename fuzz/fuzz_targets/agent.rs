@@ -38,7 +38,9 @@ fuzz_target!(|data: &[u8]| {
         // Not an app's display name ("Proton Mail" has a space): a host or package,
         // lower case.
         assert!(
-            source.chars().all(|c| !c.is_uppercase() || c.is_ascii_uppercase()),
+            source
+                .chars()
+                .all(|c| !c.is_uppercase() || c.is_ascii_uppercase()),
             "{source:?}"
         );
     }

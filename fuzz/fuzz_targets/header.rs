@@ -15,7 +15,10 @@ fuzz_target!(|data: &[u8]| {
     if let Ok((format, w, h)) = check_header(data, &LIMITS) {
         assert_eq!(sniff(data), Ok(format));
         assert!(w > 0 && h > 0, "{w}×{h}");
-        assert!(w <= LIMITS.max_dimension && h <= LIMITS.max_dimension, "{w}×{h}");
+        assert!(
+            w <= LIMITS.max_dimension && h <= LIMITS.max_dimension,
+            "{w}×{h}"
+        );
         assert!(u64::from(w) * u64::from(h) <= LIMITS.max_pixels, "{w}×{h}");
     }
 });

@@ -22,7 +22,10 @@ fuzz_target!(|data: &[u8]| {
     let original = &done.original;
     let (w, h) = (original.width, original.height);
     assert!(w > 0 && h > 0, "{w}×{h}");
-    assert!(w <= LIMITS.max_dimension && h <= LIMITS.max_dimension, "{w}×{h}");
+    assert!(
+        w <= LIMITS.max_dimension && h <= LIMITS.max_dimension,
+        "{w}×{h}"
+    );
     assert!(u64::from(w) * u64::from(h) <= LIMITS.max_pixels, "{w}×{h}");
     assert_eq!(Ok(original.format), sniff(data));
     assert_no_metadata(&original.bytes, original.format);

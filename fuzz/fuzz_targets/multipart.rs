@@ -30,7 +30,8 @@ fuzz_target!(|data: &[u8]| {
         .map(|c| Ok(bytes::Bytes::copy_from_slice(c)))
         .collect();
     let stream = futures_util::stream::iter(chunks);
-    let mut reader = Reader::from_stream(stream, BOUNDARY.into(), MAX_FILES, MAX_FILE_BYTES, "files");
+    let mut reader =
+        Reader::from_stream(stream, BOUNDARY.into(), MAX_FILES, MAX_FILE_BYTES, "files");
     RUNTIME.block_on(async {
         let mut files = 0;
         while let Ok(Some(part)) = reader.next().await {

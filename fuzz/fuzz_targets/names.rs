@@ -15,8 +15,14 @@ fn format_char(c: char) -> bool {
 
 fn assert_safe(name: &str) {
     assert!(!name.contains(['/', '\\', ';', '"']), "{name:?}");
-    assert!(!name.chars().any(|c| c.is_control() || format_char(c)), "{name:?}");
-    assert!(!name.starts_with(['.', ' ']) && !name.ends_with(['.', ' ']), "{name:?}");
+    assert!(
+        !name.chars().any(|c| c.is_control() || format_char(c)),
+        "{name:?}"
+    );
+    assert!(
+        !name.starts_with(['.', ' ']) && !name.ends_with(['.', ' ']),
+        "{name:?}"
+    );
     assert!(!name.contains("  "), "{name:?}");
 }
 
@@ -39,7 +45,10 @@ fuzz_target!(|data: &[u8]| {
     }
 
     let shown = clean_name(&raw);
-    assert!(!shown.is_empty() && shown.chars().count() <= 120, "{shown:?}");
+    assert!(
+        !shown.is_empty() && shown.chars().count() <= 120,
+        "{shown:?}"
+    );
     assert!(!shown.contains(['/', '\\']), "{shown:?}");
     assert!(
         !shown.chars().any(|c| c.is_control() || is_bidi_control(c)),

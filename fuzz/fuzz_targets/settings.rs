@@ -30,11 +30,16 @@ fuzz_target!(|data: &[u8]| {
     };
     // Argon2 takes ~20 MiB and tens of milliseconds a call: leave passwords to the tests.
     input.password = None;
-    input.hash_password().expect("no password, nothing to check");
+    input
+        .hash_password()
+        .expect("no password, nothing to check");
 
     let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("a valid instant");
     let policy = match mode / 2 % 3 {
-        0 => ExpiryPolicy { default: None, max: None },
+        0 => ExpiryPolicy {
+            default: None,
+            max: None,
+        },
         1 => ExpiryPolicy {
             default: Some(Duration::days(7)),
             max: Some(Duration::days(30)),
@@ -52,7 +57,10 @@ fuzz_target!(|data: &[u8]| {
         && (creating || input.expires_at.is_some() || input.expires_in.is_some())
     {
         let at = s.expires_at.expect("this policy needs an expiry");
-        if let Some(end) = now.checked_add(max).and_then(|t| t.checked_add(Duration::minutes(1))) {
+        if let Some(end) = now
+            .checked_add(max)
+            .and_then(|t| t.checked_add(Duration::minutes(1)))
+        {
             assert!(at <= end, "expiry {at} past {end}");
         }
     }
@@ -62,7 +70,10 @@ fuzz_target!(|data: &[u8]| {
     }
     jiff::tz::TimeZone::get(&s.timezone).expect("a valid time zone");
     if let Some(w) = s.daily {
-        assert!(w.from < 24 * 60 && w.until < 24 * 60 && w.from != w.until, "{w:?}");
+        assert!(
+            w.from < 24 * 60 && w.until < 24 * 60 && w.from != w.until,
+            "{w:?}"
+        );
         assert!(w.days != 0 && w.days < 0x80, "{w:?}");
         // What the manage page shows must be accepted back unchanged.
         let mut back = SettingsInput::default();
