@@ -17,7 +17,7 @@ mod headers;
 mod inflight;
 pub mod limits;
 mod manage_api;
-mod multipart;
+pub mod multipart;
 mod owner_api;
 mod pages;
 mod password;

@@ -18,7 +18,7 @@ use crate::domain::ingest::{IngestError, clean_name};
 use crate::spool::{Body, Spool, Spooler};
 
 /// Longest accepted text field.
-const MAX_TEXT_BYTES: usize = 16 * 1024;
+pub const MAX_TEXT_BYTES: usize = 16 * 1024;
 /// After an error, read at most this much more of the body so the client gets to see the
 /// answer (most clients only read a response once their upload is sent).
 const DRAIN_BYTES: usize = 64 * 1024 * 1024;
@@ -111,14 +111,39 @@ impl<'r> Reader<'r> {
             inner: ReaderStream::with_capacity(data.open(max_request_bytes.bytes()), READ_CHUNK),
             yielded: false,
         };
-        Ok(Reader {
+        Ok(Reader::from_stream(
+            stream,
+            boundary,
+            max_files,
+            max_file_bytes,
+            what,
+            spool,
+        ))
+    }
+
+    /// Read a body that arrives as `stream`, split by `boundary`, with the same caps as
+    /// [`Reader::new`] (which bounds the whole request before this). Public so the fuzz
+    /// target can drive the parsing without an HTTP request.
+    pub fn from_stream<S, E>(
+        stream: S,
+        boundary: String,
+        max_files: usize,
+        max_file_bytes: u64,
+        what: &'static str,
+        spool: Spool,
+    ) -> Reader<'r>
+    where
+        S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Send + 'r,
+        E: Into<Box<dyn std::error::Error + Send + Sync>> + 'r,
+    {
+        Reader {
             inner: multer::Multipart::new(stream, boundary),
             max_files,
             max_file_bytes,
             files: 0,
             what,
             spool,
-        })
+        }
     }
 
     /// The next part, or `None` at the end of the form.

@@ -5,8 +5,8 @@
 
 mod pool;
 mod render;
-mod sniff;
-mod strip;
+pub mod sniff;
+pub mod strip;
 
 use std::io::Cursor;
 
@@ -236,6 +236,29 @@ pub fn ingest(bytes: &[u8], name: &str, limits: &Limits) -> Result<Ingested, Ing
     })
 }
 
+/// The format and size an accepted file's header declares, checked against `limits` as
+/// [`ingest`] checks it before decoding any pixel. Public so the fuzz targets can reach the
+/// header checks on their own, far faster than a whole ingest.
+pub fn check_header(bytes: &[u8], limits: &Limits) -> Result<(MediaFormat, u32, u32), IngestError> {
+    let name = "file";
+    let format = sniff::sniff(bytes).map_err(|detected| IngestError::Unsupported {
+        name: name.into(),
+        detected: detected.to_uppercase(),
+    })?;
+    let corrupt = |reason: String| IngestError::Corrupt {
+        name: name.into(),
+        format: format.label(),
+        reason,
+    };
+    let too_big = |detail: String| IngestError::TooManyPixels {
+        name: name.into(),
+        detail,
+    };
+    let (decoder, _) = open_decoder(bytes, format, limits, &too_big, &corrupt)?;
+    let (width, height) = decoder.dimensions();
+    Ok((format, width, height))
+}
+
 type DynDecoder<'a> = Box<dyn ImageDecoder + 'a>;
 
 /// Read the header, refuse oversized images before any pixel is decoded, and return the
@@ -358,6 +381,28 @@ mod tests {
         assert_eq!(clean_name("<script>.png"), "script.png");
         assert_eq!(clean_name(""), "image");
         assert_eq!(clean_name(".hidden"), "hidden");
+    }
+
+    /// Found by the `ingest` fuzz target: a GIF with a 16×0 frame was accepted and its
+    /// stored original did not decode.
+    #[test]
+    fn a_gif_frame_without_pixels_is_refused() {
+        let bytes = b"\
+            \x47\x49\x46\x38\x39\x61\x7a\x00\x0a\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00\x21\
+            \xff\x0b\x4e\x45\x54\x53\x43\x41\x40\x45\x32\x2e\x30\x03\x01\x00\x00\x00\x21\xf9\
+            \x04\x08\x0a\x00\x00\x00\x2c\x00\x00\x00\x00\x10\x00\x00\x00\xf8\x00\x28\xff\xff\
+            \xff\xff\x02\x13\x8c\x6f\xa0\xab\x88\xcc\xdc\x81\x4b\x26\x0a\x6c\xc0\xd9\x72\xfd\
+            \x38\x58\x01\x00\x3b";
+        let limits = Limits {
+            max_file_bytes: 1 << 20,
+            max_pixels: 1_000_000,
+            max_dimension: 4096,
+        };
+        let refused = ingest(bytes, "x.gif", &limits);
+        assert!(
+            matches!(refused, Err(IngestError::Corrupt { .. })),
+            "{refused:?}"
+        );
     }
 
     #[test]

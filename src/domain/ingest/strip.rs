@@ -99,6 +99,11 @@ pub fn gif(bytes: &[u8], max_pixels: u64) -> Result<Gif, GifError> {
         .read_next_frame()
         .map_err(|e| GifError::Corrupt(e.to_string()))?
     {
+        // The encoder writes a frame without pixels in a form no decoder reads back, so
+        // the stored original would be a broken file.
+        if frame.width == 0 || frame.height == 0 {
+            return Err(GifError::Corrupt("a frame has no pixels".into()));
+        }
         pixels += u64::from(frame.width) * u64::from(frame.height);
         if pixels > max_pixels {
             return Err(GifError::TooManyPixels(pixels));
@@ -142,4 +147,23 @@ pub enum GifError {
     Corrupt(String),
     /// Frames add up to more pixels than allowed (the count so far).
     TooManyPixels(u64),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the `strip` fuzz target: a frame 527 wide and 0 high was rebuilt into a GIF
+    /// that does not decode ("image truncated").
+    #[test]
+    fn a_frame_without_pixels_is_refused() {
+        let bytes = b"\
+        \x47\x49\x46\x38\x39\x61\x10\x00\x08\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00\x21\
+        \xff\x0b\x4e\x45\x54\x5d\x43\x41\x50\x45\x32\x2e\x30\x03\x01\x00\x00\x00\x21\xf9\
+        \x04\x08\x0a\x00\x00\x00\x21\xf9\x04\x08\x0a\x00\x00\x00\x2c\x00\x00\xfa\xff\x0f\
+        \x02\x00\x00\xc0\x42\x28\xbd\xff\xff\xff\x02\x13\x84\x6f\xa1\xab\xff\xff\xff\xff\
+        \xff\xff\xff\x00\x21\xf9\x04\x08\x0a\xe4\x00\x00\x21\xf9\x04\x08\x0a\xff\x01\x00\
+        \x3b";
+        assert!(matches!(gif(bytes, 1_000_000), Err(GifError::Corrupt(_))));
+    }
 }
