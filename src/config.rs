@@ -32,7 +32,7 @@ pub struct Config {
     pub public_url: String,
     /// Largest accepted file, in bytes.
     pub max_file_bytes: u64,
-    /// Largest accepted image, in pixels (width × height; summed over frames for animations).
+    /// Largest accepted image, in pixels (width × height; for an animation, the canvas once per frame).
     pub max_pixels: u64,
     /// Longest accepted side, in pixels.
     pub max_dimension: u32,

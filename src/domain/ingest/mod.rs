@@ -25,7 +25,7 @@ use crate::model::MediaFormat;
 pub struct Limits {
     /// Largest file.
     pub max_file_bytes: u64,
-    /// Largest image (width × height; frames summed for animations).
+    /// Largest image (width × height; for an animation, the canvas once per frame).
     pub max_pixels: u64,
     /// Longest side.
     pub max_dimension: u32,

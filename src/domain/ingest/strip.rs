@@ -81,7 +81,8 @@ pub struct Gif {
     pub clean: Vec<u8>,
 }
 
-/// Decode every frame of a GIF (bounded by `max_pixels` summed over frames) and rebuild it.
+/// Decode every frame of a GIF (bounded by `max_pixels`, each frame counted at the full
+/// canvas size) and rebuild it.
 pub fn gif(bytes: &[u8], max_pixels: u64) -> Result<Gif, GifError> {
     let mut options = gif::DecodeOptions::new();
     options.set_color_output(gif::ColorOutput::Indexed);
@@ -104,7 +105,11 @@ pub fn gif(bytes: &[u8], max_pixels: u64) -> Result<Gif, GifError> {
         if frame.width == 0 || frame.height == 0 {
             return Err(GifError::Corrupt("a frame has no pixels".into()));
         }
-        pixels += u64::from(frame.width) * u64::from(frame.height);
+        // Every frame is composited onto the whole canvas to make the renditions, so the
+        // work is canvas × frames however small each frame is: 2,000 frames of 1×1 on a
+        // 3000-pixel-wide canvas took minutes of a decode thread (found by fuzzing).
+        let canvas = u64::from(width) * u64::from(height);
+        pixels += canvas.max(u64::from(frame.width) * u64::from(frame.height));
         if pixels > max_pixels {
             return Err(GifError::TooManyPixels(pixels));
         }
@@ -165,5 +170,27 @@ mod tests {
         \xff\xff\xff\x00\x21\xf9\x04\x08\x0a\xe4\x00\x00\x21\xf9\x04\x08\x0a\xff\x01\x00\
         \x3b";
         assert!(matches!(gif(bytes, 1_000_000), Err(GifError::Corrupt(_))));
+    }
+
+    #[test]
+    fn tiny_frames_on_a_huge_canvas_count_as_the_canvas() {
+        let (w, h) = (3000u16, 3000u16);
+        let mut bytes = Vec::new();
+        {
+            let palette = [0u8, 0, 0, 255, 255, 255];
+            let mut encoder = ::gif::Encoder::new(&mut bytes, w, h, &palette).expect("encoder");
+            for i in 0..10 {
+                let mut frame = ::gif::Frame::from_indexed_pixels(1, 1, vec![i % 2], None);
+                frame.left = u16::from(i) * 10;
+                encoder.write_frame(&frame).expect("frame");
+            }
+        }
+        // 10 frames of one pixel each, but ten 9-megapixel composites: over a 50 MP limit.
+        match gif(&bytes, 50_000_000) {
+            Err(GifError::TooManyPixels(p)) => assert!(p > 50_000_000),
+            Err(e) => panic!("refused for another reason: {e:?}"),
+            Ok(_) => panic!("accepted 90 MP of compositing"),
+        }
+        assert!(gif(&bytes, 100_000_000).is_ok());
     }
 }
