@@ -265,14 +265,19 @@
     }
   }
 
-  document.addEventListener('maiimg:gallery', (event) => {
-    gallery = event.detail.gallery;
-    key = event.detail.key;
+  function show(detail) {
+    gallery = detail.gallery;
+    key = detail.key;
     // Positions change with every edit: fetch the thumbnails again for the new order.
     thumbs.forEach((promise) => promise.then((url) => url && URL.revokeObjectURL(url)));
     thumbs.clear();
     fillForms();
     renderImages();
     loadStats();
-  });
+  }
+
+  document.addEventListener('maiimg:gallery', (event) => show(event.detail));
+  // The gallery may have arrived before this script ran (its file came late): show it now.
+  const manage = window.maiimgManage;
+  if (manage && manage.last) show(manage.last);
 })();

@@ -80,11 +80,14 @@
     $('qr-image').src = `/g/${id}/qr.png`;
     $('qr-png').href = `/g/${id}/qr.png`;
     $('qr-svg').href = `/g/${id}/qr.svg`;
+    // Kept for a script that runs after this event (deferred scripts may run after the
+    // gallery arrived when the page's assets are slow), and announced to those already there.
+    window.maiimgManage.last = { gallery, key };
     document.dispatchEvent(new CustomEvent('maiimg:gallery', { detail: { gallery, key } }));
   }
 
   // The edit forms (manage-edit.js) refresh the page with the gallery each change returns.
-  window.maiimgManage = { fill };
+  window.maiimgManage = { fill, last: null };
 
   async function load() {
     status.textContent = 'Checking the manage key…';
