@@ -64,6 +64,11 @@ impl Clock {
     }
 }
 
+/// Milliseconds since the Unix epoch, as instants are stored (saturating).
+pub fn millis(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,13 +7,7 @@
 //! The same rule as PostgreSQL's system identifier in `pg_control` against the WAL files:
 //! a mismatch is a refusal, never a guess.
 
-use time::OffsetDateTime;
-
-use super::collector::to_ms;
-use super::galleries::DomainError;
-use crate::blobs::BlobStore;
-use crate::ids::InstanceId;
-use crate::store::{Identity, Store};
+use crate::store::Identity;
 
 /// What start-up does about the tie between the database and the tree.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -127,48 +121,6 @@ pub fn judge(
         }),
         (None, Some(_)) => Ok(adopt(fresh_id(), false)),
     }
-}
-
-/// Tie the database and the tree together, or refuse to go on.
-pub(crate) fn bind(
-    store: &Store,
-    blobs: &BlobStore,
-    new_database: bool,
-    now: OffsetDateTime,
-) -> Result<(), DomainError> {
-    let identity = store.identity()?;
-    let (_, files) = blobs.usage();
-    let marker = blobs.marker()?;
-    let binding = judge(&identity, marker.as_deref(), files, new_database, || {
-        InstanceId::generate().to_string()
-    })?;
-    let Binding::Bind {
-        id,
-        keep_unknown,
-        marker_only,
-    } = binding
-    else {
-        return Ok(());
-    };
-    // The marker first: a crash before the database's commit leaves a fresh database
-    // beside an empty marked tree (bound again at the next start) or an adopted one that
-    // is refused again until `--new-database` is given again.
-    blobs.write_marker(&id)?;
-    let adopted = if keep_unknown {
-        blobs.all()?
-    } else {
-        Vec::new()
-    };
-    if !marker_only || !adopted.is_empty() {
-        store.bind(&id, &adopted, to_ms(now))?;
-    }
-    if keep_unknown {
-        rocket::warn!(
-            "adopted blobs/ for instance {id}: files this database does not reference are \
-             kept and never deleted automatically (`maiimg check` lists them)"
-        );
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::galleries::{DomainError, Galleries};
 use crate::blobs::Freed;
+use crate::clock::millis;
 use crate::model::Digest;
 
 type Result<T> = std::result::Result<T, DomainError>;
@@ -61,16 +62,17 @@ pub fn plausible(due: usize, files: usize) -> bool {
     due <= HANDFUL || due * 2 <= files
 }
 
-pub(crate) fn to_ms(t: OffsetDateTime) -> i64 {
-    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
-}
-
 impl Galleries {
+    /// The collection every start runs: automatic, so a mass deletion is held.
+    pub(crate) fn start_up_collection(&self, now: OffsetDateTime) -> Result<Sweep> {
+        self.collect_garbage(now, MassDeletion::Hold)
+    }
+
     /// Mark the files no committed record references, and delete those marked at least
     /// [`GRACE`] before `now` (unless pinned by an upload in flight or referenced again),
     /// then measure the tree again.
     pub fn collect_garbage(&self, now: OffsetDateTime, mass: MassDeletion) -> Result<Sweep> {
-        let now_ms = to_ms(now);
+        let now_ms = millis(now);
         let grace_ms = i64::try_from(GRACE.whole_milliseconds()).unwrap_or(i64::MAX);
         let referenced = self.store.referenced()?;
         let kept = self.store.kept_files()?;

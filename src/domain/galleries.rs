@@ -12,14 +12,15 @@ use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
 
-use super::binding::{self, Mismatch};
-use super::collector::MassDeletion;
+use super::binding::{self, Binding};
+pub use super::error::DomainError;
 use super::ingest::{Encoded, Ingested};
-use super::settings::{self, ExpiryPolicy, SettingError, SettingsInput};
+use super::settings::{self, ExpiryPolicy, SettingsInput};
 use super::tickets::Tickets;
 use super::tracking::Tracker;
 use crate::blobs::{BlobStore, Pin};
-use crate::ids::{GalleryId, ManageKey, UploadId, key_matches};
+use crate::clock::millis;
+use crate::ids::{GalleryId, InstanceId, ManageKey, UploadId, key_matches};
 use crate::model::{BlobRef, Digest, GalleryRecord, ImageRecord, StagedUpload};
 use crate::store::{Cached, Store, StoreError};
 
@@ -27,71 +28,6 @@ use crate::store::{Cached, Store, StoreError};
 pub const UPLOAD_TTL: Duration = Duration::hours(24);
 /// Longest title kept.
 pub const MAX_TITLE_CHARS: usize = 200;
-
-/// Why a gallery operation failed.
-#[derive(Debug, thiserror::Error)]
-pub enum DomainError {
-    /// A gallery needs at least one image.
-    #[error("a gallery needs at least one image")]
-    NoImages,
-    /// More images than the instance allows.
-    #[error("a gallery can hold at most {max} images; {given} were sent")]
-    TooManyImages {
-        /// The limit.
-        max: usize,
-        /// How many were sent.
-        given: usize,
-    },
-    /// No such gallery (or upload).
-    #[error("not found")]
-    NotFound,
-    /// A staged upload is unknown, expired or already in a gallery.
-    #[error(
-        "upload {0} does not exist, expired, or is already part of a gallery; upload the file again"
-    )]
-    UploadMissing(String),
-    /// An access setting is invalid.
-    #[error(transparent)]
-    Setting(#[from] SettingError),
-    /// The manage key is missing or wrong.
-    #[error("the manage key is missing or wrong")]
-    Unauthorized,
-    /// The database failed.
-    #[error(transparent)]
-    Store(StoreError),
-    /// The blob directory failed.
-    #[error("storage error: {0}")]
-    Blobs(#[from] io::Error),
-    /// The administrator switched the gallery off; its owner cannot switch it on.
-    #[error(
-        "the administrator of this server switched this gallery off; it cannot be switched on again here"
-    )]
-    TakenDown,
-    /// An edit that cannot be applied (the message says why).
-    #[error("{0}")]
-    BadEdit(String),
-    /// The database and the blob tree do not belong together: nothing was started.
-    #[error(transparent)]
-    Mismatch(#[from] Mismatch),
-}
-
-impl From<StoreError> for DomainError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::UploadMissing(id) => DomainError::UploadMissing(id),
-            e => DomainError::Store(e),
-        }
-    }
-}
-
-impl crate::store::Failure for DomainError {
-    fn store_error(&self) -> Option<&StoreError> {
-        match self {
-            DomainError::Store(e) => Some(e),
-            _ => None,
-        }
-    }
-}
 
 type Result<T> = std::result::Result<T, DomainError>;
 
@@ -157,6 +93,43 @@ impl Options {
     }
 }
 
+/// Tie the database and the tree together, or refuse to go on.
+fn bind(store: &Store, blobs: &BlobStore, new_database: bool, now: OffsetDateTime) -> Result<()> {
+    let identity = store.identity()?;
+    let (_, files) = blobs.usage();
+    let marker = blobs.marker()?;
+    let binding = binding::judge(&identity, marker.as_deref(), files, new_database, || {
+        InstanceId::generate().to_string()
+    })?;
+    let Binding::Bind {
+        id,
+        keep_unknown,
+        marker_only,
+    } = binding
+    else {
+        return Ok(());
+    };
+    // The marker first: a crash before the database's commit leaves a fresh database
+    // beside an empty marked tree (bound again at the next start) or an adopted one that
+    // is refused again until `--new-database` is given again.
+    blobs.write_marker(&id)?;
+    let adopted = if keep_unknown {
+        blobs.all()?
+    } else {
+        Vec::new()
+    };
+    if !marker_only || !adopted.is_empty() {
+        store.bind(&id, &adopted, millis(now))?;
+    }
+    if keep_unknown {
+        rocket::warn!(
+            "adopted blobs/ for instance {id}: files this database does not reference are \
+             kept and never deleted automatically (`maiimg check` lists them)"
+        );
+    }
+    Ok(())
+}
+
 /// The gallery service: owns the store and the blob directory.
 #[derive(Debug)]
 pub struct Galleries {
@@ -198,7 +171,7 @@ impl Galleries {
     pub fn open(options: Options, now: OffsetDateTime) -> Result<Galleries> {
         let store = Store::open(&options.data_dir, options.group_commit)?;
         let blobs = BlobStore::open(&options.data_dir)?;
-        binding::bind(&store, &blobs, options.new_database, now)?;
+        bind(&store, &blobs, options.new_database, now)?;
         let tickets =
             Tickets::new(store.secret("ticket_key", || rand::random::<[u8; 32]>().to_vec())?);
         let galleries = Galleries {
@@ -210,7 +183,7 @@ impl Galleries {
             tracker: Tracker::new(options.tracking),
         };
         galleries.housekeeping(now, None)?;
-        galleries.collect_garbage(now, MassDeletion::Hold)?;
+        galleries.start_up_collection(now)?;
         Ok(galleries)
     }
 

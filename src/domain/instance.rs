@@ -13,9 +13,10 @@ use std::io;
 use time::{Duration, OffsetDateTime};
 
 use super::access;
-use super::collector::{MassDeletion, to_ms};
+use super::collector::MassDeletion;
 use super::galleries::{DomainError, Galleries};
 use crate::blobs::Freed;
+use crate::clock::millis as to_ms;
 use crate::ids::GalleryId;
 use crate::model::{Digest, GalleryRecord, Settings};
 use crate::store::ExhaustedMark;

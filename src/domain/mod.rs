@@ -6,6 +6,7 @@ pub mod binding;
 pub mod check;
 pub mod collector;
 pub mod editing;
+pub mod error;
 pub mod galleries;
 pub mod ingest;
 pub mod instance;

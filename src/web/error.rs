@@ -15,6 +15,10 @@ use crate::store::{StoreError, is_full};
 use crate::views;
 use crate::views::refusal::Refusal;
 
+/// Seconds a refused upload (too many at once, buffers taken) is told to wait: about the
+/// time a few uploads take to finish.
+pub const UPLOAD_RETRY_AFTER: u64 = 5;
+
 /// Every way a request can fail, with its status and stable machine-readable code.
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
@@ -230,7 +234,7 @@ impl WebError {
             WebError::TooManyAttempts(seconds) | WebError::Busy(seconds) => Some(*seconds),
             WebError::RateLimited { retry_after, .. } => Some(*retry_after),
             WebError::TooManyParallelUploads { .. } | WebError::UploadsBusy => {
-                Some(super::inflight::RETRY_AFTER)
+                Some(UPLOAD_RETRY_AFTER)
             }
             _ if self.status_and_code().1 == "storage_unavailable" => Some(5),
             _ if self.status_and_code().1 == "storage_full" => Some(60),

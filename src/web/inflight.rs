@@ -23,8 +23,6 @@ pub const SPOOL_THRESHOLD: usize = 1024 * 1024;
 /// Memory one upload being received holds at most: the part under the spool threshold, the
 /// spool's write buffer and the HTTP and multipart read buffers.
 pub const BUFFER_PER_UPLOAD: u64 = 2 * 1024 * 1024;
-/// Seconds a refused upload is told to wait: about the time a few uploads take to finish.
-pub const RETRY_AFTER: u64 = 5;
 
 /// The uploads in flight.
 #[derive(Debug, Default)]
