@@ -9,7 +9,6 @@
 //! (`Galleries::collect`): those are known to be unreferenced by the transaction itself.
 
 use std::collections::HashSet;
-use std::io;
 
 use time::{Duration, OffsetDateTime};
 
@@ -120,11 +119,7 @@ impl Galleries {
         }
         self.store.set_orphan_marks(&seen, &cleared, now_ms)?;
 
-        sweep.freed = self.blobs.collect_freed(due.iter().copied(), |d| {
-            self.store
-                .is_referenced(d)
-                .map_err(|e| io::Error::other(e.to_string()))
-        })?;
+        sweep.freed = self.remove_unreferenced(due.iter().copied())?;
         cleared = due.into_iter().filter(|d| !self.blobs.exists(d)).collect();
         self.store.set_orphan_marks(&[], &cleared, now_ms)?;
         self.blobs.recount()?;

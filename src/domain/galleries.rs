@@ -391,14 +391,22 @@ impl Galleries {
     /// a later collection, and never turns a committed change or the real error of a failed
     /// one into another error.
     pub(crate) fn collect(&self, candidates: Vec<Digest>) {
-        let collected = self.blobs.collect(candidates, |d| {
+        if let Err(e) = self.remove_unreferenced(candidates) {
+            rocket::warn!("files left for a later collection: {e}");
+        }
+    }
+
+    /// Remove these blobs' files unless something references or pins them (checked under
+    /// the pin lock against committed state); what went. The one way files are deleted.
+    pub(crate) fn remove_unreferenced(
+        &self,
+        candidates: impl IntoIterator<Item = Digest>,
+    ) -> Result<crate::blobs::Freed> {
+        Ok(self.blobs.collect_freed(candidates, |d| {
             self.store
                 .is_referenced(d)
                 .map_err(|e| io::Error::other(e.to_string()))
-        });
-        if let Err(e) = collected {
-            rocket::warn!("files left for a later collection: {e}");
-        }
+        })?)
     }
 
     /// Signs and checks viewer tickets.

@@ -8,7 +8,6 @@
 //! points at a missing file.
 
 use std::collections::HashSet;
-use std::io;
 
 use time::{Duration, OffsetDateTime};
 
@@ -18,7 +17,7 @@ use super::galleries::{DomainError, Galleries};
 use crate::blobs::Freed;
 use crate::clock::millis as to_ms;
 use crate::ids::GalleryId;
-use crate::model::{Digest, GalleryRecord, Settings};
+use crate::model::{GalleryRecord, Settings};
 use crate::store::ExhaustedMark;
 
 pub use crate::store::{Fault, Health};
@@ -250,7 +249,7 @@ impl Galleries {
             .store
             .delete_gallery(id)?
             .ok_or(DomainError::NotFound)?;
-        self.collect_counted(freed)
+        self.remove_unreferenced(freed)
     }
 
     /// Whether the database takes writes now (no I/O).
@@ -326,7 +325,7 @@ impl Galleries {
                         over_since(record, opens, mark, now).is_some_and(|t| t <= cutoff)
                     })?;
             purged.galleries += deleted.len();
-            let collected = self.collect_counted(freed)?;
+            let collected = self.remove_unreferenced(freed)?;
             purged.freed.files += collected.files;
             purged.freed.bytes += collected.bytes;
         }
@@ -359,15 +358,6 @@ impl Galleries {
             self.store.set_meta_instant(ORPHAN_SWEEP_KEY, to_ms(now))?;
         }
         Ok(())
-    }
-
-    /// Remove these blobs' files unless something references or pins them; what went.
-    fn collect_counted(&self, candidates: Vec<Digest>) -> Result<Freed> {
-        Ok(self.blobs.collect_freed(candidates, |d| {
-            self.store
-                .is_referenced(d)
-                .map_err(|e| io::Error::other(e.to_string()))
-        })?)
     }
 }
 
