@@ -9,7 +9,7 @@
 //! writer pins before it checks whether the file exists, so the collector and a concurrent
 //! upload of the same bytes cannot lose the file between them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -34,6 +34,10 @@ pub struct BlobStore {
     /// quota costs no directory walk; [`BlobStore::recount`] corrects any drift.
     usage_bytes: AtomicU64,
     usage_files: AtomicU64,
+    /// Blobs renamed into place whose directory then failed to sync: their names may not
+    /// survive a power cut, so the next `put` of the same bytes syncs again rather than
+    /// trust the file it finds.
+    unsynced: Mutex<HashSet<Digest>>,
 }
 
 /// What a collection removed.
@@ -87,6 +91,7 @@ impl BlobStore {
             pins: Mutex::new(HashMap::new()),
             usage_bytes: AtomicU64::new(0),
             usage_files: AtomicU64::new(0),
+            unsynced: Mutex::default(),
         };
         store.recount()?;
         Ok(Arc::new(store))
@@ -166,7 +171,9 @@ impl BlobStore {
         let pin = self.pin(digest);
         let path = self.path(&digest);
         if !path.exists() {
-            self.write_atomically(&path, bytes)?;
+            self.write_atomically(&digest, &path, bytes)?;
+        } else if self.lock_unsynced().contains(&digest) {
+            self.sync_dir_of(&digest, &path)?;
         }
         Ok(pin)
     }
@@ -179,25 +186,46 @@ impl BlobStore {
         }
     }
 
-    fn write_atomically(&self, path: &Path, bytes: &[u8]) -> io::Result<()> {
+    fn lock_unsynced(&self) -> MutexGuard<'_, HashSet<Digest>> {
+        self.unsynced
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write_atomically(&self, digest: &Digest, path: &Path, bytes: &[u8]) -> io::Result<()> {
         let dir = path.parent().unwrap_or(&self.root);
         fs::create_dir_all(dir)?;
         let tmp_path = self.tmp.join(format!("{}.tmp", UploadId::generate()));
-        let result = (|| {
+        let written = (|| {
             let mut file = File::create(&tmp_path)?;
             file.write_all(bytes)?;
+            // A failed sync is never retried (after EIO the kernel may have dropped the
+            // pages it reported): the temp file goes, and the next upload writes anew.
             file.sync_all()?;
-            fs::rename(&tmp_path, path)?;
-            File::open(dir)?.sync_all()
+            // Noted before the rename: a concurrent `put` that finds the file before its
+            // name is durable syncs the directory itself.
+            self.lock_unsynced().insert(*digest);
+            fs::rename(&tmp_path, path)
         })();
-        if result.is_err() {
+        if let Err(e) = written {
             let _ = fs::remove_file(&tmp_path);
-        } else {
-            self.usage_bytes
-                .fetch_add(bytes.len() as u64, Ordering::Relaxed);
-            self.usage_files.fetch_add(1, Ordering::Relaxed);
+            if !path.exists() {
+                self.lock_unsynced().remove(digest);
+            }
+            return Err(e);
         }
-        result
+        // The file is in place (and counted) from here, whatever its directory's sync says.
+        self.usage_bytes
+            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        self.usage_files.fetch_add(1, Ordering::Relaxed);
+        self.sync_dir_of(digest, path)
+    }
+
+    /// Make the name of `path` durable; until that works, [`BlobStore::put`] tries again.
+    fn sync_dir_of(&self, digest: &Digest, path: &Path) -> io::Result<()> {
+        File::open(path.parent().unwrap_or(&self.root))?.sync_all()?;
+        self.lock_unsynced().remove(digest);
+        Ok(())
     }
 
     /// Whether the blob's file is there.

@@ -1,12 +1,14 @@
 //! Faults a real disk has, on the real binary: a full disk (simulated with a per-file size
 //! limit, `ulimit -f`, which makes writes fail with EFBIG like ENOSPC would) while viewers
-//! keep coming, and its recovery once space is back, without a restart.
+//! keep coming, and its recovery once space is back, without a restart; a disk that fails
+//! with EIO (`eio.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+#[path = "faults/eio.rs"]
+mod eio;
 
 use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -66,8 +68,7 @@ fn a_full_disk_answers_507_serves_viewers_and_recovers_by_itself() {
         data.path(),
         port,
     );
-    cmd.stderr(Stdio::from(std::fs::File::create(&log).unwrap()));
-    let server = Server::spawn_logging(&mut cmd, port);
+    let server = Server::spawn_logged_to(&mut cmd, port, &log);
 
     // A viewer admitted before the disk fills keeps seeing the gallery from memory.
     let viewer = http();
@@ -111,6 +112,11 @@ fn a_full_disk_answers_507_serves_viewers_and_recovers_by_itself() {
 
     // A flood of new viewers (each open is a write) logs a handful of lines, not one per
     // request.
+    assert!(
+        log_text().contains("database writes failed"),
+        "the fault is not in the log:\n{}",
+        log_text()
+    );
     let before = error_lines(&log);
     let flood_until = Instant::now() + Duration::from_secs(2);
     let mut flood = 0;
@@ -371,14 +377,13 @@ fn a_file_that_cannot_be_written_fails_its_upload_alone_with_507() {
     let data = tempfile::tempdir().unwrap();
     let port = free_port();
     // Files up to 512 KiB may be written: the database fits, a large original does not.
-    let mut cmd = maiimg_in_shell(
+    let cmd = maiimg_in_shell(
         "trap '' XFSZ; ulimit -S -f 512",
         cwd.path(),
         data.path(),
         port,
     );
-    cmd.stderr(Stdio::null());
-    let server = Server::spawn_logging(&mut cmd, port);
+    let server = Server::spawn(cmd, port);
     let base = server.base.clone();
     let before = blob_files(data.path()).len();
     let res = post_gallery(

@@ -73,11 +73,19 @@ impl GalleryCache {
         inner.entries.remove(id);
     }
 
-    /// Forget everything (the database was re-opened after a fault).
-    pub fn clear(&self) {
+    /// The galleries held now.
+    pub fn ids(&self) -> Vec<String> {
+        self.lock().entries.keys().cloned().collect()
+    }
+
+    /// Hold exactly these entries, read from a file no one else can write yet (it was
+    /// re-opened after a fault): what was in memory may include a commit that failed to
+    /// report, so only the file is believed, and viewers are still served from memory if
+    /// the disk fails again.
+    pub fn replace(&self, entries: impl IntoIterator<Item = (String, Cached)>) {
         let mut inner = self.lock();
         inner.generation += 1;
-        inner.entries.clear();
+        inner.entries = entries.into_iter().collect();
     }
 
     /// The recorder committed these counts.
@@ -122,5 +130,26 @@ mod tests {
         cache.set_opens([("g", 5)]);
         cache.fill("g", before, entry("new", 1));
         assert_eq!(cache.get("g").map(|c| c.opens), Some(5));
+    }
+
+    #[test]
+    fn a_refill_keeps_only_what_the_file_holds_and_outdates_reads_in_flight() {
+        let cache = GalleryCache::default();
+        let now = cache.generation();
+        cache.fill("a", now, entry("a in memory", 7));
+        cache.fill("b", now, entry("b", 1));
+        let mut ids = cache.ids();
+        ids.sort();
+        assert_eq!(ids, ["a", "b"]);
+        let in_flight = cache.generation();
+        // The file has `a` with fewer opens (a count that failed to commit) and no `b`.
+        cache.replace([("a".to_owned(), entry("a on disk", 6))]);
+        assert_eq!(cache.get("a").map(|c| c.opens), Some(6));
+        assert!(cache.get("b").is_none());
+        cache.fill("b", in_flight, entry("b", 1));
+        assert!(
+            cache.get("b").is_none(),
+            "a read from before the refill was kept"
+        );
     }
 }

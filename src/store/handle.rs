@@ -29,6 +29,9 @@ const RETRY_EVERY: Duration = Duration::from_secs(1);
 /// Free bytes the disk must take before writes resume after "full".
 const HEADROOM: usize = 1 << 20;
 
+/// What the store does with a re-opened file before anyone else may use it.
+pub(super) type OnRecovery = Box<dyn Fn(&Database) -> Result<(), StoreError> + Send + Sync>;
+
 /// Why writes fail, as far as the store can tell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fault {
@@ -58,8 +61,9 @@ pub(super) struct Handle {
     current: RwLock<Option<Arc<Database>>>,
     state: Mutex<State>,
     wake: Condvar,
-    /// Called after every successful re-open (the caches drop what they hold).
-    on_recovery: Box<dyn Fn() + Send + Sync>,
+    /// Called with every re-opened file before it is handed out (the caches take what the
+    /// file holds); an error means the file cannot be read, and the next retry tries again.
+    on_recovery: OnRecovery,
 }
 
 impl std::fmt::Debug for Handle {
@@ -90,11 +94,7 @@ fn fault_of(e: &StoreError) -> Option<Fault> {
 }
 
 impl Handle {
-    pub(super) fn new(
-        path: PathBuf,
-        db: Database,
-        on_recovery: Box<dyn Fn() + Send + Sync>,
-    ) -> Handle {
+    pub(super) fn new(path: PathBuf, db: Database, on_recovery: OnRecovery) -> Handle {
         Handle {
             path,
             current: RwLock::new(Some(Arc::new(db))),
@@ -187,6 +187,7 @@ impl Handle {
             meta.insert("write_probe", now.as_slice())?;
         }
         txn.commit()?;
+        (self.on_recovery)(&db)?;
         *self.current.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(db));
         Ok(())
     }
@@ -229,7 +230,6 @@ impl Handle {
             // Fails while an old transaction still holds the file, or while there is no
             // space for the probe: try again in a second.
             if self.try_reopen().is_ok() {
-                (self.on_recovery)();
                 let mut state = self.state();
                 let since = state.health.writes_failing.take();
                 state.health.recoveries += 1;

@@ -136,6 +136,25 @@ fn open_tables(path: &Path) -> Result<Database> {
     Ok(db)
 }
 
+/// Read again, from `db`, every gallery the cache holds (dropping those that are gone).
+fn refill_from(cache: &GalleryCache, db: &Database) -> Result<()> {
+    let txn = db.begin_read()?;
+    let galleries = txn.open_table(GALLERIES)?;
+    let activity = txn.open_table(ACTIVITY)?;
+    let mut entries = Vec::new();
+    for id in cache.ids() {
+        if let Some(record) = galleries.get(id.as_str())? {
+            let entry = Cached {
+                record: Arc::new(decode(record.value())?),
+                opens: activity::opens_of(&activity, &id)?,
+            };
+            entries.push((id, entry));
+        }
+    }
+    cache.replace(entries);
+    Ok(())
+}
+
 /// Run `open`, turning redb's panics on a page it cannot read (its `unreachable!` on a
 /// damaged table definition) and its corruption errors into [`StoreError::Damaged`].
 fn undamaged<T>(open: impl FnOnce() -> Result<T>) -> Result<T> {
@@ -155,8 +174,8 @@ impl Store {
         let cache = Arc::new(GalleryCache::default());
         // What was in memory when a write failed may include a commit that failed to
         // report but reached the disk: after a re-open, only the file is believed.
-        let forget = Arc::clone(&cache);
-        let on_recovery = Box::new(move || forget.clear());
+        let refill = Arc::clone(&cache);
+        let on_recovery: handle::OnRecovery = Box::new(move |db| refill_from(&refill, db));
         let handle = Arc::new(Handle::new(path, db, on_recovery));
         let recorder = Recorder::start(Arc::clone(&handle), Arc::clone(&cache), group_commit)?;
         let recovering = Arc::clone(&handle);

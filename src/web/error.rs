@@ -159,6 +159,11 @@ impl WebError {
                 DomainError::Store(StoreError::Unavailable) => {
                     (Status::ServiceUnavailable, "storage_unavailable")
                 }
+                // A missing or unreadable file is our fault; any other error is the disk's
+                // (EIO, a read-only remount after errors): a fault to retry, not a bug.
+                DomainError::Blobs(io) if !is_ours(io) => {
+                    (Status::ServiceUnavailable, "storage_unavailable")
+                }
                 DomainError::Store(_) | DomainError::Blobs(_) | DomainError::Mismatch(_) => {
                     (Status::InternalServerError, "internal")
                 }
@@ -211,6 +216,13 @@ impl WebError {
                  (nothing was stored now); galleries already shared can still be viewed"
                     .into()
             }
+            (_, "storage_unavailable")
+                if matches!(self, WebError::Domain(DomainError::Blobs(_))) =>
+            {
+                "the server could not write to its disk; nothing was stored, please try again \
+                 in a few seconds (the server's log says what failed)"
+                    .into()
+            }
             (_, "storage_unavailable") => {
                 "the server's storage failed for a moment and is being recovered; nothing was \
                  stored, please try again in a few seconds"
@@ -243,14 +255,30 @@ impl WebError {
     }
 
     fn log_if_internal(&self, req: &Request<'_>) {
-        if self.status_and_code().0 == Status::InternalServerError {
-            let line = format!("internal error: {self}");
-            match req.rocket().state::<Arc<App>>() {
-                Some(app) => app.log_error(&line),
-                None => rocket::error!("{line}"),
+        let line = match self {
+            // The database's faults are logged where its handle closes; the files' here.
+            WebError::Domain(DomainError::Blobs(io)) => {
+                format!("an image file could not be written or read: {io}")
             }
+            _ if self.status_and_code().0 == Status::InternalServerError => {
+                format!("internal error: {self}")
+            }
+            _ => return,
+        };
+        match req.rocket().state::<Arc<App>>() {
+            Some(app) => app.log_error(&line),
+            None => rocket::error!("{line}"),
         }
     }
+}
+
+/// Whether a file error says the blob tree is wrong (a file missing or not what it should
+/// be), rather than that the disk failed.
+fn is_ours(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::InvalidData
+    )
 }
 
 /// 410 Gone when the link is over for good, 403 when it is closed for now.

@@ -70,18 +70,28 @@ impl Server {
 
     /// Run `cmd` (a [`maiimg`] command, with arguments) as the server on `port`.
     pub fn spawn(mut cmd: Command, port: u16) -> Server {
-        Server::spawn_logging(cmd.stderr(Stdio::null()), port)
+        cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        Server::spawn_logging(&mut cmd, port)
     }
 
-    /// [`Server::spawn`] with `cmd`'s standard error as the caller set it (a log file).
+    /// [`Server::spawn`] with `cmd`'s output as the caller set it.
     pub fn spawn_logging(cmd: &mut Command, port: u16) -> Server {
-        let child = cmd.stdout(Stdio::null()).spawn().expect("spawn maiimg");
+        let child = cmd.spawn().expect("spawn maiimg");
         let mut server = Server {
             child,
             base: format!("http://127.0.0.1:{port}"),
         };
         server.wait_healthy();
         server
+    }
+
+    /// [`Server::spawn`] with everything it prints (Rocket logs to standard output) going
+    /// to `log`.
+    pub fn spawn_logged_to(cmd: &mut Command, port: u16, log: &Path) -> Server {
+        let file = std::fs::File::create(log).expect("log file");
+        cmd.stderr(Stdio::from(file.try_clone().expect("log file")))
+            .stdout(Stdio::from(file));
+        Server::spawn_logging(cmd, port)
     }
 
     fn wait_healthy(&mut self) {

@@ -23,6 +23,14 @@ fn a_full_disk_is_507_storage_full_from_the_database_and_from_the_files() {
         failing.status_and_code(),
         (Status::ServiceUnavailable, "storage_unavailable")
     );
-    let other = WebError::Domain(DomainError::Blobs(std::io::Error::other("EIO")));
-    assert_eq!(other.status_and_code().0, Status::InternalServerError);
+    // A disk that fails (EIO) is a fault to retry; a file that is missing is a bug.
+    let eio = WebError::Domain(DomainError::Blobs(std::io::Error::from_raw_os_error(5)));
+    assert_eq!(
+        eio.status_and_code(),
+        (Status::ServiceUnavailable, "storage_unavailable")
+    );
+    assert!(eio.public_message().contains("could not write to its disk"));
+    assert_eq!(eio.retry_after(), Some(5));
+    let missing = WebError::Domain(DomainError::Blobs(std::io::ErrorKind::NotFound.into()));
+    assert_eq!(missing.status_and_code().0, Status::InternalServerError);
 }
