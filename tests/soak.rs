@@ -3,7 +3,9 @@
 //! a restart, and after each restart every invariant the server promises: each gallery it
 //! answered 2xx for is there and byte-identical (unless a 2xx deleted it), titles are one
 //! that was sent, counts never below what was admitted, and `maiimg check` finds no
-//! missing or damaged file. Bounded by `SOAK_SECS` (default 60).
+//! missing or damaged file. At the end, the start-up collection run on clocks two and four
+//! hours ahead must leave no orphan at all (none kept past the grace period) and delete
+//! nothing a gallery uses. Bounded by `SOAK_SECS` (default 60).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -184,6 +186,51 @@ fn verify(base: &str, ledger: &Ledger) -> usize {
     checked
 }
 
+/// Start the app on `data` with a clock `hours` ahead: its start-up collection runs then.
+fn start_up_collection_at(data: &std::path::Path, hours: i64) {
+    use maiimg::clock::Clock;
+    let config = maiimg::config::Config {
+        data_dir: data.to_path_buf(),
+        log_level: "off".into(),
+        ..maiimg::config::Config::default()
+    }
+    .validated()
+    .expect("config");
+    let later = time::OffsetDateTime::now_utc() + time::Duration::hours(hours);
+    let start = maiimg::Start {
+        clock: Clock::manual(later),
+        ..maiimg::Start::default()
+    };
+    drop(maiimg::build_with(config, start).expect("the app starts on the soaked data"));
+}
+
+/// Orphans left by the soak's crashes must all go once they have been unreferenced for the
+/// grace period: two start-up collections, two and four hours later (the first marks what
+/// no collection saw yet and sweeps what the soak's restarts marked, the second sweeps the
+/// rest). Returns the orphans before and how many files the first sweep left.
+fn collect_past_the_grace_period(data: &std::path::Path) -> (usize, usize) {
+    use maiimg::domain::check::{Orphan, check};
+    let before = check(data).expect("check");
+    let orphans = before.unreferenced.len();
+    assert!(
+        before
+            .unreferenced
+            .values()
+            .all(|o| !matches!(o, Orphan::Kept(_))),
+        "the soak never adopts a tree"
+    );
+    start_up_collection_at(data, 2);
+    let middle = check(data).expect("check").unreferenced.len();
+    start_up_collection_at(data, 4);
+    let after = check(data).expect("check");
+    assert_eq!(after.problems(), 0, "{after}");
+    assert!(
+        after.unreferenced.is_empty(),
+        "orphans kept past the grace period:\n{after}"
+    );
+    (orphans, middle)
+}
+
 #[test]
 #[ignore = "long: run by bench/soak.sh"]
 fn kill_9_soak_keeps_every_promise() {
@@ -235,6 +282,7 @@ fn kill_9_soak_keeps_every_promise() {
         assert!(check.status.success(), "round {rounds}: {report}");
         rounds += 1;
     }
+    let (orphans, swept) = collect_past_the_grace_period(data.path());
     let server = Server::start(cwd.path(), data.path(), port);
     let checked = verify(&server.base, &ledger);
     let deleted = ledger
@@ -244,7 +292,9 @@ fn kill_9_soak_keeps_every_promise() {
         .filter(|k| k.deleted)
         .count();
     eprintln!(
-        "soak: {seconds} s, {rounds} kill -9 rounds, {checked} galleries verified, {deleted} deleted"
+        "soak: {seconds} s, {rounds} kill -9 rounds, {checked} galleries verified, {deleted} \
+         deleted; {orphans} orphans at the end, none left after collections past the grace \
+         period (first sweep {swept})"
     );
     assert!(rounds >= 3);
 }
