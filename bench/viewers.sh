@@ -17,7 +17,9 @@
 #
 # Knobs (environment): DURATION (10s), CONNS (64), THREADS (2), WARMUP (2s, unreported),
 # LIMIT (5000: view limit of the exact-count check), PHOTO (absolute path of a JPEG to
-# upload instead of the generated one), NO_BUILD=1 (use target/release/maiimg as it is), KEEP=1 (keep temp files).
+# upload instead of the generated one), NO_BUILD=1 (use target/release/maiimg as it is),
+# BIN=/abs/path (run that binary instead, e.g. an older commit's build; with NO_BUILD=1),
+# KEEP=1 (keep temp files).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -88,7 +90,7 @@ start_maiimg() { # name group_commit [tracking] → sets maiimg_port, appends to
   MAIIMG_ADDRESS=127.0.0.1 MAIIMG_PORT=$maiimg_port MAIIMG_DATA_DIR="$work/$name/data" \
     MAIIMG_LOG_LEVEL=off MAIIMG_GROUP_COMMIT=$group MAIIMG_TRACKING=$tracking \
     MAIIMG_TRUSTED_PROXIES=127.0.0.1 \
-    "$root/target/release/maiimg" >"$work/$name/stdout.log" 2>"$work/$name/stderr.log" &
+    "$BIN" >"$work/$name/stdout.log" 2>"$work/$name/stderr.log" &
   pids+=($!)
   wait_http "http://127.0.0.1:$maiimg_port/healthz"
 }
@@ -180,7 +182,8 @@ if [[ -z ${NO_BUILD:-} ]]; then
   echo "== build (release)"
   cargo build --release --quiet
 fi
-[[ -x target/release/maiimg ]] || { echo "build first (cargo build --release)" >&2; exit 1; }
+BIN=${BIN:-$root/target/release/maiimg}
+[[ -x $BIN ]] || { echo "build first (cargo build --release), or set BIN" >&2; exit 1; }
 
 photo=${PHOTO:-$work/photo.jpg}
 if [[ -z ${PHOTO:-} ]]; then
@@ -400,6 +403,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}'; 
 cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo '?')
 if [[ -n $(git status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null) ]]; then commit+=' + uncommitted changes'; fi
+if [[ $BIN != "$root/target/release/maiimg" ]]; then commit="at $BIN"; fi
 echo
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'), maiimg $commit, $(nproc) cores ($cpu), nginx $(nginx -v 2>&1 | sed 's|.*/||'),"
 echo "wrk -t$THREADS -c$CONNS -d$DURATION --latency on loopback, each case after a $WARMUP warm-up;"

@@ -47,6 +47,11 @@ pub struct Config {
     /// Many opens share one durable commit (default). `false` commits each open alone:
     /// only useful to measure the difference (see `bench/`).
     pub group_commit: bool,
+    /// Listen through the front door (`front/`), which enforces the three limits below.
+    /// `false` lets Rocket take the public port itself: only behind a reverse proxy that
+    /// times out slow heads and idle connections itself (nginx, Caddy, Traefik, HAProxy),
+    /// where it saves the relay's cost.
+    pub front_door: bool,
     /// Seconds a connection has to send its first request head before it is closed
     /// (1 to 300; like nginx's `client_header_timeout`).
     pub header_timeout_secs: u64,
@@ -169,6 +174,7 @@ impl Default for Config {
             max_expiry: "never".into(),
             log_level: "normal".into(),
             group_commit: true,
+            front_door: true,
             header_timeout_secs: 30,
             idle_timeout_secs: 60,
             max_waiting_connections: 64,

@@ -107,7 +107,7 @@ pub fn build_with(config: Config, start: Start) -> Result<Rocket<Build>, StartEr
     );
     let peers = Arc::new(front::Peers::default());
     let public = std::net::SocketAddr::new(config.address, config.port);
-    let door = if start.front {
+    let door = if start.front && config.front_door {
         let timeouts = front::Timeouts {
             head: Duration::from_secs(config.header_timeout_secs),
             idle: Duration::from_secs(config.idle_timeout_secs),

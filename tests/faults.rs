@@ -239,6 +239,37 @@ fn slow_sockets_from_one_client_do_not_lock_out_another() {
     );
 }
 
+#[test]
+fn without_the_front_door_rocket_takes_the_port_and_sets_no_head_deadline() {
+    use std::io::Write;
+
+    let cwd = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = Server::start_with(
+        cwd.path(),
+        data.path(),
+        port,
+        &[
+            ("MAIIMG_FRONT_DOOR", "false"),
+            ("MAIIMG_HEADER_TIMEOUT_SECS", "1"),
+        ],
+    );
+    assert_eq!(get(&format!("{}/healthz", server.base)).0, 200);
+    // What a reverse proxy in front must now enforce: an unfinished head stays open.
+    let mut socket = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    socket
+        .write_all(b"GET / HTTP/1.1\r\nHost: maiimg\r\n")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    let mut answer = Vec::new();
+    assert!(
+        !closed(&mut socket, &mut answer),
+        "something closed the connection: {}",
+        String::from_utf8_lossy(&answer)
+    );
+}
+
 /// Whether the server closed `socket` (what it sent before that goes to `answer`).
 fn closed(socket: &mut std::net::TcpStream, answer: &mut Vec<u8>) -> bool {
     use std::io::Read;

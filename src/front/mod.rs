@@ -238,6 +238,9 @@ impl Front {
         loop {
             match listener.accept().await {
                 Ok((stream, peer)) => {
+                    // As Rocket does on its own sockets: with Nagle's algorithm on, the last
+                    // short segment of a response waits for the client's delayed ACK.
+                    let _ = stream.set_nodelay(true);
                     let shared = Arc::clone(&shared);
                     tokio::spawn(async move { shared.serve(stream, peer).await });
                 }
