@@ -234,7 +234,7 @@ async fn create_multipart(
         match task.await {
             Ok(Ok(image)) => images.push(image),
             Ok(Err(e)) => failure = failure.or(Some(e)),
-            Err(e) => failure = failure.or(Some(WebError::Internal(e.to_string()))),
+            Err(e) => failure = failure.or(Some(WebError::internal(e))),
         }
     }
     if failure.is_none() && images.is_empty() {

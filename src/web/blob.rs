@@ -128,7 +128,7 @@ impl BlobResponse {
         let etag = format!("\"{}\"", blob.digest.to_hex());
         let path = app.galleries.blob_path(&blob.digest);
         let missing =
-            |e: std::io::Error| WebError::Internal(format!("blob {}: {e}", path.display()));
+            |e: std::io::Error| WebError::internal(format!("blob {}: {e}", path.display()));
         let body = if inm.matches(&etag) {
             None
         } else if let Some(bytes) = app.blob_cache.get(&blob.digest) {
@@ -147,7 +147,7 @@ impl BlobResponse {
             let (bytes, intact) = read.map_err(missing)?;
             if !intact {
                 damaged(app, &path);
-                return Err(WebError::Internal(format!("{} is damaged", path.display())));
+                return Err(WebError::internal(format!("{} is damaged", path.display())));
             }
             let bytes = Bytes::from(bytes);
             app.blob_cache.put(blob.digest, bytes.clone());

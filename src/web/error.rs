@@ -70,9 +70,9 @@ pub enum WebError {
     /// The gallery exists but may not be shown now.
     #[error("this gallery is not available ({})", .0.reason.slug())]
     Denied(Refusal),
-    /// Something broke on our side; details go to the log, not the client.
+    /// Something broke on our side; the error behind it goes to the log, not the client.
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(#[source] Cause),
     /// Over a per-client rate limit (uploads or new galleries); try again after this many
     /// seconds. The message says which limit and when.
     #[error("{message}")]
@@ -137,7 +137,15 @@ pub enum WebError {
     AdminTokenWrong,
 }
 
+/// What an internal error came from, kept whole for the log.
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+
 impl WebError {
+    /// An internal error caused by `cause` (an error, or a message when there is none).
+    pub fn internal(cause: impl Into<Cause>) -> WebError {
+        WebError::Internal(cause.into())
+    }
+
     /// Status and stable code.
     pub fn status_and_code(&self) -> (Status, &'static str) {
         match self {
@@ -261,7 +269,17 @@ impl WebError {
                 format!("an image file could not be written or read: {io}")
             }
             _ if self.status_and_code().0 == Status::InternalServerError => {
-                format!("internal error: {self}")
+                // The whole chain: what failed, and what that failure came from.
+                let mut line = format!("internal error: {self}");
+                let mut source = std::error::Error::source(self);
+                if matches!(self, WebError::Internal(_)) {
+                    source = source.and_then(std::error::Error::source);
+                }
+                while let Some(cause) = source {
+                    line.push_str(&format!(": {cause}"));
+                    source = cause.source();
+                }
+                line
             }
             _ => return,
         };

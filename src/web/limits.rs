@@ -255,7 +255,7 @@ async fn common<'r>(req: &'r Request<'_>) -> Result<(&'r Arc<App>, ClientAddr), 
     let app = req
         .rocket()
         .state::<Arc<App>>()
-        .ok_or_else(|| WebError::Internal("no app state".into()))?;
+        .ok_or_else(|| WebError::internal("no app state"))?;
     let client = match req.guard::<ClientAddr>().await {
         Outcome::Success(client) => client,
         _ => ClientAddr(IpAddr::from([127, 0, 0, 1])),

@@ -111,7 +111,7 @@ where
     let app = Arc::clone(app);
     rocket::tokio::task::spawn_blocking(move || f(&app))
         .await
-        .map_err(|e| WebError::Internal(e.to_string()))
+        .map_err(WebError::internal)
 }
 
 /// Mount every URL area, the catchers and the security headers.

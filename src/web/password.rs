@@ -104,7 +104,7 @@ impl Attempts {
     async fn verify(&self, app: &Arc<App>, given: String, hash: String) -> Result<bool, WebError> {
         let wait = Arc::clone(&self.verifiers).acquire_owned();
         let permit = match rocket::tokio::time::timeout(VERIFIER_WAIT, wait).await {
-            Ok(permit) => permit.map_err(|e| WebError::Internal(e.to_string()))?,
+            Ok(permit) => permit.map_err(WebError::internal)?,
             Err(_) => return Err(WebError::Busy(VERIFIER_WAIT.as_secs())),
         };
         blocking(app, move |_| {

@@ -65,7 +65,7 @@ fn poster(
     named: bool,
 ) -> Result<maud::Markup, PageError> {
     let url = app.share_url(id);
-    let svg = qr::svg(&url).map_err(|e| WebError::Internal(e.to_string()))?;
+    let svg = qr::svg(&url).map_err(WebError::internal)?;
     if named {
         let rules = views::poster::rules(&record.settings);
         Ok(views::poster::page(&record.title, &url, &svg, &rules))

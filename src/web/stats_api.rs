@@ -265,8 +265,8 @@ async fn log(
             writer.flush()?;
             Ok(writer.get_ref().clone())
         };
-        let bytes = write().map_err(|e| WebError::Internal(e.to_string()))?;
-        let text = String::from_utf8(bytes).map_err(|e| WebError::Internal(e.to_string()))?;
+        let bytes = write().map_err(WebError::internal)?;
+        let text = String::from_utf8(bytes).map_err(WebError::internal)?;
         return Ok(LogResponse::Text((ContentType::new("text", "csv"), text)));
     }
     let body = LogJson {
@@ -277,7 +277,7 @@ async fn log(
             .collect(),
         next: page.next.map(|n| n.to_string()),
     };
-    let text = serde_json::to_string(&body).map_err(|e| WebError::Internal(e.to_string()))?;
+    let text = serde_json::to_string(&body).map_err(WebError::internal)?;
     Ok(LogResponse::Text((ContentType::JSON, text)))
 }
 

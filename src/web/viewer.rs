@@ -301,7 +301,7 @@ async fn qr_png(app: &State<Arc<App>>, id: &str) -> Result<Qr, PageError> {
     let url = app.share_url(&id);
     let bytes = blocking(app.inner(), move |_| qr::png(&url))
         .await?
-        .map_err(|e| WebError::Internal(e.to_string()))?;
+        .map_err(WebError::internal)?;
     Ok(Qr {
         content_type: ContentType::PNG,
         bytes,
@@ -313,7 +313,7 @@ async fn qr_png(app: &State<Arc<App>>, id: &str) -> Result<Qr, PageError> {
 #[get("/g/<id>/qr.svg")]
 async fn qr_svg(app: &State<Arc<App>>, id: &str) -> Result<Qr, PageError> {
     let (id, _) = load(app.inner(), id).await?;
-    let svg = qr::svg(&app.share_url(&id)).map_err(|e| WebError::Internal(e.to_string()))?;
+    let svg = qr::svg(&app.share_url(&id)).map_err(WebError::internal)?;
     Ok(Qr {
         content_type: ContentType::SVG,
         bytes: svg.into_bytes(),

@@ -34,3 +34,18 @@ fn a_full_disk_is_507_storage_full_from_the_database_and_from_the_files() {
     let missing = WebError::Domain(DomainError::Blobs(std::io::ErrorKind::NotFound.into()));
     assert_eq!(missing.status_and_code().0, Status::InternalServerError);
 }
+
+#[test]
+fn an_internal_error_keeps_what_it_came_from() {
+    let io = std::io::Error::other("the disk said no");
+    let e = WebError::internal(io);
+    assert_eq!(
+        e.status_and_code(),
+        (Status::InternalServerError, "internal")
+    );
+    let source = std::error::Error::source(&e).expect("a source");
+    assert_eq!(source.to_string(), "the disk said no");
+    assert!(source.downcast_ref::<std::io::Error>().is_some());
+    // The client is told nothing of it.
+    assert!(!e.public_message().contains("disk"));
+}
