@@ -94,12 +94,12 @@ impl Reserve {
             return value.load(Ordering::Relaxed);
         }
         // One caller measures; the others take the cached value rather than wait.
-        if let Ok(mut next) = self.next.try_lock() {
-            if next.is_none_or(|at| now >= at) {
-                *next = Some(now + MEASURE_EVERY);
-                if let Ok(free) = fs4::available_space(&self.dir) {
-                    self.free.store(free, Ordering::Relaxed);
-                }
+        if let Ok(mut next) = self.next.try_lock()
+            && next.is_none_or(|at| now >= at)
+        {
+            *next = Some(now + MEASURE_EVERY);
+            if let Ok(free) = fs4::available_space(&self.dir) {
+                self.free.store(free, Ordering::Relaxed);
             }
         }
         self.free.load(Ordering::Relaxed)

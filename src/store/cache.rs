@@ -58,10 +58,11 @@ impl GalleryCache {
         if inner.generation != generation {
             return;
         }
-        if inner.entries.len() >= CAPACITY && !inner.entries.contains_key(id) {
-            if let Some(victim) = inner.entries.keys().next().cloned() {
-                inner.entries.remove(&victim);
-            }
+        if inner.entries.len() >= CAPACITY
+            && !inner.entries.contains_key(id)
+            && let Some(victim) = inner.entries.keys().next().cloned()
+        {
+            inner.entries.remove(&victim);
         }
         inner.entries.insert(id.to_owned(), entry);
     }

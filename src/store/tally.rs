@@ -127,10 +127,10 @@ pub(super) fn apply_tally<'a>(
         }
     }
     let mut record = tally.record.as_deref();
-    if let Some(key) = &tally.logged_once {
-        if !first_time(rows, id, tally.day, key)? {
-            record = None;
-        }
+    if let Some(key) = &tally.logged_once
+        && !first_time(rows, id, tally.day, key)?
+    {
+        record = None;
     }
     let folded = match (&tally.budget, record) {
         (Some((key, allowed)), Some(bytes)) => {

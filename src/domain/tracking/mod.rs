@@ -149,10 +149,10 @@ impl Tracker {
     /// write, once a day).
     fn salt(&self, store: &Store, day: u64) -> Result<[u8; 32], StoreError> {
         let mut current = self.salt.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((d, salt)) = *current {
-            if d == day {
-                return Ok(salt);
-            }
+        if let Some((d, salt)) = *current
+            && d == day
+        {
+            return Ok(salt);
         }
         let salt = store.daily_salt(day, rand::random)?;
         *current = Some((day, salt));
