@@ -9,7 +9,9 @@ use subtle::ConstantTimeEq;
 
 use crate::model::Digest;
 
-fn random_token(bytes: usize) -> String {
+/// `bytes` random bytes from the OS RNG, as URL-safe base64: every id, key and session
+/// token is made here.
+pub fn random_token(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     // Without the OS RNG no id can be safe: failing loudly is the only correct answer.
     #[allow(clippy::expect_used)]
@@ -149,9 +151,15 @@ impl fmt::Debug for OwnerKey {
 const _: () = assert!(OwnerKey::BYTES * 8 >= 128 && OwnerKey::LEN == OwnerKey::BYTES * 4 / 3);
 
 /// Does `presented` hash to `stored`? Compared in constant time; the hash also removes
-/// any length or prefix signal from the comparison.
+/// any length or prefix signal from the comparison. The one comparison of secrets.
 pub fn key_matches(presented: &str, stored: &Digest) -> bool {
     Digest::of(presented.as_bytes()).0.ct_eq(&stored.0).into()
+}
+
+/// [`key_matches`] for a secret held in plain text (a configured token or password):
+/// compared as SHA-256, so the time does not even depend on the right one's length.
+pub fn secrets_match(given: &str, expected: &str) -> bool {
+    key_matches(given, &Digest::of(expected.as_bytes()))
 }
 
 #[cfg(test)]

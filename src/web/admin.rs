@@ -21,11 +21,11 @@ use sha2::{Digest as _, Sha256};
 use super::backoff::Backoff;
 use super::client::ClientAddr;
 use super::error::{PageError, WebError};
-use super::limits::secrets_match;
 use super::{App, blocking};
 use crate::domain::ingest::human_bytes;
 use crate::domain::instance::SortBy;
 use crate::ids::GalleryId;
+use crate::ids::{random_token, secrets_match};
 use crate::views::admin::{self as view, Controls, Dashboard};
 
 /// The session cookie.
@@ -53,10 +53,6 @@ pub struct Sessions {
     failures: Backoff,
 }
 
-fn random_token() -> String {
-    data_encoding::BASE64URL_NOPAD.encode(&rand::random::<[u8; 32]>())
-}
-
 fn session_key(id: &str) -> [u8; 32] {
     Sha256::digest(id.as_bytes()).into()
 }
@@ -69,7 +65,7 @@ impl Sessions {
 
     /// A new session: its id (for the cookie).
     fn open(&self, now: Instant) -> String {
-        let id = random_token();
+        let id = random_token(32);
         let mut live = self.lock();
         live.retain(|_, s| s.expires > now);
         if live.len() >= MAX_SESSIONS
@@ -80,7 +76,7 @@ impl Sessions {
         live.insert(
             session_key(&id),
             Session {
-                csrf: random_token(),
+                csrf: random_token(32),
                 expires: now + SESSION_TTL,
                 flash: None,
             },

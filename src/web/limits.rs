@@ -14,14 +14,13 @@ use std::time::{Duration, Instant};
 use rocket::Data;
 use rocket::data::ToByteUnit;
 use rocket::request::{FromRequest, Outcome, Request};
-use sha2::{Digest as _, Sha256};
-use subtle::ConstantTimeEq;
 
 use super::App;
 use super::client::{ClientAddr, network};
 use super::error::{ApiError, WebError};
 use super::inflight::Ticket;
 use crate::domain::ingest::Ingested;
+use crate::ids::secrets_match;
 
 /// The window every per-hour limit is measured over.
 const PERIOD: Duration = Duration::from_secs(3600);
@@ -202,14 +201,6 @@ impl Limits {
             .take(client.0, PASSWORD_FAILURES_PER_HOUR, now);
         Err(WebError::UploadPasswordWrong)
     }
-}
-
-/// Constant-time comparison of two secrets of any length (compared as SHA-256, so the
-/// time does not even depend on the length of the right one).
-pub fn secrets_match(given: &str, expected: &str) -> bool {
-    let given = Sha256::digest(given.as_bytes());
-    let expected = Sha256::digest(expected.as_bytes());
-    given.ct_eq(&expected).into()
 }
 
 /// Refuse if the disk is below its reserve, or if `incoming` more bytes would not fit
