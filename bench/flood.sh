@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Access-log flood benchmark: EVENTS (1,000,000) refusals from one address, each with a
-# User-Agent of its own, through the real write path (benches/flood.rs drives the domain
+# User-Agent of its own, through the real write path (bench/flood.rs drives the domain
 # API and the recorder directly, not HTTP, so a million run in seconds), then the same
 # number of fresh opens. Goal: the refusals grow maiimg.redb by at most 1 MB.
 #

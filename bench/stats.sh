@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Statistics benchmark: one gallery with RECORDS (1,000,000) access-log records, loaded
-# through the real write path (the recorder's group commits, benches/stats.rs), then the
+# through the real write path (the recorder's group commits, bench/stats.rs), then the
 # real server answers the owner's requests over HTTP. One run; see bench/README.md.
 #
 #   stats JSON           GET /api/galleries/<id>/stats                  goal <= 20 ms
