@@ -69,6 +69,11 @@ pub fn millis(t: OffsetDateTime) -> i64 {
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
+/// The instant a stored millisecond count stands for (`None` past what `time` can hold).
+pub fn from_millis(ms: i64) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

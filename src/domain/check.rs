@@ -137,8 +137,7 @@ pub fn check(data_dir: &Path) -> Result<Report, StoreError> {
 }
 
 fn when(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
+    crate::clock::from_millis(ms)
         .and_then(|t| {
             t.format(&time::format_description::well_known::Rfc3339)
                 .ok()

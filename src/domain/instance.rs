@@ -15,7 +15,7 @@ use super::access;
 use super::collector::MassDeletion;
 use super::galleries::{DomainError, Galleries};
 use crate::blobs::Freed;
-use crate::clock::millis as to_ms;
+use crate::clock::{from_millis as from_ms, millis as to_ms};
 use crate::ids::GalleryId;
 use crate::model::{GalleryRecord, Settings};
 use crate::store::ExhaustedMark;
@@ -157,10 +157,6 @@ fn over_since(
         .flatten()
         .filter(|t| *t <= now)
         .min()
-}
-
-fn from_ms(ms: i64) -> Option<OffsetDateTime> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
 }
 
 /// Bytes of the distinct files a gallery references.

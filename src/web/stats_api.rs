@@ -95,8 +95,7 @@ struct RecordJson<'a> {
 }
 
 fn time_of(record: &AccessRecord) -> String {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(record.at_ms) * 1_000_000)
-        .ok()
+    crate::clock::from_millis(record.at_ms)
         .and_then(|t| t.format(&Rfc3339).ok())
         .unwrap_or_default()
 }

@@ -218,7 +218,7 @@ impl Tracker {
             }
         }
         tally.record = Some(encode_record(&AccessRecord {
-            at_ms: i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(0),
+            at_ms: crate::clock::millis(now),
             kind,
             image: image.and_then(|i| u32::try_from(i).ok()),
             detail,
