@@ -385,3 +385,42 @@ fn far_future_expiries_are_refused_by_name_and_leave_no_blob() {
     assert_eq!(error_of(&json).0, "invalid_setting");
     assert_eq!(app.close_and_count_galleries(), 2);
 }
+
+#[test]
+fn the_app_clock_moves_a_gallery_through_its_release_and_its_daily_hours() {
+    use maiimg::clock::Clock;
+    use std::time::Duration;
+
+    // A Wednesday, 03:00 UTC.
+    let start = time::macros::datetime!(2026-12-02 03:00 UTC);
+    let clock = Clock::manual(start);
+    let app = TestApp::on_clock(&clock, |_| {});
+    let (id, _) = gallery(
+        &app,
+        Form::new()
+            .text("available_from", &rfc3339(start + time::Duration::hours(2)))
+            .text("daily_from", "09:00")
+            .text("daily_until", "17:00")
+            .text("timezone", "UTC"),
+    );
+    let hour = Duration::from_secs(3600);
+    let (status, reason, _) = view(&app, &id);
+    assert_eq!(
+        (status, reason.as_deref()),
+        (Status::Forbidden, Some("scheduled"))
+    );
+    // 06:00: released, but outside its hours.
+    clock.advance(hour * 3);
+    let (status, reason, _) = view(&app, &id);
+    assert_eq!(
+        (status, reason.as_deref()),
+        (Status::Forbidden, Some("hours"))
+    );
+    // 10:00: open.
+    clock.advance(hour * 4);
+    let (status, reason, _) = view(&app, &id);
+    assert_eq!((status, reason), (Status::Ok, None));
+    // 17:30: closed for the night again.
+    clock.advance(hour * 7 + hour / 2);
+    assert_eq!(view(&app, &id).1.as_deref(), Some("hours"));
+}

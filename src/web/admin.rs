@@ -136,7 +136,7 @@ fn session(
     };
     Ok(app
         .admin
-        .get(&id, Instant::now())
+        .get(&id, app.clock.instant())
         .map(|(csrf, flash)| (id, csrf, flash)))
 }
 

@@ -11,7 +11,6 @@ use rocket::serde::json::Json;
 use rocket::tokio::sync::Semaphore;
 use rocket::{Data, Request, Route, State, post, routes};
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 
 use super::error::{ApiError, WebError};
 use super::inflight::SPOOL_THRESHOLD;
@@ -254,7 +253,7 @@ async fn create_multipart(
         return Err(e.into());
     }
     let created = blocking(&app, move |app| {
-        let now = OffsetDateTime::now_utc();
+        let now = app.clock.now();
         app.galleries
             .create_filed(owner, &title, &settings, images, &[], now)
     })
@@ -298,7 +297,7 @@ async fn create_json(
             &settings,
             Vec::new(),
             &uploads,
-            OffsetDateTime::now_utc(),
+            app.clock.now(),
         )
     })
     .await??;

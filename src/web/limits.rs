@@ -147,7 +147,7 @@ impl Limits {
     pub fn take_file(&self, app: &App, client: ClientAddr) -> Result<(), WebError> {
         let limit = app.config.rate_limit_uploads_per_hour;
         self.uploads
-            .take(client.0, limit, Instant::now())
+            .take(client.0, limit, app.clock.instant())
             .map_err(|wait| WebError::RateLimited {
                 message: format!(
                     "too many uploads from your address: this server accepts {limit} photos an \
@@ -162,7 +162,7 @@ impl Limits {
     pub fn take_gallery(&self, app: &App, client: ClientAddr) -> Result<(), WebError> {
         let limit = app.config.rate_limit_galleries_per_hour;
         self.galleries
-            .take(client.0, limit, Instant::now())
+            .take(client.0, limit, app.clock.instant())
             .map_err(|wait| WebError::RateLimited {
                 message: format!(
                     "too many new galleries from your address: this server allows {limit} an \
@@ -189,7 +189,7 @@ impl Limits {
         let Some(given) = given.filter(|g| !g.is_empty()) else {
             return Err(WebError::UploadPasswordRequired);
         };
-        let now = Instant::now();
+        let now = app.clock.instant();
         self.password_failures
             .check(client.0, PASSWORD_FAILURES_PER_HOUR, now)
             .map_err(|wait| WebError::TooManyAttempts(retry_after(wait)))?;

@@ -86,7 +86,7 @@ pub(super) use crate::domain::access::owner_state as state;
 
 fn gallery_json(app: &App, id: &GalleryId, record: &GalleryRecord, opens: u64) -> GalleryJson {
     let share_url = app.share_url(id);
-    let (state, opens_at) = state(&record.settings, opens, OffsetDateTime::now_utc());
+    let (state, opens_at) = state(&record.settings, opens, app.clock.now());
     GalleryJson {
         id: id.to_string(),
         title: record.title.clone(),
@@ -162,12 +162,10 @@ async fn update(
         let key = key.0.as_deref();
         let mut record = None;
         if let Some(settings) = &settings {
-            record = Some(app.galleries.update_settings(
-                id,
-                key,
-                settings,
-                OffsetDateTime::now_utc(),
-            )?);
+            record = Some(
+                app.galleries
+                    .update_settings(id, key, settings, app.clock.now())?,
+            );
         }
         if let Some(title) = &title {
             record = Some(app.galleries.rename(id, key, title)?);

@@ -150,7 +150,7 @@ struct ResultsJson {
 fn item_json(app: &App, id: &str, result: Result<Option<Filed>, DomainError>) -> ItemJson {
     // Echo the id as sent (it need not be a valid one), but never a whole body of it.
     let id: String = id.chars().take(64).collect();
-    let now = OffsetDateTime::now_utc();
+    let now = app.clock.now();
     match result {
         Ok(Some(filed)) => {
             let gallery = summary(app, &filed, now);
@@ -278,7 +278,7 @@ async fn list(app: &State<Arc<App>>, key: Bearer) -> Result<Json<ListJson>, ApiE
     let key = owner_bearer(key)?;
     let app = Arc::clone(app.inner());
     let filed = blocking(&app, move |app| app.galleries.owned(Some(&key))).await??;
-    let now = OffsetDateTime::now_utc();
+    let now = app.clock.now();
     Ok(Json(ListJson {
         galleries: filed.iter().map(|f| summary(&app, f, now)).collect(),
     }))
@@ -327,7 +327,7 @@ async fn batch(
     } = parse_body(body)?;
     check_items(&items)?;
     let app = Arc::clone(app.inner());
-    let now = OffsetDateTime::now_utc();
+    let now = app.clock.now();
     let action = match (action, expires_at) {
         // Pure validation, no I/O: no trip to the blocking pool.
         (ActionName::Extend, Some(at)) => app.galleries.extension(at, now)?,

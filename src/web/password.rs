@@ -145,7 +145,7 @@ async fn password(
     let key = (client.0, id.to_string());
     let attempts = &app.attempts;
     attempts
-        .reserve(&key, Instant::now())
+        .reserve(&key, app.clock.instant())
         .map_err(WebError::TooManyAttempts)?;
     let hash = record.settings.password_hash.clone().unwrap_or_default();
     let given = form.into_inner().password;

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use rocket::form::{Form, FromForm};
 use rocket::{Route, State, get, post, routes};
-use time::OffsetDateTime;
 
 use super::error::{PageError, WebError};
 use super::viewer::load;
@@ -27,7 +26,7 @@ async fn public_poster(app: &State<Arc<App>>, id: &str) -> Result<maud::Markup, 
     if record.taken_down {
         return Err(WebError::NotFound.into());
     }
-    let now = OffsetDateTime::now_utc();
+    let now = app.clock.now();
     let open = access::decide(&record.settings, opens, Viewer::default(), now);
     poster(app, &id, &record, open == Decision::Allowed)
 }

@@ -10,7 +10,6 @@ use rocket::serde::json::Json;
 use rocket::tokio::time::{Instant, sleep, timeout_at};
 use rocket::{Route, State, get, routes};
 use serde::Serialize;
-use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::api::Bearer;
@@ -51,7 +50,7 @@ pub(super) async fn stats_after(
         let (lookup, key2) = (id.clone(), key.clone());
         let stats = blocking(app, move |app| {
             app.galleries
-                .stats(&lookup, key2.as_deref(), OffsetDateTime::now_utc())
+                .stats(&lookup, key2.as_deref(), app.clock.now())
         })
         .await??;
         if wait != Some(stats.version) {

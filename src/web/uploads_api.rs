@@ -8,7 +8,6 @@ use rocket::response::status::Created;
 use rocket::serde::json::Json;
 use rocket::{Data, Route, State, get, post, routes};
 use serde::Serialize;
-use time::OffsetDateTime;
 
 use super::api::{ingest_and_write, spool};
 use super::blob::BlobResponse;
@@ -77,10 +76,7 @@ async fn upload(
         }
     };
     let record = image.record.clone();
-    let id = blocking(&app, move |app| {
-        app.galleries.stage(image, OffsetDateTime::now_utc())
-    })
-    .await??;
+    let id = blocking(&app, move |app| app.galleries.stage(image, app.clock.now())).await??;
     let body = UploadJson {
         thumb_url: format!("/api/uploads/{id}/thumb"),
         upload_id: id.to_string(),
