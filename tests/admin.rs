@@ -539,3 +539,51 @@ fn wrong_tokens_slow_a_client_down_but_never_lock_the_admin_out_for_long() {
     let res = post(&app, "/admin/login", &format!("token={TOKEN}"));
     assert_eq!(res.status(), Status::SeeOther, "after {waited} s of waits");
 }
+
+#[test]
+fn the_purge_button_deletes_galleries_closed_longer_than_purge_after_days_on_the_app_clock() {
+    let clock = Clock::manual(OffsetDateTime::now_utc());
+    let app = TestApp::on_clock(&clock, |c| {
+        c.admin_token = TOKEN.into();
+        c.purge_after_days = 1;
+    });
+    let res = app.post_form(
+        "/api/galleries",
+        Form::new()
+            .text("expires_in", "3600")
+            .file("a.jpg", &jpeg(120, 90, 3)),
+    );
+    assert_eq!(res.status(), Status::Created);
+    let closing = field(&json_of(res), "id").to_owned();
+    let staying = gallery(&app, 4);
+    let files = app.blob_count();
+    let csrf = sign_in(&app);
+
+    // Expired an hour in, but closed for less than a day: kept.
+    clock.advance(StdDuration::from_secs(2 * 3600));
+    assert_eq!(reason(&app, &closing).0, Status::Gone);
+    assert_eq!(
+        post(&app, "/admin/purge", &format!("csrf={csrf}")).status(),
+        Status::SeeOther
+    );
+    assert!(flash_of(&dashboard(&app, "/admin")).contains("Purged 0 galleries"));
+    assert_eq!(reason(&app, &closing).0, Status::Gone);
+
+    // Closed for more than a day: gone, with its files; the open gallery is untouched.
+    // (The admin's session ended meanwhile: sessions run on the app's clock too.)
+    clock.advance(StdDuration::from_secs(24 * 3600));
+    let stale = post(&app, "/admin/purge", &format!("csrf={csrf}"));
+    assert_eq!(stale.status(), Status::Unauthorized);
+    let csrf = sign_in(&app);
+    assert_eq!(
+        post(&app, "/admin/purge", &format!("csrf={csrf}")).status(),
+        Status::SeeOther
+    );
+    assert!(flash_of(&dashboard(&app, "/admin")).contains("Purged 1 galleries"));
+    assert_eq!(reason(&app, &closing).0, Status::NotFound);
+    assert_eq!(reason(&app, &staying).0, Status::Ok);
+    assert!(
+        app.blob_count() < files,
+        "the purged gallery's files stayed"
+    );
+}
