@@ -9,8 +9,8 @@ cd "$(dirname "$0")"
 export RUSTC_BOOTSTRAP=1
 PER=${PER:-300}
 ROUNDS=${ROUNDS:-1}
-nice -n 19 cargo test --manifest-path ../Cargo.toml --test ingest -- --ignored --exact \
-  fuzz_seeds --quiet >/dev/null
+nice -n 19 cargo test --manifest-path ../Cargo.toml --test it -- --ignored --exact \
+  ingest::fuzz_seeds --quiet >/dev/null
 nice -n 19 cargo fuzz build >/dev/null
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

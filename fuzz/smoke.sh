@@ -17,9 +17,9 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
 fi
 
 start=$SECONDS
-# Seeds come from the fixtures in tests/common (this also builds the ingest test binary,
+# Seeds come from the fixtures in tests/it/common (this also builds the integration tests,
 # which `cargo test` has usually built already).
-cargo test --test ingest -- --ignored --exact fuzz_seeds --quiet
+cargo test --test it -- --ignored --exact ingest::fuzz_seeds --quiet
 cd fuzz
 cargo fuzz build
 echo "smoke: seeds and build took $((SECONDS - start)) s"

@@ -2,9 +2,8 @@
 //! that only a slow salted hash is stored.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use rocket::http::{ContentType, Header, Status};
 
 fn protected(app: &TestApp) -> (String, String) {

@@ -8,14 +8,13 @@
 //! nothing a gallery uses. Bounded by `SOAK_SECS` (default 60).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 
 /// What the server acknowledged about one gallery.

@@ -3,9 +3,8 @@
 //! right, and nothing changes without the key.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use rocket::http::{ContentType, Header, Status};
 use serde_json::{Value, json};
 

@@ -4,7 +4,6 @@
 //! server's upload buffers in all are bounded (503 with `Retry-After`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
 
 use std::io::Write;
 use std::net::TcpStream;
@@ -12,7 +11,7 @@ use std::path::Path;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 const BOUNDARY: &str = "maiimg-test-boundary";
 /// More than the spool threshold (1 MiB): enough for a held upload to be spooled.

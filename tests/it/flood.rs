@@ -3,12 +3,11 @@
 //! aggregate record), trusted proxies, and the disk reserve.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use maiimg::clock::Clock;
 use maiimg::config::Config;
 use maiimg::disk::FreeSpace;

@@ -20,7 +20,7 @@ fn shim() -> &'static Path {
     static SHIM: OnceLock<PathBuf> = OnceLock::new();
     SHIM.get_or_init(|| {
         let out = std::env::temp_dir().join(format!("maiimg-eio-{}.so", std::process::id()));
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/faults/eio.c");
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/faults/eio.c");
         let built = Command::new("cc")
             .args(["-shared", "-fPIC", "-O1", "-Wall", "-Werror", "-o"])
             .arg(&out)

@@ -2,12 +2,11 @@
 //! command line, configuration errors and the single-process lock on the data directory.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
 
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::*;
+use crate::common::*;
 
 fn healthcheck(cwd: &Path, data_dir: &Path, port: u16) -> Output {
     maiimg(cwd, data_dir, port)

@@ -2,11 +2,10 @@
 //! and the ZIP holds exactly the stripped originals.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
 
 use std::io::{Cursor, Read};
 
-use common::*;
+use crate::common::*;
 use rocket::http::{ContentType, Header, Status};
 
 fn gallery(app: &TestApp, allow_download: &str) -> (String, String) {

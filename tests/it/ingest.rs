@@ -2,11 +2,10 @@
 //! broken input, called directly and through the API.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 use image::GenericImageView;
 use maiimg::domain::ingest::{
     DISPLAY_EDGE, IngestError, Ingested, Limits, THUMB_EDGE, fit_within, ingest,
@@ -383,7 +382,7 @@ fn exif_and_gps_are_stripped_and_orientation_is_applied() {
 }
 
 /// Seed corpora for the fuzz targets, from the fixtures above (nothing binary is committed):
-/// `cargo test --test ingest -- --ignored fuzz_seeds` writes `fuzz/corpus/<target>/`.
+/// `cargo test --test it -- --ignored ingest::fuzz_seeds` writes `fuzz/corpus/<target>/`.
 #[test]
 #[ignore = "writes the fuzz seed corpora; run by fuzz/smoke.sh"]
 fn fuzz_seeds() {

@@ -2,13 +2,12 @@
 //! session's CSRF token; takedowns that viewers see at once; blob garbage collection.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::time::Duration as StdDuration;
 
-use common::*;
+use crate::common::*;
 use maiimg::clock::Clock;
 use rocket::http::{ContentType, Status};
 use rocket::local::blocking::LocalResponse;

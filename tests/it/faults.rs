@@ -4,14 +4,12 @@
 //! with EIO (`eio.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-#[path = "faults/eio.rs"]
 mod eio;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 fn health(base: &str, path: &str) -> (u16, Value) {

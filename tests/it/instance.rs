@@ -2,7 +2,6 @@
 //! purge of closed galleries, and crash safety of every removal of blob files.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -11,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration as StdDuration, Instant};
 
-use common::*;
+use crate::common::*;
 use maiimg::domain::collector::MassDeletion::{Allow, Hold};
 use maiimg::domain::galleries::{Galleries, Options};
 use maiimg::domain::ingest::{Limits, ingest};

@@ -2,11 +2,10 @@
 //! unique visitors, stored addresses, trusted proxies, exports and who may read them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
 
 use std::net::SocketAddr;
 
-use common::*;
+use crate::common::*;
 use rocket::http::{Cookie, Header, Status};
 use serde_json::Value;
 

@@ -2,9 +2,8 @@
 //! status and `data-reason`; owner actions need the manage key.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use rocket::http::{ContentType, Header, Status};
 use serde_json::{Value, json};
 use time::OffsetDateTime;

@@ -3,7 +3,7 @@
  * exists. The control file (its path in EIO_CONTROL) holds one line, "<path part> <what>":
  * every file whose path contains <path part> fails "write" (write, pwrite, writev), "sync"
  * (fsync, fdatasync: the data stays in the page cache, as after a real failed writeback) or
- * "all" of them. Without the file, every call goes straight through. Built by tests/faults.rs
+ * "all" of them. Without the file, every call goes straight through. Built by tests/it/faults/eio.rs
  * with the system's C compiler; never part of maiimg. */
 #define _GNU_SOURCE
 #include <dlfcn.h>

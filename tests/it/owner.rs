@@ -3,9 +3,8 @@
 //! batches answer per item and change nothing they may not.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use maiimg::config::Config;
 use rocket::http::{ContentType, Header, Status};
 use rocket::local::blocking::Client;

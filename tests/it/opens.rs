@@ -2,11 +2,10 @@
 //! durable across `kill -9`, and never counting reloads, HEAD, prefetches or preview bots.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
 
 use std::sync::{Arc, Barrier};
 
-use common::*;
+use crate::common::*;
 
 fn opens(base: &str, id: &str, key: &str) -> u64 {
     let json: serde_json::Value = stranger()

@@ -1,12 +1,11 @@
 //! The HTTP API and the viewer, through Rocket's local client.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use image::GenericImageView;
 use maiimg::domain::ingest::{DISPLAY_EDGE, THUMB_EDGE, fit_within};
 use rocket::http::{ContentType, Header, Status};

@@ -1,0 +1,22 @@
+//! The integration tests, one binary with a module per area (one build of the helpers in
+//! `common`, one link): Rocket's local client for handlers, the real binary over HTTP for
+//! what crosses a process (crashes, limits, faults). The browser tests are `tests/browser.rs`.
+
+mod common;
+
+mod access;
+mod admin;
+mod api;
+mod downloads;
+mod durability;
+mod editing;
+mod faults;
+mod flood;
+mod ingest;
+mod instance;
+mod opens;
+mod owner;
+mod password;
+mod soak;
+mod tracking;
+mod uploads;
