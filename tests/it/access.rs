@@ -2,7 +2,6 @@
 //! status and `data-reason`; owner actions need the manage key.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-
 use crate::common::*;
 use rocket::http::{ContentType, Header, Status};
 use serde_json::{Value, json};

@@ -2,7 +2,6 @@
 //! session's CSRF token; takedowns that viewers see at once; blob garbage collection.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::time::Duration as StdDuration;

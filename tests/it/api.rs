@@ -1,7 +1,6 @@
 //! The HTTP API and the viewer, through Rocket's local client.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 

@@ -2,7 +2,6 @@
 //! and the ZIP holds exactly the stripped originals.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-
 use std::io::{Cursor, Read};
 
 use crate::common::*;

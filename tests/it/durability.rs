@@ -2,7 +2,6 @@
 //! command line, configuration errors and the single-process lock on the data directory.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -214,12 +213,8 @@ fn a_lost_or_empty_database_deletes_no_photo_and_new_database_keeps_them() {
 
     // `maiimg check` says what is wrong and lists the files.
     std::fs::remove_file(&db).unwrap();
-    let check = maiimg(cwd.path(), data.path(), port)
-        .arg("check")
-        .output()
-        .expect("check");
-    let report = String::from_utf8_lossy(&check.stdout);
-    assert!(!check.status.success(), "{report}");
+    let (code, report) = maiimg_check(cwd.path(), data.path());
+    assert!(code != Some(0), "{report}");
     assert!(report.contains("missing or empty"), "{report}");
     for file in &photos {
         let hex = file.file_name().unwrap().to_str().unwrap();
@@ -251,12 +246,8 @@ fn a_lost_or_empty_database_deletes_no_photo_and_new_database_keeps_them() {
         "an adopted file was collected"
     );
 
-    let check = maiimg(cwd.path(), data.path(), port)
-        .arg("check")
-        .output()
-        .expect("check");
-    let report = String::from_utf8_lossy(&check.stdout);
-    assert!(check.status.success(), "{report}");
+    let (code, report) = maiimg_check(cwd.path(), data.path());
+    assert!(code == Some(0), "{report}");
     assert_eq!(
         report.matches("kept (adopted").count(),
         photos.len(),
@@ -320,12 +311,8 @@ fn a_damaged_database_is_reported_in_words_not_a_panic() {
         stderr.contains("database is damaged") && stderr.contains("restore maiimg.redb"),
         "{stderr}"
     );
-    let check = maiimg(cwd.path(), data.path(), port)
-        .arg("check")
-        .output()
-        .unwrap();
-    let report = String::from_utf8_lossy(&check.stdout);
-    assert_eq!(check.status.code(), Some(1), "{report}");
+    let (code, report) = maiimg_check(cwd.path(), data.path());
+    assert_eq!(code, Some(1), "{report}");
     assert!(report.contains("DAMAGED"), "{report}");
     let files = blob_files(data.path());
     assert!(

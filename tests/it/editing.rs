@@ -3,7 +3,6 @@
 //! right, and nothing changes without the key.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-
 use crate::common::*;
 use rocket::http::{ContentType, Header, Status};
 use serde_json::{Value, json};

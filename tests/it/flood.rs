@@ -3,7 +3,6 @@
 //! aggregate record), trusted proxies, and the disk reserve.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 

@@ -2,7 +2,6 @@
 //! broken input, called directly and through the API.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-
 use std::path::{Path, PathBuf};
 
 use crate::common::*;

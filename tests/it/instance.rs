@@ -2,7 +2,6 @@
 //! purge of closed galleries, and crash safety of every removal of blob files.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::Path;

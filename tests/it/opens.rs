@@ -2,7 +2,6 @@
 //! durable across `kill -9`, and never counting reloads, HEAD, prefetches or preview bots.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-
 use std::sync::{Arc, Barrier};
 
 use crate::common::*;

@@ -3,7 +3,6 @@
 //! batches answer per item and change nothing they may not.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-
 use crate::common::*;
 use maiimg::config::Config;
 use rocket::http::{ContentType, Header, Status};

@@ -2,7 +2,6 @@
 //! that only a slow salted hash is stored.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-
 use crate::common::*;
 use rocket::http::{ContentType, Header, Status};
 

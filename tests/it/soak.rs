@@ -8,7 +8,6 @@
 //! nothing a gallery uses. Bounded by `SOAK_SECS` (default 60).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -273,12 +272,8 @@ fn kill_9_soak_keeps_every_promise() {
         for worker in workers {
             worker.join().unwrap();
         }
-        let check = maiimg(cwd.path(), data.path(), port)
-            .arg("check")
-            .output()
-            .unwrap();
-        let report = String::from_utf8_lossy(&check.stdout);
-        assert!(check.status.success(), "round {rounds}: {report}");
+        let (code, report) = maiimg_check(cwd.path(), data.path());
+        assert!(code == Some(0), "round {rounds}: {report}");
         rounds += 1;
     }
     let (orphans, swept) = collect_past_the_grace_period(data.path());

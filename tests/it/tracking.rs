@@ -2,7 +2,6 @@
 //! unique visitors, stored addresses, trusted proxies, exports and who may read them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-
 use std::net::SocketAddr;
 
 use crate::common::*;

@@ -4,7 +4,6 @@
 //! server's upload buffers in all are bounded (503 with `Retry-After`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-
 use std::io::Write;
 use std::net::TcpStream;
 use std::path::Path;

@@ -50,6 +50,18 @@ fn configured(mut cmd: Command, cwd: &Path, data_dir: &Path, port: u16) -> Comma
     cmd
 }
 
+/// `maiimg check` on `data_dir`: its exit code and its report.
+pub fn maiimg_check(cwd: &Path, data_dir: &Path) -> (Option<i32>, String) {
+    let out = maiimg(cwd, data_dir, free_port())
+        .arg("check")
+        .output()
+        .expect("maiimg check runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
 /// A running server, killed (SIGKILL) when dropped.
 pub struct Server {
     child: Child,
