@@ -14,13 +14,7 @@ fn rfc3339(t: OffsetDateTime) -> String {
 
 /// A gallery with one image; returns (id, key).
 fn gallery(app: &TestApp, form: Form) -> (String, String) {
-    let res = app.post_form("/api/galleries", form.file("a.jpg", &jpeg(64, 48, 1)));
-    assert_eq!(res.status(), Status::Created);
-    let json = json_of(res);
-    (
-        field(&json, "id").to_owned(),
-        field(&json, "manage_key").to_owned(),
-    )
+    app.gallery(form.file("a.jpg", &jpeg(64, 48, 1)))
 }
 
 fn patch(app: &TestApp, id: &str, key: Option<&str>, body: Value) -> (Status, Value) {
@@ -48,13 +42,7 @@ fn action(app: &TestApp, id: &str, key: &str, what: &str) -> (Status, Value) {
 /// The viewer page's status and `data-reason` (None when the gallery shows).
 fn view(app: &TestApp, id: &str) -> (Status, Option<String>, String) {
     let page = app.get(&format!("/g/{id}"));
-    let reason = page
-        .text()
-        .split("data-reason=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .map(str::to_owned);
-    (page.status, reason, page.text())
+    (page.status, page.reason(), page.text())
 }
 
 #[test]

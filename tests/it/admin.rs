@@ -74,13 +74,7 @@ fn gallery(app: &TestApp, seed: u8) -> String {
 
 fn reason(app: &TestApp, id: &str) -> (Status, Option<String>) {
     let page = app.get(&format!("/g/{id}"));
-    let reason = page
-        .text()
-        .split("data-reason=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .map(str::to_owned);
-    (page.status, reason)
+    (page.status, page.reason())
 }
 
 /// Every rendition's digest of a gallery's images (as the viewer's ETags say).

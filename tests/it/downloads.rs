@@ -14,13 +14,7 @@ fn gallery(app: &TestApp, allow_download: &str) -> (String, String) {
         .file("beach.jpg", &jpeg(120, 80, 1))
         .file("beach.jpg", &jpeg(80, 120, 2))
         .file("sunset.png", &png_rgb(64, 64));
-    let res = app.post_form("/api/galleries", form);
-    assert_eq!(res.status(), Status::Created);
-    let json = json_of(res);
-    (
-        field(&json, "id").to_owned(),
-        field(&json, "manage_key").to_owned(),
-    )
+    app.gallery(form)
 }
 
 #[test]

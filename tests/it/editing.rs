@@ -15,13 +15,7 @@ fn gallery(app: &TestApp, n: u8) -> (String, String) {
             &jpeg(64 + u32::from(i) * 8, 48, i + 1),
         )
     });
-    let res = app.post_form("/api/galleries", form);
-    assert_eq!(res.status(), Status::Created);
-    let json = json_of(res);
-    (
-        field(&json, "id").to_owned(),
-        field(&json, "manage_key").to_owned(),
-    )
+    app.gallery(form)
 }
 
 fn send(

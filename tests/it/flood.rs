@@ -37,13 +37,7 @@ fn gallery(app: &TestApp) -> (String, String) {
     let form = Form::new()
         .file("first.jpg", &jpeg(64, 48, 1))
         .file("second.jpg", &jpeg(48, 64, 2));
-    let res = app.post_form("/api/galleries", form);
-    assert_eq!(res.status(), Status::Created);
-    let json = json_of(res);
-    (
-        field(&json, "id").to_owned(),
-        field(&json, "manage_key").to_owned(),
-    )
+    app.gallery(form)
 }
 
 /// GET `path` from `ip` (with a forwarded address and a ticket, if given) as `agent`;

@@ -24,13 +24,7 @@ fn gallery(app: &TestApp) -> (String, String) {
     let form = Form::new()
         .file("first.jpg", &jpeg(64, 48, 1))
         .file("second.jpg", &jpeg(48, 64, 2));
-    let res = app.post_form("/api/galleries", form);
-    assert_eq!(res.status(), Status::Created);
-    let json = json_of(res);
-    (
-        field(&json, "id").to_owned(),
-        field(&json, "manage_key").to_owned(),
-    )
+    app.gallery(form)
 }
 
 /// A visit from `agent` at `ip`, with an optional Referer and ticket; returns the status

@@ -119,6 +119,18 @@ impl TestApp {
         json
     }
 
+    /// POST `form` to `/api/galleries`, which must create the gallery: (id, manage key).
+    pub fn gallery(&self, form: Form) -> (String, String) {
+        let res = self.post_form("/api/galleries", form);
+        let status = res.status();
+        let json = json_of(res);
+        assert_eq!(status, Status::Created, "gallery creation failed: {json}");
+        (
+            field(&json, "id").to_owned(),
+            field(&json, "manage_key").to_owned(),
+        )
+    }
+
     /// GET a path (an absolute URL under [`PUBLIC_URL`] works too).
     pub fn get(&self, path: &str) -> Fetched {
         self.get_with(path, Vec::new())
@@ -255,6 +267,15 @@ impl Fetched {
 
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// A refusal page's `data-reason` (`None` on a page that shows the gallery).
+    pub fn reason(&self) -> Option<String> {
+        self.text()
+            .split("data-reason=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .map(str::to_owned)
     }
 }
 
