@@ -10,6 +10,10 @@ mod driver;
 mod galleries;
 #[path = "browser/instance.rs"]
 mod instance;
+// Not every launcher the integration tests use is needed here.
+#[allow(dead_code)]
+#[path = "it/common/launch.rs"]
+mod launch;
 #[path = "browser/limits.rs"]
 mod limits;
 #[path = "browser/manage.rs"]

@@ -1,7 +1,6 @@
 //! Driving Debian's Chromium through ChromeDriver: start both, connect (desktop, or a
 //! dark-mode phone), wait for conditions, take screenshots, drop files.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -12,8 +11,9 @@ use serde_json::{Value, json};
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-/// Kills its process when dropped, so a failing test leaves nothing running.
-pub struct Running(Child);
+/// Kills its process when dropped, so a failing test leaves nothing running (and then
+/// removes the directory it ran in, if it has one).
+pub struct Running(Child, #[allow(dead_code)] Option<tempfile::TempDir>);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -22,12 +22,7 @@ impl Drop for Running {
     }
 }
 
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
+pub use crate::launch::free_port;
 
 pub fn wait_for_port(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -156,7 +151,7 @@ pub fn start_browser() -> Option<(Running, u16)> {
         .stderr(Stdio::null())
         .spawn()
         .expect("start chromedriver");
-    let running = Running(child);
+    let running = Running(child, None);
     wait_for_port(port);
     Some((running, port))
 }
@@ -246,24 +241,17 @@ pub fn start_server(data: &Path) -> (Running, String) {
     start_server_with(data, &[])
 }
 
-/// [`start_server`] with extra settings (`MAIIMG_…` variables).
+/// [`start_server`] with extra settings (`MAIIMG_…` variables), through the integration
+/// tests' launcher: a clean environment, run from an empty directory.
 pub fn start_server_with(data: &Path, env: &[(&str, &str)]) -> (Running, String) {
     let port = free_port();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_maiimg"));
-    // Only the settings below: a stray MAIIMG_* variable would change (or stop) the server.
-    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("MAIIMG_")) {
-        command.env_remove(key);
-    }
-    let child = command
-        .env("MAIIMG_ADDRESS", "127.0.0.1")
-        .env("MAIIMG_PORT", port.to_string())
-        .env("MAIIMG_DATA_DIR", data)
-        .env("MAIIMG_LOG_LEVEL", "critical")
+    let cwd = tempfile::tempdir().expect("tempdir");
+    let child = crate::launch::maiimg(cwd.path(), data, port)
         .envs(env.iter().copied())
         .stdout(Stdio::null())
         .spawn()
         .expect("start maiimg");
-    let running = Running(child);
+    let running = Running(child, Some(cwd));
     wait_for_port(port);
     (running, format!("http://127.0.0.1:{port}"))
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 mod fixtures;
+pub mod launch;
 mod server;
 
 use std::path::{Path, PathBuf};
