@@ -34,10 +34,7 @@ fn app_on(clock: &Clock, free: FreeSpace, tweak: impl FnOnce(&mut Config)) -> Te
 
 /// A gallery of two images with downloads on; (id, key).
 fn gallery(app: &TestApp) -> (String, String) {
-    let form = Form::new()
-        .file("first.jpg", &jpeg(64, 48, 1))
-        .file("second.jpg", &jpeg(48, 64, 2));
-    app.gallery(form)
+    app.two_photo_gallery()
 }
 
 /// GET `path` from `ip` (with a forwarded address and a ticket, if given) as `agent`;

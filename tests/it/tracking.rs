@@ -21,10 +21,7 @@ const TELEGRAM: &str = "TelegramBot (like TwitterBot)";
 
 /// A gallery of two images with downloads on; (id, key).
 fn gallery(app: &TestApp) -> (String, String) {
-    let form = Form::new()
-        .file("first.jpg", &jpeg(64, 48, 1))
-        .file("second.jpg", &jpeg(48, 64, 2));
-    app.gallery(form)
+    app.two_photo_gallery()
 }
 
 /// A visit from `agent` at `ip`, with an optional Referer and ticket; returns the status

@@ -132,6 +132,15 @@ impl TestApp {
         )
     }
 
+    /// A gallery of two small JPEGs, landscape then portrait: (id, manage key).
+    pub fn two_photo_gallery(&self) -> (String, String) {
+        self.gallery(
+            Form::new()
+                .file("first.jpg", &jpeg(64, 48, 1))
+                .file("second.jpg", &jpeg(48, 64, 2)),
+        )
+    }
+
     /// GET a path (an absolute URL under [`PUBLIC_URL`] works too).
     pub fn get(&self, path: &str) -> Fetched {
         self.get_with(path, Vec::new())
