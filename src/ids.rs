@@ -186,4 +186,11 @@ mod tests {
         assert!(!key_matches("wrong", &stored));
         assert!(!key_matches("", &stored));
     }
+
+    #[test]
+    fn secrets_compare_exactly() {
+        assert!(secrets_match("s3cret", "s3cret"));
+        assert!(!secrets_match("s3cret ", "s3cret"));
+        assert!(!secrets_match("", "s3cret"));
+    }
 }

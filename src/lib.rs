@@ -140,13 +140,13 @@ pub fn build_with(config: Config, start: Start) -> Result<Rocket<Build>, StartEr
         disk,
         pool,
         config,
-        clock,
+        clock: clock.clone(),
         attempts: Default::default(),
         limits: Default::default(),
         in_flight: Default::default(),
         admin: Default::default(),
         blob_cache: web::BlobCache::new(web::BLOB_CACHE_BYTES),
-        repeats: Default::default(),
+        errors: Arc::new(web::ErrorLog::new(clock.clone())),
         peers,
     });
     let sweeper = Arc::clone(&app);

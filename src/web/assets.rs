@@ -4,21 +4,11 @@ use std::io::Cursor;
 use std::path::PathBuf;
 
 use rocket::http::{ContentType, Status};
-use rocket::request::{FromRequest, Outcome};
 use rocket::response::{self, Responder};
 use rocket::{Request, Response, Route, get, routes};
 
 use crate::assets::Assets;
-
-pub struct Versioned(bool);
-
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for Versioned {
-    type Error = ();
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
-        Outcome::Success(Versioned(req.query_value::<&str>("v").is_some()))
-    }
-}
+use crate::web::guards::caching::{IfNoneMatch, Versioned};
 
 /// An embedded file, or `304 Not Modified` when the client has it (`body` is `None`).
 pub struct Asset {
@@ -44,28 +34,7 @@ impl<'r> Responder<'r, 'static> for Asset {
     }
 }
 
-pub struct IfNoneMatch(pub Option<String>);
-
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for IfNoneMatch {
-    type Error = ();
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
-        Outcome::Success(IfNoneMatch(
-            req.headers().get_one("If-None-Match").map(str::to_owned),
-        ))
-    }
-}
-
-impl IfNoneMatch {
-    /// Does the client already hold this entity tag?
-    pub fn matches(&self, etag: &str) -> bool {
-        self.0
-            .as_deref()
-            .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
-    }
-}
-
-#[get("/assets/<path..>")]
+#[get("/<path..>")]
 fn asset(path: PathBuf, versioned: Versioned, inm: IfNoneMatch) -> Option<Asset> {
     let name = path.to_str()?;
     let file = Assets::get(name)?;
@@ -87,11 +56,6 @@ fn asset(path: PathBuf, versioned: Versioned, inm: IfNoneMatch) -> Option<Asset>
     })
 }
 
-#[get("/favicon.ico")]
-fn favicon() -> Option<(ContentType, Vec<u8>)> {
-    Some((ContentType::SVG, Assets::get("icon.svg")?.data.into_owned()))
-}
-
 pub fn routes() -> Vec<Route> {
-    routes![asset, favicon]
+    routes![asset]
 }

@@ -1,22 +1,22 @@
-//! Serving stored blobs: the response type and a small memory cache of renditions.
+//! Serving stored blobs: the response type (from the memory cache, or streamed and
+//! verified from disk) and the `Content-Disposition` it is sent with.
 
-use std::collections::HashMap;
 use std::io::Cursor;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use rocket::http::Status;
 use rocket::response::{self, Responder};
 use rocket::{Request, Response};
 
-use super::assets::IfNoneMatch;
-use super::error::WebError;
-use super::verified::Verified;
-use super::{App, blocking};
 use crate::model::{BlobRef, Digest};
+use crate::web::app::{App, blocking};
+use crate::web::error::WebError;
+use crate::web::guards::caching::IfNoneMatch;
+use crate::web::verified::Verified;
 
 /// Streamed bodies go out in 64 KiB chunks: Rocket's 4 KiB default costs a syscall per 4 KiB.
-pub(super) const CHUNK: usize = 64 * 1024;
+pub const CHUNK: usize = 64 * 1024;
 /// Viewers may keep a copy but must ask again each time (a 304 when unchanged), so a
 /// gallery that is deleted or disabled stops showing at once; shared caches never store
 /// these.
@@ -25,74 +25,6 @@ const PRIVATE_REVALIDATE: &str = "private, no-cache";
 /// `tokio::fs::File` would make every chunk a trip through the blocking pool. Larger files
 /// (originals) are streamed so memory stays bounded.
 const READ_WHOLE_BELOW: u64 = 4 * 1024 * 1024;
-
-/// Recently served renditions, by digest, up to a byte budget. Content addressing makes
-/// it exact: a digest's bytes never change, so nothing is ever stale. The hot images of
-/// a shared gallery are then served without touching the disk or the blocking pool.
-#[derive(Debug)]
-pub struct BlobCache {
-    budget: usize,
-    inner: Mutex<CacheInner>,
-}
-
-#[derive(Debug, Default)]
-struct CacheInner {
-    used: usize,
-    clock: u64,
-    entries: HashMap<Digest, (Bytes, u64)>,
-}
-
-impl BlobCache {
-    /// A cache holding at most `budget` bytes (0 disables it).
-    pub fn new(budget: usize) -> BlobCache {
-        BlobCache {
-            budget,
-            inner: Mutex::default(),
-        }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, CacheInner> {
-        // Every critical section leaves the map and the byte count consistent.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn get(&self, digest: &Digest) -> Option<Bytes> {
-        let mut inner = self.lock();
-        inner.clock += 1;
-        let now = inner.clock;
-        let (bytes, used) = inner.entries.get_mut(digest)?;
-        *used = now;
-        Some(bytes.clone())
-    }
-
-    fn put(&self, digest: Digest, bytes: Bytes) {
-        // One blob may take at most an eighth of the budget, so a few large ones cannot
-        // flush everything else.
-        if bytes.len() > self.budget / 8 {
-            return;
-        }
-        let mut inner = self.lock();
-        while inner.used + bytes.len() > self.budget {
-            let Some(oldest) = inner
-                .entries
-                .iter()
-                .min_by_key(|(_, (_, used))| *used)
-                .map(|(d, _)| *d)
-            else {
-                break;
-            };
-            if let Some((gone, _)) = inner.entries.remove(&oldest) {
-                inner.used -= gone.len();
-            }
-        }
-        inner.clock += 1;
-        let now = inner.clock;
-        inner.used += bytes.len();
-        if let Some((old, _)) = inner.entries.insert(digest, (bytes, now)) {
-            inner.used -= old.len();
-        }
-    }
-}
 
 /// A stored blob as an HTTP response: from memory or streamed from disk, with its sniffed
 /// type and a strong ETag (its SHA-256), or `304 Not Modified`.
@@ -179,7 +111,7 @@ impl BlobResponse {
 
 /// `attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266), since
 /// header values must be ASCII.
-pub(super) fn attachment(name: &str) -> String {
+pub fn attachment(name: &str) -> String {
     disposition("attachment", name)
 }
 
@@ -187,7 +119,7 @@ pub(super) fn attachment(name: &str) -> String {
 /// 8187) for browsers that read it, `filename` as an ASCII stand-in for those that do not.
 /// Both are encoded so that no character of the name can end the parameter early: a raw
 /// `;` made Chromium save `holiday.html;.png` as `holiday.html`.
-pub(super) fn disposition(kind: &str, name: &str) -> String {
+pub fn disposition(kind: &str, name: &str) -> String {
     format!(
         "{kind}; filename=\"{}\"; filename*=UTF-8''{}",
         ascii_fallback(name),
@@ -259,34 +191,5 @@ impl<'r> Responder<'r, 'static> for BlobResponse {
             }
         }
         Ok(response.finalize())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_cache_stays_within_its_budget_and_evicts_the_least_recently_used() {
-        let cache = BlobCache::new(800);
-        let blob = |n: u8| (Digest([n; 32]), Bytes::from(vec![n; 100]));
-        for n in 0..8 {
-            let (d, b) = blob(n);
-            cache.put(d, b);
-        }
-        assert!(cache.get(&Digest([0; 32])).is_some());
-        let (d, b) = blob(8);
-        cache.put(d, b);
-        assert_eq!(cache.lock().used, 800);
-        assert!(cache.get(&Digest([0; 32])).is_some(), "recently used stays");
-        assert!(
-            cache.get(&Digest([1; 32])).is_none(),
-            "least recently used goes"
-        );
-        cache.put(Digest([9; 32]), Bytes::from(vec![0; 101]));
-        assert!(
-            cache.get(&Digest([9; 32])).is_none(),
-            "over an eighth: not kept"
-        );
     }
 }

@@ -7,13 +7,13 @@ use rocket::response::{self, Responder};
 use rocket::serde::json::json;
 use rocket::{Request, Response};
 
-use super::App;
 use crate::domain::access::Reason;
 use crate::domain::galleries::DomainError;
 use crate::domain::ingest::{IngestError, human_bytes};
 use crate::store::{StoreError, is_full};
 use crate::views;
 use crate::views::refusal::Refusal;
+use crate::web::error_log::ErrorLog;
 
 /// Seconds a refused upload (too many at once, buffers taken) is told to wait: about the
 /// time a few uploads take to finish.
@@ -283,8 +283,8 @@ impl WebError {
             }
             _ => return,
         };
-        match req.rocket().state::<Arc<App>>() {
-            Some(app) => app.log_error(&line),
+        match req.rocket().state::<Arc<ErrorLog>>() {
+            Some(log) => log.write(&line),
             None => rocket::error!("{line}"),
         }
     }

@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::client::network;
-use super::error::WebError;
+use crate::front::network_of as network;
+use crate::web::error::WebError;
 
 /// Uploads one client may send at once: the upload page's 3 in parallel, and one more (a
 /// second tab, or a gallery created while the last photos are processed).

@@ -12,10 +12,10 @@ use rocket::data::ToByteUnit;
 use rocket::http::ContentType;
 use tokio_util::io::ReaderStream;
 
-use super::error::WebError;
 use crate::domain::galleries::DomainError;
 use crate::domain::ingest::{IngestError, clean_name};
 use crate::spool::{Body, Spool, Spooler};
+use crate::web::error::WebError;
 
 /// Longest accepted text field.
 pub const MAX_TEXT_BYTES: usize = 16 * 1024;

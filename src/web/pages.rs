@@ -1,19 +1,15 @@
-//! The upload page, the manage page and the health check.
+//! The pages at the root: the upload page, "My galleries" and the icon.
 
 use std::sync::Arc;
 
-use rocket::http::{ContentType, Status};
-use rocket::serde::json::json;
+use rocket::http::ContentType;
 use rocket::{Route, State, get, routes};
 use time::Duration;
-use time::format_description::well_known::Rfc3339;
 
-use super::error::{PageError, WebError};
-use super::{App, blocking};
+use crate::assets::Assets;
 use crate::config::Config;
-use crate::domain::instance::Fault;
-use crate::ids::GalleryId;
 use crate::views;
+use crate::web::app::App;
 
 /// `GET /`: drop photos, get a link.
 #[get("/")]
@@ -67,65 +63,21 @@ fn expiry_choices(config: &Config) -> Vec<(String, String)> {
     choices
 }
 
-/// `GET /m/<id>`: the owner's page. The key is in the URL fragment; the page's script
-/// sends it as a Bearer header, so the server never sees it in a URL.
-#[get("/m/<id>")]
-async fn manage_page(app: &State<Arc<App>>, id: &str) -> Result<maud::Markup, PageError> {
-    let id = GalleryId::parse(id).ok_or(WebError::NotFound)?;
-    let lookup = id.clone();
-    blocking(app.inner(), move |app| app.galleries.get(&lookup)).await??;
-    Ok(views::manage::page(id.as_str()))
+/// `GET /galleries`: "My galleries", every gallery this browser knows, with batch actions.
+/// The page is a shell: its script lists what this browser saved (manage keys in
+/// localStorage) and what its owner key holds through the JSON API, so no key ever reaches
+/// the server in a URL.
+#[get("/galleries")]
+fn galleries_page() -> maud::Markup {
+    views::galleries::page()
 }
 
-/// `GET /m/<id>/stats`: the owner's statistics and access log (key in the fragment, as
-/// for the manage page).
-#[get("/m/<id>/stats")]
-async fn stats_page(app: &State<Arc<App>>, id: &str) -> Result<maud::Markup, PageError> {
-    let id = GalleryId::parse(id).ok_or(WebError::NotFound)?;
-    let lookup = id.clone();
-    blocking(app.inner(), move |app| app.galleries.get(&lookup)).await??;
-    Ok(views::stats::page(id.as_str()))
-}
-
-/// `GET /healthz`: 200 while viewers can be served (the process is up and answering);
-/// the JSON body says what is degraded (`writes` while the database takes none).
-#[get("/healthz")]
-fn healthz(app: &State<Arc<App>>) -> (Status, (ContentType, String)) {
-    (Status::Ok, (ContentType::JSON, health_body(app)))
-}
-
-/// `GET /readyz`: 200 when the server takes writes too, 503 while they fail (a load
-/// balancer sends uploads elsewhere; viewers are still served by `/healthz`'s server).
-#[get("/readyz")]
-fn readyz(app: &State<Arc<App>>) -> (Status, (ContentType, String)) {
-    let status = match app.galleries.health().writes_failing {
-        None => Status::Ok,
-        Some(_) => Status::ServiceUnavailable,
-    };
-    (status, (ContentType::JSON, health_body(app)))
-}
-
-fn health_body(app: &App) -> String {
-    let health = app.galleries.health();
-    let writes = health.writes_failing.map(|(fault, since)| {
-        json!({
-            "reason": match fault {
-                Fault::Full => "disk_full",
-                Fault::Failing => "io_error",
-            },
-            "since": since.format(&Rfc3339).unwrap_or_default(),
-        })
-    });
-    let degraded: Vec<&str> = writes.iter().map(|_| "writes").collect();
-    json!({
-        "status": if degraded.is_empty() { "ok" } else { "degraded" },
-        "degraded": degraded,
-        "writes": writes,
-        "recoveries": health.recoveries,
-    })
-    .to_string()
+/// `GET /favicon.ico`: the icon, for browsers that ask before reading the page.
+#[get("/favicon.ico")]
+fn favicon() -> Option<(ContentType, Vec<u8>)> {
+    Some((ContentType::SVG, Assets::get("icon.svg")?.data.into_owned()))
 }
 
 pub fn routes() -> Vec<Route> {
-    routes![upload_page, manage_page, stats_page, healthz, readyz]
+    routes![upload_page, galleries_page, favicon]
 }

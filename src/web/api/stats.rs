@@ -12,15 +12,15 @@ use rocket::{Route, State, get, routes};
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 
-use super::api::Bearer;
-use super::error::{ApiError, WebError};
-use super::stream::Streamed;
-use super::{App, blocking};
 use crate::domain::tracking::stats::Stats;
 use crate::ids::GalleryId;
 use crate::model::AccessRecord;
 use crate::store::LogPage;
 use crate::views;
+use crate::web::app::{App, blocking};
+use crate::web::error::{ApiError, WebError};
+use crate::web::guards::keys::Bearer;
+use crate::web::stream::Streamed;
 
 /// Longest a live request waits for something new before answering with what is there.
 const LONGEST_WAIT: Duration = Duration::from_secs(25);
@@ -35,7 +35,7 @@ const PAGE_ROWS: usize = 25;
 
 /// The statistics, and whether they changed from `wait` (the version the client has).
 /// With `wait`, answers as soon as they differ, or after [`LONGEST_WAIT`] regardless.
-pub(super) async fn stats_after(
+pub async fn stats_after(
     app: &Arc<App>,
     id: &GalleryId,
     key: Option<String>,
@@ -65,7 +65,7 @@ pub(super) async fn stats_after(
 
 /// `GET /api/galleries/<id>/stats[?wait=<version>]`: headline numbers, breakdowns, per
 /// image engagement and the time series. With `wait`, a long poll (see [`stats_after`]).
-#[get("/api/galleries/<id>/stats?<wait>")]
+#[get("/<id>/stats?<wait>")]
 async fn stats(
     app: &State<Arc<App>>,
     id: &str,
@@ -182,7 +182,7 @@ fn parse_cursor(before: Option<&str>) -> Result<Option<u64>, WebError> {
 /// log, newest first. JSON pages hold `limit` records (default 100, at most 1000) and the
 /// cursor of the next page. CSV has a header row; without `limit` it is the whole log,
 /// streamed (a report to download).
-#[get("/api/galleries/<id>/log?<format>&<before>&<limit>")]
+#[get("/<id>/log?<format>&<before>&<limit>")]
 async fn log(
     app: &State<Arc<App>>,
     id: &str,
@@ -294,7 +294,7 @@ fn zone(tz: Option<&str>) -> jiff::tz::TimeZone {
 
 /// `GET /api/galleries/<id>/stats/panel?wait=<version>&tz=<zone>`: the statistics as the
 /// page shows them; `X-Stats-Version` tells the script what to wait on next.
-#[get("/api/galleries/<id>/stats/panel?<wait>&<tz>")]
+#[get("/<id>/stats/panel?<wait>&<tz>")]
 async fn panel(
     app: &State<Arc<App>>,
     id: &str,
@@ -315,7 +315,7 @@ async fn panel(
 
 /// `GET /api/galleries/<id>/log/rows?before=<cursor>&tz=<zone>`: a page of the access log
 /// as table rows; `X-Next-Cursor` is the next (older) page's cursor, empty at the end.
-#[get("/api/galleries/<id>/log/rows?<before>&<tz>")]
+#[get("/<id>/log/rows?<before>&<tz>")]
 async fn log_rows(
     app: &State<Arc<App>>,
     id: &str,

@@ -7,45 +7,26 @@
 
 use std::sync::Arc;
 
-use rocket::http::ContentType;
-use rocket::request::{FromRequest, Outcome};
 use rocket::serde::json::Json;
-use rocket::{Request, Route, State, get, post, routes};
+use rocket::{Route, State, get, post, routes};
 use serde::{Deserialize, Deserializer, Serialize};
 use time::OffsetDateTime;
 
-use super::api::Bearer;
-use super::error::{ApiError, WebError};
-use super::manage_api::state;
-use super::{App, blocking};
+use crate::domain::access::owner_state as state;
 use crate::domain::galleries::DomainError;
 use crate::domain::owners::{self, BatchAction};
-use crate::domain::qr;
 use crate::ids::OwnerKey;
 use crate::model::Digest;
 use crate::store::Filed;
-
-/// Longest text `POST /api/qr` encodes (a link with a key is under 100 characters).
-const MAX_QR_TEXT: usize = 1024;
-
-/// `X-Owner-Key: <owner key>`, if present: files a new gallery at once. Never logged.
-pub struct OwnerKeyHeader(pub Option<String>);
-
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for OwnerKeyHeader {
-    type Error = ();
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
-        let key = req.headers().get_one("X-Owner-Key").map(|k| k.trim());
-        Outcome::Success(OwnerKeyHeader(
-            key.filter(|k| !k.is_empty()).map(str::to_owned),
-        ))
-    }
-}
+use crate::web::api::json::{Body, parsed};
+use crate::web::app::{App, blocking};
+use crate::web::error::{ApiError, WebError};
+use crate::web::guards::keys::{Bearer, OwnerKeyHeader};
 
 /// The owner a new gallery is filed under: the `owner_key` field or the `X-Owner-Key`
 /// header (empty means none). A value that is not an owner key is refused rather than
 /// ignored, so nobody believes a gallery is filed when it is not.
-pub(super) fn creation_owner(
+pub fn creation_owner(
     field: Option<String>,
     header: OwnerKeyHeader,
 ) -> Result<Option<Digest>, WebError> {
@@ -226,19 +207,6 @@ struct BatchRequest {
     expires_at: Option<Option<String>>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct QrRequest {
-    text: String,
-}
-
-type Body<'r, T> = Result<Json<T>, rocket::serde::json::Error<'r>>;
-
-fn parse_body<T>(body: Body<'_, T>) -> Result<T, WebError> {
-    body.map(Json::into_inner)
-        .map_err(|e| WebError::BadRequest(format!("invalid JSON body: {e}")))
-}
-
 fn check_items(items: &[ItemRequest]) -> Result<(), WebError> {
     if items.len() > owners::MAX_BATCH {
         return Err(WebError::BadRequest(format!(
@@ -258,7 +226,7 @@ fn owner_bearer(key: Bearer) -> Result<String, WebError> {
 }
 
 /// `POST /api/owner`: a new owner key. Nothing is stored until a gallery is filed under it.
-#[post("/api/owner")]
+#[post("/")]
 fn create_owner(app: &State<Arc<App>>) -> Json<OwnerJson> {
     let key = OwnerKey::generate();
     Json(OwnerJson {
@@ -273,7 +241,7 @@ fn create_owner(app: &State<Arc<App>>) -> Json<OwnerJson> {
 
 /// `GET /api/owner/galleries` with the owner key as Bearer: every gallery filed under it,
 /// newest first.
-#[get("/api/owner/galleries")]
+#[get("/galleries")]
 async fn list(app: &State<Arc<App>>, key: Bearer) -> Result<Json<ListJson>, ApiError> {
     let key = owner_bearer(key)?;
     let app = Arc::clone(app.inner());
@@ -286,14 +254,14 @@ async fn list(app: &State<Arc<App>>, key: Bearer) -> Result<Json<ListJson>, ApiE
 
 /// `POST /api/owner/galleries` with the owner key as Bearer and
 /// `{"items":[{"id","key":<manage key>}]}`: file each gallery under the owner key.
-#[post("/api/owner/galleries", data = "<body>")]
+#[post("/galleries", data = "<body>")]
 async fn file(
     app: &State<Arc<App>>,
     key: Bearer,
     body: Body<'_, FileRequest>,
 ) -> Result<Json<ResultsJson>, ApiError> {
     let owner = owner_bearer(key)?;
-    let items = parse_body(body)?.items;
+    let items = parsed(body)?.items;
     check_items(&items)?;
     let app = Arc::clone(app.inner());
     let results = blocking(&app, move |app| {
@@ -315,7 +283,7 @@ async fn file(
 /// `POST /api/galleries/batch` with `{"action":"disable|enable|delete|extend",
 /// "items":[{"id","key"}],"expires_at":…}`: each item's key is its manage key or owner key;
 /// a result per item, in order.
-#[post("/api/galleries/batch", data = "<body>")]
+#[post("/batch", data = "<body>")]
 async fn batch(
     app: &State<Arc<App>>,
     body: Body<'_, BatchRequest>,
@@ -324,7 +292,7 @@ async fn batch(
         action,
         items,
         expires_at,
-    } = parse_body(body)?;
+    } = parsed(body)?;
     check_items(&items)?;
     let app = Arc::clone(app.inner());
     let now = app.clock.now();
@@ -358,20 +326,12 @@ async fn batch(
     Ok(Json(ResultsJson { results }))
 }
 
-/// `POST /api/qr` with `{"text": …}`: an SVG QR code of the text. A POST, so that a
-/// secret (an owner key's link) never appears in a URL or a server log.
-#[post("/api/qr", data = "<body>")]
-fn qr_svg(body: Body<'_, QrRequest>) -> Result<(ContentType, String), ApiError> {
-    let text = parse_body(body)?.text;
-    if text.is_empty() || text.len() > MAX_QR_TEXT {
-        return Err(
-            WebError::BadRequest(format!("text must be 1 to {MAX_QR_TEXT} bytes long")).into(),
-        );
-    }
-    let svg = qr::svg(&text).map_err(|e| WebError::BadRequest(e.to_string()))?;
-    Ok((ContentType::SVG, svg))
+/// The routes under `/api/owner`.
+pub fn routes() -> Vec<Route> {
+    routes![create_owner, list, file]
 }
 
-pub fn routes() -> Vec<Route> {
-    routes![create_owner, list, file, batch, qr_svg]
+/// The routes under `/api/galleries` (a batch names its galleries in the body).
+pub fn batch_routes() -> Vec<Route> {
+    routes![batch]
 }

@@ -9,14 +9,15 @@ use rocket::serde::json::Json;
 use rocket::{Data, Route, State, get, post, routes};
 use serde::Serialize;
 
-use super::api::{ingest_and_write, spool};
-use super::blob::BlobResponse;
-use super::error::{ApiError, WebError};
-use super::limits::{self, UploadAllowed};
-use super::multipart::{Part, Reader};
-use super::{App, assets::IfNoneMatch, blocking};
 use crate::ids::UploadId;
 use crate::model::{MediaFormat, Rendition};
+use crate::web::api::receive::{ingest_and_write, spool};
+use crate::web::app::{App, blocking};
+use crate::web::blob::BlobResponse;
+use crate::web::error::{ApiError, WebError};
+use crate::web::guards::caching::IfNoneMatch;
+use crate::web::guards::uploads::{UploadAllowed, max_upload_request_bytes, refuse};
+use crate::web::multipart::{Part, Reader};
 
 #[derive(Serialize)]
 struct UploadJson {
@@ -31,7 +32,7 @@ struct UploadJson {
 }
 
 /// `POST /api/uploads`: one file, ingested and kept for a day until a gallery uses it.
-#[post("/api/uploads", data = "<data>")]
+#[post("/", data = "<data>")]
 async fn upload(
     app: &State<Arc<App>>,
     content_type: Option<&ContentType>,
@@ -41,14 +42,14 @@ async fn upload(
     // The ticket keeps this request's place among the uploads in flight until it answers.
     let _ticket = match gate {
         Ok(ticket) => ticket,
-        Err(e) => return Err(limits::refuse(data, e).await),
+        Err(e) => return Err(refuse(data, e).await),
     };
     let app = Arc::clone(app.inner());
     let config = &app.config;
     let mut reader = Reader::new(
         content_type,
         data,
-        limits::max_upload_request_bytes(&app),
+        max_upload_request_bytes(&app),
         1,
         config.max_file_bytes,
         "upload request",
@@ -91,7 +92,7 @@ async fn upload(
 }
 
 /// The thumbnail of a staged upload (its id is the capability).
-#[get("/api/uploads/<id>/thumb")]
+#[get("/<id>/thumb")]
 async fn upload_thumb(
     app: &State<Arc<App>>,
     id: &str,

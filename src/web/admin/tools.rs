@@ -8,14 +8,14 @@ use rocket::http::CookieJar;
 use rocket::response::Redirect;
 use rocket::{Route, State, post, routes};
 
-use super::admin::{ActionForm, authorize};
-use super::error::PageError;
-use super::{App, blocking};
 use crate::domain::collector::{MassDeletion, Sweep};
 use crate::domain::ingest::human_bytes;
+use crate::web::admin::auth::{ActionForm, authorize};
+use crate::web::app::{App, blocking};
+use crate::web::error::PageError;
 
 /// `POST /admin/gc`: collect every unreferenced blob file now.
-#[post("/admin/gc", data = "<form>")]
+#[post("/gc", data = "<form>")]
 async fn collect(
     app: &State<Arc<App>>,
     cookies: &CookieJar<'_>,
@@ -67,7 +67,7 @@ fn sweep_message(sweep: &Sweep) -> String {
 }
 
 /// `POST /admin/verify`: hash every referenced file against its name.
-#[post("/admin/verify", data = "<form>")]
+#[post("/verify", data = "<form>")]
 async fn verify(
     app: &State<Arc<App>>,
     cookies: &CookieJar<'_>,
@@ -100,7 +100,7 @@ async fn verify(
 }
 
 /// `POST /admin/purge`: run the purge of closed galleries now.
-#[post("/admin/purge", data = "<form>")]
+#[post("/purge", data = "<form>")]
 async fn purge(
     app: &State<Arc<App>>,
     cookies: &CookieJar<'_>,

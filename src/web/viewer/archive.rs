@@ -5,18 +5,18 @@ use std::sync::Arc;
 
 use rocket::{Route, State, get, head, routes};
 
-use super::App;
-use super::error::{PageError, WebError};
-use super::stream::Streamed;
-use super::viewer::{admitted, note};
-use super::visit::Visit;
 use crate::domain::archive;
 use crate::domain::tracking::Event;
 use crate::ids::GalleryId;
 use crate::model::GalleryRecord;
+use crate::web::app::App;
+use crate::web::error::{PageError, WebError};
+use crate::web::guards::visit::Visit;
+use crate::web::stream::Streamed;
+use crate::web::viewer::admission::{admitted, note};
 
 /// `GET /g/<id>/zip`: every original in one ZIP, streamed as it is written.
-#[get("/g/<id>/zip")]
+#[get("/<id>/zip")]
 async fn zip(app: &State<Arc<App>>, id: &str, visit: Visit<'_>) -> Result<Streamed, PageError> {
     let (id, record) = downloadable(app.inner(), id, &visit).await?;
     let files: Vec<(String, PathBuf)> = archive::entry_names(&record.images)
@@ -34,7 +34,7 @@ async fn zip(app: &State<Arc<App>>, id: &str, visit: Visit<'_>) -> Result<Stream
 
 /// `HEAD /g/<id>/zip`: the same checks and headers, but no archive is written and no
 /// download is logged. (Rocket would otherwise run the GET handler for HEAD.)
-#[head("/g/<id>/zip")]
+#[head("/<id>/zip")]
 async fn zip_head(
     app: &State<Arc<App>>,
     id: &str,

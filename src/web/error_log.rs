@@ -1,10 +1,15 @@
-//! Error lines that say the same thing again and again (a full disk under a flood of
-//! requests) are logged once, then once per interval with how many were held back, so a
-//! bad minute cannot fill the log or the disk under it.
+//! The server's error log. Lines that say the same thing again and again (a full disk
+//! under a flood of requests) are logged once, then once per interval with how many were
+//! held back, so a bad minute cannot fill the log or the disk under it.
+//!
+//! It is managed state of its own (besides `App`), so the error responders can write to it
+//! without knowing the app.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
+
+use crate::clock::Clock;
 
 /// How often one repeated line is written at most.
 pub const INTERVAL: Duration = Duration::from_secs(10);
@@ -46,6 +51,31 @@ impl Repeats {
         }
         seen.insert(line.to_owned(), (now, 0));
         Some(line.to_owned())
+    }
+}
+
+/// Where error lines go: Rocket's log, each repeated line throttled.
+#[derive(Debug, Default)]
+pub struct ErrorLog {
+    repeats: Repeats,
+    clock: Clock,
+}
+
+impl ErrorLog {
+    /// A log whose intervals are measured on `clock`.
+    pub fn new(clock: Clock) -> ErrorLog {
+        ErrorLog {
+            repeats: Repeats::default(),
+            clock,
+        }
+    }
+
+    /// Log an error line, unless the same line was logged moments ago (then it is counted
+    /// and the count comes with the next one).
+    pub fn write(&self, line: &str) {
+        if let Some(line) = self.repeats.admit(line, self.clock.instant()) {
+            rocket::error!("{line}");
+        }
     }
 }
 

@@ -1,4 +1,4 @@
-//! Unit tests of the rate limiter (bursts, IPv6 networks, the memory bound) and the secret comparison.
+//! Unit tests of the allowances: the rate limiter (bursts, IPv6 networks, the memory bound), waits in words, and the viewing-password window.
 
 use super::*;
 
@@ -72,8 +72,24 @@ fn waits_read_as_minutes() {
 }
 
 #[test]
-fn secrets_compare_exactly() {
-    assert!(secrets_match("s3cret", "s3cret"));
-    assert!(!secrets_match("s3cret ", "s3cret"));
-    assert!(!secrets_match("", "s3cret"));
+fn attempts_are_counted_before_checking_and_forgotten_after_the_window() {
+    let attempts = Attempts::with_verifiers(1);
+    let key = (IpAddr::from([10, 0, 0, 1]), "g".to_owned());
+    let other = (IpAddr::from([10, 0, 0, 2]), "g".to_owned());
+    let start = Instant::now();
+    for _ in 0..MAX_FAILURES {
+        assert_eq!(attempts.reserve(&key, start), Ok(()));
+    }
+    assert_eq!(attempts.reserve(&key, start), Err(WINDOW.as_secs()));
+    assert_eq!(attempts.reserve(&other, start), Ok(()));
+    attempts.release(&key);
+    assert_eq!(
+        attempts.reserve(&key, start),
+        Ok(()),
+        "a given-back attempt"
+    );
+    assert!(attempts.reserve(&key, start).is_err());
+    assert_eq!(attempts.reserve(&key, start + WINDOW), Ok(()));
+    attempts.succeeded(&key);
+    assert_eq!(attempts.reserve(&key, start), Ok(()));
 }

@@ -20,8 +20,8 @@ use std::sync::Arc;
 use ipnet::IpNet;
 use rocket::request::{FromRequest, Outcome, Request};
 
-use super::App;
 use crate::config::StoreIp;
+use crate::web::app::App;
 
 /// The address a request is attributed to. IPv4-mapped IPv6 addresses (a dual-stack
 /// listener's view of an IPv4 client) are given as IPv4.

@@ -6,106 +6,20 @@ use std::sync::Arc;
 use rocket::response::status::NoContent;
 use rocket::serde::json::Json;
 use rocket::{Route, State, delete, get, patch, post, routes};
-use serde::Serialize;
-use time::OffsetDateTime;
 
-use super::api::{Bearer, ImageJson, images_json};
-use super::assets::IfNoneMatch;
-use super::blob::BlobResponse;
-use super::error::{ApiError, WebError};
-use super::{App, blocking};
 use crate::domain::galleries::DomainError;
-use crate::domain::settings::{SettingsInput, clock_text, days_text};
+use crate::domain::settings::SettingsInput;
 use crate::ids::GalleryId;
-use crate::model::{GalleryRecord, Settings};
-
-#[derive(Serialize)]
-struct SettingsJson {
-    enabled: bool,
-    #[serde(with = "time::serde::rfc3339::option")]
-    expires_at: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339::option")]
-    available_from: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339::option")]
-    available_until: Option<OffsetDateTime>,
-    daily_from: Option<String>,
-    daily_until: Option<String>,
-    days: Option<String>,
-    timezone: String,
-    max_opens: Option<u64>,
-    allow_download: bool,
-    /// Whether a password is set (the password itself is not stored).
-    password: bool,
-}
-
-impl From<&Settings> for SettingsJson {
-    fn from(s: &Settings) -> Self {
-        SettingsJson {
-            enabled: s.enabled,
-            expires_at: s.expires_at,
-            available_from: s.available_from,
-            available_until: s.available_until,
-            daily_from: s.daily.map(|w| clock_text(w.from)),
-            daily_until: s.daily.map(|w| clock_text(w.until)),
-            days: s.daily.map(|w| days_text(w.days)),
-            timezone: s.timezone.clone(),
-            max_opens: s.max_opens,
-            allow_download: s.allow_download,
-            password: s.password_hash.is_some(),
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct CountersJson {
-    opens: u64,
-}
-
-#[derive(Serialize)]
-pub(super) struct GalleryJson {
-    id: String,
-    title: String,
-    #[serde(with = "time::serde::rfc3339")]
-    created_at: OffsetDateTime,
-    share_url: String,
-    qr_png_url: String,
-    qr_svg_url: String,
-    /// active, disabled, expired, scheduled or outside-hours.
-    state: &'static str,
-    #[serde(with = "time::serde::rfc3339::option")]
-    opens_at: Option<OffsetDateTime>,
-    settings: SettingsJson,
-    counters: CountersJson,
-    bytes: u64,
-    images: Vec<ImageJson>,
-    /// Switched off by the administrator: the owner cannot switch it on.
-    taken_down: bool,
-}
-
-pub(super) use crate::domain::access::owner_state as state;
-
-fn gallery_json(app: &App, id: &GalleryId, record: &GalleryRecord, opens: u64) -> GalleryJson {
-    let share_url = app.share_url(id);
-    let (state, opens_at) = state(&record.settings, opens, app.clock.now());
-    GalleryJson {
-        id: id.to_string(),
-        title: record.title.clone(),
-        created_at: record.created_at,
-        qr_png_url: format!("{share_url}/qr.png"),
-        qr_svg_url: format!("{share_url}/qr.svg"),
-        share_url,
-        state,
-        opens_at,
-        settings: SettingsJson::from(&record.settings),
-        counters: CountersJson { opens },
-        bytes: record.original_bytes(),
-        images: images_json(app, id, &record.images),
-        taken_down: record.taken_down,
-    }
-}
+use crate::model::GalleryRecord;
+use crate::web::api::json::{GalleryJson, gallery_json};
+use crate::web::app::{App, blocking};
+use crate::web::blob::BlobResponse;
+use crate::web::error::{ApiError, WebError};
+use crate::web::guards::caching::IfNoneMatch;
+use crate::web::guards::keys::Bearer;
 
 /// Run an owner action and answer with the gallery as it now is.
-pub(super) async fn owner_action<F>(
+pub async fn owner_action<F>(
     app: &Arc<App>,
     id: &str,
     action: F,
@@ -124,7 +38,7 @@ where
 }
 
 /// `GET /api/galleries/<id>`: settings, state and images.
-#[get("/api/galleries/<id>")]
+#[get("/<id>")]
 async fn gallery(
     app: &State<Arc<App>>,
     id: &str,
@@ -138,7 +52,7 @@ async fn gallery(
 
 /// `PATCH /api/galleries/<id>` with JSON: `title` and/or access settings; absent fields
 /// stay, `null` clears.
-#[patch("/api/galleries/<id>", format = "json", data = "<body>")]
+#[patch("/<id>", format = "json", data = "<body>")]
 async fn update(
     app: &State<Arc<App>>,
     id: &str,
@@ -191,7 +105,7 @@ async fn switch(
 }
 
 /// `POST /api/galleries/<id>/disable`: the link stops working at once.
-#[post("/api/galleries/<id>/disable")]
+#[post("/<id>/disable")]
 async fn disable(
     app: &State<Arc<App>>,
     id: &str,
@@ -201,7 +115,7 @@ async fn disable(
 }
 
 /// `POST /api/galleries/<id>/enable`: the link works again.
-#[post("/api/galleries/<id>/enable")]
+#[post("/<id>/enable")]
 async fn enable(
     app: &State<Arc<App>>,
     id: &str,
@@ -212,7 +126,7 @@ async fn enable(
 
 /// `GET /api/galleries/<id>/i/<index>/thumb`: the owner's view of a thumbnail, whatever
 /// the gallery's state (viewers' image URLs need a ticket).
-#[get("/api/galleries/<id>/i/<index>/thumb")]
+#[get("/<id>/i/<index>/thumb")]
 async fn thumb(
     app: &State<Arc<App>>,
     id: &str,
@@ -230,7 +144,7 @@ async fn thumb(
 }
 
 /// `DELETE /api/galleries/<id>`: gone for good, blobs collected.
-#[delete("/api/galleries/<id>")]
+#[delete("/<id>")]
 async fn delete_gallery(
     app: &State<Arc<App>>,
     id: &str,

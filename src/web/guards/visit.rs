@@ -6,11 +6,11 @@ use rocket::Request;
 use rocket::http::{Cookie, CookieJar, SameSite};
 use rocket::request::{FromRequest, Outcome};
 
-use super::App;
-use super::client::{ClientAddr, network, stored_ip};
 use crate::domain::tickets::TICKET_TTL;
 use crate::domain::tracking::{Visitor, agent, referrer};
 use crate::ids::GalleryId;
+use crate::web::app::App;
+use crate::web::guards::client::{ClientAddr, network, stored_ip};
 
 /// How this request came.
 #[derive(Debug)]

@@ -7,13 +7,14 @@ use rocket::serde::json::Json;
 use rocket::{Route, State, delete, patch, post, put, routes};
 use serde::Deserialize;
 
-use super::App;
-use super::api::Bearer;
-use super::error::{ApiError, WebError};
-use super::manage_api::{GalleryJson, owner_action};
 use crate::domain::editing::ImageEdit;
 use crate::domain::galleries::DomainError;
 use crate::ids::UploadId;
+use crate::web::api::gallery::owner_action;
+use crate::web::api::json::GalleryJson;
+use crate::web::app::App;
+use crate::web::error::{ApiError, WebError};
+use crate::web::guards::keys::Bearer;
 
 type JsonBody<'a, T> = Result<Json<T>, rocket::serde::json::Error<'a>>;
 
@@ -35,7 +36,7 @@ struct AddImages {
 
 /// `POST /api/galleries/<id>/images` with `{"uploads": [upload ids]}` (files uploaded to
 /// `/api/uploads` first, as the upload page does): appended in that order.
-#[post("/api/galleries/<id>/images", format = "json", data = "<input>")]
+#[post("/<id>/images", format = "json", data = "<input>")]
 async fn add(
     app: &State<Arc<App>>,
     id: &str,
@@ -60,7 +61,7 @@ async fn add(
 
 /// `DELETE /api/galleries/<id>/images/<index>`: its files go unless another gallery uses
 /// the same bytes. The last image cannot be removed (delete the gallery instead).
-#[delete("/api/galleries/<id>/images/<n>")]
+#[delete("/<id>/images/<n>")]
 async fn remove(
     app: &State<Arc<App>>,
     id: &str,
@@ -84,7 +85,7 @@ struct Order {
 
 /// `PUT /api/galleries/<id>/order` with `{"order": [2, 0, 1]}`: the current positions in
 /// their new order (each exactly once).
-#[put("/api/galleries/<id>/order", format = "json", data = "<input>")]
+#[put("/<id>/order", format = "json", data = "<input>")]
 async fn reorder(
     app: &State<Arc<App>>,
     id: &str,
@@ -113,7 +114,7 @@ struct Caption {
 
 /// `PATCH /api/galleries/<id>/images/<index>` with `{"caption": "…"}` (`null` or `""`
 /// removes it).
-#[patch("/api/galleries/<id>/images/<n>", format = "json", data = "<input>")]
+#[patch("/<id>/images/<n>", format = "json", data = "<input>")]
 async fn caption(
     app: &State<Arc<App>>,
     id: &str,

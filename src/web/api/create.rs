@@ -5,54 +5,23 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use rocket::http::ContentType;
-use rocket::request::{FromRequest, Outcome};
 use rocket::response::status::Created;
 use rocket::serde::json::Json;
 use rocket::tokio::sync::Semaphore;
-use rocket::{Data, Request, Route, State, post, routes};
+use rocket::{Data, Route, State, post, routes};
 use serde::{Deserialize, Serialize};
 
-use super::error::{ApiError, WebError};
-use super::inflight::SPOOL_THRESHOLD;
-use super::limits::{self, CreateAllowed};
-use super::multipart::{Part, Reader};
-use super::owner_api::{OwnerKeyHeader, creation_owner};
-use super::{App, blocking};
 use crate::domain::galleries::{self, PendingImage};
 use crate::domain::settings::SettingsInput;
-use crate::ids::{GalleryId, UploadId};
-use crate::model::{ImageRecord, MediaFormat};
-use crate::spool::{Body, Spool};
-
-/// `Authorization: Bearer <manage key>`, if present. Never logged.
-pub struct Bearer(pub Option<String>);
-
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for Bearer {
-    type Error = ();
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
-        let key = req
-            .headers()
-            .get_one("Authorization")
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(|k| k.trim().to_owned());
-        Outcome::Success(Bearer(key))
-    }
-}
-
-#[derive(Serialize)]
-pub(super) struct ImageJson {
-    index: usize,
-    name: String,
-    width: u32,
-    height: u32,
-    format: MediaFormat,
-    bytes: u64,
-    animated: bool,
-    caption: String,
-    thumb_url: String,
-    display_url: String,
-}
+use crate::ids::UploadId;
+use crate::web::api::json::{ImageJson, images_json};
+use crate::web::api::owner::creation_owner;
+use crate::web::api::receive::{ingest_and_write, spool};
+use crate::web::app::{App, blocking};
+use crate::web::error::{ApiError, WebError};
+use crate::web::guards::keys::OwnerKeyHeader;
+use crate::web::guards::uploads::{CreateAllowed, refuse, take_file};
+use crate::web::multipart::{Part, Reader};
 
 #[derive(Serialize)]
 struct CreatedJson {
@@ -78,25 +47,6 @@ struct CreateRequest {
     owner_key: Option<String>,
 }
 
-pub(super) fn images_json(app: &App, id: &GalleryId, images: &[ImageRecord]) -> Vec<ImageJson> {
-    images
-        .iter()
-        .enumerate()
-        .map(|(index, image)| ImageJson {
-            index,
-            name: image.name.clone(),
-            width: image.original.width,
-            height: image.original.height,
-            format: image.original.format,
-            bytes: image.original.bytes,
-            animated: image.animated,
-            caption: image.caption.clone(),
-            thumb_url: format!("{}/g/{id}/i/{index}/thumb", app.config.public_url),
-            display_url: format!("{}/g/{id}/i/{index}/display", app.config.public_url),
-        })
-        .collect()
-}
-
 fn created_response(app: &App, created: galleries::Created) -> Created<Json<CreatedJson>> {
     let id = &created.id;
     let share_url = app.share_url(id);
@@ -110,26 +60,6 @@ fn created_response(app: &App, created: galleries::Created) -> Created<Json<Crea
         share_url: share_url.clone(),
     };
     Created::new(share_url).body(Json(body))
-}
-
-/// Ingest one file and write its blobs (pinned until the gallery commits).
-pub(super) async fn ingest_and_write(
-    app: Arc<App>,
-    body: Body,
-    name: String,
-) -> Result<PendingImage, WebError> {
-    // The decode's memory stays counted until its files are written and dropped.
-    let (ingested, _admitted) = app.pool.ingest(body, name).await?;
-    limits::check_room(&app, limits::stored_bytes(&ingested))?;
-    Ok(blocking(&app, move |app| app.galleries.write_image(&ingested)).await??)
-}
-
-/// Where this app spools large files.
-pub(super) fn spool(app: &App) -> Spool {
-    Spool {
-        threshold: SPOOL_THRESHOLD,
-        dir: app.galleries.spool_dir().to_owned(),
-    }
 }
 
 /// Give back whatever was written for a request that failed, then read the rest of its
@@ -148,7 +78,7 @@ async fn abandon(app: &Arc<App>, images: Vec<PendingImage>, reader: Reader<'_>) 
 /// `POST /api/galleries` with `multipart/form-data`: 1–25 `file` parts and an optional
 /// `title`. Each file is ingested as soon as its last byte arrives (overlapping the rest of
 /// the upload); if any file is refused, nothing is stored.
-#[post("/api/galleries", format = "multipart/form-data", data = "<data>")]
+#[post("/", format = "multipart/form-data", data = "<data>")]
 async fn create_multipart(
     app: &State<Arc<App>>,
     content_type: Option<&ContentType>,
@@ -159,7 +89,7 @@ async fn create_multipart(
     // The ticket keeps this request's place among the uploads in flight until it answers.
     let (client, _ticket) = match gate {
         Ok(gate) => (gate.client, gate.ticket),
-        Err(e) => return Err(limits::refuse(data, e).await),
+        Err(e) => return Err(refuse(data, e).await),
     };
     let app = Arc::clone(app.inner());
     let config = &app.config;
@@ -199,7 +129,7 @@ async fn create_multipart(
                 }
             }
             Ok(Some(Part::File { name, body })) => {
-                if let Err(e) = app.limits.take_file(&app, client) {
+                if let Err(e) = take_file(&app, client) {
                     failure = Some(e);
                     break;
                 }
@@ -263,7 +193,7 @@ async fn create_multipart(
 
 /// `POST /api/galleries` with JSON `{"title", "uploads": [upload ids]}`: the browser's
 /// second step, after uploading each file to `/api/uploads`.
-#[post("/api/galleries", format = "json", data = "<body>", rank = 2)]
+#[post("/", format = "json", data = "<body>", rank = 2)]
 async fn create_json(
     app: &State<Arc<App>>,
     owner_header: OwnerKeyHeader,
@@ -305,7 +235,7 @@ async fn create_json(
 }
 
 /// Any other body sent to `POST /api/galleries`.
-#[post("/api/galleries", rank = 3)]
+#[post("/", rank = 3)]
 fn create_other() -> ApiError {
     WebError::BadRequest(
         "send multipart/form-data with parts named “file” (or JSON with staged upload ids)".into(),
