@@ -118,7 +118,7 @@ enum Page {
 
 /// 404 unless the instance has an admin token.
 fn enabled(app: &App) -> Result<(), WebError> {
-    if app.config.admin_token.is_set() {
+    if app.config.admin_token().is_set() {
         Ok(())
     } else {
         Err(WebError::NotFound)
@@ -163,7 +163,7 @@ fn cookie(app: &App, value: String) -> Cookie<'static> {
         .path("/admin")
         .http_only(true)
         .same_site(SameSite::Strict)
-        .secure(app.config.public_url.starts_with("https://"))
+        .secure(app.config.public_url().starts_with("https://"))
         .max_age(time::Duration::seconds(SESSION_TTL.as_secs() as i64))
         .build()
 }
@@ -213,11 +213,11 @@ async fn dashboard(
         sort,
         storage,
         controls: Controls {
-            private: c.upload_password.is_set(),
-            uploads_per_hour: c.rate_limit_uploads_per_hour,
-            galleries_per_hour: c.rate_limit_galleries_per_hour,
-            max_storage_bytes: c.max_storage_bytes,
-            purge_after_days: c.purge_after_days,
+            private: c.upload_password().is_set(),
+            uploads_per_hour: c.rate_limit_uploads_per_hour(),
+            galleries_per_hour: c.rate_limit_galleries_per_hour(),
+            max_storage_bytes: c.max_storage_bytes(),
+            purge_after_days: c.purge_after_days(),
         },
         csrf: &csrf,
         flash: flash.as_deref(),
@@ -254,7 +254,7 @@ fn login(
         .check(client.0, now)
         .map_err(|wait| WebError::TooManyAttempts(wait.as_secs().max(1)))?;
     let given = form.into_inner().token.unwrap_or_default();
-    if !secrets_match(&given, app.config.admin_token.expose()) {
+    if !secrets_match(&given, app.config.admin_token().expose()) {
         failures.failed(client.0, now);
         app.log_error(&format!("admin: wrong token from {}", client.0));
         return Err(WebError::AdminTokenWrong.into());

@@ -91,8 +91,8 @@ pub(super) fn images_json(app: &App, id: &GalleryId, images: &[ImageRecord]) -> 
             bytes: image.original.bytes,
             animated: image.animated,
             caption: image.caption.clone(),
-            thumb_url: format!("{}/g/{id}/i/{index}/thumb", app.config.public_url),
-            display_url: format!("{}/g/{id}/i/{index}/display", app.config.public_url),
+            thumb_url: format!("{}/g/{id}/i/{index}/thumb", app.config.public_url()),
+            display_url: format!("{}/g/{id}/i/{index}/display", app.config.public_url()),
         })
         .collect()
 }
@@ -167,8 +167,8 @@ async fn create_multipart(
         content_type,
         data,
         config.max_request_bytes(),
-        config.max_images,
-        config.max_file_bytes,
+        config.max_images(),
+        config.max_file_bytes(),
         "gallery",
         spool(&app),
     )?;
@@ -238,7 +238,7 @@ async fn create_multipart(
     }
     if failure.is_none() && images.is_empty() {
         failure = Some(WebError::NoFiles {
-            max: config.max_images,
+            max: config.max_images(),
         });
     }
     let owner = match creation_owner(owner_field, owner_header) {

@@ -145,7 +145,7 @@ fn retry_after(wait: Duration) -> u64 {
 impl Limits {
     /// Count one file against `client`'s upload allowance.
     pub fn take_file(&self, app: &App, client: ClientAddr) -> Result<(), WebError> {
-        let limit = app.config.rate_limit_uploads_per_hour;
+        let limit = app.config.rate_limit_uploads_per_hour();
         self.uploads
             .take(client.0, limit, app.clock.instant())
             .map_err(|wait| WebError::RateLimited {
@@ -160,7 +160,7 @@ impl Limits {
 
     /// Count one new gallery against `client`'s allowance.
     pub fn take_gallery(&self, app: &App, client: ClientAddr) -> Result<(), WebError> {
-        let limit = app.config.rate_limit_galleries_per_hour;
+        let limit = app.config.rate_limit_galleries_per_hour();
         self.galleries
             .take(client.0, limit, app.clock.instant())
             .map_err(|wait| WebError::RateLimited {
@@ -182,7 +182,7 @@ impl Limits {
         client: ClientAddr,
         given: Option<&str>,
     ) -> Result<(), WebError> {
-        let expected = &app.config.upload_password;
+        let expected = app.config.upload_password();
         if !expected.is_set() {
             return Ok(());
         }
@@ -213,7 +213,7 @@ pub fn check_room(app: &App, incoming: u64) -> Result<(), WebError> {
             reserve: app.disk.min_free(),
         });
     }
-    let limit = app.config.max_storage_bytes;
+    let limit = app.config.max_storage_bytes();
     if limit == 0 {
         return Ok(());
     }
@@ -275,17 +275,17 @@ fn content_length(req: &Request<'_>) -> u64 {
 fn enter(app: &App, req: &Request<'_>, client: ClientAddr) -> Result<Ticket, WebError> {
     let proxy = app
         .config
-        .trusted_proxy_nets
+        .trusted_proxies()
         .iter()
         .any(|n| n.contains(&client.0));
-    let budget = app.config.upload_buffer_bytes;
+    let budget = app.config.upload_buffer_bytes();
     app.in_flight
         .enter(client.0, proxy, declared_length(req), budget)
 }
 
 /// Most bytes `POST /api/uploads` may carry: one file at its limit and its part headers.
 pub fn max_upload_request_bytes(app: &App) -> u64 {
-    app.config.max_file_bytes.saturating_add(64 * 1024)
+    app.config.max_file_bytes().saturating_add(64 * 1024)
 }
 
 /// Refuse a body that says it is larger than any valid one, before a byte of it is read.

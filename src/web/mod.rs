@@ -36,7 +36,7 @@ use std::sync::Arc;
 use rocket::http::Status;
 use rocket::{Build, Request, Rocket, catch, catchers};
 
-use crate::config::Config;
+use crate::config::{Config, LogLevel};
 use crate::domain::galleries::Galleries;
 use crate::domain::ingest::Pool;
 use crate::ids::GalleryId;
@@ -92,13 +92,13 @@ impl App {
 
     /// `<public_url>/g/<id>`: what the share link and QR code say.
     pub fn share_url(&self, id: &GalleryId) -> String {
-        format!("{}/g/{id}", self.config.public_url)
+        format!("{}/g/{id}", self.config.public_url())
     }
 
     /// `<public_url>/m/<id>#<key>`: the key rides in the fragment, which browsers never
     /// send to a server, so it cannot reach access logs or a Referer header.
     pub fn manage_url(&self, id: &GalleryId, key: &str) -> String {
-        format!("{}/m/{id}#{key}", self.config.public_url)
+        format!("{}/m/{id}#{key}", self.config.public_url())
     }
 }
 
@@ -117,7 +117,7 @@ where
 /// Mount every URL area, the catchers and the security headers.
 pub fn mount(rocket: Rocket<Build>, app: Arc<App>) -> Rocket<Build> {
     let log = request_log::RequestLog {
-        on: matches!(app.config.log_level.as_str(), "normal" | "debug"),
+        on: matches!(app.config.log_level(), LogLevel::Normal | LogLevel::Debug),
     };
     rocket
         .manage(app)

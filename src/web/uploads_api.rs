@@ -50,7 +50,7 @@ async fn upload(
         data,
         limits::max_upload_request_bytes(&app),
         1,
-        config.max_file_bytes,
+        config.max_file_bytes(),
         "upload request",
         spool(&app),
     )?;
