@@ -314,3 +314,75 @@ fn explicit_file_must_exist() {
     let err = Config::load(Some(Path::new("/nonexistent/maiimg.toml")));
     assert!(matches!(err, Err(ConfigError::MissingFile(_))));
 }
+
+#[test]
+fn values_are_parsed_once_into_their_types() {
+    let err = RawConfig {
+        default_expiry: "12h".into(),
+        max_expiry: "90 minutes".into(),
+        ..RawConfig::default()
+    }
+    .validated()
+    .expect_err("12h is longer than 90 minutes")
+    .to_string();
+    assert!(err.contains("max_expiry (90 minutes)"), "{err}");
+    let c = RawConfig {
+        default_expiry: "90 minutes".into(),
+        header_timeout_secs: 5,
+        idle_timeout_secs: 120,
+        trusted_proxies: vec![" 192.0.2.77/24 ".into()],
+        ..RawConfig::default()
+    }
+    .validated()
+    .expect("valid");
+    assert_eq!(c.expiry_policy(), (Some(Duration::minutes(90)), None));
+    assert_eq!(c.header_timeout(), std::time::Duration::from_secs(5));
+    assert_eq!(c.idle_timeout(), std::time::Duration::from_secs(120));
+    let net: IpNet = "192.0.2.0/24".parse().expect("a network");
+    assert_eq!(c.trusted_proxies(), [net]);
+    for (value, level) in [
+        ("off", LogLevel::Off),
+        ("critical", LogLevel::Critical),
+        ("normal", LogLevel::Normal),
+        ("debug", LogLevel::Debug),
+    ] {
+        let raw = RawConfig {
+            log_level: value.into(),
+            ..RawConfig::default()
+        };
+        assert_eq!(raw.validated().expect(value).log_level(), level);
+    }
+    for bad in ["chatty", "Normal", " debug"] {
+        let err = RawConfig {
+            log_level: bad.into(),
+            ..RawConfig::default()
+        }
+        .validated()
+        .expect_err(bad)
+        .to_string();
+        assert_eq!(
+            err,
+            "invalid value for `log_level`: must be one of critical, normal, debug, off"
+        );
+    }
+}
+
+#[test]
+fn the_public_url_is_derived_from_the_address_when_empty() {
+    for (address, expected) in [
+        ("0.0.0.0", "http://localhost:8080"),
+        ("::", "http://localhost:8080"),
+        ("::1", "http://[::1]:8080"),
+        ("192.0.2.1", "http://192.0.2.1:8080"),
+    ] {
+        let c = RawConfig {
+            address: address.parse().expect("an address"),
+            port: 8080,
+            public_url: "  ".into(),
+            ..RawConfig::default()
+        }
+        .validated()
+        .expect("valid");
+        assert_eq!(c.public_url(), expected);
+    }
+}
