@@ -27,7 +27,7 @@ use rocket::figment::Figment;
 use rocket::{Build, Rocket};
 
 use clock::Clock;
-use config::Config;
+use config::{Config, LogLevel};
 use domain::galleries::{self, DomainError, Galleries};
 use domain::ingest::{Limits, Pool};
 use web::App;
@@ -35,9 +35,6 @@ use web::App;
 /// Why the server cannot start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    /// The configuration is invalid.
-    #[error("configuration: {0}")]
-    Config(#[from] config::ConfigError),
     /// The data directory or database cannot be opened.
     #[error("cannot open the data directory: {0}")]
     Storage(#[from] DomainError),
@@ -65,10 +62,11 @@ pub struct Start {
 }
 
 /// Rocket's level for ours: our request log replaces Rocket's at `normal`.
-fn rocket_log_level(ours: &str) -> &str {
+fn rocket_log_level(ours: LogLevel) -> rocket::config::LogLevel {
     match ours {
-        "normal" => "critical",
-        other => other,
+        LogLevel::Off => rocket::config::LogLevel::Off,
+        LogLevel::Critical | LogLevel::Normal => rocket::config::LogLevel::Critical,
+        LogLevel::Debug => rocket::config::LogLevel::Debug,
     }
 }
 
@@ -80,40 +78,37 @@ pub fn build(config: Config) -> Result<Rocket<Build>, StartError> {
 
 /// [`build`] with start options: a clock, `--new-database`.
 pub fn build_with(config: Config, start: Start) -> Result<Rocket<Build>, StartError> {
-    // Idempotent; fills the derived values (e.g. the parsed trusted proxies) whoever built
-    // this config.
-    let config = config.validated()?;
     let (default, max) = config.expiry_policy();
     let expiry = domain::settings::ExpiryPolicy { default, max };
     let clock = start.clock;
     let galleries = Galleries::open(
         galleries::Options {
-            data_dir: config.data_dir.clone(),
-            max_images: config.max_images,
+            data_dir: config.data_dir().to_path_buf(),
+            max_images: config.max_images(),
             expiry,
-            group_commit: config.group_commit,
-            tracking: config.tracking,
+            group_commit: config.group_commit(),
+            tracking: config.tracking(),
             new_database: start.new_database,
         },
         clock.now(),
     )?;
     let pool = Pool::new(
         Limits {
-            max_file_bytes: config.max_file_bytes,
-            max_pixels: config.max_pixels,
-            max_dimension: config.max_dimension,
+            max_file_bytes: config.max_file_bytes(),
+            max_pixels: config.max_pixels(),
+            max_dimension: config.max_dimension(),
         },
-        config.decode_memory_bytes,
+        config.decode_memory_bytes(),
     );
     let peers = Arc::new(front::Peers::default());
-    let public = std::net::SocketAddr::new(config.address, config.port);
-    let door = if start.front && config.front_door {
+    let public = std::net::SocketAddr::new(config.address(), config.port());
+    let door = if start.front && config.front_door() {
         let timeouts = front::Timeouts {
-            head: Duration::from_secs(config.header_timeout_secs),
-            idle: Duration::from_secs(config.idle_timeout_secs),
-            per_client: config.max_waiting_connections,
+            head: config.header_timeout(),
+            idle: config.idle_timeout(),
+            per_client: config.max_waiting_connections(),
         };
-        let trusted = config.trusted_proxy_nets.clone();
+        let trusted = config.trusted_proxies().to_vec();
         Some(
             front::Front::bind(public, timeouts, trusted, Arc::clone(&peers))
                 .map_err(|e| StartError::Listen(public, e))?,
@@ -128,11 +123,11 @@ pub fn build_with(config: Config, start: Start) -> Result<Rocket<Build>, StartEr
         .merge(("port", listen.port()))
         // At `normal`, Rocket would print every URI (ids, upload capabilities): its
         // own lines are kept to warnings and errors, ours say what was served.
-        .merge(("log_level", rocket_log_level(&config.log_level)))
+        .merge(("log_level", rocket_log_level(config.log_level())))
         .merge(("limits.json", 1024 * 1024));
     let disk = disk::Reserve::new(
-        &config.data_dir,
-        config.min_free_disk_bytes,
+        config.data_dir(),
+        config.min_free_disk_bytes(),
         start.free_space,
     );
     let app = Arc::new(App {
@@ -171,11 +166,11 @@ pub fn build_with(config: Config, start: Start) -> Result<Rocket<Build>, StartEr
                     let swept = web::blocking(&sweeper, |app| {
                         let now = app.clock.now();
                         app.galleries
-                            .housekeeping(now, Some(app.config.log_retention_days))
+                            .housekeeping(now, Some(app.config.log_retention_days()))
                             .and_then(|()| {
                                 // Purge (if configured) and the hourly orphan collection.
                                 app.galleries
-                                    .instance_housekeeping(now, app.config.purge_after_days)
+                                    .instance_housekeeping(now, app.config.purge_after_days())
                             })
                     })
                     .await;

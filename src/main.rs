@@ -92,7 +92,7 @@ fn serve(config: Config, new_database: bool) -> ExitCode {
 }
 
 fn check(config: &Config) -> ExitCode {
-    match maiimg::domain::check::check(&config.data_dir) {
+    match maiimg::domain::check::check(config.data_dir()) {
         Ok(report) => {
             print!("{report}");
             if report.problems() == 0 {
@@ -110,12 +110,12 @@ fn check(config: &Config) -> ExitCode {
 
 /// A plain HTTP/1.0 request on loopback: no client library needed for one status line.
 fn healthcheck(config: &Config) -> ExitCode {
-    let ip = match config.address {
+    let ip = match config.address() {
         IpAddr::V4(a) if a.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
         IpAddr::V6(a) if a.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
         ip => ip,
     };
-    let addr = SocketAddr::new(ip, config.port);
+    let addr = SocketAddr::new(ip, config.port());
     let timeout = Duration::from_secs(3);
     let answer = (|| -> std::io::Result<String> {
         let mut stream = TcpStream::connect_timeout(&addr, timeout)?;

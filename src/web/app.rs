@@ -63,13 +63,13 @@ impl App {
 
     /// `<public_url>/g/<id>`: what the share link and QR code say.
     pub fn share_url(&self, id: &GalleryId) -> String {
-        format!("{}/g/{id}", self.config.public_url)
+        format!("{}/g/{id}", self.config.public_url())
     }
 
     /// `<public_url>/m/<id>#<key>`: the key rides in the fragment, which browsers never
     /// send to a server, so it cannot reach access logs or a Referer header.
     pub fn manage_url(&self, id: &GalleryId, key: &str) -> String {
-        format!("{}/m/{id}#{key}", self.config.public_url)
+        format!("{}/m/{id}#{key}", self.config.public_url())
     }
 }
 

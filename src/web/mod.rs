@@ -31,6 +31,8 @@ use std::sync::Arc;
 
 use rocket::{Build, Rocket, catchers};
 
+use crate::config::LogLevel;
+
 pub use app::{App, BLOB_CACHE_BYTES, blocking};
 pub use blob_cache::BlobCache;
 pub use error_log::ErrorLog;
@@ -38,7 +40,7 @@ pub use error_log::ErrorLog;
 /// Mount every URL area, the catchers and the security headers.
 pub fn mount(rocket: Rocket<Build>, app: Arc<App>) -> Rocket<Build> {
     let log = request_log::RequestLog {
-        on: matches!(app.config.log_level.as_str(), "normal" | "debug"),
+        on: matches!(app.config.log_level(), LogLevel::Normal | LogLevel::Debug),
     };
     let errors = Arc::clone(&app.errors);
     rocket

@@ -16,11 +16,11 @@ use crate::web::app::App;
 fn upload_page(app: &State<Arc<App>>) -> maud::Markup {
     let c = &app.config;
     views::upload::page(&views::upload::UploadView {
-        max_images: c.max_images,
-        max_file_bytes: c.max_file_bytes,
-        max_pixels: c.max_pixels,
+        max_images: c.max_images(),
+        max_file_bytes: c.max_file_bytes(),
+        max_pixels: c.max_pixels(),
         expiry_choices: expiry_choices(c),
-        private: c.upload_password.is_set(),
+        private: c.upload_password().is_set(),
     })
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::common::*;
 use maiimg::clock::Clock;
-use maiimg::config::Config;
+use maiimg::config::RawConfig;
 use maiimg::disk::FreeSpace;
 use maiimg::domain::tracking::OPENS_LOGGED_PER_HOUR;
 use rocket::http::{Cookie, Header, Status};
@@ -23,7 +23,7 @@ fn clock() -> Clock {
 }
 
 /// A client that keeps no cookies (every request is a new viewer) on `clock`.
-fn app_on(clock: &Clock, free: FreeSpace, tweak: impl FnOnce(&mut Config)) -> TestApp {
+fn app_on(clock: &Clock, free: FreeSpace, tweak: impl FnOnce(&mut RawConfig)) -> TestApp {
     let start = maiimg::Start {
         clock: clock.clone(),
         free_space: free,

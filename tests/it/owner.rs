@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::common::*;
-use maiimg::config::Config;
+use maiimg::config::RawConfig;
 use rocket::http::{ContentType, Header, Status};
 use rocket::local::blocking::Client;
 use serde_json::{Value, json};
@@ -159,11 +159,11 @@ fn view(client: &Client, id: &str) -> (Status, Option<String>) {
 fn reopen(app: TestApp) -> (Client, tempfile::TempDir) {
     let TestApp { client, dir } = app;
     drop(client);
-    let config = Config {
+    let config = RawConfig {
         data_dir: dir.path().to_path_buf(),
         public_url: PUBLIC_URL.into(),
         log_level: "off".into(),
-        ..Config::default()
+        ..RawConfig::default()
     };
     let rocket = maiimg::build(config.validated().unwrap()).unwrap();
     (Client::untracked(rocket).unwrap(), dir)

@@ -187,10 +187,10 @@ fn verify(base: &str, ledger: &Ledger) -> usize {
 /// Start the app on `data` with a clock `hours` ahead: its start-up collection runs then.
 fn start_up_collection_at(data: &std::path::Path, hours: i64) {
     use maiimg::clock::Clock;
-    let config = maiimg::config::Config {
+    let config = maiimg::config::RawConfig {
         data_dir: data.to_path_buf(),
         log_level: "off".into(),
-        ..maiimg::config::Config::default()
+        ..maiimg::config::RawConfig::default()
     }
     .validated()
     .expect("config");

@@ -12,7 +12,7 @@ use crate::web::error::WebError;
 
 /// 404 unless the instance has an admin token.
 pub fn enabled(app: &App) -> Result<(), WebError> {
-    if app.config.admin_token.is_set() {
+    if app.config.admin_token().is_set() {
         Ok(())
     } else {
         Err(WebError::NotFound)
@@ -59,7 +59,7 @@ pub fn cookie(app: &App, value: String) -> Cookie<'static> {
         .path("/admin")
         .http_only(true)
         .same_site(SameSite::Strict)
-        .secure(app.config.public_url.starts_with("https://"))
+        .secure(app.config.public_url().starts_with("https://"))
         .max_age(time::Duration::seconds(SESSION_TTL.as_secs() as i64))
         .build()
 }

@@ -73,11 +73,11 @@ async fn dashboard(
         sort,
         storage,
         controls: Controls {
-            private: c.upload_password.is_set(),
-            uploads_per_hour: c.rate_limit_uploads_per_hour,
-            galleries_per_hour: c.rate_limit_galleries_per_hour,
-            max_storage_bytes: c.max_storage_bytes,
-            purge_after_days: c.purge_after_days,
+            private: c.upload_password().is_set(),
+            uploads_per_hour: c.rate_limit_uploads_per_hour(),
+            galleries_per_hour: c.rate_limit_galleries_per_hour(),
+            max_storage_bytes: c.max_storage_bytes(),
+            purge_after_days: c.purge_after_days(),
         },
         csrf: &csrf,
         flash: flash.as_deref(),
@@ -114,7 +114,7 @@ fn login(
         .check(client.0, now)
         .map_err(|wait| WebError::TooManyAttempts(wait.as_secs().max(1)))?;
     let given = form.into_inner().token.unwrap_or_default();
-    if !secrets_match(&given, app.config.admin_token.expose()) {
+    if !secrets_match(&given, app.config.admin_token().expose()) {
         failures.failed(client.0, now);
         app.log_error(&format!("admin: wrong token from {}", client.0));
         return Err(WebError::AdminTokenWrong.into());

@@ -107,7 +107,7 @@ async fn purge(
     form: Form<ActionForm>,
 ) -> Result<Redirect, PageError> {
     let session = authorize(app, cookies, form.csrf.as_deref())?;
-    let days = app.config.purge_after_days;
+    let days = app.config.purge_after_days();
     let message = if days == 0 {
         "Purging is off (purge_after_days = 0): nothing was deleted.".to_owned()
     } else {

@@ -97,8 +97,8 @@ async fn create_multipart(
         content_type,
         data,
         config.max_request_bytes(),
-        config.max_images,
-        config.max_file_bytes,
+        config.max_images(),
+        config.max_file_bytes(),
         "gallery",
         spool(&app),
     )?;
@@ -168,7 +168,7 @@ async fn create_multipart(
     }
     if failure.is_none() && images.is_empty() {
         failure = Some(WebError::NoFiles {
-            max: config.max_images,
+            max: config.max_images(),
         });
     }
     let owner = match creation_owner(owner_field, owner_header) {

@@ -51,8 +51,8 @@ pub fn images_json(app: &App, id: &GalleryId, images: &[ImageRecord]) -> Vec<Ima
             bytes: image.original.bytes,
             animated: image.animated,
             caption: image.caption.clone(),
-            thumb_url: format!("{}/g/{id}/i/{index}/thumb", app.config.public_url),
-            display_url: format!("{}/g/{id}/i/{index}/display", app.config.public_url),
+            thumb_url: format!("{}/g/{id}/i/{index}/thumb", app.config.public_url()),
+            display_url: format!("{}/g/{id}/i/{index}/display", app.config.public_url()),
         })
         .collect()
 }

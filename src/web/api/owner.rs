@@ -93,7 +93,7 @@ fn summary(app: &App, filed: &Filed, now: OffsetDateTime) -> SummaryJson {
         expires_at: record.settings.expires_at,
         images: record.images.len(),
         thumb_url: (!record.images.is_empty())
-            .then(|| format!("{}/api/galleries/{id}/i/0/thumb", app.config.public_url)),
+            .then(|| format!("{}/api/galleries/{id}/i/0/thumb", app.config.public_url())),
         share_url: app.share_url(id),
     }
 }
@@ -232,7 +232,7 @@ fn create_owner(app: &State<Arc<App>>) -> Json<OwnerJson> {
     Json(OwnerJson {
         owner_url: format!(
             "{}/galleries#owner={key}",
-            app.config.public_url,
+            app.config.public_url(),
             key = key.as_str()
         ),
         owner_key: key.as_str().to_owned(),

@@ -51,7 +51,7 @@ async fn upload(
         data,
         max_upload_request_bytes(&app),
         1,
-        config.max_file_bytes,
+        config.max_file_bytes(),
         "upload request",
         spool(&app),
     )?;

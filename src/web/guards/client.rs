@@ -54,7 +54,7 @@ impl ClientAddr {
             (Some(remote), None) => remote.ip(),
             (None, _) => IpAddr::from([127, 0, 0, 1]),
         };
-        let trusted = app.map_or(&[][..], |app| app.config.trusted_proxy_nets.as_slice());
+        let trusted = app.map_or(&[][..], |app| app.config.trusted_proxies());
         ClientAddr(resolve(peer, trusted, req.headers().get("X-Forwarded-For")))
     }
 }

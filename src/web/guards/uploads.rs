@@ -32,7 +32,7 @@ pub const PASSWORD_HEADER: &str = "X-Upload-Password";
 
 /// Count one file against `client`'s upload allowance.
 pub fn take_file(app: &App, client: ClientAddr) -> Result<(), WebError> {
-    let limit = app.config.rate_limit_uploads_per_hour;
+    let limit = app.config.rate_limit_uploads_per_hour();
     app.limits
         .uploads
         .take(client.0, limit, app.clock.instant())
@@ -48,7 +48,7 @@ pub fn take_file(app: &App, client: ClientAddr) -> Result<(), WebError> {
 
 /// Count one new gallery against `client`'s allowance.
 pub fn take_gallery(app: &App, client: ClientAddr) -> Result<(), WebError> {
-    let limit = app.config.rate_limit_galleries_per_hour;
+    let limit = app.config.rate_limit_galleries_per_hour();
     app.limits
         .galleries
         .take(client.0, limit, app.clock.instant())
@@ -66,7 +66,7 @@ pub fn take_gallery(app: &App, client: ClientAddr) -> Result<(), WebError> {
 /// On a private instance, the upload password must come with the request. Wrong ones
 /// are limited per client, like viewing passwords.
 fn check_password(app: &App, client: ClientAddr, given: Option<&str>) -> Result<(), WebError> {
-    let expected = &app.config.upload_password;
+    let expected = &app.config.upload_password();
     if !expected.is_set() {
         return Ok(());
     }
@@ -98,7 +98,7 @@ pub fn check_room(app: &App, incoming: u64) -> Result<(), WebError> {
             reserve: app.disk.min_free(),
         });
     }
-    let limit = app.config.max_storage_bytes;
+    let limit = app.config.max_storage_bytes();
     if limit == 0 {
         return Ok(());
     }
@@ -159,17 +159,17 @@ fn content_length(req: &Request<'_>) -> u64 {
 fn enter(app: &App, req: &Request<'_>, client: ClientAddr) -> Result<Ticket, WebError> {
     let proxy = app
         .config
-        .trusted_proxy_nets
+        .trusted_proxies()
         .iter()
         .any(|n| n.contains(&client.0));
-    let budget = app.config.upload_buffer_bytes;
+    let budget = app.config.upload_buffer_bytes();
     app.in_flight
         .enter(client.0, proxy, declared_length(req), budget)
 }
 
 /// Most bytes `POST /api/uploads` may carry: one file at its limit and its part headers.
 pub fn max_upload_request_bytes(app: &App) -> u64 {
-    app.config.max_file_bytes.saturating_add(64 * 1024)
+    app.config.max_file_bytes().saturating_add(64 * 1024)
 }
 
 /// Refuse a body that says it is larger than any valid one, before a byte of it is read.

@@ -39,7 +39,7 @@ impl Visit<'_> {
         let agent = agent::parse(self.user_agent);
         let proxy = app
             .config
-            .trusted_proxy_nets
+            .trusted_proxies()
             .iter()
             .any(|n| n.contains(&self.ip));
         Visitor {
@@ -48,7 +48,7 @@ impl Visit<'_> {
             agent,
             user_agent: self.user_agent.to_owned(),
             ip: self.ip,
-            stored_ip: stored_ip(self.ip, app.config.store_ip),
+            stored_ip: stored_ip(self.ip, app.config.store_ip()),
         }
     }
 

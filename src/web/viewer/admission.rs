@@ -87,7 +87,7 @@ pub async fn count_open(
         Admission::Admitted { .. } => {
             let epoch = record.settings.ticket_epoch;
             let ticket = app.galleries.tickets().issue(id, epoch, now);
-            visit.admit(id, ticket, app.config.public_url.starts_with("https://"));
+            visit.admit(id, ticket, app.config.public_url().starts_with("https://"));
             Ok(())
         }
         Admission::LimitReached => Err(refusal(id, Reason::Limit, None, record)),

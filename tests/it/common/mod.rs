@@ -9,7 +9,7 @@ mod server;
 use std::path::{Path, PathBuf};
 
 use maiimg::clock::Clock;
-use maiimg::config::Config;
+use maiimg::config::RawConfig;
 use rocket::http::{ContentType, Header, Status};
 use rocket::local::blocking::{Client, LocalResponse};
 use serde_json::Value;
@@ -34,22 +34,22 @@ impl TestApp {
     }
 
     /// Start with a configuration adjusted by `tweak` (e.g. smaller limits).
-    pub fn with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    pub fn with(tweak: impl FnOnce(&mut RawConfig)) -> TestApp {
         TestApp::build(true, Clock::system(), tweak)
     }
 
     /// [`TestApp::with`] on a clock the test moves (`Clock::manual`).
-    pub fn on_clock(clock: &Clock, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    pub fn on_clock(clock: &Clock, tweak: impl FnOnce(&mut RawConfig)) -> TestApp {
         TestApp::build(true, clock.clone(), tweak)
     }
 
     /// Like [`TestApp::with`], but the client keeps no cookies: every request is a new
     /// viewer unless it carries a ticket cookie itself.
-    pub fn untracked(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    pub fn untracked(tweak: impl FnOnce(&mut RawConfig)) -> TestApp {
         TestApp::build(false, Clock::system(), tweak)
     }
 
-    fn build(tracked: bool, clock: Clock, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    fn build(tracked: bool, clock: Clock, tweak: impl FnOnce(&mut RawConfig)) -> TestApp {
         let start = maiimg::Start {
             clock,
             ..maiimg::Start::default()
@@ -62,14 +62,14 @@ impl TestApp {
     pub fn started(
         tracked: bool,
         start: maiimg::Start,
-        tweak: impl FnOnce(&mut Config),
+        tweak: impl FnOnce(&mut RawConfig),
     ) -> TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut config = Config {
+        let mut config = RawConfig {
             data_dir: dir.path().to_path_buf(),
             public_url: PUBLIC_URL.into(),
             log_level: "off".into(),
-            ..Config::default()
+            ..RawConfig::default()
         };
         tweak(&mut config);
         let config = config.validated().expect("valid test config");
