@@ -1,5 +1,5 @@
 //! The JSON API: create galleries (one multipart request, or staged browser uploads);
-//! the staged uploads themselves are `uploads_api`.
+//! the staged uploads themselves are `uploads.rs`, and the receiving of each file `receive.rs`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
