@@ -13,17 +13,13 @@
   const KEY = /^[A-Za-z0-9_-]{32}$/;
   const PARALLEL = 4;
 
-  const STATES = {
-    active: 'Active',
-    disabled: 'Disabled',
-    expired: 'Expired',
-    exhausted: 'Limit reached',
-    scheduled: 'Scheduled',
-    'outside-hours': 'Outside hours',
+  // A row's state is the gallery's, or one of these when it could not be read.
+  const ROW_STATES = {
     deleted: 'Deleted',
     unauthorized: 'Key not accepted',
     unavailable: 'Not loaded',
   };
+  const label = (state) => ROW_STATES[state] || window.maiimgApi.stateLabel(state);
   const DONE = { disable: 'disabled', enable: 'enabled', extend: 'new expiry set', delete: 'deleted' };
   const EXPECTED = { disable: 'disabled', enable: 'active', extend: 'active', delete: 'deleted' };
 
@@ -46,22 +42,8 @@
   const titleOf = (row) => (row.gallery && row.gallery.title) || (row.saved && row.saved.title) || 'Untitled gallery';
   const actionable = (row) => Boolean(row.gallery);
 
-  async function api(method, path, key, body) {
-    const headers = {};
-    if (key) headers.Authorization = `Bearer ${key}`;
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    return fetch(path, {
-      method,
-      headers,
-      cache: 'no-store',
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  }
-
-  async function errorText(response) {
-    const body = await response.json().catch(() => ({}));
-    return (body.error && body.error.message) || `the server answered ${response.status}`;
-  }
+  const api = (method, path, key, body) => window.maiimgApi.send(method, path, { key, body });
+  const errorText = window.maiimgApi.problem;
 
   /** The manage API's full gallery, in the owner list's shape. */
   function summary(g) {
@@ -156,15 +138,11 @@
       return;
     }
     // Viewers' image URLs need a viewer ticket; the owner fetches with the key instead.
-    fetch(`/api/galleries/${row.id}/i/0/thumb`, { headers: { Authorization: `Bearer ${row.key}` } })
-      .then((r) => (r.ok ? r.blob() : null))
-      .then((blob) => {
-        if (!blob) return;
-        const url = URL.createObjectURL(blob);
-        thumbs.set(row.id, url);
-        img.src = url;
-      })
-      .catch(() => {});
+    window.maiimgApi.thumb(row.id, 0, row.key).then((url) => {
+      if (!url) return;
+      thumbs.set(row.id, url);
+      img.src = url;
+    });
   }
 
   function meta(row) {
@@ -219,7 +197,7 @@
     const title = element(actionable(row) ? 'label' : 'span', 'row-title', titleOf(row));
     title.id = titleId;
     if (actionable(row)) title.htmlFor = `select-${row.id}`;
-    const badge = element('span', 'state', STATES[row.state] || row.state);
+    const badge = element('span', 'state', label(row.state));
     badge.dataset.state = row.state;
     head.append(title, badge);
     const details = element('p', 'row-meta', meta(row));
@@ -313,7 +291,7 @@
       // Say the state only when it is not what the action implies (enabled, yet expired).
       const plain = r.state === EXPECTED[action];
       const text = r.ok
-        ? (plain ? `: ${verb}.` : `: ${verb}; now ${(STATES[r.state] || r.state).toLowerCase()}.`)
+        ? (plain ? `: ${verb}.` : `: ${verb}; now ${label(r.state).toLowerCase()}.`)
         : `: not changed. ${r.error ? r.error.message : ''}`;
       li.append(name, text);
       return li;
