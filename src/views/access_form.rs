@@ -191,14 +191,22 @@ mod tests {
     fn the_ids_scripts_and_tests_address_stay_on_both_pages() {
         let choices = [("1 day".to_owned(), "86400".to_owned())];
         let upload = fields(&AccessForm::upload(&choices)).into_string();
-        for id in ["max-opens", "allow-download", "expires-in", "gallery-password"] {
+        for id in [
+            "max-opens",
+            "allow-download",
+            "expires-in",
+            "gallery-password",
+        ] {
             assert!(upload.contains(&format!("id=\"{id}\"")), "{id}");
         }
         let manage = fields(&AccessForm::manage()).into_string();
         for id in ["set-max-opens", "set-download", "set-timezone", "set-never"] {
             assert!(manage.contains(&format!("id=\"{id}\"")), "{id}");
         }
-        assert!(!manage.contains("expires-in"), "no relative expiry when managing");
+        assert!(
+            !manage.contains("expires-in"),
+            "no relative expiry when managing"
+        );
     }
 
     #[test]

@@ -43,7 +43,14 @@ pub fn page(id: &str) -> Markup {
         title: "Manage gallery",
         page: "manage",
         reason: None,
-        scripts: &["copy.js", "store.js", "api.js", "access-form.js", "manage.js", "manage-edit.js"],
+        scripts: &[
+            "copy.js",
+            "store.js",
+            "api.js",
+            "access-form.js",
+            "manage.js",
+            "manage-edit.js",
+        ],
         styles: &["charts.css"],
     };
     render(

@@ -42,7 +42,13 @@ pub fn page(view: &UploadView) -> Markup {
         title: "Share photos",
         page: "upload",
         reason: None,
-        scripts: &["copy.js", "store.js", "api.js", "access-form.js", "upload.js"],
+        scripts: &[
+            "copy.js",
+            "store.js",
+            "api.js",
+            "access-form.js",
+            "upload.js",
+        ],
         styles: &[],
     };
     render(
