@@ -1,6 +1,7 @@
 // My galleries: every gallery this browser saved (manage keys in localStorage) and every
 // gallery filed under its owner key, listed through the JSON API with the keys as Bearer
-// headers (never in a URL), with batch actions, the owner key and a backup of the keys.
+// headers (never in a URL), with batch actions. The owner key and the backup of the keys
+// are owner-keys.js.
 (() => {
   'use strict';
 
@@ -10,20 +11,15 @@
   const store = window.maiimgStore;
   const status = $('galleries-status');
   const ID = /^[A-Za-z0-9_-]{16}$/;
-  const KEY = /^[A-Za-z0-9_-]{32}$/;
   const PARALLEL = 4;
 
-  const STATES = {
-    active: 'Active',
-    disabled: 'Disabled',
-    expired: 'Expired',
-    exhausted: 'Limit reached',
-    scheduled: 'Scheduled',
-    'outside-hours': 'Outside hours',
+  // A row's state is the gallery's, or one of these when it could not be read.
+  const ROW_STATES = {
     deleted: 'Deleted',
     unauthorized: 'Key not accepted',
     unavailable: 'Not loaded',
   };
+  const label = (state) => ROW_STATES[state] || window.maiimgApi.stateLabel(state);
   const DONE = { disable: 'disabled', enable: 'enabled', extend: 'new expiry set', delete: 'deleted' };
   const EXPECTED = { disable: 'disabled', enable: 'active', extend: 'active', delete: 'deleted' };
 
@@ -31,8 +27,10 @@
   let rows = new Map();
   const selected = new Set();
   const thumbs = new Map();
-  let ownerKey = store.ownerKey();
   let busy = false;
+  // The owner key's panel (owner-keys.js) reloads this list and files its browser-only rows.
+  const unfiled = () => [...rows.values()].filter((r) => r.source === 'browser' && r.gallery);
+  const owner = window.maiimgOwnerKeys({ status, reload: load, unfiled });
 
   function element(tag, className, text) {
     const el = document.createElement(tag);
@@ -46,22 +44,8 @@
   const titleOf = (row) => (row.gallery && row.gallery.title) || (row.saved && row.saved.title) || 'Untitled gallery';
   const actionable = (row) => Boolean(row.gallery);
 
-  async function api(method, path, key, body) {
-    const headers = {};
-    if (key) headers.Authorization = `Bearer ${key}`;
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    return fetch(path, {
-      method,
-      headers,
-      cache: 'no-store',
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  }
-
-  async function errorText(response) {
-    const body = await response.json().catch(() => ({}));
-    return (body.error && body.error.message) || `the server answered ${response.status}`;
-  }
+  const api = (method, path, key, body) => window.maiimgApi.send(method, path, { key, body });
+  const errorText = window.maiimgApi.problem;
 
   /** The manage API's full gallery, in the owner list's shape. */
   function summary(g) {
@@ -113,6 +97,7 @@
     status.textContent = 'Loading…';
     const next = new Map();
     let ownerProblem = '';
+    const ownerKey = owner.key();
     if (ownerKey) {
       try {
         const response = await api('GET', '/api/owner/galleries', ownerKey);
@@ -145,7 +130,7 @@
       ownerProblem,
       unloaded ? `${plural(unloaded, 'gallery', 'galleries')} could not be loaded; reload the page to try again.` : '',
     ].filter(Boolean).join(' ');
-    renderOwner();
+    owner.render();
   }
 
   function thumbnail(row, img) {
@@ -156,15 +141,11 @@
       return;
     }
     // Viewers' image URLs need a viewer ticket; the owner fetches with the key instead.
-    fetch(`/api/galleries/${row.id}/i/0/thumb`, { headers: { Authorization: `Bearer ${row.key}` } })
-      .then((r) => (r.ok ? r.blob() : null))
-      .then((blob) => {
-        if (!blob) return;
-        const url = URL.createObjectURL(blob);
-        thumbs.set(row.id, url);
-        img.src = url;
-      })
-      .catch(() => {});
+    window.maiimgApi.thumb(row.id, 0, row.key).then((url) => {
+      if (!url) return;
+      thumbs.set(row.id, url);
+      img.src = url;
+    });
   }
 
   function meta(row) {
@@ -219,7 +200,7 @@
     const title = element(actionable(row) ? 'label' : 'span', 'row-title', titleOf(row));
     title.id = titleId;
     if (actionable(row)) title.htmlFor = `select-${row.id}`;
-    const badge = element('span', 'state', STATES[row.state] || row.state);
+    const badge = element('span', 'state', label(row.state));
     badge.dataset.state = row.state;
     head.append(title, badge);
     const details = element('p', 'row-meta', meta(row));
@@ -313,7 +294,7 @@
       // Say the state only when it is not what the action implies (enabled, yet expired).
       const plain = r.state === EXPECTED[action];
       const text = r.ok
-        ? (plain ? `: ${verb}.` : `: ${verb}; now ${(STATES[r.state] || r.state).toLowerCase()}.`)
+        ? (plain ? `: ${verb}.` : `: ${verb}; now ${label(r.state).toLowerCase()}.`)
         : `: not changed. ${r.error ? r.error.message : ''}`;
       li.append(name, text);
       return li;
@@ -441,238 +422,5 @@
     else $('batch-delete').focus();
   });
 
-  // Owner key.
-
-  /** The key in what was pasted: the key itself, or an owner link carrying it. */
-  function keyFrom(text) {
-    const value = text.trim();
-    const marker = value.indexOf('owner=');
-    if (marker >= 0) return value.slice(marker + 6).split(/[&\s]/)[0];
-    const hash = value.lastIndexOf('#');
-    return hash >= 0 ? value.slice(hash + 1) : value;
-  }
-
-  const ownerUrl = (key) => `${location.origin}/galleries#owner=${key}`;
-  let qrFor = null;
-
-  async function renderOwner() {
-    $('owner-none').hidden = Boolean(ownerKey);
-    $('owner-current').hidden = !ownerKey;
-    if (!ownerKey) return;
-    $('owner-key').value = ownerKey;
-    const unfiled = [...rows.values()].filter((r) => r.source === 'browser' && r.gallery);
-    $('owner-unfiled').hidden = unfiled.length === 0;
-    $('owner-file').textContent = `File ${plural(unfiled.length, 'gallery', 'galleries')} of this browser under this key`;
-    if (qrFor === ownerKey) return;
-    qrFor = ownerKey;
-    try {
-      // The link holds the key: POSTed, so that it never appears in a URL or a server log.
-      const response = await api('POST', '/api/qr', null, { text: ownerUrl(ownerKey) });
-      if (response.ok) {
-        const img = $('owner-qr');
-        if (img.src.startsWith('blob:')) URL.revokeObjectURL(img.src);
-        img.src = URL.createObjectURL(await response.blob());
-      }
-    } catch (_) {
-      qrFor = null;
-    }
-  }
-
-  /** File these browser rows under the owner key; returns how many were filed. */
-  async function fileUnder(key, entries) {
-    if (!entries.length) return 0;
-    const response = await api('POST', '/api/owner/galleries', key, {
-      items: entries.map((e) => ({ id: e.id, key: e.key })),
-    });
-    if (response.status !== 200) throw new Error(await errorText(response));
-    const { results } = await response.json();
-    return results.filter((r) => r.ok).length;
-  }
-
-  function useKey(key) {
-    ownerKey = key;
-    store.setOwnerKey(key);
-    qrFor = null;
-  }
-
-  $('owner-create').addEventListener('click', async (event) => {
-    const button = event.currentTarget;
-    button.disabled = true;
-    status.textContent = 'Creating an owner key…';
-    try {
-      const response = await api('POST', '/api/owner');
-      if (response.status !== 200) throw new Error(await errorText(response));
-      const { owner_key: key } = await response.json();
-      useKey(key);
-      const saved = store.all().filter((e) => e && ID.test(e.id) && e.key);
-      const filed = await fileUnder(key, saved);
-      await load();
-      status.textContent = `Your owner key is ready${filed ? `; ${plural(filed, 'gallery', 'galleries')} of this browser are filed under it` : ''}. Keep a copy of it.`;
-      $('owner-key').focus();
-      $('owner-key').select();
-    } catch (error) {
-      status.textContent = `No owner key was created: ${error.message}`;
-    } finally {
-      button.disabled = false;
-    }
-  });
-
-  async function tryKey(key) {
-    if (!KEY.test(key)) {
-      status.textContent = 'That is not an owner key: it has 32 letters, digits, “-” and “_”.';
-      return false;
-    }
-    const response = await api('GET', '/api/owner/galleries', key);
-    if (response.status !== 200) {
-      status.textContent = `That owner key was not accepted: ${await errorText(response)}`;
-      return false;
-    }
-    const { galleries } = await response.json();
-    useKey(key);
-    $('owner-input').value = '';
-    await load();
-    status.textContent = galleries.length
-      ? `Using the owner key: ${plural(galleries.length, 'gallery', 'galleries')} filed under it.`
-      : 'Using the owner key. No gallery is filed under it yet: check the key if you expected some.';
-    return true;
-  }
-
-  $('owner-form').addEventListener('submit', async (event) => {
-    event.preventDefault();
-    try {
-      if (!(await tryKey(keyFrom($('owner-input').value)))) $('owner-input').focus();
-    } catch (_) {
-      status.textContent = 'The server could not be reached. Try again.';
-    }
-  });
-
-  $('owner-file').addEventListener('click', async (event) => {
-    const button = event.currentTarget;
-    const unfiled = [...rows.values()].filter((r) => r.source === 'browser' && r.gallery);
-    button.disabled = true;
-    try {
-      const filed = await fileUnder(ownerKey, unfiled);
-      await load();
-      status.textContent = `${plural(filed, 'gallery', 'galleries')} filed under your owner key.`;
-    } catch (error) {
-      status.textContent = `Nothing was filed: ${error.message}`;
-    } finally {
-      button.disabled = false;
-    }
-  });
-
-  $('owner-forget').addEventListener('click', async () => {
-    if (!window.confirm('Forget the owner key in this browser? Galleries filed under it stay on the server, but this browser lists only its own until you enter the key again. Make sure you have a copy.')) return;
-    useKey(null);
-    await load();
-    status.textContent = 'This browser no longer uses an owner key.';
-    $('owner-create').focus();
-  });
-
-  // An owner link (from the QR code) carries the key in the fragment. Using it is asked
-  // first: a planted key would file this browser's new galleries under someone else's key.
-  function offerFromLink() {
-    const match = /(?:^#|&)owner=([A-Za-z0-9_-]{32})(?:&|$)/.exec(location.hash);
-    if (!match) return;
-    history.replaceState(null, '', location.pathname);
-    const key = match[1];
-    if (key === ownerKey) return;
-    $('owner-offer-text').textContent = ownerKey
-      ? 'This link carries a different owner key. Use it instead of this browser’s? Its galleries will be listed here and new galleries from this browser will be filed under it. Keep a copy of the current key first.'
-      : 'This link carries an owner key. Use it in this browser? Its galleries will be listed here and new galleries from this browser will be filed under it.';
-    const offer = $('owner-offer');
-    offer.hidden = false;
-    offer.dataset.key = key;
-    $('owner-offer-accept').focus();
-  }
-  $('owner-offer-accept').addEventListener('click', async () => {
-    const offer = $('owner-offer');
-    offer.hidden = true;
-    try {
-      await tryKey(offer.dataset.key);
-    } catch (_) {
-      status.textContent = 'The server could not be reached. Try again.';
-    }
-    delete offer.dataset.key;
-  });
-  $('owner-offer-decline').addEventListener('click', () => {
-    const offer = $('owner-offer');
-    offer.hidden = true;
-    delete offer.dataset.key;
-    status.textContent = 'The owner key in the link was ignored.';
-  });
-
-  // Backup of the keys.
-
-  $('export-keys').addEventListener('click', () => {
-    const data = {
-      format: 'maiimg-keys',
-      version: 1,
-      exported_at: new Date().toISOString(),
-      origin: location.origin,
-      owner_key: ownerKey,
-      galleries: store.all(),
-    };
-    const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }));
-    const a = element('a');
-    a.href = url;
-    a.download = `maiimg-keys-${new Date().toISOString().slice(0, 10)}.json`;
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 60e3);
-    $('keys-status').textContent = `Downloaded the keys of ${plural(data.galleries.length, 'gallery', 'galleries')}${ownerKey ? ' and the owner key' : ''}.`;
-  });
-
-  $('import-button').addEventListener('click', () => $('import-file').click());
-  $('import-file').addEventListener('change', async (event) => {
-    const input = event.currentTarget;
-    const file = input.files && input.files[0];
-    input.value = '';
-    if (!file) return;
-    const report = $('keys-status');
-    let data;
-    try {
-      data = JSON.parse(await file.text());
-    } catch (_) {
-      report.textContent = `${file.name} is not a key file (it is not JSON).`;
-      return;
-    }
-    const entries = Array.isArray(data) ? data : (data && Array.isArray(data.galleries) ? data.galleries : null);
-    if (!entries) {
-      report.textContent = `${file.name} is not a key file from maiimg.`;
-      return;
-    }
-    let added = 0;
-    let known = 0;
-    let skipped = 0;
-    for (const e of entries) {
-      if (!e || !ID.test(e.id) || typeof e.key !== 'string' || !KEY.test(e.key)) {
-        skipped++;
-      } else if (store.get(e.id)) {
-        known++;
-      } else {
-        const { id, key, title, share_url: share, manage_url: manage, created_at: created } = e;
-        store.put({ id, key, title: typeof title === 'string' ? title : '', share_url: share, manage_url: manage, created_at: created });
-        added++;
-      }
-    }
-    const notes = [`Imported ${plural(added, 'gallery', 'galleries')}`];
-    if (known) notes.push(`${known} ${known === 1 ? 'was' : 'were'} already here`);
-    if (skipped) notes.push(`${skipped} unreadable ${skipped === 1 ? 'entry was' : 'entries were'} skipped`);
-    let ownerNote = '';
-    const fileOwner = data && typeof data.owner_key === 'string' && KEY.test(data.owner_key) ? data.owner_key : null;
-    if (fileOwner && !ownerKey) {
-      useKey(fileOwner);
-      ownerNote = ' The owner key was imported too.';
-    } else if (fileOwner && fileOwner !== ownerKey) {
-      ownerNote = ' The file’s owner key differs from this browser’s, which was kept: enter the other one to switch.';
-    }
-    await load();
-    report.textContent = `${notes.join('; ')}.${ownerNote}`;
-  });
-
-  offerFromLink();
-  window.addEventListener('hashchange', offerFromLink);
   load();
 })();

@@ -17,66 +17,28 @@
     status.textContent = text;
   }
 
+  const api = window.maiimgApi;
+  const access = window.maiimgAccessForm.bind($('settings-form').querySelector('[data-access-form]'));
+
+  /** Send one change; the page is refreshed from the gallery the API answers. */
   async function call(method, path, body) {
-    const headers = { Authorization: `Bearer ${key}` };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    let response;
-    try {
-      response = await fetch(`/api/galleries/${gallery.id}${path}`, {
-        method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store',
-      });
-    } catch (_) {
-      say('The server could not be reached. Nothing was changed.');
+    const answer = await api.call(method, `/api/galleries/${gallery.id}${path}`, { key, body });
+    if (!answer.ok) {
+      say(answer.status
+        ? answer.error || `That did not work (the server answered ${answer.status}).`
+        : 'The server could not be reached. Nothing was changed.');
       return null;
     }
-    const json = await response.json().catch(() => null);
-    if (!response.ok) {
-      say((json && json.error && json.error.message) || `That did not work (the server answered ${response.status}).`);
-      return null;
-    }
-    window.maiimgManage.fill(json);
-    return json;
+    window.maiimgManage.fill(answer.data);
+    return answer.data;
   }
 
   // ---- title and settings
 
-  function localInput(iso) {
-    if (!iso) return '';
-    const d = new Date(iso);
-    const pad = (n) => String(n).padStart(2, '0');
-    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-  }
-
-  function iso(localValue) {
-    return localValue ? new Date(localValue).toISOString() : null;
-  }
-
   function fillForms() {
-    const s = gallery.settings;
     if (document.activeElement !== $('edit-title')) $('edit-title').value = gallery.title;
-    $('settings-zone').textContent = `Times are in your time zone; daily hours follow ${s.timezone}.`;
-    $('set-max-opens').value = s.max_opens || '';
-    $('set-expires').value = localInput(s.expires_at);
-    $('set-never').checked = !s.expires_at;
-    $('set-expires').disabled = !s.expires_at;
-    $('set-download').checked = s.allow_download;
-    $('set-from').value = localInput(s.available_from);
-    $('set-until').value = localInput(s.available_until);
-    $('set-daily-from').value = s.daily_from || '';
-    $('set-daily-until').value = s.daily_until || '';
-    const days = (s.days || '').split(',');
-    document.querySelectorAll('input[name=set-day]').forEach((box) => {
-      box.checked = days.includes(box.value);
-    });
-    $('set-password').value = '';
-    $('set-password').placeholder = s.password ? 'Leave empty to keep the password' : 'No password';
-    $('set-password-clear').checked = false;
-    $('set-password-clear').disabled = !s.password;
+    access.fill(gallery.settings);
   }
-
-  $('set-never').addEventListener('change', () => {
-    $('set-expires').disabled = $('set-never').checked;
-  });
 
   $('title-form').addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -85,40 +47,22 @@
 
   $('settings-form').addEventListener('submit', async (event) => {
     event.preventDefault();
-    const limit = $('set-max-opens').value.trim();
-    const dailyFrom = $('set-daily-from').value;
-    const dailyUntil = $('set-daily-until').value;
-    const days = [...document.querySelectorAll('input[name=set-day]:checked')].map((b) => b.value);
-    if (Boolean(dailyFrom) !== Boolean(dailyUntil)) {
-      say('Daily hours need both a start and an end (or neither).');
+    let body;
+    try {
+      body = access.read();
+    } catch (problem) {
+      say(problem.message);
+      if (problem.input) problem.input.focus();
       return;
     }
-    const body = {
-      max_opens: limit ? Number(limit) : null,
-      expires_at: $('set-never').checked ? null : iso($('set-expires').value),
-      allow_download: $('set-download').checked,
-      available_from: iso($('set-from').value),
-      available_until: iso($('set-until').value),
-      daily_from: dailyFrom || null,
-      daily_until: dailyUntil || null,
-      days: dailyFrom ? (days.length ? days.join(',') : null) : null,
-    };
-    const password = $('set-password').value;
-    if (password) body.password = password;
-    else if ($('set-password-clear').checked) body.password = null;
     if (await call('PATCH', '', body)) say('Access settings saved: viewers get the new rules from now on.');
   });
 
   // ---- photos
 
-  async function loadThumb(index) {
-    if (thumbs.has(index)) return thumbs.get(index);
-    const promise = fetch(`/api/galleries/${gallery.id}/i/${index}/thumb`, { headers: { Authorization: `Bearer ${key}` } })
-      .then((r) => (r.ok ? r.blob() : null))
-      .then((blob) => (blob ? URL.createObjectURL(blob) : null))
-      .catch(() => null);
-    thumbs.set(index, promise);
-    return promise;
+  function loadThumb(index) {
+    if (!thumbs.has(index)) thumbs.set(index, api.thumb(gallery.id, index, key));
+    return thumbs.get(index);
   }
 
   function move(from, to) {
@@ -229,14 +173,10 @@
       addStatus.textContent = `Uploading ${i + 1} of ${files.length}: ${file.name}…`;
       const form = new FormData();
       form.append('file', file, file.name);
-      try {
-        const response = await fetch('/api/uploads', { method: 'POST', body: form });
-        const json = await response.json().catch(() => null);
-        if (response.ok && json) uploads.push(json.upload_id);
-        else refused.push(`${file.name}: ${(json && json.error && json.error.message) || response.status}`);
-      } catch (_) {
-        refused.push(`${file.name}: the server could not be reached`);
-      }
+      const answer = await api.call('POST', '/api/uploads', { body: form });
+      if (answer.ok && answer.data) uploads.push(answer.data.upload_id);
+      else if (!answer.status) refused.push(`${file.name}: the server could not be reached`);
+      else refused.push(`${file.name}: ${answer.error || answer.status}`);
     }
     addStatus.textContent = '';
     if (uploads.length && await call('POST', '/images', { uploads })) {
@@ -251,9 +191,7 @@
   async function loadStats() {
     const tz = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
     try {
-      const response = await fetch(`/api/galleries/${gallery.id}/stats/panel?tz=${encodeURIComponent(tz)}`, {
-        headers: { Authorization: `Bearer ${key}` }, cache: 'no-store',
-      });
+      const response = await api.send('GET', `/api/galleries/${gallery.id}/stats/panel?tz=${encodeURIComponent(tz)}`, { key });
       if (!response.ok) return;
       const panel = $('manage-stats-panel');
       panel.innerHTML = await response.text();

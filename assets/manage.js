@@ -12,22 +12,8 @@
   const panel = $('manage-panel');
   let key = null;
 
-  async function api(method, action) {
-    return fetch(`/api/galleries/${id}${action ? `/${action}` : ''}`, {
-      method,
-      headers: { Authorization: `Bearer ${key}` },
-      cache: 'no-store',
-    });
-  }
-
-  const STATES = {
-    active: 'Active',
-    disabled: 'Disabled',
-    expired: 'Expired',
-    scheduled: 'Scheduled',
-    'outside-hours': 'Outside its hours',
-    exhausted: 'View limit reached',
-  };
+  // The owner's actions on this gallery: `action` is '', 'enable', 'disable'.
+  const api = (method, action) => window.maiimgApi.send(method, `/api/galleries/${id}${action ? `/${action}` : ''}`, { key });
 
   function when(iso, timezone) {
     return new Date(iso).toLocaleString(undefined, { dateStyle: 'full', timeStyle: 'short', timeZone: timezone });
@@ -61,7 +47,7 @@
     $('manage-meta').textContent = `${n} ${n === 1 ? 'photo' : 'photos'} · ${opens}${limit} ${opens === 1 && !limit ? 'open' : 'opens'} · ${human(gallery.bytes)} · created ${created}`;
     const state = $('manage-state');
     state.dataset.state = gallery.state;
-    state.textContent = STATES[gallery.state] || gallery.state;
+    state.textContent = window.maiimgApi.stateLabel(gallery.state);
     const toggle = $('toggle-enabled');
     toggle.textContent = gallery.settings.enabled ? 'Disable link' : 'Enable link';
     // Taken down by the administrator: only they can switch it on again.

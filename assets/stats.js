@@ -16,16 +16,11 @@
   let cursors = [null]; // the log pages visited, newest first
   const thumbs = new Map();
 
-  function get(path) {
-    return fetch(path, { headers: { Authorization: `Bearer ${key}` }, cache: 'no-store' });
-  }
+  const get = (path) => window.maiimgApi.send('GET', path, { key });
 
   async function thumb(index) {
     if (!thumbs.has(index)) {
-      thumbs.set(index, get(`/api/galleries/${id}/i/${index}/thumb`)
-        .then((res) => (res.ok ? res.blob() : null))
-        .then((blob) => (blob ? URL.createObjectURL(blob) : null))
-        .catch(() => null));
+      thumbs.set(index, window.maiimgApi.thumb(id, index, key));
     }
     return thumbs.get(index);
   }

@@ -266,31 +266,7 @@
     }
   }
 
-  const timezone = (Intl.DateTimeFormat().resolvedOptions().timeZone) || 'UTC';
-  $('timezone-name').textContent = timezone;
-
-  /** The access options as the API's settings object; throws with a message if unusable. */
-  function settings() {
-    const value = (id) => $(id).value.trim();
-    const result = { timezone };
-    if (value('expires-in')) result.expires_in = value('expires-in');
-    if (value('max-opens')) result.max_opens = value('max-opens');
-    result.allow_download = $('allow-download').checked;
-    if ($('gallery-password').value) result.password = $('gallery-password').value;
-    for (const [id, key] of [['available-from', 'available_from'], ['available-until', 'available_until']]) {
-      // datetime-local is the viewer's local time; the API wants an absolute instant.
-      if (value(id)) result[key] = new Date(value(id)).toISOString();
-    }
-    if (value('daily-from') || value('daily-until')) {
-      if (!value('daily-from') || !value('daily-until')) throw new Error('Give both the start and the end of the daily hours.');
-      const days = Array.from(document.querySelectorAll('input[name=days]:checked'), (c) => c.value);
-      if (!days.length) throw new Error('Choose at least one day for the daily hours.');
-      result.daily_from = value('daily-from');
-      result.daily_until = value('daily-until');
-      result.days = days.join(',');
-    }
-    return result;
-  }
+  const access = window.maiimgAccessForm.bind(root.querySelector('[data-access-form]'));
 
   async function create() {
     createWhenDone = false;
@@ -299,33 +275,32 @@
       createStatus.textContent = 'Add at least one photo the server accepted.';
       return;
     }
+    let settings;
+    try {
+      settings = access.read();
+    } catch (problem) {
+      createStatus.textContent = `The gallery was not created: ${problem.message}`;
+      $('options').open = true;
+      if (problem.input) problem.input.focus();
+      return;
+    }
     creating = true;
     update();
     createStatus.textContent = 'Creating the gallery…';
-    try {
-      const request = { title: $('title-input').value, uploads, settings: settings() };
-      // With an owner key in this browser, the new gallery is filed under it at once.
-      const owner = window.maiimgStore.ownerKey();
-      if (owner) request.owner_key = owner;
-      const payload = JSON.stringify(request);
-      const headers = { 'Content-Type': 'application/json' };
-      if (privateInstance) headers['X-Upload-Password'] = uploadPassword();
-      const response = await fetch('/api/galleries', {
-        method: 'POST',
-        headers,
-        body: payload,
-      });
-      const body = await response.json().catch(() => ({}));
-      if (response.status !== 201) {
-        throw new Error((body.error && body.error.message) || `The server answered ${response.status}.`);
-      }
-      showResult(body);
-    } catch (error) {
-      createStatus.textContent = `The gallery was not created: ${error.message}`;
-    } finally {
-      creating = false;
-      update();
+    const request = { title: $('title-input').value, uploads, settings };
+    // With an owner key in this browser, the new gallery is filed under it at once.
+    const owner = window.maiimgStore.ownerKey();
+    if (owner) request.owner_key = owner;
+    const headers = privateInstance ? { 'X-Upload-Password': uploadPassword() } : {};
+    const answer = await window.maiimgApi.call('POST', '/api/galleries', { headers, body: request });
+    creating = false;
+    if (answer.status === 201) {
+      showResult(answer.data);
+    } else {
+      const why = answer.error || (answer.status ? `The server answered ${answer.status}.` : 'The server could not be reached.');
+      createStatus.textContent = `The gallery was not created: ${why}`;
     }
+    update();
   }
 
   function showResult(gallery) {

@@ -4,6 +4,8 @@
 //! Skips with a visible message when Chromium is not installed, unless
 //! `CI_REQUIRE_BROWSER=1` (set by `.ci/run`), where a missing browser is a failure.
 
+#[path = "browser/access.rs"]
+mod access;
 #[path = "browser/driver.rs"]
 mod driver;
 #[path = "browser/galleries.rs"]

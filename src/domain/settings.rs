@@ -65,10 +65,11 @@ pub struct SettingsInput {
     /// "HH:MM", end of the daily window (before the start: runs past midnight).
     #[serde(default, deserialize_with = "scalar")]
     pub daily_until: Field,
-    /// Days of the daily window, e.g. "mon,wed,fri" (default: every day).
+    /// Days of the daily window, e.g. "mon,wed,fri"; absent, `null` or `""`: every day.
     #[serde(default, deserialize_with = "scalar")]
     pub days: Field,
-    /// IANA time zone, e.g. "Europe/Berlin" (the upload page sends the browser's).
+    /// IANA time zone of the daily hours, e.g. "Europe/Berlin" (the upload page proposes the
+    /// browser's, the manage page changes it).
     #[serde(default, deserialize_with = "scalar")]
     pub timezone: Field,
     /// A new viewing password; `null` or `""` removes it.

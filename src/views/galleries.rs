@@ -140,7 +140,13 @@ pub fn page() -> Markup {
         title: "My galleries",
         page: "galleries",
         reason: None,
-        scripts: &["copy.js", "store.js", "galleries.js"],
+        scripts: &[
+            "copy.js",
+            "store.js",
+            "api.js",
+            "owner-keys.js",
+            "galleries.js",
+        ],
         styles: &["galleries.css"],
     };
     render(

@@ -3,17 +3,8 @@
 
 use maud::{Markup, html};
 
+use super::access_form::{AccessForm, fields};
 use super::layout::{Shell, render};
-
-const DAYS: [(&str, &str); 7] = [
-    ("mon", "Mon"),
-    ("tue", "Tue"),
-    ("wed", "Wed"),
-    ("thu", "Thu"),
-    ("fri", "Fri"),
-    ("sat", "Sat"),
-    ("sun", "Sun"),
-];
 
 /// The edit forms; `manage-edit.js` fills them from the gallery and sends the changes.
 fn editor() -> Markup {
@@ -39,45 +30,7 @@ fn editor() -> Markup {
             }
             form id="settings-form" class="settings-form" {
                 h4 { "Access" }
-                p class="meta" id="settings-zone" {}
-                div class="field" {
-                    label for="set-max-opens" { "View limit (different viewers)" }
-                    input type="number" id="set-max-opens" min="1" step="1" inputmode="numeric" placeholder="Unlimited";
-                }
-                div class="field" {
-                    label for="set-expires" { "Expires" }
-                    input type="datetime-local" id="set-expires";
-                    label class="check" { input type="checkbox" id="set-never"; " Never expires" }
-                }
-                label class="check" { input type="checkbox" id="set-download"; " Viewers may download the originals" }
-                div class="field" {
-                    label for="set-from" { "Opens at (scheduled release)" }
-                    input type="datetime-local" id="set-from";
-                }
-                div class="field" {
-                    label for="set-until" { "Closes at" }
-                    input type="datetime-local" id="set-until";
-                }
-                fieldset class="field" {
-                    legend { "Daily hours (leave empty for all day)" }
-                    label for="set-daily-from" { "From" }
-                    input type="time" id="set-daily-from";
-                    label for="set-daily-until" { "until" }
-                    input type="time" id="set-daily-until";
-                    div class="days" role="group" aria-label="Days" {
-                        @for (value, label) in DAYS {
-                            label class="day" {
-                                input type="checkbox" name="set-day" value=(value);
-                                span { (label) }
-                            }
-                        }
-                    }
-                }
-                div class="field" {
-                    label for="set-password" { "New password" }
-                    input type="password" id="set-password" autocomplete="new-password" placeholder="Leave empty to keep";
-                    label class="check" { input type="checkbox" id="set-password-clear"; " Remove the password" }
-                }
+                (fields(&AccessForm::manage()))
                 button type="submit" class="button primary" { "Save access settings" }
             }
         }
@@ -90,7 +43,14 @@ pub fn page(id: &str) -> Markup {
         title: "Manage gallery",
         page: "manage",
         reason: None,
-        scripts: &["copy.js", "store.js", "manage.js", "manage-edit.js"],
+        scripts: &[
+            "copy.js",
+            "store.js",
+            "api.js",
+            "access-form.js",
+            "manage.js",
+            "manage-edit.js",
+        ],
         styles: &["charts.css"],
     };
     render(

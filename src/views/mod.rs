@@ -1,6 +1,7 @@
 //! HTML, rendered with maud from plain view structs. Only this module knows maud markup;
 //! pages carry stable `id`s and `data-*` attributes that scripts and tests rely on.
 
+pub mod access_form;
 pub mod admin;
 pub mod charts;
 pub mod errors;

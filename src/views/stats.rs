@@ -22,7 +22,7 @@ pub fn page(id: &str) -> Markup {
         title: "Statistics",
         page: "stats",
         reason: None,
-        scripts: &["store.js", "stats.js"],
+        scripts: &["store.js", "api.js", "stats.js"],
         styles: &["charts.css"],
     };
     render(

@@ -2,6 +2,7 @@
 
 use maud::{Markup, html};
 
+use super::access_form::{AccessForm, fields};
 use super::layout::{Shell, render};
 use crate::domain::ingest::human_bytes;
 use crate::model::MediaFormat;
@@ -20,85 +21,13 @@ pub struct UploadView {
     pub private: bool,
 }
 
-const DAYS: [(&str, &str); 7] = [
-    ("mon", "Mon"),
-    ("tue", "Tue"),
-    ("wed", "Wed"),
-    ("thu", "Thu"),
-    ("fri", "Fri"),
-    ("sat", "Sat"),
-    ("sun", "Sun"),
-];
-
-/// The access options: expiry, scheduled release, daily hours.
+/// The access options, folded away: most uploads need none of them.
 fn options(view: &UploadView) -> Markup {
     html! {
         details id="options" class="options" {
             summary { "Access options " span class="optional" { "(expiry, release time, daily hours)" } }
             div class="options-body" {
-                label for="max-opens" { "View limit " span class="optional" { "(empty: unlimited)" } }
-                input type="number" id="max-opens" min="1" step="1" inputmode="numeric"
-                    placeholder="e.g. 50" aria-describedby="max-opens-hint";
-                p id="max-opens-hint" class="hint" {
-                    "How many people may open the link. Reloads by someone already in do not count."
-                }
-                label class="check" for="allow-download" {
-                    input type="checkbox" id="allow-download" checked aria-describedby="allow-download-hint";
-                    " Allow downloads of the originals"
-                }
-                p id="allow-download-hint" class="hint" {
-                    "Off: viewers see the photos but get no download buttons and no originals. "
-                    "Anyone can still take a screenshot."
-                }
-                label for="gallery-password" { "Password " span class="optional" { "(optional)" } }
-                input type="password" id="gallery-password" autocomplete="new-password" minlength="4"
-                    aria-describedby="password-hint";
-                p id="password-hint" class="hint" { "Viewers must enter it before they see anything." }
-                label for="expires-in" { "Link expires" }
-                select id="expires-in" {
-                    @for (label, value) in &view.expiry_choices {
-                        option value=(value) { (label) }
-                    }
-                }
-                fieldset {
-                    legend { "Scheduled release" }
-                    div class="pair" {
-                        div {
-                            label for="available-from" { "Opens at " span class="optional" { "(optional)" } }
-                            input type="datetime-local" id="available-from";
-                        }
-                        div {
-                            label for="available-until" { "Closes at " span class="optional" { "(optional)" } }
-                            input type="datetime-local" id="available-until";
-                        }
-                    }
-                }
-                fieldset {
-                    legend { "Daily hours " span class="optional" { "(optional)" } }
-                    div class="pair" {
-                        div {
-                            label for="daily-from" { "From" }
-                            input type="time" id="daily-from";
-                        }
-                        div {
-                            label for="daily-until" { "Until" }
-                            input type="time" id="daily-until";
-                        }
-                    }
-                    div class="days" role="group" aria-label="Open on these days" {
-                        @for (value, label) in DAYS {
-                            label class="day" {
-                                input type="checkbox" name="days" value=(value) checked;
-                                span { (label) }
-                            }
-                        }
-                    }
-                    p class="hint" {
-                        "Times are in your time zone, "
-                        span id="timezone-name" { "UTC" }
-                        ". A window may run past midnight (e.g. 22:00 to 02:00)."
-                    }
-                }
+                (fields(&AccessForm::upload(&view.expiry_choices)))
             }
         }
     }
@@ -113,7 +42,13 @@ pub fn page(view: &UploadView) -> Markup {
         title: "Share photos",
         page: "upload",
         reason: None,
-        scripts: &["copy.js", "store.js", "upload.js"],
+        scripts: &[
+            "copy.js",
+            "store.js",
+            "api.js",
+            "access-form.js",
+            "upload.js",
+        ],
         styles: &[],
     };
     render(

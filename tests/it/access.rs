@@ -45,6 +45,8 @@ fn view(app: &TestApp, id: &str) -> (Status, Option<String>, String) {
     (page.status, page.reason(), page.text())
 }
 
+mod form;
+
 #[test]
 fn settings_given_at_upload_are_stored_and_reported() {
     let app = TestApp::new();
