@@ -4,7 +4,7 @@
 use rocket::http::Status;
 use rocket::{Request, catch};
 
-use crate::web::error::{error_page, json_body};
+use crate::web::error_response::{error_page, json_body};
 
 /// Paths no other route takes are taken here last (rank 100) and sent to the catcher as
 /// 404s: Rocket itself would log each such path, which may carry an id or a key.

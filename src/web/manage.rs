@@ -10,7 +10,8 @@ use rocket::{Route, State, get, post, routes};
 use crate::ids::GalleryId;
 use crate::views;
 use crate::web::app::{App, blocking};
-use crate::web::error::{PageError, WebError};
+use crate::web::error::WebError;
+use crate::web::error_response::PageError;
 use crate::web::viewer::poster::poster;
 
 /// `GET /m/<id>`: the owner's page. The key is in the URL fragment; the page's script

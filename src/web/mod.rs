@@ -14,6 +14,7 @@ mod blob_cache;
 mod catch;
 pub mod error;
 mod error_log;
+mod error_response;
 mod guards;
 mod headers;
 mod health;

@@ -15,7 +15,8 @@ use crate::views::admin::{self as view, Controls, Dashboard};
 use crate::web::admin::auth::{ActionForm, authorize, cookie, enabled, session};
 use crate::web::admin::sessions::COOKIE;
 use crate::web::app::{App, blocking};
-use crate::web::error::{PageError, WebError};
+use crate::web::error::WebError;
+use crate::web::error_response::PageError;
 use crate::web::guards::client::ClientAddr;
 
 /// Galleries per page of the list.

@@ -12,7 +12,7 @@ use crate::domain::collector::{MassDeletion, Sweep};
 use crate::domain::ingest::human_bytes;
 use crate::web::admin::auth::{ActionForm, authorize};
 use crate::web::app::{App, blocking};
-use crate::web::error::PageError;
+use crate::web::error_response::PageError;
 
 /// `POST /admin/gc`: collect every unreferenced blob file now.
 #[post("/gc", data = "<form>")]

@@ -14,7 +14,8 @@ use crate::model::GalleryRecord;
 use crate::web::api::json::{GalleryJson, gallery_json};
 use crate::web::app::{App, blocking};
 use crate::web::blob::BlobResponse;
-use crate::web::error::{ApiError, WebError};
+use crate::web::error::WebError;
+use crate::web::error_response::ApiError;
 use crate::web::guards::caching::IfNoneMatch;
 use crate::web::guards::keys::Bearer;
 

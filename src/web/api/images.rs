@@ -13,7 +13,8 @@ use crate::ids::UploadId;
 use crate::web::api::gallery::owner_action;
 use crate::web::api::json::GalleryJson;
 use crate::web::app::App;
-use crate::web::error::{ApiError, WebError};
+use crate::web::error::WebError;
+use crate::web::error_response::ApiError;
 use crate::web::guards::keys::Bearer;
 
 type JsonBody<'a, T> = Result<Json<T>, rocket::serde::json::Error<'a>>;

@@ -20,7 +20,8 @@ use crate::model::Digest;
 use crate::store::Filed;
 use crate::web::api::json::{Body, parsed};
 use crate::web::app::{App, blocking};
-use crate::web::error::{ApiError, WebError};
+use crate::web::error::WebError;
+use crate::web::error_response::ApiError;
 use crate::web::guards::keys::{Bearer, OwnerKeyHeader};
 
 /// The owner a new gallery is filed under: the `owner_key` field or the `X-Owner-Key`

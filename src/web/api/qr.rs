@@ -6,7 +6,8 @@ use serde::Deserialize;
 
 use crate::domain::qr;
 use crate::web::api::json::{Body, parsed};
-use crate::web::error::{ApiError, WebError};
+use crate::web::error::WebError;
+use crate::web::error_response::ApiError;
 
 /// Longest text `POST /api/qr` encodes (a link with a key is under 100 characters).
 const MAX_QR_TEXT: usize = 1024;

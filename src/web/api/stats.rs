@@ -18,7 +18,8 @@ use crate::model::AccessRecord;
 use crate::store::LogPage;
 use crate::views;
 use crate::web::app::{App, blocking};
-use crate::web::error::{ApiError, WebError};
+use crate::web::error::WebError;
+use crate::web::error_response::ApiError;
 use crate::web::guards::keys::Bearer;
 use crate::web::stream::Streamed;
 

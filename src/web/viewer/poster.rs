@@ -12,7 +12,8 @@ use crate::model::GalleryRecord;
 use crate::store::Cached;
 use crate::views;
 use crate::web::app::App;
-use crate::web::error::{PageError, WebError};
+use crate::web::error::WebError;
+use crate::web::error_response::PageError;
 use crate::web::viewer::admission::load;
 
 /// `GET /g/<id>/poster`: the poster as anyone may see it. A gallery that a new viewer could

@@ -9,7 +9,8 @@ use rocket::{Request, Response, Route, State, get, routes};
 use crate::domain::qr;
 use crate::web::app::{App, blocking};
 use crate::web::blob::disposition;
-use crate::web::error::{PageError, WebError};
+use crate::web::error::WebError;
+use crate::web::error_response::PageError;
 use crate::web::viewer::admission::load;
 
 /// A QR code with a sensible name when saved.
