@@ -1,11 +1,14 @@
-//! Per-client allowances, kept in memory: the GCRA rate limits (files and galleries per
-//! hour, wrong upload passwords) and the viewing-password window (wrong guesses per client
-//! and gallery), with the server-wide bound on Argon2 runs.
+//! Per-client allowances, kept in memory, all one mechanism ([`Allowances`] under a
+//! [`Rule`]): the rate limits of so many an hour (files and galleries, wrong upload
+//! passwords: [`PerHour`]), the viewing-password window (wrong guesses per client and
+//! gallery: [`InWindow`]) with the server-wide bound on Argon2 runs, and the admin sign-in's
+//! doubling waits (`admin/backoff.rs`).
 //!
 //! Only state and arithmetic live here; the request guards that spend these allowances
 //! are `guards/uploads.rs` and the password form (`viewer/password.rs`).
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -21,47 +24,88 @@ const PERIOD: Duration = Duration::from_secs(3600);
 /// forgotten first (forgetting only ever gives a client its full allowance back).
 const MAX_CLIENTS: usize = 100_000;
 
-/// A per-client rate limit: `n` per hour with bursts of up to `n`, one more every
-/// hour/`n` after that (GCRA: one instant per client, the "theoretical arrival time").
-/// A client whose instant has passed has its full allowance and needs no entry, which
-/// keeps memory bounded by the clients active within the last hour.
-#[derive(Debug, Default)]
-pub struct RateLimiter(Mutex<HashMap<IpAddr, Instant>>);
+/// How one kind of allowance is used and comes back: what is remembered of a client, when
+/// it must wait, and when forgetting it changes nothing. Every limit here is an
+/// [`Allowances`] table under one of these rules.
+pub trait Rule {
+    /// What is remembered of one client.
+    type Entry: Copy + std::fmt::Debug;
+    /// How long a client with `entry` must wait before its next use (zero: it may go now).
+    fn wait(&self, entry: &Self::Entry, now: Instant) -> Duration;
+    /// The entry after one more use at `now`.
+    fn spend(&self, entry: Option<Self::Entry>, now: Instant) -> Self::Entry;
+    /// The entry with one use given back.
+    fn refund(&self, entry: Self::Entry) -> Self::Entry;
+    /// How long until forgetting `entry` changes nothing (zero: it may go now). The
+    /// clients furthest from that are the last forgotten when memory is short.
+    fn owed(&self, entry: &Self::Entry, now: Instant) -> Duration;
+}
 
-impl RateLimiter {
-    fn lock(&self) -> MutexGuard<'_, HashMap<IpAddr, Instant>> {
-        // Each critical section leaves the map valid; a poisoned lock is still usable.
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+/// Clients' allowances under one rule, by key, in bounded memory: past `capacity` clients,
+/// those whose forgetting changes nothing go first, then the half closest to it (forgetting
+/// only ever gives a client its full allowance back).
+#[derive(Debug)]
+pub struct Allowances<K, E> {
+    entries: Mutex<HashMap<K, E>>,
+    capacity: usize,
+}
+
+impl<K: Hash + Eq, E: Copy> Allowances<K, E> {
+    /// A table of at most `capacity` clients.
+    pub fn new(capacity: usize) -> Allowances<K, E> {
+        Allowances {
+            entries: Mutex::default(),
+            capacity,
+        }
     }
 
-    /// Use one of `per_hour` for `client` at `now`, or say how long to wait (nothing is
-    /// used then). `0` is unlimited.
-    pub fn take(&self, client: IpAddr, per_hour: u32, now: Instant) -> Result<(), Duration> {
-        let Some(interval) = interval(per_hour) else {
-            return Ok(());
-        };
-        let key = network(client);
+    fn lock(&self) -> MutexGuard<'_, HashMap<K, E>> {
+        // Each critical section leaves the map valid; a poisoned lock is still usable.
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Use one of `key`'s allowance at `now`, or say how long to wait (nothing is used then).
+    pub fn take<R: Rule<Entry = E>>(&self, key: K, rule: &R, now: Instant) -> Result<(), Duration> {
         let mut map = self.lock();
-        let next = next_arrival(map.get(&key).copied(), interval, now)?;
-        if map.len() >= MAX_CLIENTS && !map.contains_key(&key) {
-            make_room(&mut map, now);
+        let entry = map.get(&key).copied();
+        match entry.map(|e| rule.wait(&e, now)) {
+            Some(wait) if !wait.is_zero() => return Err(wait),
+            _ => {}
         }
-        map.insert(key, next);
+        self.put(&mut map, key, rule.spend(entry, now), rule, now);
         Ok(())
     }
 
-    /// Whether `client` could [`take`](RateLimiter::take) now, without using anything.
-    pub fn check(&self, client: IpAddr, per_hour: u32, now: Instant) -> Result<(), Duration> {
-        let Some(interval) = interval(per_hour) else {
-            return Ok(());
-        };
-        let tat = self.lock().get(&network(client)).copied();
-        next_arrival(tat, interval, now).map(|_| ())
+    /// Use one of `key`'s allowance at `now` whatever is left of it (a failure to count).
+    pub fn spend<R: Rule<Entry = E>>(&self, key: K, rule: &R, now: Instant) {
+        let mut map = self.lock();
+        let entry = rule.spend(map.get(&key).copied(), now);
+        self.put(&mut map, key, entry, rule, now);
     }
 
-    /// Forget `client` (e.g. after a right password).
-    pub fn forget(&self, client: IpAddr) {
-        self.lock().remove(&network(client));
+    /// Whether `key` could [`take`](Allowances::take) now, without using anything.
+    pub fn check<R: Rule<Entry = E>>(
+        &self,
+        key: &K,
+        rule: &R,
+        now: Instant,
+    ) -> Result<(), Duration> {
+        match self.lock().get(key).map(|e| rule.wait(e, now)) {
+            Some(wait) if !wait.is_zero() => Err(wait),
+            _ => Ok(()),
+        }
+    }
+
+    /// Give back one use of `key`'s (one that was never checked).
+    pub fn refund<R: Rule<Entry = E>>(&self, key: &K, rule: &R) {
+        if let Some(entry) = self.lock().get_mut(key) {
+            *entry = rule.refund(*entry);
+        }
+    }
+
+    /// Forget `key`: its whole allowance is back.
+    pub fn forget(&self, key: &K) {
+        self.lock().remove(key);
     }
 
     /// Clients remembered (for tests of the memory bound).
@@ -73,37 +117,148 @@ impl RateLimiter {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-}
 
-fn interval(per_hour: u32) -> Option<Duration> {
-    (per_hour > 0).then(|| PERIOD / per_hour)
-}
-
-/// The arrival time after one more request, or the wait until one is allowed.
-fn next_arrival(
-    tat: Option<Instant>,
-    interval: Duration,
-    now: Instant,
-) -> Result<Instant, Duration> {
-    let next = tat.filter(|t| *t > now).unwrap_or(now) + interval;
-    let debt = next - now;
-    if debt <= PERIOD {
-        Ok(next)
-    } else {
-        Err(debt - PERIOD)
+    fn put<R: Rule<Entry = E>>(
+        &self,
+        map: &mut HashMap<K, E>,
+        key: K,
+        entry: E,
+        rule: &R,
+        now: Instant,
+    ) {
+        if map.len() >= self.capacity && !map.contains_key(&key) {
+            map.retain(|_, e| !rule.owed(e, now).is_zero());
+            if map.len() >= self.capacity {
+                let mut owed: Vec<Duration> = map.values().map(|e| rule.owed(e, now)).collect();
+                let middle = owed.len() / 2;
+                let (_, median, _) = owed.select_nth_unstable(middle);
+                let median = *median;
+                map.retain(|_, e| rule.owed(e, now) > median);
+            }
+        }
+        map.insert(key, entry);
     }
 }
 
-/// Drop clients back at their full allowance; if that is not enough, the half closest to
-/// it.
-fn make_room(map: &mut HashMap<IpAddr, Instant>, now: Instant) {
-    map.retain(|_, tat| *tat > now);
-    if map.len() >= MAX_CLIENTS {
-        let mut arrivals: Vec<Instant> = map.values().copied().collect();
-        let middle = arrivals.len() / 2;
-        let (_, median, _) = arrivals.select_nth_unstable(middle);
-        let median = *median;
-        map.retain(|_, tat| *tat > median);
+/// `n` per hour with bursts of up to `n`, one more every hour/`n` after that (GCRA: one
+/// instant per client, the "theoretical arrival time"). A client whose instant has passed
+/// has its full allowance and needs no entry, which keeps memory bounded by the clients
+/// active within the last hour.
+#[derive(Debug, Clone, Copy)]
+pub struct PerHour {
+    interval: Duration,
+}
+
+impl PerHour {
+    /// `n` an hour; `None` for 0, which is unlimited.
+    pub fn new(n: u32) -> Option<PerHour> {
+        (n > 0).then(|| PerHour {
+            interval: PERIOD / n,
+        })
+    }
+}
+
+impl Rule for PerHour {
+    type Entry = Instant;
+
+    fn wait(&self, tat: &Instant, now: Instant) -> Duration {
+        // One more would put the arrival time more than an hour ahead.
+        (*tat.max(&now) + self.interval).saturating_duration_since(now + PERIOD)
+    }
+
+    fn spend(&self, tat: Option<Instant>, now: Instant) -> Instant {
+        tat.filter(|t| *t > now).unwrap_or(now) + self.interval
+    }
+
+    fn refund(&self, tat: Instant) -> Instant {
+        tat.checked_sub(self.interval).unwrap_or(tat)
+    }
+
+    fn owed(&self, tat: &Instant, now: Instant) -> Duration {
+        tat.saturating_duration_since(now)
+    }
+}
+
+/// At most `max` uses in a window that starts at a client's first use and ends `window`
+/// later; then the count starts again.
+#[derive(Debug, Clone, Copy)]
+pub struct InWindow {
+    /// Uses allowed per window.
+    pub max: u32,
+    /// How long a window lasts.
+    pub window: Duration,
+}
+
+impl Rule for InWindow {
+    /// Uses counted, and when the window began.
+    type Entry = (u32, Instant);
+
+    fn wait(&self, &(count, since): &(u32, Instant), now: Instant) -> Duration {
+        let left = self.window.saturating_sub(now.duration_since(since));
+        if count >= self.max {
+            left
+        } else {
+            Duration::ZERO
+        }
+    }
+
+    fn spend(&self, entry: Option<(u32, Instant)>, now: Instant) -> (u32, Instant) {
+        match entry {
+            Some((count, since)) if now.duration_since(since) < self.window => (count + 1, since),
+            _ => (1, now),
+        }
+    }
+
+    fn refund(&self, (count, since): (u32, Instant)) -> (u32, Instant) {
+        (count.saturating_sub(1), since)
+    }
+
+    fn owed(&self, &(_, since): &(u32, Instant), now: Instant) -> Duration {
+        self.window.saturating_sub(now.duration_since(since))
+    }
+}
+
+/// A per-client rate limit of so many an hour, shared by an IPv4 address or an IPv6 /64.
+#[derive(Debug)]
+pub struct RateLimiter(Allowances<IpAddr, Instant>);
+
+impl Default for RateLimiter {
+    fn default() -> Self {
+        RateLimiter(Allowances::new(MAX_CLIENTS))
+    }
+}
+
+impl RateLimiter {
+    /// Use one of `per_hour` for `client` at `now`, or say how long to wait (nothing is
+    /// used then). `0` is unlimited.
+    pub fn take(&self, client: IpAddr, per_hour: u32, now: Instant) -> Result<(), Duration> {
+        match PerHour::new(per_hour) {
+            Some(rule) => self.0.take(network(client), &rule, now),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether `client` could [`take`](RateLimiter::take) now, without using anything.
+    pub fn check(&self, client: IpAddr, per_hour: u32, now: Instant) -> Result<(), Duration> {
+        match PerHour::new(per_hour) {
+            Some(rule) => self.0.check(&network(client), &rule, now),
+            None => Ok(()),
+        }
+    }
+
+    /// Forget `client` (e.g. after a right password).
+    pub fn forget(&self, client: IpAddr) {
+        self.0.forget(&network(client));
+    }
+
+    /// Clients remembered (for tests of the memory bound).
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether no client is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
 
@@ -135,6 +290,11 @@ pub fn retry_after(wait: Duration) -> u64 {
 const MAX_FAILURES: u32 = 5;
 /// How long wrong attempts are remembered.
 const WINDOW: Duration = Duration::from_secs(10 * 60);
+/// The viewing-password rule.
+const PASSWORD_WINDOW: InWindow = InWindow {
+    max: MAX_FAILURES,
+    window: WINDOW,
+};
 /// How long a password waits for a free verifier before the server says it is busy. A
 /// waiting request costs a parked future, not an Argon2 buffer, so it may wait a while;
 /// the cap keeps a flood from holding connections open without end.
@@ -148,7 +308,7 @@ pub type Key = (IpAddr, String);
 #[derive(Debug)]
 pub struct Attempts {
     /// Attempts counted in the current window, and when that window began.
-    counted: Mutex<HashMap<Key, (u32, Instant)>>,
+    counted: Allowances<Key, (u32, Instant)>,
     /// One permit per verification: each holds ~19 MiB for its run, so this bounds their
     /// memory however many guesses arrive together.
     verifiers: Arc<Semaphore>,
@@ -169,44 +329,28 @@ fn verifier_count() -> usize {
 impl Attempts {
     fn with_verifiers(permits: usize) -> Attempts {
         Attempts {
-            counted: Mutex::default(),
+            counted: Allowances::new(MAX_CLIENTS),
             verifiers: Arc::new(Semaphore::new(permits)),
         }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, HashMap<Key, (u32, Instant)>> {
-        self.counted.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Count an attempt before it is checked, so guesses sent together cannot all pass
     /// the limit while the first is still being verified. `Err` holds the seconds to wait
     /// when this client has used up its attempts.
     pub fn reserve(&self, key: &Key, now: Instant) -> Result<(), u64> {
-        let mut map = self.lock();
-        if map.len() > 100_000 {
-            map.retain(|_, (_, since)| now.duration_since(*since) < WINDOW);
-        }
-        let entry = map.entry(key.clone()).or_insert((0, now));
-        let elapsed = now.duration_since(entry.1);
-        if elapsed >= WINDOW {
-            *entry = (0, now);
-        } else if entry.0 >= MAX_FAILURES {
-            return Err((WINDOW - elapsed).as_secs().max(1));
-        }
-        entry.0 += 1;
-        Ok(())
+        self.counted
+            .take(key.clone(), &PASSWORD_WINDOW, now)
+            .map_err(|wait| wait.as_secs().max(1))
     }
 
     /// Give back an attempt that was never checked (the server was busy).
     pub fn release(&self, key: &Key) {
-        if let Some(entry) = self.lock().get_mut(key) {
-            entry.0 = entry.0.saturating_sub(1);
-        }
+        self.counted.refund(key, &PASSWORD_WINDOW);
     }
 
     /// The right password: this client starts afresh.
     pub fn succeeded(&self, key: &Key) {
-        self.lock().remove(key);
+        self.counted.forget(key);
     }
 
     /// Wait for a free verifier, or say the server is busy. The permit is owned, so the

@@ -4,10 +4,10 @@
 //! lock the administrator out for longer than that (a fixed hourly allowance could: ten
 //! wrong tries closed the door for an hour). Signed-in sessions never pass through here.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
+
+use crate::web::throttle::{Allowances, Rule};
 
 /// Failures that cost no wait.
 pub const FREE: u32 = 9;
@@ -16,61 +16,74 @@ pub const LONGEST: Duration = Duration::from_secs(300);
 /// Clients remembered at most (the ones whose wait ended longest ago go first).
 const KEEP: usize = 10_000;
 
+/// A client's failures, and the end of its wait.
 #[derive(Debug, Clone, Copy)]
-struct Failures {
+pub struct Failures {
     count: u32,
     until: Instant,
 }
 
+/// Waits that double after the free tries.
+#[derive(Debug)]
+struct Doubling;
+
+impl Rule for Doubling {
+    type Entry = Failures;
+
+    fn wait(&self, f: &Failures, now: Instant) -> Duration {
+        f.until.saturating_duration_since(now)
+    }
+
+    fn spend(&self, f: Option<Failures>, now: Instant) -> Failures {
+        let count = f.map_or(0, |f| f.count) + 1;
+        let wait = match count.checked_sub(FREE) {
+            None | Some(0) => Duration::ZERO,
+            Some(n) => Duration::from_secs(1u64 << (n - 1).min(16)).min(LONGEST),
+        };
+        Failures {
+            count,
+            until: now + wait,
+        }
+    }
+
+    fn refund(&self, f: Failures) -> Failures {
+        Failures {
+            count: f.count.saturating_sub(1),
+            ..f
+        }
+    }
+
+    fn owed(&self, f: &Failures, now: Instant) -> Duration {
+        // Remembered for the longest wait after its own ends, so a client cannot shed its
+        // count by pausing between tries.
+        (f.until + LONGEST).saturating_duration_since(now)
+    }
+}
+
 /// Failures by client.
-#[derive(Debug, Default)]
-pub struct Backoff {
-    by_client: Mutex<HashMap<IpAddr, Failures>>,
+#[derive(Debug)]
+pub struct Backoff(Allowances<IpAddr, Failures>);
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff(Allowances::new(KEEP))
+    }
 }
 
 impl Backoff {
     /// `Err(wait)` while `client` must wait before its next try.
     pub fn check(&self, client: IpAddr, now: Instant) -> Result<(), Duration> {
-        let by_client = self
-            .by_client
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        match by_client.get(&client) {
-            Some(f) if f.until > now => Err(f.until - now),
-            _ => Ok(()),
-        }
+        self.0.check(&client, &Doubling, now)
     }
 
     /// A wrong try by `client`.
     pub fn failed(&self, client: IpAddr, now: Instant) {
-        let mut by_client = self
-            .by_client
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if by_client.len() >= KEEP && !by_client.contains_key(&client) {
-            by_client.retain(|_, f| f.until + LONGEST > now);
-            if by_client.len() >= KEEP {
-                by_client.clear();
-            }
-        }
-        let entry = by_client.entry(client).or_insert(Failures {
-            count: 0,
-            until: now,
-        });
-        entry.count += 1;
-        let wait = match entry.count.checked_sub(FREE) {
-            None | Some(0) => Duration::ZERO,
-            Some(n) => Duration::from_secs(1u64 << (n - 1).min(16)).min(LONGEST),
-        };
-        entry.until = now + wait;
+        self.0.spend(client, &Doubling, now);
     }
 
     /// A right try: the client starts afresh.
     pub fn forget(&self, client: IpAddr) {
-        self.by_client
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&client);
+        self.0.forget(&client);
     }
 }
 

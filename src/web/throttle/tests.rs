@@ -1,4 +1,5 @@
-//! Unit tests of the allowances: the rate limiter (bursts, IPv6 networks, the memory bound), waits in words, and the viewing-password window.
+//! Unit tests of the allowances: the rate limiter (bursts, IPv6 networks, the memory
+//! bound), waits in words, and the viewing-password window.
 
 use super::*;
 
