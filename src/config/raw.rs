@@ -8,7 +8,8 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::{Config, ConfigError, Secret, StoreIp};
+use crate::config::error::ConfigError;
+use crate::config::values::{Secret, StoreIp};
 
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_FILE: &str = "maiimg.toml";
@@ -169,11 +170,6 @@ impl RawConfig {
     /// The keys of any figment (tests build their own), unchecked.
     pub fn from_figment(figment: &Figment) -> Result<RawConfig, ConfigError> {
         Ok(figment.extract().map_err(Box::new)?)
-    }
-
-    /// Check every value and parse it into its type: the only way to a [`Config`].
-    pub fn validated(self) -> Result<Config, ConfigError> {
-        Config::try_from(self)
     }
 }
 

@@ -1,5 +1,11 @@
 //! Tests of `config`.
 
+use std::path::Path;
+
+use figment::Figment;
+use ipnet::IpNet;
+use time::Duration;
+
 use super::*;
 use figment::Jail;
 use figment::providers::{Format, Toml};

@@ -6,12 +6,22 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use time::Duration;
 
-use super::{Config, ConfigError, LogLevel, RawConfig};
+use crate::config::checked::Config;
+use crate::config::error::ConfigError;
+use crate::config::raw::RawConfig;
+use crate::config::values::LogLevel;
 
 fn invalid(key: &'static str, message: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
         key,
         message: message.into(),
+    }
+}
+
+impl RawConfig {
+    /// Check every value and parse it into its type: the only way to a [`Config`].
+    pub fn validated(self) -> Result<Config, ConfigError> {
+        Config::try_from(self)
     }
 }
 
