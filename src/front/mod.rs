@@ -21,7 +21,11 @@
 //! client can claim another's address. The bytes themselves move kernel to kernel
 //! (`relay.rs`).
 
+mod peers;
 mod relay;
+
+use peers::Noted;
+pub use peers::{Peers, network_of};
 
 use std::collections::HashMap;
 use std::io;
@@ -53,50 +57,6 @@ pub struct Timeouts {
     pub idle: Duration,
     /// Incomplete or idle connections per client network.
     pub per_client: usize,
-}
-
-/// Which client each internal connection carries, by its source port.
-#[derive(Debug, Default)]
-pub struct Peers {
-    by_port: Mutex<HashMap<u16, IpAddr>>,
-}
-
-impl Peers {
-    /// The client behind a connection from `remote` (itself if the front did not open it).
-    pub fn client_of(&self, remote: SocketAddr) -> IpAddr {
-        if !remote.ip().is_loopback() {
-            return remote.ip();
-        }
-        let by_port = self.by_port.lock().unwrap_or_else(PoisonError::into_inner);
-        by_port.get(&remote.port()).copied().unwrap_or(remote.ip())
-    }
-
-    fn note(self: &Arc<Self>, port: u16, client: IpAddr) -> Noted {
-        self.by_port
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(port, client);
-        Noted {
-            peers: Arc::clone(self),
-            port,
-        }
-    }
-}
-
-/// Forgets the port when the internal connection ends.
-struct Noted {
-    peers: Arc<Peers>,
-    port: u16,
-}
-
-impl Drop for Noted {
-    fn drop(&mut self) {
-        self.peers
-            .by_port
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&self.port);
-    }
 }
 
 const INCOMPLETE: u8 = 0;
@@ -167,18 +127,6 @@ impl Table {
             net,
             conn,
         })
-    }
-}
-
-/// The network a client is counted by: its IPv4 address, or its IPv6 /64.
-pub fn network_of(ip: IpAddr) -> IpAddr {
-    match ip.to_canonical() {
-        IpAddr::V6(v6) => {
-            let mut octets = v6.octets();
-            octets[8..].fill(0);
-            IpAddr::from(octets)
-        }
-        v4 => v4,
     }
 }
 
