@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex, mpsc};
 use image::{ImageDecoder, ImageReader};
 use rocket::tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
-use super::{IngestError, Ingested, Limits, ingest};
+use crate::domain::ingest::error::IngestError;
+use crate::domain::ingest::pipeline::{Ingested, Limits, ingest};
+use crate::domain::ingest::text::clean_name;
 use crate::spool::Body;
 
 /// The budget is a semaphore of this many bytes per permit.
@@ -182,7 +184,7 @@ impl Pool {
 
 fn decoder_failed(name: &str, why: &str) -> IngestError {
     IngestError::Corrupt {
-        name: super::clean_name(name),
+        name: clean_name(name),
         format: "an image",
         reason: format!("the decoder failed ({why})"),
     }
