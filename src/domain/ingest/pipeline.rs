@@ -41,7 +41,7 @@ pub struct Ingested {
     pub thumb: Encoded,
 }
 
-/// Ingest one file. CPU-bound: run it on a blocking thread through [`Pool`].
+/// Ingest one file. CPU-bound: run it on a blocking thread through [`Pool`](crate::domain::ingest::Pool).
 pub fn ingest(bytes: &[u8], name: &str, limits: &Limits) -> Result<Ingested, IngestError> {
     let name = clean_name(name);
     if bytes.is_empty() {
