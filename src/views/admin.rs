@@ -8,8 +8,8 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 
 use super::layout::{Shell, render};
+use crate::domain::galleries::admin::{Fault, GallerySummary, Listing, SortBy, StorageUse};
 use crate::domain::ingest::human_bytes;
-use crate::domain::instance::{Fault, GallerySummary, Listing, SortBy, StorageUse};
 
 /// What the instance is configured to allow, as the dashboard states it.
 pub struct Controls {

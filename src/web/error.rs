@@ -8,7 +8,7 @@ use rocket::serde::json::json;
 use rocket::{Request, Response};
 
 use crate::domain::access::Reason;
-use crate::domain::galleries::DomainError;
+use crate::domain::error::DomainError;
 use crate::domain::ingest::{IngestError, human_bytes};
 use crate::store::{StoreError, is_full};
 use crate::views;

@@ -360,7 +360,7 @@ async fn purge_deletes_only_galleries_closed_long_enough_and_keeps_shared_files(
             .await;
         assert!(admitted.is_ok());
     }
-    let blob = |g: &maiimg::domain::galleries::Created, i: usize| {
+    let blob = |g: &maiimg::domain::galleries::create::Created, i: usize| {
         let image = &g.record.images[i];
         galleries.blob_path(&image.original.digest)
     };

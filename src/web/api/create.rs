@@ -11,7 +11,8 @@ use rocket::tokio::sync::Semaphore;
 use rocket::{Data, Route, State, post, routes};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::galleries::{self, PendingImage};
+use crate::domain::error::DomainError;
+use crate::domain::galleries::create::{self, PendingImage};
 use crate::domain::settings::SettingsInput;
 use crate::ids::UploadId;
 use crate::web::api::json::{ImageJson, images_json};
@@ -47,7 +48,7 @@ struct CreateRequest {
     owner_key: Option<String>,
 }
 
-fn created_response(app: &App, created: galleries::Created) -> Created<Json<CreatedJson>> {
+fn created_response(app: &App, created: create::Created) -> Created<Json<CreatedJson>> {
     let id = &created.id;
     let share_url = app.share_url(id);
     let body = CreatedJson {
@@ -214,9 +215,7 @@ async fn create_json(
         .iter()
         .map(|u| {
             UploadId::parse(u).ok_or_else(|| {
-                WebError::Domain(galleries::DomainError::UploadMissing(
-                    u.chars().take(40).collect(),
-                ))
+                WebError::Domain(DomainError::UploadMissing(u.chars().take(40).collect()))
             })
         })
         .collect::<Result<Vec<_>, _>>()?;

@@ -7,7 +7,7 @@ use rocket::response::status::NoContent;
 use rocket::serde::json::Json;
 use rocket::{Route, State, delete, get, patch, post, routes};
 
-use crate::domain::galleries::DomainError;
+use crate::domain::error::DomainError;
 use crate::domain::settings::SettingsInput;
 use crate::ids::GalleryId;
 use crate::model::GalleryRecord;

@@ -13,8 +13,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 use time::OffsetDateTime;
 
 use crate::domain::access::owner_state as state;
-use crate::domain::galleries::DomainError;
-use crate::domain::owners::{self, BatchAction};
+use crate::domain::error::DomainError;
+use crate::domain::galleries::owners::{self, BatchAction};
 use crate::ids::OwnerKey;
 use crate::model::Digest;
 use crate::store::Filed;

@@ -150,6 +150,7 @@ fn with_tracking_off_only_opens_are_counted() {
 
 #[rocket::async_test]
 async fn pruning_old_records_keeps_counters_and_series() {
+    use maiimg::domain::galleries::housekeeping::HousekeepingPolicy;
     use maiimg::domain::galleries::{Galleries, Options};
     use maiimg::domain::ingest::{Limits, ingest};
     use maiimg::domain::settings::SettingsInput;
@@ -208,7 +209,11 @@ async fn pruning_old_records_keeps_counters_and_series() {
         8
     );
 
-    galleries.housekeeping(now, Some(90)).unwrap();
+    let policy = HousekeepingPolicy {
+        log_retention_days: 90,
+        purge_after_days: 0,
+    };
+    galleries.housekeeping(now, &policy).unwrap();
 
     let left = galleries.log_page(id, key, None, 100).unwrap().records;
     assert_eq!(left.len(), 2, "only the recent open and reload stay");

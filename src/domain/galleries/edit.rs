@@ -1,11 +1,15 @@
-//! The owner's edits: title, captions, and adding, removing and reordering images. Each is
-//! one transaction that checks the key, so a change is all or nothing and takes effect for
-//! viewers at once (the cached record is replaced after the commit).
+//! The owner's edits: access settings, switching the link off and on, deleting, the title,
+//! captions, and adding, removing and reordering images. Each is one transaction that
+//! checks the key, so a change is all or nothing and takes effect for viewers at once (the
+//! cached record is replaced after the commit).
 
-use super::galleries::{
-    DomainError, Galleries, MAX_TITLE_CHARS, PendingImage, clean_title, may_manage,
-};
-use super::names::is_bidi_control;
+use time::OffsetDateTime;
+
+use super::create::PendingImage;
+use super::{Galleries, MAX_TITLE_CHARS, clean_title, may_manage};
+use crate::domain::error::DomainError;
+use crate::domain::names::is_bidi_control;
+use crate::domain::settings::{self, SettingsInput};
 use crate::ids::{GalleryId, UploadId};
 use crate::model::{Digest, GalleryRecord, ImageRecord};
 
@@ -44,6 +48,73 @@ fn bad(message: impl Into<String>) -> DomainError {
 }
 
 impl Galleries {
+    /// Change a gallery's access settings (the key is checked in the same transaction).
+    pub fn update_settings(
+        &self,
+        id: &GalleryId,
+        key: Option<&str>,
+        input: &SettingsInput,
+        now: OffsetDateTime,
+    ) -> Result<GalleryRecord> {
+        // Check the key before the (slow) password hash, so guessing keys stays cheap to refuse.
+        self.authorize(id, key)?;
+        let mut input = input.clone();
+        input.hash_password()?;
+        self.change(id, key, |record| {
+            let before = record.settings.password_hash.clone();
+            record.settings = settings::apply(&record.settings, &input, &self.expiry, now, false)?;
+            // Set, changed or removed: whoever was admitted before must be admitted again.
+            if record.settings.password_hash != before {
+                record.settings.revoke_tickets();
+            }
+            Ok(())
+        })
+    }
+
+    /// One-click disable (`false`) or enable (`true`).
+    pub fn set_enabled(
+        &self,
+        id: &GalleryId,
+        key: Option<&str>,
+        enabled: bool,
+    ) -> Result<GalleryRecord> {
+        self.change(id, key, |record| {
+            if enabled && record.taken_down {
+                return Err(DomainError::TakenDown);
+            }
+            record.settings.enabled = enabled;
+            Ok(())
+        })
+    }
+
+    /// Delete a gallery for good and collect the blobs only it used.
+    pub fn delete(&self, id: &GalleryId, key: Option<&str>) -> Result<()> {
+        self.authorize(id, key)?;
+        let freed = self
+            .store
+            .delete_gallery(id)?
+            .ok_or(DomainError::NotFound)?;
+        self.collect(freed);
+        Ok(())
+    }
+
+    /// A checked change of the record alone (no images gained or lost).
+    fn change(
+        &self,
+        id: &GalleryId,
+        key: Option<&str>,
+        change: impl FnOnce(&mut GalleryRecord) -> Result<()>,
+    ) -> Result<GalleryRecord> {
+        self.store
+            .update_gallery(id, |record| {
+                if !may_manage(record, key) {
+                    return Err(DomainError::Unauthorized);
+                }
+                change(record)
+            })?
+            .ok_or(DomainError::NotFound)
+    }
+
     /// Rename a gallery (an empty title is allowed: the page then says "Untitled").
     pub fn rename(&self, id: &GalleryId, key: Option<&str>, title: &str) -> Result<GalleryRecord> {
         if title.chars().count() > MAX_TITLE_CHARS * 4 {

@@ -1,12 +1,15 @@
-//! The gallery service's access log: counting an open together with its record, noting
-//! everything else, and reading statistics and the log back for the owner.
+//! The gallery service's side of the access log: counting an open together with its
+//! record, noting everything else, reading statistics and the log back for the owner, and
+//! pruning it. What each event counts is `domain/tracking`'s; the tables are
+//! `store/tracking.rs`'s.
 
 use time::{Duration, OffsetDateTime};
 
-use super::stats::{self, Stats};
-use super::{Event, Visitor};
+use super::Galleries;
 use crate::domain::access::Reason;
-use crate::domain::galleries::{DomainError, Galleries};
+use crate::domain::error::DomainError;
+use crate::domain::tracking::stats::{self, Stats};
+use crate::domain::tracking::{Event, Visitor};
 use crate::ids::GalleryId;
 use crate::model::{AccessRecord, GalleryRecord};
 use crate::store::{Admission, LogPage};

@@ -3,13 +3,14 @@
 //!
 //! The manage key of a gallery is shown once and stored only hashed, so a device that
 //! never saw it manages the gallery with the owner key it is filed under
-//! (`galleries::may_manage` accepts either). Filing needs the manage key: holding
+//! ([`may_manage`](super::may_manage) accepts either). Filing needs the manage key: holding
 //! an owner key never lets anyone take a gallery it does not already hold.
 
 use time::OffsetDateTime;
 
-use super::galleries::{DomainError, Galleries};
-use super::settings::{self, SettingsInput};
+use super::Galleries;
+use crate::domain::error::DomainError;
+use crate::domain::settings::{self, SettingsInput};
 use crate::ids::{GalleryId, OwnerKey, key_matches};
 use crate::store::Filed;
 
@@ -119,7 +120,7 @@ impl Galleries {
 
 #[cfg(test)]
 mod tests {
-    use super::super::galleries::may_manage;
+    use super::super::may_manage;
     use crate::ids::{ManageKey, OwnerKey};
     use crate::model::{Digest, GalleryRecord};
 
