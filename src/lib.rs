@@ -84,7 +84,7 @@ pub fn build_with(config: Config, start: Start) -> Result<Rocket<Build>, StartEr
     let expiry = domain::settings::ExpiryPolicy { default, max };
     let clock = start.clock;
     let galleries = Galleries::open(
-        galleries::Options {
+        galleries::OpenOptions {
             data_dir: config.data_dir().to_path_buf(),
             max_images: config.max_images(),
             expiry,

@@ -11,7 +11,7 @@ use std::time::{Duration as StdDuration, Instant};
 
 use crate::common::*;
 use maiimg::domain::collector::MassDeletion::{Allow, Hold};
-use maiimg::domain::galleries::{Galleries, Options};
+use maiimg::domain::galleries::{Galleries, OpenOptions};
 use maiimg::domain::ingest::{Limits, ingest};
 use maiimg::domain::settings::SettingsInput;
 use maiimg::model::Digest;
@@ -308,9 +308,9 @@ fn open_galleries(dir: &Path) -> Galleries {
 
 /// The gallery service on `dir`, started at `now` (its start-up collection sweeps then).
 fn open_galleries_at(dir: &Path, now: OffsetDateTime) -> Galleries {
-    let options = Options {
+    let options = OpenOptions {
         tracking: false,
-        ..Options::at(dir.to_path_buf())
+        ..OpenOptions::at(dir.to_path_buf())
     };
     Galleries::open(options, now).unwrap()
 }

@@ -41,7 +41,7 @@ type Result<T> = std::result::Result<T, DomainError>;
 
 /// How to open the gallery service.
 #[derive(Clone, Debug)]
-pub struct Options {
+pub struct OpenOptions {
     /// Where the database and the blob tree live.
     pub data_dir: PathBuf,
     /// Most images in one gallery.
@@ -57,11 +57,11 @@ pub struct Options {
     pub new_database: bool,
 }
 
-impl Options {
+impl OpenOptions {
     /// The defaults for a data directory: 25 images, no expiry policy, group commit, the
     /// access log on, no adoption.
-    pub fn at(data_dir: PathBuf) -> Options {
-        Options {
+    pub fn at(data_dir: PathBuf) -> OpenOptions {
+        OpenOptions {
             data_dir,
             max_images: 25,
             expiry: ExpiryPolicy {
@@ -150,7 +150,7 @@ impl Galleries {
     /// Open the database and blob tree under `options.data_dir`, refusing a pair that does
     /// not belong together (see `binding.rs`), then expire abandoned uploads and mark (or,
     /// an hour after their mark, collect) what a crash left behind.
-    pub fn open(options: Options, now: OffsetDateTime) -> Result<Galleries> {
+    pub fn open(options: OpenOptions, now: OffsetDateTime) -> Result<Galleries> {
         let store = Store::open(&options.data_dir, options.group_commit)?;
         let blobs = BlobStore::open(&options.data_dir)?;
         bind(&store, &blobs, options.new_database, now)?;

@@ -151,7 +151,7 @@ fn with_tracking_off_only_opens_are_counted() {
 #[rocket::async_test]
 async fn pruning_old_records_keeps_counters_and_series() {
     use maiimg::domain::galleries::housekeeping::HousekeepingPolicy;
-    use maiimg::domain::galleries::{Galleries, Options};
+    use maiimg::domain::galleries::{Galleries, OpenOptions};
     use maiimg::domain::ingest::{Limits, ingest};
     use maiimg::domain::settings::SettingsInput;
     use maiimg::domain::tracking::{Event, Visitor, agent};
@@ -159,7 +159,7 @@ async fn pruning_old_records_keeps_counters_and_series() {
 
     let dir = tempfile::tempdir().unwrap();
     let galleries = Galleries::open(
-        Options::at(dir.path().to_path_buf()),
+        OpenOptions::at(dir.path().to_path_buf()),
         OffsetDateTime::now_utc(),
     )
     .unwrap();
