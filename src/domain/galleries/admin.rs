@@ -15,12 +15,12 @@ use time::{Duration, OffsetDateTime};
 use super::{Galleries, Result};
 use crate::blobs::Freed;
 use crate::clock::{from_millis as from_ms, millis as to_ms};
-use crate::domain::access;
+use crate::domain::access::GalleryState;
 use crate::domain::check::{FileCheck, verify_each};
 use crate::domain::collector::{GRACE, Held, MassDeletion, Sweep, plausible};
 use crate::domain::error::DomainError;
 use crate::ids::GalleryId;
-use crate::model::{Digest, GalleryRecord, Settings};
+use crate::model::{Digest, GalleryRecord};
 use crate::store::ExhaustedMark;
 
 pub use crate::store::{Fault, Health};
@@ -44,8 +44,8 @@ pub struct GallerySummary {
     pub bytes: u64,
     /// Opens so far.
     pub opens: u64,
-    /// What a new viewer would get now: see [`state_of`].
-    pub state: &'static str,
+    /// What a new viewer would get now.
+    pub state: GalleryState,
     /// Whether the owner switched it on (the admin's disable/enable button depends on it).
     pub enabled: bool,
     /// Whether it is filed under an owner key.
@@ -128,13 +128,6 @@ pub struct Purged {
     pub freed: Freed,
 }
 
-/// A gallery's state for people who run or own it: `active`, `disabled`, `expired`
-/// (expired or ended), `exhausted`, `scheduled` or `outside-hours`. A password does not
-/// make a gallery inactive.
-pub fn state_of(settings: &Settings, opens: u64, now: OffsetDateTime) -> &'static str {
-    access::owner_state(settings, opens, now).0
-}
-
 /// Since when a gallery is over for good, if it is: the earliest of its expiry, its end
 /// and the moment its view limit was found used up (only while the count is the one
 /// marked then: a higher count means it was reopened, and the mark is renewed).
@@ -189,7 +182,7 @@ impl Galleries {
                 images: record.images.len(),
                 bytes: gallery_bytes(&record),
                 opens,
-                state: state_of(&record.settings, opens, now),
+                state: GalleryState::of(&record.settings, opens, now),
                 enabled: record.settings.enabled,
                 owner: record.owner.is_some(),
             });

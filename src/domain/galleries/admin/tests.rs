@@ -1,7 +1,7 @@
 //! The admin side's pure parts: when a gallery is over for good, sort names, states.
 
 use super::*;
-use crate::model::Digest;
+use crate::model::Settings;
 
 fn record(settings: Settings) -> GalleryRecord {
     GalleryRecord {
@@ -67,7 +67,7 @@ fn sort_names_round_trip() {
 #[test]
 fn states_name_what_a_new_viewer_gets() {
     let now = OffsetDateTime::UNIX_EPOCH + Duration::days(100);
-    let s = |settings: Settings, opens| state_of(&settings, opens, now);
+    let s = |settings: Settings, opens| GalleryState::of(&settings, opens, now).as_str();
     assert_eq!(s(Settings::default(), 0), "active");
     let off = Settings {
         enabled: false,
