@@ -166,5 +166,5 @@ async fn load(dir: PathBuf, n: usize) {
         took.as_secs_f64(),
         n as f64 / took.as_secs_f64()
     );
-    println!("{id} {}", created.key.as_str());
+    println!("{id} {}", created.manage_key.as_str());
 }

@@ -377,7 +377,7 @@ async fn purge_deletes_only_galleries_closed_long_enough_and_keeps_shared_files(
     galleries
         .update_settings(
             &reopened.id,
-            Some(reopened.key.as_str()),
+            Some(reopened.manage_key.as_str()),
             &settings(&[("max_opens", "10")]),
             now - days(9),
         )

@@ -36,8 +36,8 @@ impl PendingImage {
 pub struct Created {
     /// Public id.
     pub id: GalleryId,
-    /// The secret, shown once.
-    pub key: ManageKey,
+    /// Its manage key, shown once.
+    pub manage_key: ManageKey,
     /// What was stored.
     pub record: GalleryRecord,
 }
@@ -108,11 +108,11 @@ impl Galleries {
         self.create_filed(None, title, settings, images, uploads, now)
     }
 
-    /// [`Galleries::create`], filed under the owner key hashing to `owner` in the same
-    /// transaction (see `owners.rs`).
+    /// [`Galleries::create`], filed under the owner key hashing to `owner_key_hash` in the
+    /// same transaction (see `owners.rs`).
     pub fn create_filed(
         &self,
-        owner: Option<Digest>,
+        owner_key_hash: Option<Digest>,
         title: &str,
         settings: &SettingsInput,
         images: Vec<PendingImage>,
@@ -121,7 +121,7 @@ impl Galleries {
     ) -> Result<Created> {
         let written: Vec<Digest> = images.iter().flat_map(|i| i.record.digests()).collect();
         let (records, pins): (Vec<_>, Vec<_>) = images.into_iter().map(PendingImage::split).unzip();
-        let result = self.insert_new(title, settings, records, uploads, owner, now);
+        let result = self.insert_new(title, settings, records, uploads, owner_key_hash, now);
         drop(pins);
         if result.is_err() {
             self.collect(written);
@@ -135,7 +135,7 @@ impl Galleries {
         settings: &SettingsInput,
         images: Vec<ImageRecord>,
         uploads: &[UploadId],
-        owner: Option<Digest>,
+        owner_key_hash: Option<Digest>,
         now: OffsetDateTime,
     ) -> Result<Created> {
         let given = images.len() + uploads.len();
@@ -151,14 +151,14 @@ impl Galleries {
         let mut settings = settings.clone();
         settings.hash_password()?;
         let settings = settings::apply(&Default::default(), &settings, &self.expiry, now, true)?;
-        let key = ManageKey::generate();
+        let manage_key = ManageKey::generate();
         let template = GalleryRecord {
             title: clean_title(title),
             created_at: now,
-            manage_key_hash: key.hash(),
+            manage_key_hash: manage_key.hash(),
             images,
             settings,
-            owner,
+            owner: owner_key_hash,
             taken_down: false,
         };
         let mut attempt = 0;
@@ -169,7 +169,7 @@ impl Galleries {
                 result => {
                     return Ok(Created {
                         id,
-                        key,
+                        manage_key,
                         record: result?,
                     });
                 }

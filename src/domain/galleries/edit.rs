@@ -1,6 +1,6 @@
 //! The owner's edits: access settings, switching the link off and on, deleting, the title,
 //! captions, and adding, removing and reordering images. Each is one transaction that
-//! checks the key, so a change is all or nothing and takes effect for viewers at once (the
+//! checks the manage or owner key, so a change is all or nothing and takes effect for viewers at once (the
 //! cached record is replaced after the commit).
 
 use time::OffsetDateTime;
@@ -48,19 +48,20 @@ fn bad(message: impl Into<String>) -> DomainError {
 }
 
 impl Galleries {
-    /// Change a gallery's access settings (the key is checked in the same transaction).
+    /// Change a gallery's access settings (the manage or owner key is checked in the same
+    /// transaction).
     pub fn update_settings(
         &self,
         id: &GalleryId,
-        key: Option<&str>,
+        manage_or_owner_key: Option<&str>,
         input: &SettingsInput,
         now: OffsetDateTime,
     ) -> Result<GalleryRecord> {
         // Check the key before the (slow) password hash, so guessing keys stays cheap to refuse.
-        self.authorize(id, key)?;
+        self.authorize(id, manage_or_owner_key)?;
         let mut input = input.clone();
         input.hash_password()?;
-        self.change(id, key, |record| {
+        self.change(id, manage_or_owner_key, |record| {
             let before = record.settings.password_hash.clone();
             record.settings = settings::apply(&record.settings, &input, &self.expiry, now, false)?;
             // Set, changed or removed: whoever was admitted before must be admitted again.
@@ -75,10 +76,10 @@ impl Galleries {
     pub fn set_enabled(
         &self,
         id: &GalleryId,
-        key: Option<&str>,
+        manage_or_owner_key: Option<&str>,
         enabled: bool,
     ) -> Result<GalleryRecord> {
-        self.change(id, key, |record| {
+        self.change(id, manage_or_owner_key, |record| {
             if enabled && record.taken_down {
                 return Err(DomainError::TakenDown);
             }
@@ -88,8 +89,8 @@ impl Galleries {
     }
 
     /// Delete a gallery for good and collect the blobs only it used.
-    pub fn delete(&self, id: &GalleryId, key: Option<&str>) -> Result<()> {
-        self.authorize(id, key)?;
+    pub fn delete(&self, id: &GalleryId, manage_or_owner_key: Option<&str>) -> Result<()> {
+        self.authorize(id, manage_or_owner_key)?;
         let freed = self
             .store
             .delete_gallery(id)?
@@ -102,12 +103,12 @@ impl Galleries {
     fn change(
         &self,
         id: &GalleryId,
-        key: Option<&str>,
+        manage_or_owner_key: Option<&str>,
         change: impl FnOnce(&mut GalleryRecord) -> Result<()>,
     ) -> Result<GalleryRecord> {
         self.store
             .update_gallery(id, |record| {
-                if !may_manage(record, key) {
+                if !may_manage(record, manage_or_owner_key) {
                     return Err(DomainError::Unauthorized);
                 }
                 change(record)
@@ -116,13 +117,18 @@ impl Galleries {
     }
 
     /// Rename a gallery (an empty title is allowed: the page then says "Untitled").
-    pub fn rename(&self, id: &GalleryId, key: Option<&str>, title: &str) -> Result<GalleryRecord> {
+    pub fn rename(
+        &self,
+        id: &GalleryId,
+        manage_or_owner_key: Option<&str>,
+        title: &str,
+    ) -> Result<GalleryRecord> {
         if title.chars().count() > MAX_TITLE_CHARS * 4 {
             return Err(bad(format!(
                 "a title has at most {MAX_TITLE_CHARS} characters"
             )));
         }
-        self.edit(id, key, Vec::new(), &[], |record, _| {
+        self.edit(id, manage_or_owner_key, Vec::new(), &[], |record, _| {
             record.title = clean_title(title);
             Ok(())
         })
@@ -134,64 +140,71 @@ impl Galleries {
     pub fn edit_images(
         &self,
         id: &GalleryId,
-        key: Option<&str>,
+        manage_or_owner_key: Option<&str>,
         edit: ImageEdit,
         new: Vec<PendingImage>,
         uploads: &[UploadId],
     ) -> Result<GalleryRecord> {
         let max = self.max_images;
-        self.edit(id, key, new, uploads, move |record, added| {
-            let images = &mut record.images;
-            match edit {
-                ImageEdit::Add => {
-                    if added.is_empty() {
-                        return Err(DomainError::NoImages);
+        self.edit(
+            id,
+            manage_or_owner_key,
+            new,
+            uploads,
+            move |record, added| {
+                let images = &mut record.images;
+                match edit {
+                    ImageEdit::Add => {
+                        if added.is_empty() {
+                            return Err(DomainError::NoImages);
+                        }
+                        let given = images.len() + added.len();
+                        if given > max {
+                            return Err(DomainError::TooManyImages { max, given });
+                        }
+                        images.extend(added);
                     }
-                    let given = images.len() + added.len();
-                    if given > max {
-                        return Err(DomainError::TooManyImages { max, given });
+                    ImageEdit::Remove(index) => {
+                        if index >= images.len() {
+                            return Err(DomainError::NotFound);
+                        }
+                        if images.len() == 1 {
+                            return Err(bad(
+                                "a gallery keeps at least one photo; delete the gallery instead",
+                            ));
+                        }
+                        images.remove(index);
                     }
-                    images.extend(added);
+                    ImageEdit::Reorder(order) => {
+                        let mut seen = vec![false; images.len()];
+                        let permutation = order.len() == images.len()
+                            && order
+                                .iter()
+                                .all(|&i| i < seen.len() && !std::mem::replace(&mut seen[i], true));
+                        if !permutation {
+                            return Err(bad(format!(
+                                "`order` must list each position from 0 to {} exactly once",
+                                images.len().saturating_sub(1)
+                            )));
+                        }
+                        let old = std::mem::take(images);
+                        let mut slots: Vec<Option<ImageRecord>> =
+                            old.into_iter().map(Some).collect();
+                        images.extend(order.iter().filter_map(|&i| slots[i].take()));
+                    }
+                    ImageEdit::Caption(index, caption) => {
+                        if caption.chars().count() > MAX_CAPTION_CHARS * 4 {
+                            return Err(bad(format!(
+                                "a caption has at most {MAX_CAPTION_CHARS} characters"
+                            )));
+                        }
+                        let image = images.get_mut(index).ok_or(DomainError::NotFound)?;
+                        image.caption = clean_caption(&caption);
+                    }
                 }
-                ImageEdit::Remove(index) => {
-                    if index >= images.len() {
-                        return Err(DomainError::NotFound);
-                    }
-                    if images.len() == 1 {
-                        return Err(bad(
-                            "a gallery keeps at least one photo; delete the gallery instead",
-                        ));
-                    }
-                    images.remove(index);
-                }
-                ImageEdit::Reorder(order) => {
-                    let mut seen = vec![false; images.len()];
-                    let permutation = order.len() == images.len()
-                        && order
-                            .iter()
-                            .all(|&i| i < seen.len() && !std::mem::replace(&mut seen[i], true));
-                    if !permutation {
-                        return Err(bad(format!(
-                            "`order` must list each position from 0 to {} exactly once",
-                            images.len().saturating_sub(1)
-                        )));
-                    }
-                    let old = std::mem::take(images);
-                    let mut slots: Vec<Option<ImageRecord>> = old.into_iter().map(Some).collect();
-                    images.extend(order.iter().filter_map(|&i| slots[i].take()));
-                }
-                ImageEdit::Caption(index, caption) => {
-                    if caption.chars().count() > MAX_CAPTION_CHARS * 4 {
-                        return Err(bad(format!(
-                            "a caption has at most {MAX_CAPTION_CHARS} characters"
-                        )));
-                    }
-                    let image = images.get_mut(index).ok_or(DomainError::NotFound)?;
-                    image.caption = clean_caption(&caption);
-                }
-            }
-            Ok(())
-        })
+                Ok(())
+            },
+        )
     }
 
     /// One checked transaction; files of images that lost their last reference are
@@ -199,7 +212,7 @@ impl Galleries {
     fn edit(
         &self,
         id: &GalleryId,
-        key: Option<&str>,
+        manage_or_owner_key: Option<&str>,
         new: Vec<PendingImage>,
         uploads: &[UploadId],
         change: impl FnOnce(&mut GalleryRecord, Vec<ImageRecord>) -> Result<()>,
@@ -207,7 +220,7 @@ impl Galleries {
         let written: Vec<Digest> = new.iter().flat_map(|i| i.record.digests()).collect();
         let (fresh, pins): (Vec<_>, Vec<_>) = new.into_iter().map(PendingImage::split).unzip();
         let result = self.store.edit_gallery(id, uploads, |record, staged| {
-            if !may_manage(record, key) {
+            if !may_manage(record, manage_or_owner_key) {
                 return Err(DomainError::Unauthorized);
             }
             let mut added = fresh;

@@ -5,6 +5,11 @@
 //! log) and `housekeeping` (the periodic chores). This file opens it and holds what they
 //! share: who may manage a gallery, and how files are given up.
 //!
+//! Two keys manage a gallery. Its **manage key** is made with it and shown once; an
+//! **owner key** is a person's key that galleries are filed under (`owners.rs`). A method
+//! that takes `manage_or_owner_key` accepts either ([`may_manage`] decides); one that takes
+//! `manage_key` or `owner_key` wants exactly that one.
+//!
 //! Write path of an image: blobs are written and pinned first, then one redb transaction
 //! records the references; pins are released after that commit. A failure in between
 //! leaves unreferenced files, which [`Galleries::discard`] (or a later collection)
@@ -123,10 +128,10 @@ pub struct Galleries {
     pub(crate) tracker: Tracker,
 }
 
-/// Whether `key` may manage the gallery `record`: the one place that decides (constant-time
-/// comparisons of hashes).
-pub(crate) fn may_manage(record: &GalleryRecord, key: Option<&str>) -> bool {
-    key.is_some_and(|k| {
+/// Whether `manage_or_owner_key` is the gallery's manage key or the owner key it is filed
+/// under: the one place that decides (constant-time comparisons of hashes).
+pub(crate) fn may_manage(record: &GalleryRecord, manage_or_owner_key: Option<&str>) -> bool {
+    manage_or_owner_key.is_some_and(|k| {
         let manage = key_matches(k, &record.manage_key_hash);
         // The owner key it is filed under manages it too: the manage key never leaves the
         // server again, so from another device the owner key is all there is.
@@ -168,10 +173,15 @@ impl Galleries {
         Ok(galleries)
     }
 
-    /// A gallery, if `key` is its manage key (or the owner key it is filed under).
-    pub fn authorize(&self, id: &GalleryId, key: Option<&str>) -> Result<GalleryRecord> {
+    /// A gallery, if `manage_or_owner_key` is its manage key or the owner key it is filed
+    /// under.
+    pub fn authorize(
+        &self,
+        id: &GalleryId,
+        manage_or_owner_key: Option<&str>,
+    ) -> Result<GalleryRecord> {
         let record = self.get(id)?;
-        if may_manage(&record, key) {
+        if may_manage(&record, manage_or_owner_key) {
             Ok(record)
         } else {
             Err(DomainError::Unauthorized)

@@ -78,9 +78,14 @@ impl Galleries {
         self.store.recorder().commits()
     }
 
-    /// The statistics of a gallery whose manage key is `key`.
-    pub fn stats(&self, id: &GalleryId, key: Option<&str>, now: OffsetDateTime) -> Result<Stats> {
-        let record = self.authorize(id, key)?;
+    /// The statistics of a gallery, for its manage key or the owner key it is filed under.
+    pub fn stats(
+        &self,
+        id: &GalleryId,
+        manage_or_owner_key: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<Stats> {
+        let record = self.authorize(id, manage_or_owner_key)?;
         let raw = self.store.stats(id, stats::first_recent_hour(now))?;
         let opens = self.store.opens(id)?;
         Ok(stats::assemble(
@@ -92,15 +97,15 @@ impl Galleries {
         ))
     }
 
-    /// A page of a gallery's access log (manage key required), newest first.
+    /// A page of a gallery's access log (manage or owner key required), newest first.
     pub fn log_page(
         &self,
         id: &GalleryId,
-        key: Option<&str>,
+        manage_or_owner_key: Option<&str>,
         before: Option<u64>,
         limit: usize,
     ) -> Result<LogPage> {
-        self.authorize(id, key)?;
+        self.authorize(id, manage_or_owner_key)?;
         Ok(self.store.log_page(id, before, limit)?)
     }
 

@@ -53,8 +53,8 @@ fn created_response(app: &App, created: create::Created) -> Created<Json<Created
     let share_url = app.share_url(id);
     let body = CreatedJson {
         id: id.to_string(),
-        manage_url: app.manage_url(id, created.key.as_str()),
-        manage_key: created.key.as_str().to_owned(),
+        manage_url: app.manage_url(id, created.manage_key.as_str()),
+        manage_key: created.manage_key.as_str().to_owned(),
         qr_png_url: format!("{share_url}/qr.png"),
         qr_svg_url: format!("{share_url}/qr.svg"),
         images: images_json(app, id, &created.record.images),

@@ -198,7 +198,7 @@ async fn pruning_old_records_keeps_counters_and_series() {
         galleries.note(id, record, Event::Reload, &who, at).unwrap();
     }
     galleries.flush().await.unwrap();
-    let key = Some(created.key.as_str());
+    let key = Some(created.manage_key.as_str());
     let before = galleries.stats(id, key, now).unwrap();
     assert_eq!(
         galleries
