@@ -13,7 +13,7 @@ use crate::ids::GalleryId;
 use crate::model::GalleryRecord;
 use crate::web::api::json::{GalleryJson, gallery_json};
 use crate::web::app::{App, blocking};
-use crate::web::blob::BlobResponse;
+use crate::web::blob_response::BlobResponse;
 use crate::web::error::{ApiError, WebError};
 use crate::web::guards::caching::IfNoneMatch;
 use crate::web::guards::keys::Bearer;

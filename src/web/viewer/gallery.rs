@@ -12,7 +12,7 @@ use crate::model::{GalleryRecord, Rendition};
 use crate::store::Cached;
 use crate::views;
 use crate::web::app::App;
-use crate::web::blob::BlobResponse;
+use crate::web::blob_response::BlobResponse;
 use crate::web::error::{PageError, WebError};
 use crate::web::guards::caching::IfNoneMatch;
 use crate::web::guards::visit::Visit;
