@@ -7,7 +7,7 @@
 //!
 //! Two keys manage a gallery. Its **manage key** is made with it and shown once; an
 //! **owner key** is a person's key that galleries are filed under (`owners.rs`). A method
-//! that takes `manage_or_owner_key` accepts either ([`may_manage`] decides); one that takes
+//! that takes `manage_or_owner_key` accepts either (`may_manage` decides); one that takes
 //! `manage_key` or `owner_key` wants exactly that one.
 //!
 //! Write path of an image: blobs are written and pinned first, then one redb transaction

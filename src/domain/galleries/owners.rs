@@ -3,7 +3,7 @@
 //!
 //! The manage key of a gallery is shown once and stored only hashed, so a device that
 //! never saw it manages the gallery with the owner key it is filed under
-//! ([`may_manage`](super::may_manage) accepts either). Filing needs the manage key: holding
+//! (`galleries::may_manage` accepts either). Filing needs the manage key: holding
 //! an owner key never lets anyone take a gallery it does not already hold.
 
 use time::OffsetDateTime;
