@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use maiimg::domain::access::Reason;
-use maiimg::domain::galleries::{Galleries, Options};
+use maiimg::domain::galleries::{Galleries, OpenOptions};
 use maiimg::domain::ingest::{Limits, ingest};
 use maiimg::domain::settings::SettingsInput;
 use maiimg::domain::tracking::{Event, Visitor, agent};
@@ -61,7 +61,7 @@ fn main() {
 
 async fn flood(dir: PathBuf, n: usize, opens: bool) {
     let start = OffsetDateTime::now_utc();
-    let galleries = Galleries::open(Options::at(dir.clone()), start).expect("open");
+    let galleries = Galleries::open(OpenOptions::at(dir.clone()), start).expect("open");
     let limits = Limits {
         max_file_bytes: 50_000_000,
         max_pixels: 50_000_000,

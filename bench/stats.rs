@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use maiimg::domain::access::Reason;
-use maiimg::domain::galleries::{Galleries, Options};
+use maiimg::domain::galleries::{Galleries, OpenOptions};
 use maiimg::domain::ingest::{Limits, ingest};
 use maiimg::domain::settings::SettingsInput;
 use maiimg::domain::tracking::{Event, Visitor, agent, referrer};
@@ -68,7 +68,7 @@ fn main() {
 }
 
 async fn load(dir: PathBuf, n: usize) {
-    let galleries = Galleries::open(Options::at(dir), OffsetDateTime::now_utc())
+    let galleries = Galleries::open(OpenOptions::at(dir), OffsetDateTime::now_utc())
         .expect("open the data directory");
     let limits = Limits {
         max_file_bytes: 50_000_000,
@@ -166,5 +166,5 @@ async fn load(dir: PathBuf, n: usize) {
         took.as_secs_f64(),
         n as f64 / took.as_secs_f64()
     );
-    println!("{id} {}", created.key.as_str());
+    println!("{id} {}", created.manage_key.as_str());
 }

@@ -28,7 +28,9 @@ use rocket::{Build, Rocket};
 
 use clock::Clock;
 use config::{Config, LogLevel};
-use domain::galleries::{self, DomainError, Galleries};
+use domain::error::DomainError;
+use domain::galleries::housekeeping::HousekeepingPolicy;
+use domain::galleries::{self, Galleries};
 use domain::ingest::{Limits, Pool};
 use web::App;
 
@@ -82,7 +84,7 @@ pub fn build_with(config: Config, start: Start) -> Result<Rocket<Build>, StartEr
     let expiry = domain::settings::ExpiryPolicy { default, max };
     let clock = start.clock;
     let galleries = Galleries::open(
-        galleries::Options {
+        galleries::OpenOptions {
             data_dir: config.data_dir().to_path_buf(),
             max_images: config.max_images(),
             expiry,
@@ -164,14 +166,11 @@ pub fn build_with(config: Config, start: Start) -> Result<Rocket<Build>, StartEr
                 loop {
                     tick.tick().await;
                     let swept = web::blocking(&sweeper, |app| {
-                        let now = app.clock.now();
-                        app.galleries
-                            .housekeeping(now, Some(app.config.log_retention_days()))
-                            .and_then(|()| {
-                                // Purge (if configured) and the hourly orphan collection.
-                                app.galleries
-                                    .instance_housekeeping(now, app.config.purge_after_days())
-                            })
+                        let policy = HousekeepingPolicy {
+                            log_retention_days: app.config.log_retention_days(),
+                            purge_after_days: app.config.purge_after_days(),
+                        };
+                        app.galleries.housekeeping(app.clock.now(), &policy)
                     })
                     .await;
                     if let Ok(Err(e)) = swept {

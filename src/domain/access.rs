@@ -5,6 +5,7 @@
 
 use jiff::civil::{Time, Weekday};
 use jiff::tz::TimeZone;
+use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::model::{DailyWindow, Settings};
@@ -108,27 +109,83 @@ pub fn decide(settings: &Settings, opens: u64, viewer: Viewer, now: OffsetDateTi
     Decision::Allowed
 }
 
-/// What a new viewer would get right now, named for the owner (`active`, `disabled`,
-/// `expired`, `exhausted`, `scheduled`, `outside-hours`), and when it opens by itself. A
-/// password does not make a gallery inactive in the owner's eyes.
-pub fn owner_state(
-    settings: &Settings,
-    opens: u64,
-    now: OffsetDateTime,
-) -> (&'static str, Option<OffsetDateTime>) {
-    match decide(settings, opens, Viewer { admitted: false }, now) {
-        Decision::Allowed => ("active", None),
-        Decision::Denied { reason, opens_at } => {
-            let name = match reason {
-                Reason::Disabled => "disabled",
-                Reason::Expired | Reason::Ended => "expired",
-                Reason::Limit => "exhausted",
-                Reason::Scheduled => "scheduled",
-                Reason::Hours => "outside-hours",
-                Reason::Password => return ("active", None),
-            };
-            (name, opens_at)
+/// A gallery's state for the people who own or run it: what a new viewer would get right
+/// now. A password does not make a gallery inactive in their eyes. Its one name,
+/// [`GalleryState::as_str`], is what the JSON API sends, what `data-state` says and what
+/// the scripts match on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(into = "&'static str")]
+pub enum GalleryState {
+    /// A new viewer would see it (perhaps after a password).
+    Active,
+    /// The owner (or the administrator) switched the link off.
+    Disabled,
+    /// Past its expiry, or past the end of its availability.
+    Expired,
+    /// Its view limit is used up.
+    Exhausted,
+    /// Not released yet.
+    Scheduled,
+    /// Outside its daily hours.
+    OutsideHours,
+}
+
+impl GalleryState {
+    /// Every state, in the order of the rules.
+    pub const ALL: [GalleryState; 6] = [
+        GalleryState::Active,
+        GalleryState::Disabled,
+        GalleryState::Expired,
+        GalleryState::Exhausted,
+        GalleryState::Scheduled,
+        GalleryState::OutsideHours,
+    ];
+
+    /// The state of a gallery with these settings and opens at `now`.
+    pub fn of(settings: &Settings, opens: u64, now: OffsetDateTime) -> GalleryState {
+        GalleryState::with_opening(settings, opens, now).0
+    }
+
+    /// [`GalleryState::of`], and when it opens by itself (a scheduled release or the next
+    /// daily window).
+    pub fn with_opening(
+        settings: &Settings,
+        opens: u64,
+        now: OffsetDateTime,
+    ) -> (GalleryState, Option<OffsetDateTime>) {
+        match decide(settings, opens, Viewer { admitted: false }, now) {
+            Decision::Allowed => (GalleryState::Active, None),
+            Decision::Denied { reason, opens_at } => {
+                let state = match reason {
+                    Reason::Disabled => GalleryState::Disabled,
+                    Reason::Expired | Reason::Ended => GalleryState::Expired,
+                    Reason::Limit => GalleryState::Exhausted,
+                    Reason::Scheduled => GalleryState::Scheduled,
+                    Reason::Hours => GalleryState::OutsideHours,
+                    Reason::Password => return (GalleryState::Active, None),
+                };
+                (state, opens_at)
+            }
         }
+    }
+
+    /// Its name on the wire and in pages: `active`, `disabled`, `expired`, `exhausted`,
+    /// `scheduled` or `outside-hours`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GalleryState::Active => "active",
+            GalleryState::Disabled => "disabled",
+            GalleryState::Expired => "expired",
+            GalleryState::Exhausted => "exhausted",
+            GalleryState::Scheduled => "scheduled",
+            GalleryState::OutsideHours => "outside-hours",
+        }
+    }
+}
+
+impl From<GalleryState> for &'static str {
+    fn from(state: GalleryState) -> &'static str {
+        state.as_str()
     }
 }
 
@@ -205,238 +262,4 @@ impl DailyWindow {
 }
 
 #[cfg(test)]
-mod tests {
-    use time::macros::datetime;
-
-    use super::*;
-
-    fn window(from: &str, until: &str, days: u8) -> DailyWindow {
-        let minutes = |t: &str| {
-            let (h, m) = t.split_once(':').expect("HH:MM");
-            h.parse::<u16>().expect("hour") * 60 + m.parse::<u16>().expect("minute")
-        };
-        DailyWindow {
-            from: minutes(from),
-            until: minutes(until),
-            days,
-        }
-    }
-
-    fn reason(d: Decision) -> Option<Reason> {
-        match d {
-            Decision::Allowed => None,
-            Decision::Denied { reason, .. } => Some(reason),
-        }
-    }
-
-    #[test]
-    fn reasons_are_checked_in_order() {
-        let now = datetime!(2026-06-01 12:00 UTC);
-        let mut s = Settings {
-            enabled: false,
-            max_opens: None,
-            allow_download: true,
-            expires_at: Some(now),
-            available_from: Some(now + time::Duration::hours(1)),
-            available_until: None,
-            daily: Some(window("00:00", "00:01", 0x7f)),
-            timezone: "UTC".into(),
-            password_hash: Some("$argon2id$…".into()),
-            ticket_epoch: 0,
-        };
-        assert_eq!(
-            reason(decide(&s, 0, Viewer::default(), now)),
-            Some(Reason::Disabled)
-        );
-        s.enabled = true;
-        assert_eq!(
-            reason(decide(&s, 0, Viewer::default(), now)),
-            Some(Reason::Expired)
-        );
-        s.expires_at = None;
-        assert_eq!(
-            reason(decide(&s, 0, Viewer::default(), now)),
-            Some(Reason::Scheduled)
-        );
-        s.available_from = Some(now - time::Duration::hours(2));
-        s.available_until = Some(now - time::Duration::hours(1));
-        assert_eq!(
-            reason(decide(&s, 0, Viewer::default(), now)),
-            Some(Reason::Ended)
-        );
-        s.available_until = None;
-        assert_eq!(
-            reason(decide(&s, 0, Viewer::default(), now)),
-            Some(Reason::Hours)
-        );
-        s.daily = None;
-        assert_eq!(
-            reason(decide(&s, 0, Viewer::default(), now)),
-            Some(Reason::Password)
-        );
-        assert_eq!(
-            decide(&s, 0, Viewer { admitted: true }, now),
-            Decision::Allowed
-        );
-        s.password_hash = None;
-        assert_eq!(decide(&s, 0, Viewer::default(), now), Decision::Allowed);
-        s.max_opens = Some(2);
-        assert_eq!(
-            reason(decide(&s, 2, Viewer::default(), now)),
-            Some(Reason::Limit)
-        );
-        let admitted = Viewer { admitted: true };
-        assert_eq!(decide(&s, 2, admitted, now), Decision::Allowed);
-        s.expires_at = Some(now);
-        assert_eq!(reason(decide(&s, 2, admitted, now)), Some(Reason::Expired));
-    }
-
-    #[test]
-    fn expiry_is_exact_at_the_boundary() {
-        let at = datetime!(2026-06-01 12:00:00 UTC);
-        let s = Settings {
-            expires_at: Some(at),
-            ..Settings::default()
-        };
-        let just_before = at - time::Duration::nanoseconds(1);
-        assert_eq!(
-            decide(&s, 0, Viewer::default(), just_before),
-            Decision::Allowed
-        );
-        assert_eq!(
-            reason(decide(&s, 0, Viewer::default(), at)),
-            Some(Reason::Expired)
-        );
-    }
-
-    #[test]
-    fn scheduled_release_says_when() {
-        let from = datetime!(2026-06-05 16:00 UTC);
-        let s = Settings {
-            available_from: Some(from),
-            ..Settings::default()
-        };
-        assert_eq!(
-            decide(&s, 0, Viewer::default(), from - time::Duration::minutes(1)),
-            Decision::Denied {
-                reason: Reason::Scheduled,
-                opens_at: Some(from)
-            }
-        );
-        assert_eq!(decide(&s, 0, Viewer::default(), from), Decision::Allowed);
-    }
-
-    #[test]
-    fn daily_hours_follow_local_time_across_dst() {
-        // Berlin switches from CET (+01) to CEST (+02) on Sunday 2026-03-29.
-        let s = Settings {
-            daily: Some(window("09:00", "17:00", 0x7f)),
-            timezone: "Europe/Berlin".into(),
-            ..Settings::default()
-        };
-        // Saturday, CET: 09:00 local is 08:00 UTC.
-        assert_eq!(
-            reason(decide(
-                &s,
-                0,
-                Viewer::default(),
-                datetime!(2026-03-28 07:59 UTC)
-            )),
-            Some(Reason::Hours)
-        );
-        assert_eq!(
-            decide(&s, 0, Viewer::default(), datetime!(2026-03-28 08:00 UTC)),
-            Decision::Allowed
-        );
-        assert_eq!(
-            reason(decide(
-                &s,
-                0,
-                Viewer::default(),
-                datetime!(2026-03-28 16:00 UTC)
-            )),
-            Some(Reason::Hours)
-        );
-        // Sunday, CEST: 09:00 local is 07:00 UTC, and 17:00 local is 15:00 UTC.
-        assert_eq!(
-            decide(&s, 0, Viewer::default(), datetime!(2026-03-29 07:00 UTC)),
-            Decision::Allowed
-        );
-        assert_eq!(
-            reason(decide(
-                &s,
-                0,
-                Viewer::default(),
-                datetime!(2026-03-29 15:00 UTC)
-            )),
-            Some(Reason::Hours)
-        );
-        // Closed Saturday evening: it opens again Sunday at 09:00 CEST.
-        assert_eq!(
-            decide(&s, 0, Viewer::default(), datetime!(2026-03-28 20:00 UTC)),
-            Decision::Denied {
-                reason: Reason::Hours,
-                opens_at: Some(datetime!(2026-03-29 07:00 UTC))
-            }
-        );
-    }
-
-    #[test]
-    fn a_window_may_run_past_midnight_on_chosen_days() {
-        // Fridays 22:00 to 02:00 (the Saturday morning belongs to Friday's window).
-        let friday = 1 << 4;
-        let s = Settings {
-            daily: Some(window("22:00", "02:00", friday)),
-            ..Settings::default()
-        };
-        assert_eq!(
-            decide(&s, 0, Viewer::default(), datetime!(2026-06-05 23:00 UTC)),
-            Decision::Allowed
-        ); // Fri
-        assert_eq!(
-            decide(&s, 0, Viewer::default(), datetime!(2026-06-06 01:59 UTC)),
-            Decision::Allowed
-        ); // Sat
-        assert_eq!(
-            reason(decide(
-                &s,
-                0,
-                Viewer::default(),
-                datetime!(2026-06-06 02:00 UTC)
-            )),
-            Some(Reason::Hours)
-        );
-        assert_eq!(
-            reason(decide(
-                &s,
-                0,
-                Viewer::default(),
-                datetime!(2026-06-06 23:00 UTC)
-            )),
-            Some(Reason::Hours)
-        );
-        assert_eq!(
-            decide(&s, 0, Viewer::default(), datetime!(2026-06-01 12:00 UTC)), // Monday
-            Decision::Denied {
-                reason: Reason::Hours,
-                opens_at: Some(datetime!(2026-06-05 22:00 UTC))
-            }
-        );
-    }
-
-    #[test]
-    fn a_scheduled_release_outside_the_hours_opens_with_the_next_window() {
-        let s = Settings {
-            available_from: Some(datetime!(2026-06-05 05:00 UTC)),
-            daily: Some(window("09:00", "17:00", 0x7f)),
-            ..Settings::default()
-        };
-        assert_eq!(
-            decide(&s, 0, Viewer::default(), datetime!(2026-06-01 12:00 UTC)),
-            Decision::Denied {
-                reason: Reason::Scheduled,
-                opens_at: Some(datetime!(2026-06-05 09:00 UTC))
-            }
-        );
-    }
-}
+mod tests;

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
-use super::galleries::{DomainError, Galleries};
 use crate::blobs::Inspection;
 use crate::model::Digest;
 use crate::store::{Inventory, Store, StoreError, verify_database};
@@ -73,7 +72,7 @@ pub struct FileCheck {
 }
 
 /// Read every file in `referenced` (at `path_of`) and compare it with its digest.
-fn verify_each<'a>(
+pub(crate) fn verify_each<'a>(
     referenced: impl IntoIterator<Item = &'a Digest>,
     path_of: impl Fn(&Digest) -> std::path::PathBuf,
 ) -> FileCheck {
@@ -86,14 +85,6 @@ fn verify_each<'a>(
         }
     }
     found
-}
-
-impl Galleries {
-    /// Hash every referenced file against its name, on a running server.
-    pub fn verify_files(&self) -> Result<FileCheck, DomainError> {
-        let referenced = self.store.referenced()?;
-        Ok(verify_each(&referenced, |d| self.blobs.path(d)))
-    }
 }
 
 /// Check the data directory at `data_dir`.

@@ -8,8 +8,8 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 
 use super::layout::{Shell, render};
+use crate::domain::galleries::admin::{Fault, GallerySummary, Listing, SortBy, StorageUse};
 use crate::domain::ingest::human_bytes;
-use crate::domain::instance::{Fault, GallerySummary, Listing, SortBy, StorageUse};
 
 /// What the instance is configured to allow, as the dashboard states it.
 pub struct Controls {
@@ -110,14 +110,14 @@ fn csrf_field(csrf: &str) -> Markup {
 fn row(g: &GallerySummary, csrf: &str) -> Markup {
     let toggle = if g.enabled { "disable" } else { "enable" };
     html! {
-        tr data-gallery=(g.id) data-state=(g.state) {
+        tr data-gallery=(g.id) data-state=(g.state.as_str()) {
             td { a href={ "/g/" (g.id) } class="mono" { (g.id) } }
             td class="title" { (g.title) }
             td { time datetime=(g.created_at.format(&Rfc3339).unwrap_or_default()) { (date(g.created_at)) } }
             td class="num" { (g.images) }
             td class="num" { (human_bytes(g.bytes)) }
             td class="num" { (g.opens) }
-            td { span class={ "state state-" (g.state) } { (g.state) } }
+            td { span class={ "state state-" (g.state.as_str()) } { (g.state.as_str()) } }
             td { @if g.owner { "yes" } @else { "no" } }
             td class="actions" {
                 form method="post" action={ "/admin/galleries/" (g.id) "/" (toggle) } {

@@ -6,7 +6,7 @@ use rocket::Request;
 use rocket::http::Status;
 
 use crate::domain::access::Reason;
-use crate::domain::galleries::DomainError;
+use crate::domain::error::DomainError;
 use crate::domain::ingest::{IngestError, human_bytes};
 use crate::store::{StoreError, is_full};
 use crate::views::refusal::Refusal;

@@ -7,7 +7,7 @@ use rocket::serde::json::json;
 use rocket::{Route, State, get, routes};
 use time::format_description::well_known::Rfc3339;
 
-use crate::domain::instance::Fault;
+use crate::domain::galleries::admin::Fault;
 use crate::web::app::App;
 
 /// `GET /healthz`: 200 while viewers can be served (the process is up and answering);

@@ -12,7 +12,7 @@ use rocket::data::ToByteUnit;
 use rocket::http::ContentType;
 use tokio_util::io::ReaderStream;
 
-use crate::domain::galleries::DomainError;
+use crate::domain::error::DomainError;
 use crate::domain::ingest::{IngestError, clean_name};
 use crate::spool::{Body, Spool, Spooler};
 use crate::web::error::WebError;

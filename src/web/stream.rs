@@ -8,7 +8,7 @@ use rocket::response::{self, Responder};
 use rocket::tokio::sync::mpsc;
 use rocket::{Request, Response};
 
-use crate::web::blob::{CHUNK, attachment};
+use crate::web::blob_response::{CHUNK, attachment};
 
 /// A download written by `write` on the blocking pool while the client reads it.
 pub struct Streamed {

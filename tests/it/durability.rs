@@ -167,7 +167,7 @@ fn create_gallery(base: &str, files: &[(&str, Vec<u8>)]) -> String {
 #[test]
 fn a_lost_or_empty_database_deletes_no_photo_and_new_database_keeps_them() {
     use maiimg::domain::collector::MassDeletion;
-    use maiimg::domain::galleries::{Galleries, Options};
+    use maiimg::domain::galleries::{Galleries, OpenOptions};
     use time::{Duration, OffsetDateTime};
 
     let cwd = tempfile::tempdir().expect("cwd");
@@ -234,7 +234,7 @@ fn a_lost_or_empty_database_deletes_no_photo_and_new_database_keeps_them() {
     server.kill_9();
     assert_eq!(sorted_blobs(data.path()), photos);
     let later = OffsetDateTime::now_utc() + Duration::hours(3);
-    let galleries = Galleries::open(Options::at(data.path().to_path_buf()), later).unwrap();
+    let galleries = Galleries::open(OpenOptions::at(data.path().to_path_buf()), later).unwrap();
     let sweep = galleries
         .collect_garbage(later + Duration::hours(2), MassDeletion::Allow)
         .unwrap();

@@ -11,7 +11,7 @@ use std::time::{Duration as StdDuration, Instant};
 
 use crate::common::*;
 use maiimg::domain::collector::MassDeletion::{Allow, Hold};
-use maiimg::domain::galleries::{Galleries, Options};
+use maiimg::domain::galleries::{Galleries, OpenOptions};
 use maiimg::domain::ingest::{Limits, ingest};
 use maiimg::domain::settings::SettingsInput;
 use maiimg::model::Digest;
@@ -308,9 +308,9 @@ fn open_galleries(dir: &Path) -> Galleries {
 
 /// The gallery service on `dir`, started at `now` (its start-up collection sweeps then).
 fn open_galleries_at(dir: &Path, now: OffsetDateTime) -> Galleries {
-    let options = Options {
+    let options = OpenOptions {
         tracking: false,
-        ..Options::at(dir.to_path_buf())
+        ..OpenOptions::at(dir.to_path_buf())
     };
     Galleries::open(options, now).unwrap()
 }
@@ -360,7 +360,7 @@ async fn purge_deletes_only_galleries_closed_long_enough_and_keeps_shared_files(
             .await;
         assert!(admitted.is_ok());
     }
-    let blob = |g: &maiimg::domain::galleries::Created, i: usize| {
+    let blob = |g: &maiimg::domain::galleries::create::Created, i: usize| {
         let image = &g.record.images[i];
         galleries.blob_path(&image.original.digest)
     };
@@ -377,7 +377,7 @@ async fn purge_deletes_only_galleries_closed_long_enough_and_keeps_shared_files(
     galleries
         .update_settings(
             &reopened.id,
-            Some(reopened.key.as_str()),
+            Some(reopened.manage_key.as_str()),
             &settings(&[("max_opens", "10")]),
             now - days(9),
         )

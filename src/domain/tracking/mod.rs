@@ -7,7 +7,6 @@
 
 pub mod agent;
 pub mod referrer;
-mod service;
 pub mod stats;
 
 use std::net::IpAddr;

@@ -8,8 +8,8 @@ use rocket::http::{Cookie, CookieJar};
 use rocket::response::Redirect;
 use rocket::{Responder, Route, State, get, post, routes};
 
+use crate::domain::galleries::admin::SortBy;
 use crate::domain::ingest::human_bytes;
-use crate::domain::instance::SortBy;
 use crate::ids::{GalleryId, secrets_match};
 use crate::views::admin::{self as view, Controls, Dashboard};
 use crate::web::admin::auth::{ActionForm, authorize, cookie, enabled, session};
@@ -57,7 +57,7 @@ async fn dashboard(
     let read = blocking(app.inner(), move |app| {
         let now = app.clock.now();
         let listing = app.galleries.list_all(&lookup, sort, page, PER_PAGE, now)?;
-        Ok::<_, crate::domain::galleries::DomainError>((listing, app.galleries.storage()?))
+        Ok::<_, crate::domain::error::DomainError>((listing, app.galleries.storage()?))
     })
     .await?;
     let health = app.galleries.health();

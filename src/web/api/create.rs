@@ -11,7 +11,8 @@ use rocket::tokio::sync::Semaphore;
 use rocket::{Data, Route, State, post, routes};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::galleries::{self, PendingImage};
+use crate::domain::error::DomainError;
+use crate::domain::galleries::create::{self, PendingImage};
 use crate::domain::settings::SettingsInput;
 use crate::ids::UploadId;
 use crate::web::api::json::{ImageJson, images_json};
@@ -48,13 +49,13 @@ struct CreateRequest {
     owner_key: Option<String>,
 }
 
-fn created_response(app: &App, created: galleries::Created) -> Created<Json<CreatedJson>> {
+fn created_response(app: &App, created: create::Created) -> Created<Json<CreatedJson>> {
     let id = &created.id;
     let share_url = app.share_url(id);
     let body = CreatedJson {
         id: id.to_string(),
-        manage_url: app.manage_url(id, created.key.as_str()),
-        manage_key: created.key.as_str().to_owned(),
+        manage_url: app.manage_url(id, created.manage_key.as_str()),
+        manage_key: created.manage_key.as_str().to_owned(),
         qr_png_url: format!("{share_url}/qr.png"),
         qr_svg_url: format!("{share_url}/qr.svg"),
         images: images_json(app, id, &created.record.images),
@@ -215,9 +216,7 @@ async fn create_json(
         .iter()
         .map(|u| {
             UploadId::parse(u).ok_or_else(|| {
-                WebError::Domain(galleries::DomainError::UploadMissing(
-                    u.chars().take(40).collect(),
-                ))
+                WebError::Domain(DomainError::UploadMissing(u.chars().take(40).collect()))
             })
         })
         .collect::<Result<Vec<_>, _>>()?;

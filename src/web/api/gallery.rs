@@ -7,13 +7,13 @@ use rocket::response::status::NoContent;
 use rocket::serde::json::Json;
 use rocket::{Route, State, delete, get, patch, post, routes};
 
-use crate::domain::galleries::DomainError;
+use crate::domain::error::DomainError;
 use crate::domain::settings::SettingsInput;
 use crate::ids::GalleryId;
 use crate::model::GalleryRecord;
 use crate::web::api::json::{GalleryJson, gallery_json};
 use crate::web::app::{App, blocking};
-use crate::web::blob::BlobResponse;
+use crate::web::blob_response::BlobResponse;
 use crate::web::error::WebError;
 use crate::web::error_response::ApiError;
 use crate::web::guards::caching::IfNoneMatch;

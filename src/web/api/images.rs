@@ -7,8 +7,8 @@ use rocket::serde::json::Json;
 use rocket::{Route, State, delete, patch, post, put, routes};
 use serde::Deserialize;
 
-use crate::domain::editing::ImageEdit;
-use crate::domain::galleries::DomainError;
+use crate::domain::error::DomainError;
+use crate::domain::galleries::edit::ImageEdit;
 use crate::ids::UploadId;
 use crate::web::api::gallery::owner_action;
 use crate::web::api::json::GalleryJson;

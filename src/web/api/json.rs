@@ -6,7 +6,7 @@ use rocket::serde::json::Json;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::domain::access::owner_state;
+use crate::domain::access::GalleryState;
 use crate::domain::settings::{clock_text, days_text};
 use crate::ids::GalleryId;
 use crate::model::{GalleryRecord, ImageRecord, MediaFormat, Settings};
@@ -108,8 +108,7 @@ pub struct GalleryJson {
     share_url: String,
     qr_png_url: String,
     qr_svg_url: String,
-    /// active, disabled, expired, scheduled or outside-hours.
-    state: &'static str,
+    state: GalleryState,
     #[serde(with = "time::serde::rfc3339::option")]
     opens_at: Option<OffsetDateTime>,
     settings: SettingsJson,
@@ -122,7 +121,7 @@ pub struct GalleryJson {
 
 pub fn gallery_json(app: &App, id: &GalleryId, record: &GalleryRecord, opens: u64) -> GalleryJson {
     let share_url = app.share_url(id);
-    let (state, opens_at) = owner_state(&record.settings, opens, app.clock.now());
+    let (state, opens_at) = GalleryState::with_opening(&record.settings, opens, app.clock.now());
     GalleryJson {
         id: id.to_string(),
         title: record.title.clone(),

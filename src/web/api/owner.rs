@@ -12,9 +12,9 @@ use rocket::{Route, State, get, post, routes};
 use serde::{Deserialize, Deserializer, Serialize};
 use time::OffsetDateTime;
 
-use crate::domain::access::owner_state as state;
-use crate::domain::galleries::DomainError;
-use crate::domain::owners::{self, BatchAction};
+use crate::domain::access::GalleryState;
+use crate::domain::error::DomainError;
+use crate::domain::galleries::owners::{self, BatchAction};
 use crate::ids::OwnerKey;
 use crate::model::Digest;
 use crate::store::Filed;
@@ -64,8 +64,7 @@ struct SummaryJson {
     title: String,
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
-    /// active, disabled, expired, exhausted, scheduled or outside-hours.
-    state: &'static str,
+    state: GalleryState,
     #[serde(with = "time::serde::rfc3339::option")]
     opens_at: Option<OffsetDateTime>,
     enabled: bool,
@@ -81,7 +80,7 @@ struct SummaryJson {
 
 fn summary(app: &App, filed: &Filed, now: OffsetDateTime) -> SummaryJson {
     let Filed { id, record, opens } = filed;
-    let (state, opens_at) = state(&record.settings, *opens, now);
+    let (state, opens_at) = GalleryState::with_opening(&record.settings, *opens, now);
     SummaryJson {
         id: id.to_string(),
         title: record.title.clone(),
@@ -116,6 +115,7 @@ struct ErrorJson {
 struct ItemJson {
     id: String,
     ok: bool,
+    /// A [`GalleryState`]'s name, or `deleted` once the batch deleted it.
     #[serde(skip_serializing_if = "Option::is_none")]
     state: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -139,7 +139,7 @@ fn item_json(app: &App, id: &str, result: Result<Option<Filed>, DomainError>) ->
             ItemJson {
                 id,
                 ok: true,
-                state: Some(gallery.state),
+                state: Some(gallery.state.as_str()),
                 gallery: Some(gallery),
                 error: None,
             }

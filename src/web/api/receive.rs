@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::domain::galleries::PendingImage;
+use crate::domain::galleries::create::PendingImage;
 use crate::spool::{Body, Spool};
 use crate::web::app::{App, blocking};
 use crate::web::error::WebError;

@@ -13,7 +13,7 @@ use crate::ids::UploadId;
 use crate::model::{MediaFormat, Rendition};
 use crate::web::api::receive::{ingest_and_write, spool};
 use crate::web::app::{App, blocking};
-use crate::web::blob::BlobResponse;
+use crate::web::blob_response::BlobResponse;
 use crate::web::error::WebError;
 use crate::web::error_response::ApiError;
 use crate::web::guards::caching::IfNoneMatch;

@@ -12,7 +12,7 @@ use crate::model::{GalleryRecord, Rendition};
 use crate::store::Cached;
 use crate::views;
 use crate::web::app::App;
-use crate::web::blob::BlobResponse;
+use crate::web::blob_response::BlobResponse;
 use crate::web::error::WebError;
 use crate::web::error_response::PageError;
 use crate::web::guards::caching::IfNoneMatch;

@@ -8,7 +8,7 @@ use rocket::{Request, Response, Route, State, get, routes};
 
 use crate::domain::qr;
 use crate::web::app::{App, blocking};
-use crate::web::blob::disposition;
+use crate::web::blob_response::disposition;
 use crate::web::error::WebError;
 use crate::web::error_response::PageError;
 use crate::web::viewer::admission::load;

@@ -458,7 +458,10 @@ fn orphans_are_collected_an_hour_after_they_were_marked_and_a_mass_deletion_is_h
 }
 
 /// An ingested image written to the blob tree and pinned, not yet in a gallery.
-fn pending(galleries: &Galleries, jpeg_bytes: Vec<u8>) -> maiimg::domain::galleries::PendingImage {
+fn pending(
+    galleries: &Galleries,
+    jpeg_bytes: Vec<u8>,
+) -> maiimg::domain::galleries::create::PendingImage {
     let limits = Limits {
         max_file_bytes: 1 << 22,
         max_pixels: 1 << 22,

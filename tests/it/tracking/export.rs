@@ -150,7 +150,8 @@ fn with_tracking_off_only_opens_are_counted() {
 
 #[rocket::async_test]
 async fn pruning_old_records_keeps_counters_and_series() {
-    use maiimg::domain::galleries::{Galleries, Options};
+    use maiimg::domain::galleries::housekeeping::HousekeepingPolicy;
+    use maiimg::domain::galleries::{Galleries, OpenOptions};
     use maiimg::domain::ingest::{Limits, ingest};
     use maiimg::domain::settings::SettingsInput;
     use maiimg::domain::tracking::{Event, Visitor, agent};
@@ -158,7 +159,7 @@ async fn pruning_old_records_keeps_counters_and_series() {
 
     let dir = tempfile::tempdir().unwrap();
     let galleries = Galleries::open(
-        Options::at(dir.path().to_path_buf()),
+        OpenOptions::at(dir.path().to_path_buf()),
         OffsetDateTime::now_utc(),
     )
     .unwrap();
@@ -197,7 +198,7 @@ async fn pruning_old_records_keeps_counters_and_series() {
         galleries.note(id, record, Event::Reload, &who, at).unwrap();
     }
     galleries.flush().await.unwrap();
-    let key = Some(created.key.as_str());
+    let key = Some(created.manage_key.as_str());
     let before = galleries.stats(id, key, now).unwrap();
     assert_eq!(
         galleries
@@ -208,7 +209,11 @@ async fn pruning_old_records_keeps_counters_and_series() {
         8
     );
 
-    galleries.housekeeping(now, Some(90)).unwrap();
+    let policy = HousekeepingPolicy {
+        log_retention_days: 90,
+        purge_after_days: 0,
+    };
+    galleries.housekeeping(now, &policy).unwrap();
 
     let left = galleries.log_page(id, key, None, 100).unwrap().records;
     assert_eq!(left.len(), 2, "only the recent open and reload stay");

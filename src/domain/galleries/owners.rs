@@ -8,8 +8,9 @@
 
 use time::OffsetDateTime;
 
-use super::galleries::{DomainError, Galleries};
-use super::settings::{self, SettingsInput};
+use super::Galleries;
+use crate::domain::error::DomainError;
+use crate::domain::settings::{self, SettingsInput};
 use crate::ids::{GalleryId, OwnerKey, key_matches};
 use crate::store::Filed;
 
@@ -32,32 +33,38 @@ pub enum BatchAction {
 }
 
 /// The owner key in `presented`, if it has the shape of one.
-fn owner_key(presented: Option<&str>) -> Result<OwnerKey> {
+fn parse_owner_key(presented: Option<&str>) -> Result<OwnerKey> {
     presented
         .and_then(OwnerKey::parse)
         .ok_or(DomainError::Unauthorized)
 }
 
 impl Galleries {
-    /// Every gallery filed under the owner key `owner`, newest first. A key that owns
-    /// nothing lists nothing: owner keys are not stored, only the hashes on galleries.
-    pub fn owned(&self, owner: Option<&str>) -> Result<Vec<Filed>> {
-        let owner = owner_key(owner)?;
-        let mut list = self.store.owner_galleries(&owner.hash())?;
+    /// Every gallery filed under `owner_key`, newest first. A key that owns nothing lists
+    /// nothing: owner keys are not stored, only the hashes on galleries.
+    pub fn owned(&self, owner_key: Option<&str>) -> Result<Vec<Filed>> {
+        let owner_key = parse_owner_key(owner_key)?;
+        let mut list = self.store.owner_galleries(&owner_key.hash())?;
         list.sort_by(|a, b| {
             (b.record.created_at, b.id.as_str()).cmp(&(a.record.created_at, a.id.as_str()))
         });
         Ok(list)
     }
 
-    /// File gallery `id` under the owner key `owner`. `manage_key` must be the gallery's
-    /// own manage key; a gallery filed under another owner key moves to this one.
-    pub fn file(&self, owner: Option<&str>, id: &str, manage_key: Option<&str>) -> Result<Filed> {
-        let owner = owner_key(owner)?.hash();
+    /// File gallery `id` under `owner_key`. `manage_key` must be the gallery's own manage
+    /// key (an owner key will not do); a gallery filed under another owner key moves to
+    /// this one.
+    pub fn file(
+        &self,
+        owner_key: Option<&str>,
+        id: &str,
+        manage_key: Option<&str>,
+    ) -> Result<Filed> {
+        let owner_key_hash = parse_owner_key(owner_key)?.hash();
         let id = GalleryId::parse(id).ok_or(DomainError::NotFound)?;
         let record = self
             .store
-            .file_gallery(&id, &owner, |record| match manage_key {
+            .file_gallery(&id, &owner_key_hash, |record| match manage_key {
                 Some(key) if key_matches(key, &record.manage_key_hash) => Ok(()),
                 _ => Err(DomainError::Unauthorized),
             })?
@@ -80,8 +87,8 @@ impl Galleries {
         Ok(BatchAction::Extend(Box::new(input)))
     }
 
-    /// Apply `action` to each `(id, key)` in order; the key is the gallery's manage key or
-    /// the owner key it is filed under. Each gallery as it now is, `None` once deleted; an
+    /// Apply `action` to each `(id, manage_or_owner_key)` in order: the gallery's manage
+    /// key or the owner key it is filed under. Each gallery as it now is, `None` once deleted; an
     /// item that fails changes nothing and does not stop the others.
     pub fn batch(
         &self,
@@ -99,16 +106,18 @@ impl Galleries {
         &self,
         action: &BatchAction,
         id: &str,
-        key: Option<&str>,
+        manage_or_owner_key: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<Option<Filed>> {
         let id = GalleryId::parse(id).ok_or(DomainError::NotFound)?;
         let record = match action {
-            BatchAction::Disable => self.set_enabled(&id, key, false)?,
-            BatchAction::Enable => self.set_enabled(&id, key, true)?,
-            BatchAction::Extend(input) => self.update_settings(&id, key, input, now)?,
+            BatchAction::Disable => self.set_enabled(&id, manage_or_owner_key, false)?,
+            BatchAction::Enable => self.set_enabled(&id, manage_or_owner_key, true)?,
+            BatchAction::Extend(input) => {
+                self.update_settings(&id, manage_or_owner_key, input, now)?
+            }
             BatchAction::Delete => {
-                self.delete(&id, key)?;
+                self.delete(&id, manage_or_owner_key)?;
                 return Ok(None);
             }
         };
@@ -119,7 +128,7 @@ impl Galleries {
 
 #[cfg(test)]
 mod tests {
-    use super::super::galleries::may_manage;
+    use super::super::may_manage;
     use crate::ids::{ManageKey, OwnerKey};
     use crate::model::{Digest, GalleryRecord};
 

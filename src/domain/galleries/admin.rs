@@ -1,5 +1,6 @@
 //! The instance side: what its administrator sees and does (every gallery, storage used,
-//! takedown, blob garbage collection) and the purge of galleries that are over for good.
+//! takedown, blob garbage collection, verifying files) and the purge of galleries that are
+//! over for good. The store's half is `store/admin.rs`.
 //!
 //! Every removal follows the order that keeps references safe: the transaction that drops
 //! a blob's last reference commits first, then the file goes. A crash in between leaves an
@@ -11,26 +12,22 @@ use std::collections::HashSet;
 
 use time::{Duration, OffsetDateTime};
 
-use super::access;
-use super::collector::MassDeletion;
-use super::galleries::{DomainError, Galleries};
+use super::{Galleries, Result};
 use crate::blobs::Freed;
 use crate::clock::{from_millis as from_ms, millis as to_ms};
+use crate::domain::access::GalleryState;
+use crate::domain::check::{FileCheck, verify_each};
+use crate::domain::collector::{GRACE, Held, MassDeletion, Sweep, plausible};
+use crate::domain::error::DomainError;
 use crate::ids::GalleryId;
-use crate::model::{GalleryRecord, Settings};
+use crate::model::{Digest, GalleryRecord};
 use crate::store::ExhaustedMark;
 
 pub use crate::store::{Fault, Health};
 
-type Result<T> = std::result::Result<T, DomainError>;
-
 /// Galleries deleted per purge transaction: a few commits for a large backlog, and no
 /// transaction long enough to hold up the recorder.
 const PURGE_CHUNK: usize = 64;
-/// How often housekeeping looks for orphan files besides start-up (a directory walk).
-const ORPHAN_SWEEP_EVERY: Duration = Duration::hours(1);
-/// Where the last periodic orphan sweep is remembered.
-const ORPHAN_SWEEP_KEY: &str = "orphan_sweep_ms";
 
 /// One gallery as the admin list shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,8 +44,8 @@ pub struct GallerySummary {
     pub bytes: u64,
     /// Opens so far.
     pub opens: u64,
-    /// What a new viewer would get now: see [`state_of`].
-    pub state: &'static str,
+    /// What a new viewer would get now.
+    pub state: GalleryState,
     /// Whether the owner switched it on (the admin's disable/enable button depends on it).
     pub enabled: bool,
     /// Whether it is filed under an owner key.
@@ -131,13 +128,6 @@ pub struct Purged {
     pub freed: Freed,
 }
 
-/// A gallery's state for people who run or own it: `active`, `disabled`, `expired`
-/// (expired or ended), `exhausted`, `scheduled` or `outside-hours`. A password does not
-/// make a gallery inactive.
-pub fn state_of(settings: &Settings, opens: u64, now: OffsetDateTime) -> &'static str {
-    access::owner_state(settings, opens, now).0
-}
-
 /// Since when a gallery is over for good, if it is: the earliest of its expiry, its end
 /// and the moment its view limit was found used up (only while the count is the one
 /// marked then: a higher count means it was reopened, and the mark is renewed).
@@ -192,7 +182,7 @@ impl Galleries {
                 images: record.images.len(),
                 bytes: gallery_bytes(&record),
                 opens,
-                state: state_of(&record.settings, opens, now),
+                state: GalleryState::of(&record.settings, opens, now),
                 enabled: record.settings.enabled,
                 owner: record.owner.is_some(),
             });
@@ -328,125 +318,71 @@ impl Galleries {
         Ok(purged)
     }
 
-    /// The instance's periodic chores: the purge (when `purge_after_days` is set) and, at
-    /// most hourly, a collection of orphan files (left by a crash between a commit and its
-    /// file removal, or between a blob write and its commit).
-    pub fn instance_housekeeping(&self, now: OffsetDateTime, purge_after_days: u32) -> Result<()> {
-        let purged = self.purge(now, purge_after_days)?;
-        if purged.galleries > 0 {
-            rocket::info!(
-                "purged {} galleries ({} files, {} bytes)",
-                purged.galleries,
-                purged.freed.files,
-                purged.freed.bytes
-            );
-        }
-        let last = self.store.meta_instant(ORPHAN_SWEEP_KEY)?.and_then(from_ms);
-        if last.is_none_or(|t| now - t >= ORPHAN_SWEEP_EVERY || t > now) {
-            let sweep = self.collect_garbage(now, MassDeletion::Hold)?;
-            if sweep.freed.files > 0 {
-                rocket::info!(
-                    "collected {} orphan files ({} bytes)",
-                    sweep.freed.files,
-                    sweep.freed.bytes
-                );
+    /// Mark the files no committed record references, and delete those marked at least
+    /// [`GRACE`] before `now` (unless pinned by an upload in flight or referenced again),
+    /// then measure the tree again.
+    pub fn collect_garbage(&self, now: OffsetDateTime, mass: MassDeletion) -> Result<Sweep> {
+        let now_ms = to_ms(now);
+        let grace_ms = i64::try_from(GRACE.whole_milliseconds()).unwrap_or(i64::MAX);
+        let referenced = self.store.referenced()?;
+        let kept = self.store.kept_files()?;
+        let marks = self.store.orphan_marks()?;
+        let files = self.blobs.all()?;
+        let on_disk: HashSet<Digest> = files.iter().copied().collect();
+
+        let mut sweep = Sweep::default();
+        let (mut seen, mut due) = (Vec::new(), Vec::new());
+        for digest in &files {
+            if referenced.contains(digest) || kept.contains_key(digest) {
+                continue;
             }
-            self.store.set_meta_instant(ORPHAN_SWEEP_KEY, to_ms(now))?;
+            match marks.get(digest) {
+                // A mark from the future (the clock went back) waits for the clock.
+                Some(&since) if now_ms.saturating_sub(since) >= grace_ms && since <= now_ms => {
+                    due.push(*digest);
+                }
+                Some(_) => sweep.waiting += 1,
+                None => seen.push(*digest),
+            }
         }
-        Ok(())
+        let mut cleared: Vec<Digest> = marks
+            .keys()
+            .filter(|d| !on_disk.contains(d) || referenced.contains(d) || kept.contains_key(d))
+            .copied()
+            .collect();
+        sweep.marked = seen.len();
+
+        if mass == MassDeletion::Hold && !plausible(due.len(), files.len()) {
+            let held = Held {
+                due: due.len(),
+                files: files.len(),
+            };
+            rocket::error!(
+                "NOT deleting {} of {} image files: they are unreferenced, but a collection \
+                 that would delete over half of all files looks like a wrong or damaged \
+                 database. Run `maiimg check`; restore maiimg.redb from a backup if \
+                 galleries are missing.",
+                held.due,
+                held.files
+            );
+            sweep.held = Some(held);
+            due.clear();
+        }
+        self.store.set_orphan_marks(&seen, &cleared, now_ms)?;
+
+        sweep.freed = self.remove_unreferenced(due.iter().copied())?;
+        cleared = due.into_iter().filter(|d| !self.blobs.exists(d)).collect();
+        self.store.set_orphan_marks(&[], &cleared, now_ms)?;
+        self.blobs.recount()?;
+        Ok(sweep)
+    }
+
+    /// Hash every referenced file against its name, on a running server.
+    pub fn verify_files(&self) -> Result<FileCheck> {
+        let referenced = self.store.referenced()?;
+        Ok(verify_each(&referenced, |d| self.blobs.path(d)))
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::Digest;
-
-    fn record(settings: Settings) -> GalleryRecord {
-        GalleryRecord {
-            title: String::new(),
-            created_at: OffsetDateTime::UNIX_EPOCH,
-            manage_key_hash: Digest([0; 32]),
-            images: Vec::new(),
-            settings,
-            owner: None,
-            taken_down: false,
-        }
-    }
-
-    #[test]
-    fn over_since_takes_the_earliest_final_closing() {
-        let now = OffsetDateTime::UNIX_EPOCH + Duration::days(100);
-        let open = record(Settings::default());
-        assert_eq!(over_since(&open, 5, None, now), None);
-
-        let expired = record(Settings {
-            expires_at: Some(now - Duration::days(3)),
-            available_until: Some(now - Duration::days(5)),
-            ..Settings::default()
-        });
-        assert_eq!(
-            over_since(&expired, 0, None, now),
-            Some(now - Duration::days(5))
-        );
-        let later = record(Settings {
-            expires_at: Some(now + Duration::days(3)),
-            ..Settings::default()
-        });
-        assert_eq!(over_since(&later, 0, None, now), None);
-
-        let limited = record(Settings {
-            max_opens: Some(2),
-            ..Settings::default()
-        });
-        let mark = ExhaustedMark {
-            since_ms: to_ms(now - Duration::days(9)),
-            opens: 2,
-        };
-        assert_eq!(
-            over_since(&limited, 2, Some(mark), now),
-            Some(now - Duration::days(9))
-        );
-        // Reopened (limit raised, or more opens since): the mark no longer applies.
-        assert_eq!(over_since(&limited, 3, Some(mark), now), None);
-        assert_eq!(over_since(&limited, 1, Some(mark), now), None);
-        assert_eq!(over_since(&limited, 2, None, now), None);
-    }
-
-    #[test]
-    fn sort_names_round_trip() {
-        for (sort, name) in SortBy::ALL {
-            assert_eq!(SortBy::parse(name), Some(sort));
-            assert_eq!(sort.name(), name);
-        }
-        assert_eq!(SortBy::parse("age"), Some(SortBy::Newest));
-        assert_eq!(SortBy::parse("random"), None);
-    }
-
-    #[test]
-    fn states_name_what_a_new_viewer_gets() {
-        let now = OffsetDateTime::UNIX_EPOCH + Duration::days(100);
-        let s = |settings: Settings, opens| state_of(&settings, opens, now);
-        assert_eq!(s(Settings::default(), 0), "active");
-        let off = Settings {
-            enabled: false,
-            ..Settings::default()
-        };
-        assert_eq!(s(off, 0), "disabled");
-        let limited = Settings {
-            max_opens: Some(1),
-            ..Settings::default()
-        };
-        assert_eq!(s(limited, 1), "exhausted");
-        let gone = Settings {
-            expires_at: Some(now),
-            ..Settings::default()
-        };
-        assert_eq!(s(gone, 0), "expired");
-        let protected = Settings {
-            password_hash: Some("x".into()),
-            ..Settings::default()
-        };
-        assert_eq!(s(protected, 0), "active");
-    }
-}
+mod tests;

@@ -1,12 +1,15 @@
-//! The gallery service's access log: counting an open together with its record, noting
-//! everything else, and reading statistics and the log back for the owner.
+//! The gallery service's side of the access log: counting an open together with its
+//! record, noting everything else, reading statistics and the log back for the owner, and
+//! pruning it. What each event counts is `domain/tracking`'s; the tables are
+//! `store/tracking.rs`'s.
 
 use time::{Duration, OffsetDateTime};
 
-use super::stats::{self, Stats};
-use super::{Event, Visitor};
+use super::Galleries;
 use crate::domain::access::Reason;
-use crate::domain::galleries::{DomainError, Galleries};
+use crate::domain::error::DomainError;
+use crate::domain::tracking::stats::{self, Stats};
+use crate::domain::tracking::{Event, Visitor};
 use crate::ids::GalleryId;
 use crate::model::{AccessRecord, GalleryRecord};
 use crate::store::{Admission, LogPage};
@@ -75,9 +78,14 @@ impl Galleries {
         self.store.recorder().commits()
     }
 
-    /// The statistics of a gallery whose manage key is `key`.
-    pub fn stats(&self, id: &GalleryId, key: Option<&str>, now: OffsetDateTime) -> Result<Stats> {
-        let record = self.authorize(id, key)?;
+    /// The statistics of a gallery, for its manage key or the owner key it is filed under.
+    pub fn stats(
+        &self,
+        id: &GalleryId,
+        manage_or_owner_key: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<Stats> {
+        let record = self.authorize(id, manage_or_owner_key)?;
         let raw = self.store.stats(id, stats::first_recent_hour(now))?;
         let opens = self.store.opens(id)?;
         Ok(stats::assemble(
@@ -89,15 +97,15 @@ impl Galleries {
         ))
     }
 
-    /// A page of a gallery's access log (manage key required), newest first.
+    /// A page of a gallery's access log (manage or owner key required), newest first.
     pub fn log_page(
         &self,
         id: &GalleryId,
-        key: Option<&str>,
+        manage_or_owner_key: Option<&str>,
         before: Option<u64>,
         limit: usize,
     ) -> Result<LogPage> {
-        self.authorize(id, key)?;
+        self.authorize(id, manage_or_owner_key)?;
         Ok(self.store.log_page(id, before, limit)?)
     }
 

@@ -1,5 +1,6 @@
-//! Serving stored blobs: the response type (from the memory cache, or streamed and
-//! verified from disk) and the `Content-Disposition` it is sent with.
+//! Stored blobs (kept by `src/blobs.rs`) as HTTP responses: the response type (from the
+//! memory cache, `blob_cache.rs`, or streamed and verified from disk) and the
+//! `Content-Disposition` it is sent with.
 
 use std::io::Cursor;
 use std::sync::Arc;
