@@ -1,7 +1,7 @@
 //! The house rules a reader can check by reading the source, checked here so they stay
 //! true: ARCHITECTURE.md's module map names every source file and asset and nothing that
-//! is gone, every file it points to is there, and no file in `src/web/` or `src/config/`
-//! imports one that imports it back.
+//! is gone, every file it points to is there, and no file in `src/web/`, `src/config/` or
+//! `src/domain/` imports one that imports it back.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -223,11 +223,12 @@ fn target(from: &str, path: &str, modules: &BTreeMap<Vec<String>, String>) -> Op
     found
 }
 
-/// The folders held to the rule (a unit-test file beside its module is part of it).
-const FOLDERS: [&str; 3] = ["src/web/", "src/config/", "src/domain/ingest/"];
+/// The folders held to the rule (a unit-test file beside its module is part of it). The
+/// store is not yet: its `mod.rs` is the hub its transactions are written against.
+const FOLDERS: [&str; 3] = ["src/web/", "src/config/", "src/domain/"];
 
 #[test]
-fn no_file_in_web_or_config_imports_one_that_imports_it_back() {
+fn no_file_in_web_config_or_domain_imports_one_that_imports_it_back() {
     let sources = files("src", &[".rs"]);
     let modules: BTreeMap<Vec<String>, String> =
         sources.iter().map(|f| (module_of(f), f.clone())).collect();

@@ -12,13 +12,13 @@ use std::collections::HashSet;
 
 use time::{Duration, OffsetDateTime};
 
-use super::{Galleries, Result};
 use crate::blobs::Freed;
 use crate::clock::{from_millis as from_ms, millis as to_ms};
 use crate::domain::access::GalleryState;
 use crate::domain::check::{FileCheck, verify_each};
 use crate::domain::collector::{GRACE, Held, MassDeletion, Sweep, plausible};
 use crate::domain::error::DomainError;
+use crate::domain::galleries::service::{Galleries, Result};
 use crate::ids::GalleryId;
 use crate::model::{Digest, GalleryRecord};
 use crate::store::ExhaustedMark;

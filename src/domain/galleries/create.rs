@@ -4,9 +4,9 @@
 
 use time::{Duration, OffsetDateTime};
 
-use super::{Galleries, Result, clean_title};
 use crate::blobs::Pin;
 use crate::domain::error::DomainError;
+use crate::domain::galleries::service::{Galleries, Result, clean_title};
 use crate::domain::ingest::{Encoded, Ingested};
 use crate::domain::settings::{self, SettingsInput};
 use crate::ids::{GalleryId, ManageKey, UploadId};

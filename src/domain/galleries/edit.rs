@@ -5,9 +5,9 @@
 
 use time::OffsetDateTime;
 
-use super::create::PendingImage;
-use super::{Galleries, MAX_TITLE_CHARS, clean_title, may_manage};
 use crate::domain::error::DomainError;
+use crate::domain::galleries::create::PendingImage;
+use crate::domain::galleries::service::{Galleries, MAX_TITLE_CHARS, clean_title, may_manage};
 use crate::domain::names::is_bidi_control;
 use crate::domain::settings::{self, SettingsInput};
 use crate::ids::{GalleryId, UploadId};

@@ -3,10 +3,10 @@
 
 use time::{Duration, OffsetDateTime};
 
-use super::create::UPLOAD_TTL;
-use super::{Galleries, Result};
 use crate::clock::{from_millis, millis};
 use crate::domain::collector::MassDeletion;
+use crate::domain::galleries::create::UPLOAD_TTL;
+use crate::domain::galleries::service::{Galleries, Result};
 
 /// How often housekeeping looks for orphan files besides start-up (a directory walk).
 const ORPHAN_SWEEP_EVERY: Duration = Duration::hours(1);

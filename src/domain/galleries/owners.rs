@@ -8,8 +8,8 @@
 
 use time::OffsetDateTime;
 
-use super::Galleries;
 use crate::domain::error::DomainError;
+use crate::domain::galleries::service::Galleries;
 use crate::domain::settings::{self, SettingsInput};
 use crate::ids::{GalleryId, OwnerKey, key_matches};
 use crate::store::Filed;
@@ -128,7 +128,7 @@ impl Galleries {
 
 #[cfg(test)]
 mod tests {
-    use super::super::may_manage;
+    use crate::domain::galleries::service::may_manage;
     use crate::ids::{ManageKey, OwnerKey};
     use crate::model::{Digest, GalleryRecord};
 

@@ -5,9 +5,9 @@
 
 use time::{Duration, OffsetDateTime};
 
-use super::Galleries;
 use crate::domain::access::Reason;
 use crate::domain::error::DomainError;
+use crate::domain::galleries::service::Galleries;
 use crate::domain::tracking::stats::{self, Stats};
 use crate::domain::tracking::{Event, Visitor};
 use crate::ids::GalleryId;

@@ -6,8 +6,12 @@
 //! counts unique visitors within a day without storing who they are.
 
 pub mod agent;
+mod keys;
 pub mod referrer;
 pub mod stats;
+
+use keys::{day_of, hour_of};
+pub use keys::{image_key, local_day};
 
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -15,15 +19,11 @@ use std::sync::{Arc, Mutex};
 use sha2::{Digest as _, Sha256};
 use time::OffsetDateTime;
 
-use super::access::{self, Reason};
+use super::access::Reason;
 use crate::ids::GalleryId;
 use crate::model::{AccessRecord, Digest, EventKind, Settings};
 use crate::store::{Store, StoreError, Tally, encode_record};
 use agent::Agent;
-
-/// Seconds in a day and an hour, for the day and hour numbers keys use.
-const DAY: i64 = 86_400;
-const HOUR: i64 = 3_600;
 
 /// Who made a request, as the web layer saw it.
 #[derive(Clone, Debug)]
@@ -89,33 +89,11 @@ pub enum Event {
     Zip,
 }
 
-/// The counter key of one image: the start of its original's digest, so engagement stays
-/// with the image when the owner reorders the gallery.
-pub fn image_key(image: &Digest) -> String {
-    image.to_hex()[..16].to_owned()
-}
-
 /// Turns events into tallies for the recorder.
 #[derive(Debug)]
 pub struct Tracker {
     enabled: bool,
     salt: Mutex<Option<(u64, [u8; 32])>>,
-}
-
-fn day_of(t: OffsetDateTime) -> u64 {
-    u64::try_from(t.unix_timestamp().div_euclid(DAY)).unwrap_or(0)
-}
-
-fn hour_of(t: OffsetDateTime) -> u64 {
-    u64::try_from(t.unix_timestamp().div_euclid(HOUR)).unwrap_or(0)
-}
-
-/// Day number of `t` in the gallery's time zone (for the daily series).
-pub fn local_day(settings: &Settings, t: OffsetDateTime) -> u64 {
-    let offset = access::zoned(&access::zone_of(settings), t)
-        .offset()
-        .seconds();
-    u64::try_from((t.unix_timestamp() + i64::from(offset)).div_euclid(DAY)).unwrap_or(0)
 }
 
 fn key16(parts: &[&[u8]]) -> [u8; 16] {

@@ -4,7 +4,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{DAY, HOUR, hour_of, image_key, local_day};
+use crate::domain::tracking::keys::{DAY, HOUR, hour_of, image_key, local_day};
 use crate::model::GalleryRecord;
 use crate::store::RawStats;
 
