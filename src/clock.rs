@@ -6,6 +6,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// Wall-clock time and a monotonic instant, both from one source.
@@ -64,14 +65,28 @@ impl Clock {
     }
 }
 
-/// Milliseconds since the Unix epoch, as instants are stored (saturating).
-pub fn millis(t: OffsetDateTime) -> i64 {
-    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
-}
+/// A moment as the database stores it: whole milliseconds since the Unix epoch (UTC). One
+/// type for every stored instant, so a count of milliseconds is never taken for another
+/// number, and the conversion is written once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Millis(pub i64);
 
-/// The instant a stored millisecond count stands for (`None` past what `time` can hold).
-pub fn from_millis(ms: i64) -> Option<OffsetDateTime> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
+impl Millis {
+    /// `t` as stored (saturating past what an `i64` holds).
+    pub fn of(t: OffsetDateTime) -> Millis {
+        Millis(i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX))
+    }
+
+    /// The moment this stands for (`None` past what `time` can hold).
+    pub fn time(self) -> Option<OffsetDateTime> {
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000).ok()
+    }
+
+    /// Milliseconds from `earlier` to this (negative if `earlier` is later), saturating.
+    pub fn since(self, earlier: Millis) -> i64 {
+        self.0.saturating_sub(earlier.0)
+    }
 }
 
 #[cfg(test)]
@@ -90,5 +105,14 @@ mod tests {
         let copy = clock.clone();
         copy.advance(Duration::from_secs(1));
         assert_eq!(clock.now() - wall, time::Duration::seconds(3601));
+    }
+
+    #[test]
+    fn stored_instants_round_trip_to_the_millisecond() {
+        let t = OffsetDateTime::UNIX_EPOCH + time::Duration::milliseconds(1_764_000_000_123);
+        assert_eq!(Millis::of(t), Millis(1_764_000_000_123));
+        assert_eq!(Millis::of(t).time(), Some(t));
+        assert_eq!(Millis(5).since(Millis(2)), 3);
+        assert_eq!(Millis(i64::MAX).time(), None);
     }
 }

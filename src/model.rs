@@ -8,6 +8,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::clock::Millis;
+
 /// SHA-256 of a blob's bytes: its name on disk and its key in the refcount table.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Digest(pub [u8; 32]);
@@ -365,7 +367,7 @@ impl EventKind {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessRecord {
     /// When, in milliseconds since the Unix epoch.
-    pub at_ms: i64,
+    pub at_ms: Millis,
     /// What happened.
     pub kind: EventKind,
     /// The image, for views and downloads (its position when it happened).

@@ -8,6 +8,7 @@ use std::fmt;
 use std::path::Path;
 
 use crate::blobs::Inspection;
+use crate::clock::Millis;
 use crate::model::Digest;
 use crate::store::{Inventory, Store, StoreError, verify_database};
 
@@ -35,10 +36,10 @@ pub struct Report {
 /// An unreferenced file's standing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Orphan {
-    /// Kept since `--new-database` adopted the tree (ms since the epoch): never collected.
-    Kept(i64),
-    /// Marked unreferenced since then (ms): collected an hour after.
-    Marked(i64),
+    /// Kept since `--new-database` adopted the tree: never collected.
+    Kept(Millis),
+    /// Marked unreferenced since then: collected an hour after.
+    Marked(Millis),
     /// Not yet seen by a collection.
     Unseen,
 }
@@ -127,13 +128,13 @@ pub fn check(data_dir: &Path) -> Result<Report, StoreError> {
     Ok(report)
 }
 
-fn when(ms: i64) -> String {
-    crate::clock::from_millis(ms)
+fn when(ms: Millis) -> String {
+    ms.time()
         .and_then(|t| {
             t.format(&time::format_description::well_known::Rfc3339)
                 .ok()
         })
-        .unwrap_or_else(|| ms.to_string())
+        .unwrap_or_else(|| ms.0.to_string())
 }
 
 impl fmt::Display for Report {

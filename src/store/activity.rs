@@ -8,6 +8,7 @@ use redb::ReadableTable;
 use serde::Deserialize;
 
 use super::{Result, StoreError};
+use crate::clock::Millis;
 use crate::model::{AccessRecord, EventKind};
 
 /// The open count.
@@ -156,10 +157,10 @@ pub(super) fn decode_record(bytes: &[u8]) -> Result<AccessRecord> {
 
 /// When a stored log record happened, without decoding the rest of it (`at_ms` is the
 /// record's first field).
-pub(super) fn record_time(bytes: &[u8]) -> Result<i64> {
+pub(super) fn record_time(bytes: &[u8]) -> Result<Millis> {
     #[derive(Deserialize)]
     struct Head {
-        at_ms: i64,
+        at_ms: Millis,
     }
     Ok(postcard::take_from_bytes::<Head>(bytes)?.0.at_ms)
 }
@@ -170,7 +171,7 @@ mod tests {
 
     fn record() -> AccessRecord {
         AccessRecord {
-            at_ms: 1_764_000_000_123,
+            at_ms: Millis(1_764_000_000_123),
             kind: EventKind::View,
             image: Some(3),
             detail: None,

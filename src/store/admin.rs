@@ -8,6 +8,7 @@ use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, WriteTransact
 use super::activity;
 use super::tables::{ACTIVITY, EXHAUSTED, GALLERIES, META};
 use super::{Result, Store, decode, remove_gallery};
+use crate::clock::Millis;
 use crate::ids::GalleryId;
 use crate::model::{Digest, GalleryRecord};
 
@@ -15,7 +16,7 @@ use crate::model::{Digest, GalleryRecord};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ExhaustedMark {
     /// Milliseconds since the Unix epoch.
-    pub since_ms: i64,
+    pub since: Millis,
     /// Opens counted at that moment.
     pub opens: u64,
 }
@@ -75,7 +76,13 @@ impl Store {
             for entry in table.iter()? {
                 let (id, value) = entry?;
                 let (since_ms, opens) = value.value();
-                marks.insert(id.value().to_owned(), ExhaustedMark { since_ms, opens });
+                marks.insert(
+                    id.value().to_owned(),
+                    ExhaustedMark {
+                        since: Millis(since_ms),
+                        opens,
+                    },
+                );
             }
             Ok(marks)
         })
@@ -93,7 +100,7 @@ impl Store {
             for (id, mark) in changes {
                 match mark {
                     Some(mark) if galleries.get(id.as_str())?.is_some() => {
-                        marks.insert(id.as_str(), (mark.since_ms, mark.opens))?;
+                        marks.insert(id.as_str(), (mark.since.0, mark.opens))?;
                     }
                     _ => {
                         marks.remove(id.as_str())?;
@@ -127,7 +134,10 @@ impl Store {
                     let opens = activity::opens_of(&txn.open_table(ACTIVITY)?, key)?;
                     let mark = txn.open_table(EXHAUSTED)?.get(key)?.map(|v| {
                         let (since_ms, opens) = v.value();
-                        ExhaustedMark { since_ms, opens }
+                        ExhaustedMark {
+                            since: Millis(since_ms),
+                            opens,
+                        }
                     });
                     doomed(&record, opens, mark)
                 };
@@ -145,22 +155,22 @@ impl Store {
     }
 
     /// An instant kept in the instance values (milliseconds since the epoch), if set.
-    pub fn meta_instant(&self, name: &str) -> Result<Option<i64>> {
-        self.observed(|| -> Result<Option<i64>> {
+    pub fn meta_instant(&self, name: &str) -> Result<Option<Millis>> {
+        self.observed(|| -> Result<Option<Millis>> {
             let txn = self.db()?.begin_read()?;
             let meta = txn.open_table(META)?;
             Ok(meta.get(name)?.and_then(|v| {
                 let bytes: [u8; 8] = v.value().try_into().ok()?;
-                Some(i64::from_be_bytes(bytes))
+                Some(Millis(i64::from_be_bytes(bytes)))
             }))
         })
     }
 
     /// Keep an instant in the instance values.
-    pub fn set_meta_instant(&self, name: &str, ms: i64) -> Result<()> {
+    pub fn set_meta_instant(&self, name: &str, at: Millis) -> Result<()> {
         self.write(|txn| {
             txn.open_table(META)?
-                .insert(name, ms.to_be_bytes().as_slice())?;
+                .insert(name, at.0.to_be_bytes().as_slice())?;
             Ok(())
         })
     }

@@ -9,6 +9,7 @@ use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, Wri
 
 use super::tables::{BLOB_REFS, GALLERIES, KEPT_FILES, META, ORPHAN_MARKS, UPLOADS};
 use super::{Result, Store};
+use crate::clock::Millis;
 use crate::model::Digest;
 
 /// Where the instance id lives in the instance values.
@@ -52,7 +53,7 @@ impl Store {
 
     /// Give this database its instance id and keep `adopted` (files it does not reference,
     /// met when it adopted a tree) from ever being collected, in one transaction.
-    pub fn bind(&self, instance_id: &str, adopted: &[Digest], now_ms: i64) -> Result<()> {
+    pub fn bind(&self, instance_id: &str, adopted: &[Digest], now: Millis) -> Result<()> {
         self.write(|txn| {
             txn.open_table(META)?
                 .insert(INSTANCE_ID, instance_id.as_bytes())?;
@@ -60,7 +61,7 @@ impl Store {
             let mut kept = txn.open_table(KEPT_FILES)?;
             for digest in adopted {
                 if refs.get(&digest.0)?.is_none() {
-                    kept.insert(&digest.0, now_ms)?;
+                    kept.insert(&digest.0, now.0)?;
                 }
             }
             Ok(())
@@ -68,34 +69,34 @@ impl Store {
     }
 
     /// Files kept since a new database adopted the tree.
-    pub fn kept_files(&self) -> Result<HashMap<Digest, i64>> {
+    pub fn kept_files(&self) -> Result<HashMap<Digest, Millis>> {
         self.digest_times(KEPT_FILES)
     }
 
     /// Since when each marked file has been seen unreferenced.
-    pub fn orphan_marks(&self) -> Result<HashMap<Digest, i64>> {
+    pub fn orphan_marks(&self) -> Result<HashMap<Digest, Millis>> {
         self.digest_times(ORPHAN_MARKS)
     }
 
     fn digest_times(
         &self,
         table: redb::TableDefinition<&[u8; 32], i64>,
-    ) -> Result<HashMap<Digest, i64>> {
-        self.observed(|| -> Result<HashMap<Digest, i64>> {
+    ) -> Result<HashMap<Digest, Millis>> {
+        self.observed(|| -> Result<HashMap<Digest, Millis>> {
             let txn = self.db()?.begin_read()?;
             let table = txn.open_table(table)?;
             let mut out = HashMap::new();
             for entry in table.iter()? {
                 let (digest, ms) = entry?;
-                out.insert(Digest(*digest.value()), ms.value());
+                out.insert(Digest(*digest.value()), Millis(ms.value()));
             }
             Ok(out)
         })
     }
 
-    /// Mark `seen` as unreferenced since `now_ms` (a file already marked keeps its older
+    /// Mark `seen` as unreferenced since `now` (a file already marked keeps its older
     /// mark) and drop the marks of `cleared`, in one transaction.
-    pub fn set_orphan_marks(&self, seen: &[Digest], cleared: &[Digest], now_ms: i64) -> Result<()> {
+    pub fn set_orphan_marks(&self, seen: &[Digest], cleared: &[Digest], now: Millis) -> Result<()> {
         if seen.is_empty() && cleared.is_empty() {
             return Ok(());
         }
@@ -103,7 +104,7 @@ impl Store {
             let mut marks = txn.open_table(ORPHAN_MARKS)?;
             for digest in seen {
                 if marks.get(&digest.0)?.is_none() {
-                    marks.insert(&digest.0, now_ms)?;
+                    marks.insert(&digest.0, now.0)?;
                 }
             }
             for digest in cleared {
@@ -126,9 +127,9 @@ pub struct Inventory {
     /// Every referenced blob.
     pub referenced: HashSet<Digest>,
     /// Files kept since a new database adopted the tree.
-    pub kept: HashMap<Digest, i64>,
+    pub kept: HashMap<Digest, Millis>,
     /// Files marked unreferenced, and since when.
-    pub marks: HashMap<Digest, i64>,
+    pub marks: HashMap<Digest, Millis>,
 }
 
 impl Store {

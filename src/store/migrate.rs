@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::Result;
 use super::activity::{self, DAY, HOUR, encode_record};
 use super::tables::ACTIVITY;
+use crate::clock::Millis;
 use crate::model::{AccessRecord, EventKind};
 
 /// Before `activity_v1`: one table each for the counts, the log, the counters and series,
@@ -72,7 +73,7 @@ pub(super) fn activity_from_v1(txn: &WriteTransaction) -> Result<()> {
         let (id, seq) = key.value();
         let old: RecordV1 = serde_json::from_slice(value.value())?;
         let record = encode_record(&AccessRecord {
-            at_ms: old.t,
+            at_ms: Millis(old.t),
             kind: old.k,
             image: old.i,
             detail: old.x,
@@ -156,7 +157,7 @@ mod tests {
         let seqs: Vec<u64> = page.records.iter().map(|(seq, _)| *seq).collect();
         assert_eq!(seqs, [2, 1]);
         assert_eq!(page.records[0].1.ip.as_deref(), Some("203.0.113.0/24"));
-        assert_eq!(page.records[1].1.at_ms, 1_000);
+        assert_eq!(page.records[1].1.at_ms, Millis(1_000));
         assert_eq!(page.records[1].1.browser, "Mobile Safari 17");
 
         drop(store);

@@ -14,6 +14,7 @@ use super::activity::{
 };
 use super::tables::{ACTIVITY, GALLERIES};
 use super::{Result, Store};
+use crate::clock::Millis;
 use crate::ids::GalleryId;
 use crate::model::AccessRecord;
 
@@ -128,10 +129,10 @@ impl Store {
         })
     }
 
-    /// Remove log records older than `cutoff_ms` and de-duplication keys of days before
+    /// Remove log records older than `cutoff` and de-duplication keys of days before
     /// `cutoff_day`, at most `max` records per call (call again while it returns `max`), so
     /// one call never holds the writer for long. Counters and series stay.
-    pub fn prune_log(&self, cutoff_ms: i64, cutoff_day: u64, max: usize) -> Result<usize> {
+    pub fn prune_log(&self, cutoff: Millis, cutoff_day: u64, max: usize) -> Result<usize> {
         self.observed(|| -> Result<usize> {
             let txn = self.db()?.begin_write()?;
             let mut removed = 0;
@@ -154,7 +155,7 @@ impl Store {
                     let mut first_old = None;
                     for entry in rows.range((id, &[LOG][..])..(id, &log_end[..]))?.rev() {
                         let (row, value) = entry?;
-                        if record_time(value.value())? >= cutoff_ms || removed == max {
+                        if record_time(value.value())? >= cutoff || removed == max {
                             break;
                         }
                         first_old = Some(row.value().1.to_vec());
@@ -188,7 +189,7 @@ mod tests {
 
     /// An open on UTC `day` by `visitor`, as the domain would tally it.
     fn open(day: u64, visitor: u8) -> Tally {
-        let at_ms = i64::try_from(day).unwrap_or(0) * DAY_MS;
+        let at_ms = Millis(i64::try_from(day).unwrap_or(0) * DAY_MS);
         let mut tally = Tally::new(day);
         tally.record = encode_record(&AccessRecord {
             at_ms,
@@ -241,16 +242,34 @@ mod tests {
         assert_eq!(counter("visitors"), 3);
         let days = || -> Vec<i64> {
             let page = store.log_page(&id, None, 10).expect("a page");
-            page.records.iter().map(|(_, r)| r.at_ms / DAY_MS).collect()
+            page.records
+                .iter()
+                .map(|(_, r)| r.at_ms.0 / DAY_MS)
+                .collect()
         };
         assert_eq!(days(), [200, 101, 101, 100]);
 
         // At most one record per call: the oldest goes first.
-        assert_eq!(store.prune_log(150 * DAY_MS, 150, 1).expect("pruned"), 1);
+        assert_eq!(
+            store
+                .prune_log(Millis(150 * DAY_MS), 150, 1)
+                .expect("pruned"),
+            1
+        );
         assert_eq!(days(), [200, 101, 101]);
-        assert_eq!(store.prune_log(150 * DAY_MS, 150, 10).expect("pruned"), 2);
+        assert_eq!(
+            store
+                .prune_log(Millis(150 * DAY_MS), 150, 10)
+                .expect("pruned"),
+            2
+        );
         assert_eq!(days(), [200]);
-        assert_eq!(store.prune_log(150 * DAY_MS, 150, 10).expect("pruned"), 0);
+        assert_eq!(
+            store
+                .prune_log(Millis(150 * DAY_MS), 150, 10)
+                .expect("pruned"),
+            0
+        );
         assert_eq!(store.stats(&id, 0).expect("stats").version, 4);
 
         // The counters stay; day 101's seen key went, day 200's did not.

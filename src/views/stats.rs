@@ -259,7 +259,7 @@ pub fn log_rows(records: &[(u64, AccessRecord)], zone: &TimeZone) -> Markup {
             tr { td colspan="8" class="meta" { "Nothing recorded yet." } }
         }
         @for (seq, record) in records {
-            @let t = crate::clock::from_millis(record.at_ms).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+            @let t = record.at_ms.time().unwrap_or(OffsetDateTime::UNIX_EPOCH);
             tr data-cursor=(seq) data-event=(record.kind.as_str()) {
                 td { time datetime=(t.format(&Rfc3339).unwrap_or_default()) { (local(zone, t, "%Y-%m-%d %H:%M:%S")) } }
                 td { (event_words(record)) }

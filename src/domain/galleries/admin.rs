@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use time::{Duration, OffsetDateTime};
 
 use crate::blobs::Freed;
-use crate::clock::{from_millis as from_ms, millis as to_ms};
+use crate::clock::Millis;
 use crate::domain::access::GalleryState;
 use crate::domain::check::{FileCheck, verify_each};
 use crate::domain::collector::{GRACE, Held, MassDeletion, Sweep, plausible};
@@ -141,7 +141,7 @@ fn over_since(
     let exhausted = settings.max_opens.is_some_and(|max| opens >= max);
     let marked = mark
         .filter(|m| exhausted && m.opens == opens)
-        .and_then(|m| from_ms(m.since_ms));
+        .and_then(|m| m.since.time());
     [settings.expires_at, settings.available_until, marked]
         .into_iter()
         .flatten()
@@ -279,7 +279,7 @@ impl Galleries {
                 Some(m) if exhausted && m.opens == opens => {}
                 _ if exhausted => {
                     let fresh = ExhaustedMark {
-                        since_ms: to_ms(now),
+                        since: Millis::of(now),
                         opens,
                     };
                     mark = Some(fresh);
@@ -322,7 +322,7 @@ impl Galleries {
     /// [`GRACE`] before `now` (unless pinned by an upload in flight or referenced again),
     /// then measure the tree again.
     pub fn collect_garbage(&self, now: OffsetDateTime, mass: MassDeletion) -> Result<Sweep> {
-        let now_ms = to_ms(now);
+        let now_ms = Millis::of(now);
         let grace_ms = i64::try_from(GRACE.whole_milliseconds()).unwrap_or(i64::MAX);
         let referenced = self.store.referenced()?;
         let kept = self.store.kept_files()?;
@@ -338,7 +338,7 @@ impl Galleries {
             }
             match marks.get(digest) {
                 // A mark from the future (the clock went back) waits for the clock.
-                Some(&since) if now_ms.saturating_sub(since) >= grace_ms && since <= now_ms => {
+                Some(&since) if now_ms.since(since) >= grace_ms && since <= now_ms => {
                     due.push(*digest);
                 }
                 Some(_) => sweep.waiting += 1,

@@ -3,7 +3,7 @@
 
 use time::{Duration, OffsetDateTime};
 
-use crate::clock::{from_millis, millis};
+use crate::clock::Millis;
 use crate::domain::collector::MassDeletion;
 use crate::domain::galleries::create::UPLOAD_TTL;
 use crate::domain::galleries::service::{Galleries, Result};
@@ -43,7 +43,7 @@ impl Galleries {
         let last = self
             .store
             .meta_instant(ORPHAN_SWEEP_KEY)?
-            .and_then(from_millis);
+            .and_then(Millis::time);
         if last.is_none_or(|t| now - t >= ORPHAN_SWEEP_EVERY || t > now) {
             let sweep = self.collect_garbage(now, MassDeletion::Hold)?;
             if sweep.freed.files > 0 {
@@ -53,7 +53,8 @@ impl Galleries {
                     sweep.freed.bytes
                 );
             }
-            self.store.set_meta_instant(ORPHAN_SWEEP_KEY, millis(now))?;
+            self.store
+                .set_meta_instant(ORPHAN_SWEEP_KEY, Millis::of(now))?;
         }
         Ok(())
     }

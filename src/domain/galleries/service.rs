@@ -8,7 +8,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use crate::blobs::BlobStore;
-use crate::clock::millis;
+use crate::clock::Millis;
 use crate::domain::binding::{self, Binding};
 use crate::domain::error::DomainError;
 use crate::domain::settings::ExpiryPolicy;
@@ -85,7 +85,7 @@ fn bind(store: &Store, blobs: &BlobStore, new_database: bool, now: OffsetDateTim
         Vec::new()
     };
     if !marker_only || !adopted.is_empty() {
-        store.bind(&id, &adopted, millis(now))?;
+        store.bind(&id, &adopted, Millis::of(now))?;
     }
     if keep_unknown {
         rocket::warn!(

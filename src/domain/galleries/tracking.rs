@@ -122,7 +122,7 @@ impl Galleries {
     /// Remove access-log records older than `days` days (counters and series stay).
     pub(crate) fn prune_log(&self, now: OffsetDateTime, days: u32) -> Result<()> {
         let cutoff = now - Duration::days(i64::from(days));
-        let cutoff_ms = crate::clock::millis(cutoff);
+        let cutoff_ms = crate::clock::Millis::of(cutoff);
         let cutoff_day = u64::try_from(cutoff.unix_timestamp().div_euclid(86_400)).unwrap_or(0);
         while self.store.prune_log(cutoff_ms, cutoff_day, PRUNE_CHUNK)? == PRUNE_CHUNK {}
         Ok(())

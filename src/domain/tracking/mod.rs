@@ -195,7 +195,7 @@ impl Tracker {
             }
         }
         tally.record = Some(encode_record(&AccessRecord {
-            at_ms: crate::clock::millis(now),
+            at_ms: crate::clock::Millis::of(now),
             kind,
             image: image.and_then(|i| u32::try_from(i).ok()),
             detail,

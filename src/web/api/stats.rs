@@ -95,7 +95,9 @@ struct RecordJson<'a> {
 }
 
 fn time_of(record: &AccessRecord) -> String {
-    crate::clock::from_millis(record.at_ms)
+    record
+        .at_ms
+        .time()
         .and_then(|t| t.format(&Rfc3339).ok())
         .unwrap_or_default()
 }

@@ -41,7 +41,7 @@ fn over_since_takes_the_earliest_final_closing() {
         ..Settings::default()
     });
     let mark = ExhaustedMark {
-        since_ms: to_ms(now - Duration::days(9)),
+        since: Millis::of(now - Duration::days(9)),
         opens: 2,
     };
     assert_eq!(
