@@ -191,10 +191,7 @@ fn each_reason_has_its_page_and_status() {
         (status, reason.as_deref()),
         (Status::Forbidden, Some("scheduled"))
     );
-    assert!(
-        text.contains("id=\"opens-at\""),
-        "the page says when it opens"
-    );
+    assert!(has_id(&text, "opens-at"), "the page says when it opens");
 
     patch(
         &app,

@@ -22,7 +22,7 @@ fn with_downloads_each_original_and_a_zip_of_all_are_offered() {
     let app = TestApp::new();
     let (id, _) = gallery(&app, "true");
     let page = app.get(&format!("/g/{id}"));
-    assert!(page.text().contains("id=\"download-all\""));
+    assert!(page.has_id("download-all"));
     assert!(page.text().contains("data-downloads=\"on\""));
 
     let originals: Vec<Vec<u8>> = (0..3)

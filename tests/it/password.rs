@@ -43,7 +43,7 @@ fn the_right_password_admits_and_counts_once() {
     let page = app.get(&format!("/g/{id}"));
     assert_eq!(page.status, Status::Unauthorized);
     assert!(page.text().contains("data-reason=\"password\""));
-    assert!(page.text().contains("id=\"password-form\""));
+    assert!(page.has_id("password-form"));
     assert!(
         !page.text().contains("/i/0/"),
         "no image before the password"
@@ -52,7 +52,7 @@ fn the_right_password_admits_and_counts_once() {
 
     let (status, _, body) = try_password(&app, &id, "open says me");
     assert_eq!(status, Status::Unauthorized);
-    assert!(body.contains("id=\"password-notice\""));
+    assert!(has_id(&body, "password-notice"));
     assert_eq!(opens(&app, &id, &key), 0);
 
     let (status, location, _) = try_password(&app, &id, "open sesame");

@@ -143,7 +143,7 @@ fn a_private_instance_needs_the_upload_password_to_upload_not_to_view() {
     // Viewing needs nothing; the upload page asks for the password.
     assert!(views(&app, &id));
     let page = app.get("/").text();
-    assert!(page.contains("id=\"upload-password\"") && page.contains("data-private=\"true\""));
+    assert!(has_id(&page, "upload-password") && page.contains("data-private=\"true\""));
     let public = TestApp::new().get("/").text();
     assert!(!public.contains("upload-password") && !public.contains("data-private"));
 }
