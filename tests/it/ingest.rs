@@ -12,6 +12,7 @@ use maiimg::domain::ingest::{
 use maiimg::model::MediaFormat;
 use rocket::http::Status;
 
+mod colour;
 mod corpora;
 
 fn limits() -> Limits {

@@ -3,6 +3,7 @@
 //!
 //! Pure CPU work on one file; it writes nothing. [`Pool`] admits them by the memory they need.
 
+mod colour;
 mod error;
 mod pipeline;
 mod pool;

@@ -3,9 +3,12 @@
 
 use std::io::Cursor;
 
+use image::codecs::png::PngEncoder;
+use image::codecs::webp::WebPEncoder;
 use image::metadata::Orientation;
-use image::{AnimationDecoder, DynamicImage, ImageDecoder, ImageError, ImageReader};
+use image::{AnimationDecoder, DynamicImage, ImageDecoder, ImageEncoder, ImageError, ImageReader};
 
+use crate::domain::ingest::colour;
 use crate::domain::ingest::error::IngestError;
 use crate::domain::ingest::render::{
     DISPLAY_EDGE, Encoded, ORIGINAL_QUALITY, Pixels, RENDITION_QUALITY, THUMB_EDGE,
@@ -67,7 +70,10 @@ pub fn ingest(bytes: &[u8], name: &str, limits: &Limits) -> Result<Ingested, Ing
         detail,
     };
 
-    let (decoder, orientation) = open_decoder(bytes, format, limits, &too_big, &corrupt)?;
+    let (mut decoder, orientation) = open_decoder(bytes, format, limits, &too_big, &corrupt)?;
+    // What the numbers mean: kept with every original, applied to every rendition.
+    let icc = decoder.icc_profile().ok().flatten();
+    let profile = icc.as_deref().and_then(colour::source_profile);
     let mut image = DynamicImage::from_decoder(decoder).map_err(|e| match e {
         ImageError::Limits(_) => too_big("decoding it would need too much memory".into()),
         e => corrupt(e.to_string()),
@@ -115,16 +121,26 @@ pub fn ingest(bytes: &[u8], name: &str, limits: &Limits) -> Result<Ingested, Ing
                 if format == MediaFormat::Jpeg {
                     // One conversion serves both the original and the renditions.
                     let pixels = Pixels::from_image(image);
-                    let original = pixels.encode(ORIGINAL_QUALITY).map_err(&corrupt)?;
+                    let original = pixels
+                        .encode_tagged(ORIGINAL_QUALITY, icc.as_deref())
+                        .map_err(&corrupt)?;
                     (original, pixels, false)
                 } else {
-                    let original = reencode_lossless(&image, format).map_err(&corrupt)?;
+                    let original =
+                        reencode_lossless(&image, format, icc.as_deref()).map_err(&corrupt)?;
                     (original, Pixels::from_image(image), false)
                 }
             }
         }
     };
-    let display_pixels = pixels.fit(DISPLAY_EDGE).map_err(&corrupt)?;
+    let mut display_pixels = pixels.fit(DISPLAY_EDGE).map_err(&corrupt)?;
+    // Converted after the shrink (a quarter of the pixels or fewer), as vips does; the
+    // thumbnail is made from the converted display image.
+    if let Some(profile) = &profile
+        && !animated
+    {
+        colour::to_srgb(&mut display_pixels, profile).map_err(&corrupt)?;
+    }
     let thumb = display_pixels
         .fit(THUMB_EDGE)
         .and_then(|p| p.encode(RENDITION_QUALITY))
@@ -221,13 +237,28 @@ fn open_decoder<'a>(
 
 /// Encode an oriented PNG or WebP again, losslessly (PNG keeps its bit depth; WebP
 /// becomes lossless WebP, the only WebP encoder available).
-fn reencode_lossless(image: &DynamicImage, format: MediaFormat) -> Result<Encoded, String> {
+fn reencode_lossless(
+    image: &DynamicImage,
+    format: MediaFormat,
+    icc: Option<&[u8]>,
+) -> Result<Encoded, String> {
     let mut bytes = Vec::new();
     let written = if format == MediaFormat::Png {
-        image.write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::Png)
+        let mut encoder = PngEncoder::new(&mut bytes);
+        if let Some(icc) = icc {
+            encoder
+                .set_icc_profile(icc.to_vec())
+                .map_err(|e| e.to_string())?;
+        }
+        image.write_with_encoder(encoder)
     } else {
-        DynamicImage::ImageRgba8(image.to_rgba8())
-            .write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::WebP)
+        let mut encoder = WebPEncoder::new_lossless(&mut bytes);
+        if let Some(icc) = icc {
+            encoder
+                .set_icc_profile(icc.to_vec())
+                .map_err(|e| e.to_string())?;
+        }
+        DynamicImage::ImageRgba8(image.to_rgba8()).write_with_encoder(encoder)
     };
     written.map_err(|e| e.to_string())?;
     Ok(Encoded {

@@ -1,6 +1,6 @@
 //! Renditions: resize with fast_image_resize (SIMD), encode opaque images as JPEG with 4:2:0
-//! chroma (baseline, interleaved, standard Huffman tables), images with real transparency as
-//! lossless WebP.
+//! chroma averaged over each 2×2 block (baseline, interleaved, standard Huffman tables),
+//! images with real transparency as lossless WebP.
 //!
 //! Not `set_optimized_huffman_tables`: with it jpeg-encoder 0.7 writes one scan per
 //! component (non-interleaved baseline), which zune-jpeg 0.5 — the decoder inside `image`,
@@ -102,11 +102,22 @@ impl Pixels {
         })
     }
 
-    /// JPEG (opaque) or lossless WebP (transparent).
+    /// JPEG (opaque) or lossless WebP (transparent), untagged: sRGB.
     pub fn encode(&self, quality: u8) -> Result<Encoded, String> {
+        self.encode_tagged(quality, None)
+    }
+
+    /// As [`encode`](Pixels::encode), with `icc` embedded: the profile the numbers are in.
+    pub fn encode_tagged(&self, quality: u8, icc: Option<&[u8]>) -> Result<Encoded, String> {
         let mut bytes = Vec::new();
         let format = if self.alpha {
-            image::codecs::webp::WebPEncoder::new_lossless(&mut bytes)
+            let mut encoder = image::codecs::webp::WebPEncoder::new_lossless(&mut bytes);
+            if let Some(icc) = icc {
+                encoder
+                    .set_icc_profile(icc.to_vec())
+                    .map_err(|e| e.to_string())?;
+            }
+            encoder
                 .write_image(
                     &self.data,
                     self.width,
@@ -122,6 +133,12 @@ impl Pixels {
             );
             let mut encoder = jpeg_encoder::Encoder::new(&mut bytes, quality);
             encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_2_0);
+            // Each chroma sample the average of its 2×2 pixels, as libjpeg does: the default
+            // takes the top-left one, so fine colour detail (1-px stripes) came out wrong.
+            encoder.set_chroma_subsampling_method(jpeg_encoder::ChromaSubsamplingMethod::Average);
+            if let Some(icc) = icc {
+                encoder.add_icc_profile(icc).map_err(|e| e.to_string())?;
+            }
             encoder
                 .encode(&self.data, w, h, jpeg_encoder::ColorType::Rgb)
                 .map_err(|e| e.to_string())?;
