@@ -59,10 +59,20 @@ pub fn png(bytes: &[u8]) -> Result<Vec<u8>, StripError> {
     Ok(png.encoder().bytes().to_vec())
 }
 
-/// WebP: drop the EXIF and XMP chunks (img-parts recomputes the VP8X flags).
+/// The chunks a WebP is shown with: image data, the extended header, alpha, animation and
+/// the colour profile. Everything else goes: EXIF, XMP, the RIFF `LIST`/`INFO` chunks
+/// (artist, copyright, title, comment) and any chunk nobody defined, an allow-list as for
+/// PNG.
+const WEBP_KEEP: [[u8; 4]; 7] = [
+    *b"VP8 ", *b"VP8L", *b"VP8X", *b"ALPH", *b"ANIM", *b"ANMF", *b"ICCP",
+];
+
+/// WebP: keep only the chunks it is shown with ([`WEBP_KEEP`]).
 pub fn webp(bytes: &[u8]) -> Result<Vec<u8>, StripError> {
     let mut webp = WebP::from_bytes(Bytes::copy_from_slice(bytes)).map_err(|e| e.to_string())?;
-    webp.remove_chunks_by_id(*b"XMP ");
+    webp.chunks_mut()
+        .retain(|chunk| WEBP_KEEP.contains(&chunk.id()));
+    // Also brings the VP8X header's flags in line with the chunks that are left.
     webp.set_exif(None);
     Ok(webp.encoder().bytes().to_vec())
 }
@@ -157,6 +167,36 @@ pub enum GifError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn webp_keeps_only_what_it_is_shown_with() {
+        use image::ImageEncoder;
+        use img_parts::riff::{RiffChunk, RiffContent};
+        let pixels: Vec<u8> = (0..8 * 8 * 3).map(|i| (i * 7) as u8).collect();
+        let mut lossless = Vec::new();
+        image::codecs::webp::WebPEncoder::new_lossless(&mut lossless)
+            .write_image(&pixels, 8, 8, image::ExtendedColorType::Rgb8)
+            .expect("encoded");
+        let mut webp = WebP::from_bytes(Bytes::from(lossless)).expect("a WebP");
+        let info = b"INFOIART\x0e\0\0\0Secret Artist\0ICOP\x06\0\0\0(c) me".to_vec();
+        let extra = |id: [u8; 4], data: &[u8]| {
+            RiffChunk::new(id, RiffContent::Data(Bytes::copy_from_slice(data)))
+        };
+        webp.chunks_mut().push(extra(*b"LIST", &info));
+        webp.chunks_mut().push(extra(*b"ZZZZ", b"Secret chunk"));
+        webp.set_exif(Some(Bytes::from_static(b"Exif\0\0Secret GPS")));
+        let tagged = webp.encoder().bytes().to_vec();
+        assert!(tagged.windows(6).any(|w| w == b"Secret"));
+
+        let clean = super::webp(&tagged).expect("stripped");
+        assert!(!clean.windows(6).any(|w| w == b"Secret"), "metadata left");
+        let kept = WebP::from_bytes(Bytes::from(clean.clone())).expect("still a WebP");
+        assert!(kept.chunks().iter().all(|c| WEBP_KEEP.contains(&c.id())));
+        let decoded = image::load_from_memory(&clean)
+            .expect("still decodes")
+            .to_rgb8();
+        assert_eq!(decoded.into_raw(), pixels, "pixels untouched");
+    }
 
     /// Found by the `strip` fuzz target: a frame 527 wide and 0 high was rebuilt into a GIF
     /// that does not decode ("image truncated").
