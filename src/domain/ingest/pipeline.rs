@@ -72,12 +72,35 @@ pub fn ingest(bytes: &[u8], name: &str, limits: &Limits) -> Result<Ingested, Ing
 
     let (mut decoder, orientation) = open_decoder(bytes, format, limits, &too_big, &corrupt)?;
     // What the numbers mean: kept with every original, applied to every rendition.
-    let icc = decoder.icc_profile().ok().flatten();
+    let mut icc = decoder.icc_profile().ok().flatten();
     let profile = icc.as_deref().and_then(colour::source_profile);
-    let mut image = DynamicImage::from_decoder(decoder).map_err(|e| match e {
-        ImageError::Limits(_) => too_big("decoding it would need too much memory".into()),
-        e => corrupt(e.to_string()),
-    })?;
+    // CMYK: the inks through their profile, instead of `image`'s ink-blind RGB; what
+    // follows is sRGB, so a re-encoded original carries no profile.
+    let cmyk = match format {
+        MediaFormat::Jpeg => icc
+            .as_deref()
+            .and_then(|p| colour::cmyk_jpeg_to_srgb(bytes, p)),
+        _ => None,
+    };
+    let mut image = match cmyk {
+        Some(converted) => {
+            drop(decoder);
+            let Pixels {
+                data,
+                width,
+                height,
+                ..
+            } = converted.map_err(&corrupt)?;
+            icc = None;
+            let rgb = image::RgbImage::from_raw(width, height, data)
+                .ok_or_else(|| corrupt("its CMYK inks do not fill the image".into()))?;
+            DynamicImage::ImageRgb8(rgb)
+        }
+        None => DynamicImage::from_decoder(decoder).map_err(|e| match e {
+            ImageError::Limits(_) => too_big("decoding it would need too much memory".into()),
+            e => corrupt(e.to_string()),
+        })?,
+    };
 
     // Containers are rebuilt for every file, which also validates their structure (a
     // truncated JPEG decodes "successfully" as grey, but has no end-of-image marker).

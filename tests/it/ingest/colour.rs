@@ -196,8 +196,9 @@ fn real_wide_gamut_photos_look_as_littlecms_renders_them() {
     let Some(dir) = testdata("realworld/colour") else {
         return;
     };
-    // Every RGB profile of the corpus; CMYK and the XYB JPEG are not converted yet.
+    // Every RGB and CMYK profile of the corpus (the XYB JPEG is not converted yet).
     for name in [
+        "Channel_digital_image_CMYK_color.jpg",
         "IMG_1063.JPG",
         "IMG_1183.JPG",
         "P3-sRGB-color-bars.jpg",
