@@ -67,7 +67,7 @@ const WEBP_KEEP: [[u8; 4]; 7] = [
     *b"VP8 ", *b"VP8L", *b"VP8X", *b"ALPH", *b"ANIM", *b"ANMF", *b"ICCP",
 ];
 
-/// WebP: keep only the chunks it is shown with ([`WEBP_KEEP`]).
+/// WebP: keep only the chunks it is shown with (image data, VP8X, alpha, animation, ICC).
 pub fn webp(bytes: &[u8]) -> Result<Vec<u8>, StripError> {
     let mut webp = WebP::from_bytes(Bytes::copy_from_slice(bytes)).map_err(|e| e.to_string())?;
     webp.chunks_mut()
