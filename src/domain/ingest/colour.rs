@@ -8,7 +8,9 @@
 //! compensation (which moxcms lacks, so it is done here): it matters for profiles whose
 //! black is not zero (print, CMYK). CMYK JPEGs are decoded again for their inks.
 
-use moxcms::{ColorProfile, DataColorSpace, Layout, RenderingIntent, TransformOptions};
+use moxcms::{
+    ColorProfile, DataColorSpace, Layout, RenderingIntent, Transform8BitExecutor, TransformOptions,
+};
 
 use crate::domain::ingest::render::Pixels;
 
@@ -20,6 +22,7 @@ pub fn source_profile(icc: &[u8]) -> Option<ColorProfile> {
     if profile.color_space != DataColorSpace::Rgb || is_srgb(&profile) {
         return None;
     }
+    transform_to_srgb(&profile, Layout::Rgb, Layout::Rgb)?;
     Some(profile)
 }
 
@@ -51,10 +54,15 @@ pub fn cmyk_jpeg_to_srgb(bytes: &[u8], icc: &[u8]) -> Option<Result<Pixels, Stri
     if profile.color_space != DataColorSpace::Cmyk {
         return None;
     }
-    Some(cmyk_pixels(bytes, &profile))
+    let transform = transform_to_srgb(&profile, Layout::Rgba, Layout::Rgb)?;
+    Some(cmyk_pixels(bytes, &profile, transform.as_ref()))
 }
 
-fn cmyk_pixels(bytes: &[u8], profile: &ColorProfile) -> Result<Pixels, String> {
+fn cmyk_pixels(
+    bytes: &[u8],
+    profile: &ColorProfile,
+    transform: &Transform8BitExecutor,
+) -> Result<Pixels, String> {
     use zune_jpeg::zune_core::bytestream::ZCursor;
     use zune_jpeg::zune_core::colorspace::ColorSpace;
     use zune_jpeg::zune_core::options::DecoderOptions;
@@ -97,18 +105,6 @@ fn cmyk_pixels(bytes: &[u8], profile: &ColorProfile) -> Result<Pixels, String> {
     if adobe {
         inks.iter_mut().for_each(|v| *v = 255 - *v);
     }
-    let options = TransformOptions {
-        rendering_intent: RenderingIntent::RelativeColorimetric,
-        ..TransformOptions::default()
-    };
-    let transform = profile
-        .create_transform_8bit(
-            Layout::Rgba,
-            &ColorProfile::new_srgb(),
-            Layout::Rgb,
-            options,
-        )
-        .map_err(|e| format!("its colour profile cannot be applied: {e}"))?;
     let mut data = vec![0u8; inks.len() / 4 * 3];
     transform
         .transform(&inks, &mut data)
@@ -122,6 +118,29 @@ fn cmyk_pixels(bytes: &[u8], profile: &ColorProfile) -> Result<Pixels, String> {
     })
 }
 
+/// A transform from `profile` to sRGB: relative colorimetric, or perceptual where the
+/// profile has tables for that intent alone (as LittleCMS falls back); `None` if neither
+/// can be built, and the image is then shown as sRGB rather than refused.
+fn transform_to_srgb(
+    profile: &ColorProfile,
+    from: Layout,
+    to: Layout,
+) -> Option<Box<Transform8BitExecutor>> {
+    let srgb = ColorProfile::new_srgb();
+    [
+        RenderingIntent::RelativeColorimetric,
+        RenderingIntent::Perceptual,
+    ]
+    .into_iter()
+    .find_map(|rendering_intent| {
+        let options = TransformOptions {
+            rendering_intent,
+            ..TransformOptions::default()
+        };
+        profile.create_transform_8bit(from, &srgb, to, options).ok()
+    })
+}
+
 /// Convert `pixels` from `profile` to sRGB in place (alpha untouched).
 pub fn to_srgb(pixels: &mut Pixels, profile: &ColorProfile) -> Result<(), String> {
     let layout = if pixels.alpha {
@@ -129,13 +148,8 @@ pub fn to_srgb(pixels: &mut Pixels, profile: &ColorProfile) -> Result<(), String
     } else {
         Layout::Rgb
     };
-    let options = TransformOptions {
-        rendering_intent: RenderingIntent::RelativeColorimetric,
-        ..TransformOptions::default()
-    };
-    let transform = profile
-        .create_transform_8bit(layout, &ColorProfile::new_srgb(), layout, options)
-        .map_err(|e| format!("its colour profile cannot be applied: {e}"))?;
+    let transform = transform_to_srgb(profile, layout, layout)
+        .ok_or_else(|| "its colour profile cannot be applied".to_owned())?;
     let source = pixels.data.clone();
     transform
         .transform(&source, &mut pixels.data)

@@ -196,9 +196,11 @@ fn real_wide_gamut_photos_look_as_littlecms_renders_them() {
     let Some(dir) = testdata("realworld/colour") else {
         return;
     };
-    // Every RGB and CMYK profile of the corpus (the XYB JPEG is not converted yet).
+    // Every profile of the corpus: RGB (matrix and LUT, the XYB JPEG), grey and CMYK.
     for name in [
         "Channel_digital_image_CMYK_color.jpg",
+        "concert.jpg",
+        "vips-sample-xyb.jpg",
         "IMG_1063.JPG",
         "IMG_1183.JPG",
         "P3-sRGB-color-bars.jpg",
