@@ -209,9 +209,16 @@ fn real_wide_gamut_photos_look_as_littlecms_renders_them() {
         "Shoes-ProPhoto.jpg",
         "vips-sample-a98.jpg",
         "rgb-to-gbr-test.jpg",
+        // A PNG's iCCP profile, judged against LittleCMS's rendering of the same bars as
+        // JPEG (jpgicc reads JPEG only).
+        "P3-sRGB-color-bars.png",
     ] {
         let path = dir.join(name);
-        let Some(reference) = lcms_srgb(&path) else {
+        let source = match name.strip_suffix(".png") {
+            Some(stem) => dir.join(format!("{stem}.jpg")),
+            None => path.clone(),
+        };
+        let Some(reference) = lcms_srgb(&source) else {
             return;
         };
         let bytes = std::fs::read(&path).expect("a corpus file");
