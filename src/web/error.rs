@@ -176,7 +176,7 @@ impl WebError {
             WebError::Ingest(e) => match e {
                 IngestError::Empty { .. } => (Status::UnprocessableEntity, "empty_file"),
                 IngestError::TooLarge { .. } => (Status::PayloadTooLarge, "file_too_large"),
-                IngestError::Unsupported { .. } => {
+                IngestError::Unsupported { .. } | IngestError::UnsupportedVariant { .. } => {
                     (Status::UnsupportedMediaType, "unsupported_format")
                 }
                 IngestError::TooManyPixels { .. } => (Status::PayloadTooLarge, "image_too_large"),

@@ -31,6 +31,15 @@ pub enum IngestError {
         /// What the bytes look like instead.
         detected: String,
     },
+    /// An accepted format in a variant this server does not decode (12-bit or lossless
+    /// JPEG): said as it is, not as a decoder's puzzle.
+    #[error("“{name}” is {kind}, which this server cannot read; save it as an ordinary JPEG")]
+    UnsupportedVariant {
+        /// File name.
+        name: String,
+        /// The variant, in words ("a 12-bit JPEG").
+        kind: &'static str,
+    },
     /// Too many pixels or too long a side, or too much memory needed to decode.
     #[error("“{name}” is too large to process: {detail}")]
     TooManyPixels {

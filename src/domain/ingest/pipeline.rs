@@ -60,6 +60,11 @@ pub fn ingest(bytes: &[u8], name: &str, limits: &Limits) -> Result<Ingested, Ing
         name: name.clone(),
         detected: detected.to_uppercase(),
     })?;
+    if format == MediaFormat::Jpeg
+        && let Some(kind) = sniff::unreadable_jpeg(bytes)
+    {
+        return Err(IngestError::UnsupportedVariant { name, kind });
+    }
     let corrupt = |reason: String| IngestError::Corrupt {
         name: name.clone(),
         format: format.label(),

@@ -31,6 +31,10 @@ fn describe_non_image(bytes: &[u8]) -> &'static str {
         "xml"
     } else if head.starts_with(b"PK\x03\x04") {
         "zip"
+    } else if head.starts_with(b"\0\0\0\x0cjP  \r\n\x87\n")
+        || head.starts_with(&[0xFF, 0x4F, 0xFF, 0x51])
+    {
+        "jpeg 2000"
     } else if head.len() >= 12 && &head[4..8] == b"ftyp" {
         // HEIC/AVIF/MP4 share the ISO-BMFF box layout.
         "heic/avif/mp4"
@@ -41,9 +45,67 @@ fn describe_non_image(bytes: &[u8]) -> &'static str {
     }
 }
 
+/// A JPEG variant no decoder here reads, named from its frame header (`SOFn` and its
+/// sample precision), or `None` for the ordinary 8-bit baseline and progressive kinds.
+/// Read from the markers before the first scan only, so it costs nothing.
+pub fn unreadable_jpeg(bytes: &[u8]) -> Option<&'static str> {
+    let mut at = 2;
+    while at + 4 <= bytes.len() {
+        if bytes[at] != 0xFF {
+            return None;
+        }
+        let marker = bytes[at + 1];
+        if marker == 0xFF {
+            at += 1;
+            continue;
+        }
+        let len = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
+        match marker {
+            // SOS: the scans begin and no frame header said anything unusual.
+            0xDA => return None,
+            0xC3 | 0xC7 | 0xCB | 0xCF => return Some("a lossless JPEG"),
+            0xC9..=0xCA | 0xCD..=0xCE => return Some("an arithmetic-coded JPEG"),
+            0xC0..=0xC2 if bytes.get(at + 4).is_some_and(|p| *p > 8) => {
+                return Some("a 12-bit JPEG");
+            }
+            _ => {}
+        }
+        at += 2 + len;
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn jpeg_variants_nobody_here_decodes_are_named() {
+        // SOI, an APP0 segment to skip, then a frame header: marker, length, precision.
+        let jpeg = |sof: u8, precision: u8| {
+            let mut b = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x04, 0x00, 0x00];
+            b.extend_from_slice(&[0xFF, sof, 0x00, 0x0B, precision, 0, 8, 0, 8, 1, 1, 0x11, 0]);
+            b.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x02]);
+            b
+        };
+        assert_eq!(unreadable_jpeg(&jpeg(0xC0, 8)), None);
+        assert_eq!(unreadable_jpeg(&jpeg(0xC2, 8)), None);
+        assert_eq!(unreadable_jpeg(&jpeg(0xC1, 12)), Some("a 12-bit JPEG"));
+        assert_eq!(unreadable_jpeg(&jpeg(0xC3, 8)), Some("a lossless JPEG"));
+        assert_eq!(
+            unreadable_jpeg(&jpeg(0xC9, 8)),
+            Some("an arithmetic-coded JPEG")
+        );
+        assert_eq!(
+            unreadable_jpeg(&[0xFF, 0xD8, 0xFF]),
+            None,
+            "too short to tell"
+        );
+        assert_eq!(
+            describe_non_image(b"\0\0\0\x0cjP  \r\n\x87\n\0\0\0\x14ftypjp2 "),
+            "jpeg 2000"
+        );
+    }
 
     #[test]
     fn accepted_by_magic_bytes() {

@@ -118,3 +118,30 @@ fn exif_orientations_come_out_upright() {
         }
     }
 }
+
+#[test]
+fn jpeg_variants_and_jpeg_2000_are_refused_by_name() {
+    let Some(dir) = testdata("realworld") else {
+        return;
+    };
+    for (file, says) in [
+        ("formats/monkey12.jpg", "is a 12-bit JPEG, which"),
+        ("formats/testimgl.jpg", "is a lossless JPEG, which"),
+        (
+            "formats/testimgari.jpg",
+            "is an arithmetic-coded JPEG, which",
+        ),
+        ("unsupported/relax.jp2", "it looks like JPEG 2000"),
+    ] {
+        let bytes = std::fs::read(dir.join(file)).expect("a corpus file");
+        let refused = ingest(&bytes, file, &limits()).expect_err("refused");
+        assert!(
+            matches!(
+                refused,
+                IngestError::UnsupportedVariant { .. } | IngestError::Unsupported { .. }
+            ),
+            "{file}: {refused:?}"
+        );
+        assert!(refused.to_string().contains(says), "{file}: {refused}");
+    }
+}
