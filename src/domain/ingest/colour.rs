@@ -6,7 +6,7 @@
 //! The engine is moxcms (pure Rust, already inside `image`). Intent: relative colorimetric
 //! (in-gamut colours exact, the rest clipped), as browsers render, with black-point
 //! compensation (which moxcms lacks, so it is done here): it matters for profiles whose
-//! black is not zero (print, CMYK). CMYK JPEGs are decoded again for their inks.
+//! black is not zero (print, CMYK). CMYK JPEGs are decoded here for their inks.
 
 use moxcms::{
     ColorProfile, DataColorSpace, Layout, RenderingIntent, Transform8BitExecutor, TransformOptions,
@@ -15,8 +15,8 @@ use moxcms::{
 use crate::domain::ingest::render::Pixels;
 
 /// A source profile worth converting from: one that parses, describes RGB data and is not
-/// sRGB already. Anything else (no profile, a broken one, grey or CMYK data, which `image`
-/// hands over as RGB without its profile's meaning) is treated as sRGB, as browsers do.
+/// sRGB already. Anything else (no profile, a broken one, grey data) is treated as sRGB, as
+/// browsers do; CMYK JPEGs have their own way ([`cmyk_jpeg_to_srgb`]).
 pub fn source_profile(icc: &[u8]) -> Option<ColorProfile> {
     let profile = ColorProfile::new_from_slice(icc).ok()?;
     if profile.color_space != DataColorSpace::Rgb || is_srgb(&profile) {
@@ -47,7 +47,7 @@ fn is_srgb(profile: &ColorProfile) -> bool {
 
 /// A CMYK JPEG's pixels through its CMYK profile to sRGB, or `None` when `icc` is not a
 /// CMYK profile. `image` would hand over CMYK already turned into RGB by a formula that knows
-/// no ink; the profile needs the inks, so the file is decoded again for them. Photoshop
+/// no ink; the profile needs the inks, so the file is decoded for them instead. Photoshop
 /// writes its CMYK inverted (an Adobe APP14 segment says so), as LittleCMS reads it.
 pub fn cmyk_jpeg_to_srgb(bytes: &[u8], icc: &[u8]) -> Option<Result<Pixels, String>> {
     let profile = ColorProfile::new_from_slice(icc).ok()?;
