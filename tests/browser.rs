@@ -32,12 +32,10 @@ use serde_json::{Value, json};
 
 #[rocket::async_test]
 async fn upload_share_and_view_in_a_real_browser() -> TestResult {
-    let Some((_driver, driver_port)) = start_browser() else {
+    let Some(stage) = Stage::start(&[]) else {
         return Ok(());
     };
-    let data = tempfile::tempdir()?;
-    let (_server, base) = start_server(data.path());
-    let files = tempfile::tempdir()?;
+    let (driver_port, base, files) = (stage.driver_port, stage.base.clone(), &stage.files);
     let photos: Vec<PathBuf> = (0..2)
         .map(|i| {
             let path = files.path().join(format!("photo-{i}.jpg"));

@@ -87,12 +87,10 @@ async fn status_starts_with(client: &Client, text: &str) -> Result<Value, String
 #[rocket::async_test]
 async fn the_manage_page_shows_the_stored_zone_changes_it_and_no_day_means_every_day() -> TestResult
 {
-    let Some((_driver, driver_port)) = start_browser() else {
+    let Some(stage) = Stage::start(&[]) else {
         return Ok(());
     };
-    let data = tempfile::tempdir()?;
-    let (_server, base) = start_server(data.path());
-    let files = tempfile::tempdir()?;
+    let (driver_port, base, files) = (stage.driver_port, stage.base.clone(), &stage.files);
     let photo = files.path().join("photo.jpg");
     write_photo(&photo, 800, 600, 30);
     let created = gallery_with_hours(&base, &photo).await?;
@@ -180,12 +178,10 @@ async fn the_manage_page_shows_the_stored_zone_changes_it_and_no_day_means_every
 
 #[rocket::async_test]
 async fn the_upload_page_proposes_the_browsers_zone_and_no_day_means_every_day() -> TestResult {
-    let Some((_driver, driver_port)) = start_browser() else {
+    let Some(stage) = Stage::start(&[]) else {
         return Ok(());
     };
-    let data = tempfile::tempdir()?;
-    let (_server, base) = start_server(data.path());
-    let files = tempfile::tempdir()?;
+    let (driver_port, base, files) = (stage.driver_port, stage.base.clone(), &stage.files);
     let photo = files.path().join("photo.jpg");
     write_photo(&photo, 800, 600, 90);
 

@@ -237,13 +237,42 @@ pub async fn connect_as(
     Ok(client)
 }
 
-pub fn start_server(data: &Path) -> (Running, String) {
-    start_server_with(data, &[])
+/// A test's stage: a browser, maiimg on a data directory of its own, and a folder for the
+/// photos the test drops. Fields drop in order: the server stops before its data
+/// directory goes, and the browser last.
+pub struct Stage {
+    /// ChromeDriver's port, for [`connect`].
+    pub driver_port: u16,
+    /// `http://127.0.0.1:<port>` of the server.
+    pub base: String,
+    /// Where the test writes the photos it uploads.
+    pub files: tempfile::TempDir,
+    _server: Running,
+    _data: tempfile::TempDir,
+    _browser: Running,
 }
 
-/// [`start_server`] with extra settings (`MAIIMG_…` variables), through the integration
+impl Stage {
+    /// Browser and server up, with `env` (`MAIIMG_…` variables) for the server; `None`
+    /// where there is no browser ([`start_browser`] says so and skips).
+    pub fn start(env: &[(&str, &str)]) -> Option<Stage> {
+        let (browser, driver_port) = start_browser()?;
+        let data = tempfile::tempdir().expect("tempdir");
+        let (server, base) = start_server_with(data.path(), env);
+        Some(Stage {
+            driver_port,
+            base,
+            files: tempfile::tempdir().expect("tempdir"),
+            _server: server,
+            _data: data,
+            _browser: browser,
+        })
+    }
+}
+
+/// maiimg on `data` with extra settings (`MAIIMG_…` variables), through the integration
 /// tests' launcher: a clean environment, run from an empty directory.
-pub fn start_server_with(data: &Path, env: &[(&str, &str)]) -> (Running, String) {
+fn start_server_with(data: &Path, env: &[(&str, &str)]) -> (Running, String) {
     let port = free_port();
     let cwd = tempfile::tempdir().expect("tempdir");
     let child = crate::launch::maiimg(cwd.path(), data, port)

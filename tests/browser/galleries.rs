@@ -79,12 +79,10 @@ async fn body_reason(client: &Client) -> Result<Value, Box<dyn Error>> {
 
 #[rocket::async_test]
 async fn my_galleries_lists_two_uploads_disables_one_and_deletes_the_other() -> TestResult {
-    let Some((_driver, driver_port)) = start_browser() else {
+    let Some(stage) = Stage::start(&[]) else {
         return Ok(());
     };
-    let data = tempfile::tempdir()?;
-    let (_server, base) = start_server(data.path());
-    let files = tempfile::tempdir()?;
+    let (driver_port, base, files) = (stage.driver_port, stage.base.clone(), &stage.files);
     let photo = |name: &str, w: u32, h: u32, hue: u8| {
         let path = files.path().join(name);
         write_photo(&path, w, h, hue);

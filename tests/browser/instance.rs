@@ -30,18 +30,13 @@ async fn enter_password(client: &Client, password: &str) -> TestResult {
 
 #[rocket::async_test]
 async fn a_private_instance_asks_for_the_password_and_shows_the_rate_limit() -> TestResult {
-    let Some((_driver, driver_port)) = start_browser() else {
+    let Some(stage) = Stage::start(&[
+        ("MAIIMG_UPLOAD_PASSWORD", PASSWORD),
+        ("MAIIMG_RATE_LIMIT_UPLOADS_PER_HOUR", "2"),
+    ]) else {
         return Ok(());
     };
-    let data = tempfile::tempdir()?;
-    let (_server, base) = start_server_with(
-        data.path(),
-        &[
-            ("MAIIMG_UPLOAD_PASSWORD", PASSWORD),
-            ("MAIIMG_RATE_LIMIT_UPLOADS_PER_HOUR", "2"),
-        ],
-    );
-    let files = tempfile::tempdir()?;
+    let (driver_port, base, files) = (stage.driver_port, stage.base.clone(), &stage.files);
     let photos: Vec<String> = (0..3)
         .map(|i| {
             let path = files.path().join(format!("p{i}.jpg"));
@@ -137,13 +132,11 @@ async fn a_private_instance_asks_for_the_password_and_shows_the_rate_limit() -> 
 
 #[rocket::async_test]
 async fn the_admin_signs_in_and_takes_a_gallery_down() -> TestResult {
-    let Some((_driver, driver_port)) = start_browser() else {
+    const TOKEN: &str = "browser-admin-token-2026";
+    let Some(stage) = Stage::start(&[("MAIIMG_ADMIN_TOKEN", TOKEN)]) else {
         return Ok(());
     };
-    const TOKEN: &str = "browser-admin-token-2026";
-    let data = tempfile::tempdir()?;
-    let (_server, base) = start_server_with(data.path(), &[("MAIIMG_ADMIN_TOKEN", TOKEN)]);
-    let files = tempfile::tempdir()?;
+    let (driver_port, base, files) = (stage.driver_port, stage.base.clone(), &stage.files);
     let mut ids = Vec::new();
     for i in 0..3u8 {
         let path = files.path().join(format!("a{i}.jpg"));

@@ -8,12 +8,10 @@ use super::driver::*;
 
 #[rocket::async_test]
 async fn a_view_limit_of_two_admits_two_browsers_and_the_third_sees_the_limit_page() -> TestResult {
-    let Some((_driver, driver_port)) = start_browser() else {
+    let Some(stage) = Stage::start(&[]) else {
         return Ok(());
     };
-    let data = tempfile::tempdir()?;
-    let (_server, base) = start_server(data.path());
-    let files = tempfile::tempdir()?;
+    let (driver_port, base, files) = (stage.driver_port, stage.base.clone(), &stage.files);
     let photo = files.path().join("proof.jpg");
     write_photo(&photo, 1200, 900, 60);
 

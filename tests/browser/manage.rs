@@ -100,12 +100,10 @@ pub async fn rename_and_reorder(client: &Client, title: &str) -> TestResult {
 
 #[rocket::async_test]
 async fn the_owner_edits_everything_from_the_manage_page() -> TestResult {
-    let Some((_driver, driver_port)) = start_browser() else {
+    let Some(stage) = Stage::start(&[]) else {
         return Ok(());
     };
-    let data = tempfile::tempdir()?;
-    let (_server, base) = start_server(data.path());
-    let files = tempfile::tempdir()?;
+    let (driver_port, base, files) = (stage.driver_port, stage.base.clone(), &stage.files);
     let mut paths = Vec::new();
     for (i, name) in ["alpha.jpg", "beta.jpg", "gamma.jpg", "delta.jpg"]
         .iter()

@@ -46,12 +46,10 @@ async fn stat(client: &fantoccini::Client, name: &str, expected: &str) -> Result
 
 #[rocket::async_test]
 async fn the_statistics_page_counts_devices_and_image_views_and_updates_live() -> TestResult {
-    let Some((_driver, driver_port)) = start_browser() else {
+    let Some(stage) = Stage::start(&[]) else {
         return Ok(());
     };
-    let data = tempfile::tempdir()?;
-    let (_server, base) = start_server(data.path());
-    let files = tempfile::tempdir()?;
+    let (driver_port, base, files) = (stage.driver_port, stage.base.clone(), &stage.files);
     let (share_url, key, id) = {
         let (base, dir) = (base.clone(), files.path().to_path_buf());
         rocket::tokio::task::spawn_blocking(move || create(&base, &dir).map_err(|e| e.to_string()))

@@ -1,0 +1,55 @@
+//! Unit tests of the blob directory: idempotent puts, pins against collection, usage, and
+//! what an interrupted write leaves.
+
+use super::*;
+
+#[test]
+fn put_is_idempotent_and_pins_block_collection() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = BlobStore::open(dir.path()).expect("open");
+    let pin = store.put(b"hello").expect("put");
+    let again = store.put(b"hello").expect("put again");
+    assert_eq!(pin.digest(), again.digest());
+    assert_eq!(store.read(&pin.digest()).expect("read"), b"hello");
+    assert_eq!(store.all().expect("all"), vec![pin.digest()]);
+
+    let d = pin.digest();
+    assert_eq!(store.collect([d], |_| Ok(false)).expect("collect"), 0);
+    drop(pin);
+    assert_eq!(store.collect([d], |_| Ok(false)).expect("collect"), 0);
+    drop(again);
+    assert_eq!(store.collect([d], |_| Ok(true)).expect("collect"), 0);
+    assert_eq!(store.collect([d], |_| Ok(false)).expect("collect"), 1);
+    assert!(store.all().expect("all").is_empty());
+}
+
+#[test]
+fn usage_follows_writes_and_collections_and_survives_reopening() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = BlobStore::open(dir.path()).expect("open");
+    assert_eq!(store.usage(), (0, 0));
+    let a = store.put(b"hello").expect("put");
+    let b = store.put(b"world!").expect("put");
+    let _again = store.put(b"hello").expect("put again");
+    assert_eq!(store.usage(), (11, 2));
+    let reopened = BlobStore::open(dir.path()).expect("reopen");
+    assert_eq!(reopened.usage(), (11, 2));
+    let (da, db) = (a.digest(), b.digest());
+    drop((a, b, _again));
+    let freed = store.collect_freed([da], |_| Ok(false)).expect("collect");
+    assert_eq!(freed, Freed { files: 1, bytes: 5 });
+    assert_eq!(store.usage(), (6, 1));
+    // A file removed behind its back is corrected by a recount.
+    fs::remove_file(store.path(&db)).expect("rm");
+    assert_eq!(store.recount().expect("recount"), (0, 0));
+    assert_eq!(store.usage(), (0, 0));
+}
+
+#[test]
+fn leftover_temp_files_are_removed_on_open() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::create_dir_all(dir.path().join("tmp")).expect("mkdir");
+    fs::write(dir.path().join("tmp/half.tmp"), b"partial").expect("write");
+    let _store = BlobStore::open(dir.path()).expect("open");
+    assert!(!dir.path().join("tmp/half.tmp").exists());
+}
