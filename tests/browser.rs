@@ -122,13 +122,7 @@ async fn upload_share_and_view_in_a_real_browser() -> TestResult {
         .await?
         .click()
         .await?;
-    click(&client, "create-button").await?;
-    wait_until(
-        &client,
-        "the result panel",
-        "return !document.getElementById('result').hidden",
-    )
-    .await?;
+    create_gallery(&client).await?;
     let share_url = value_of(&client.find(Locator::Id("share-url")).await?).await?;
     let manage_url = value_of(&client.find(Locator::Id("manage-url")).await?).await?;
     assert!(share_url.starts_with(&format!("{base}/g/")), "{share_url}");

@@ -238,13 +238,7 @@ async fn the_upload_page_proposes_the_browsers_zone_and_no_day_means_every_day()
         "return document.querySelector('#file-list li[data-state=done]') !== null",
     )
     .await?;
-    click(&client, "create-button").await?;
-    wait_until(
-        &client,
-        "the result",
-        "return !document.getElementById('result').hidden",
-    )
-    .await?;
+    create_gallery(&client).await?;
     let manage_url = value_of(&client.find(Locator::Id("manage-url")).await?).await?;
     let (path, key) = manage_url.split_once('#').unwrap_or_default();
     let id = path.rsplit('/').next().unwrap_or_default();

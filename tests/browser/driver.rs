@@ -101,6 +101,18 @@ pub async fn click(client: &Client, id: &str) -> TestResult {
     Ok(())
 }
 
+/// Press "Create gallery" and wait for the result panel (share link, QR code).
+pub async fn create_gallery(client: &Client) -> TestResult {
+    click(client, "create-button").await?;
+    wait_until(
+        client,
+        "the result",
+        "return !document.getElementById('result').hidden",
+    )
+    .await?;
+    Ok(())
+}
+
 pub async fn text_of(client: &Client, css: &str) -> Result<String, Box<dyn std::error::Error>> {
     Ok(client.find(Locator::Css(css)).await?.text().await?)
 }

@@ -35,13 +35,7 @@ async fn upload(
         .await?
         .send_keys(title)
         .await?;
-    click(client, "create-button").await?;
-    wait_until(
-        client,
-        "the result",
-        "return !document.getElementById('result').hidden",
-    )
-    .await?;
+    create_gallery(client).await?;
     let id: Value = client
         .execute(
             "return document.getElementById('result').dataset.galleryId",

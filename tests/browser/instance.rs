@@ -114,13 +114,7 @@ async fn a_private_instance_asks_for_the_password_and_shows_the_rate_limit() -> 
         .await?
         .click()
         .await?;
-    click(&client, "create-button").await?;
-    wait_until(
-        &client,
-        "the result",
-        "return !document.getElementById('result').hidden",
-    )
-    .await?;
+    create_gallery(&client).await?;
     let share = value_of(&client.find(Locator::Id("share-url")).await?).await?;
     assert!(share.starts_with(&format!("{base}/g/")), "{share}");
     client.goto(&base).await?;

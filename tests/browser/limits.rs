@@ -39,13 +39,7 @@ async fn a_view_limit_of_two_admits_two_browsers_and_the_third_sees_the_limit_pa
         .send_keys("2")
         .await?;
     click(&owner, "allow-download").await?;
-    click(&owner, "create-button").await?;
-    wait_until(
-        &owner,
-        "the result",
-        "return !document.getElementById('result').hidden",
-    )
-    .await?;
+    create_gallery(&owner).await?;
     let share_url = value_of(&owner.find(Locator::Id("share-url")).await?).await?;
     owner.close().await?;
 
