@@ -22,7 +22,6 @@ pub fn source_profile(icc: &[u8]) -> Option<ColorProfile> {
     if profile.color_space != DataColorSpace::Rgb || is_srgb(&profile) {
         return None;
     }
-    transform_to_srgb(&profile, Layout::Rgb, Layout::Rgb)?;
     Some(profile)
 }
 
@@ -148,8 +147,10 @@ pub fn to_srgb(pixels: &mut Pixels, profile: &ColorProfile) -> Result<(), String
     } else {
         Layout::Rgb
     };
-    let transform = transform_to_srgb(profile, layout, layout)
-        .ok_or_else(|| "its colour profile cannot be applied".to_owned())?;
+    // A profile no transform can be built from: shown as sRGB, never refused for it.
+    let Some(transform) = transform_to_srgb(profile, layout, layout) else {
+        return Ok(());
+    };
     let source = pixels.data.clone();
     transform
         .transform(&source, &mut pixels.data)
