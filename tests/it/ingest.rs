@@ -14,6 +14,7 @@ use rocket::http::Status;
 
 mod colour;
 mod corpora;
+mod heif_container;
 
 fn limits() -> Limits {
     Limits {
