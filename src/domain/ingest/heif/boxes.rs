@@ -3,7 +3,7 @@
 //! Every read is checked against what is left of its slice, so a length in the file can
 //! never make us read past it or reserve memory it does not back.
 
-use super::HeifError;
+use super::error::HeifError;
 
 /// A box type or brand.
 pub type FourCc = [u8; 4];

@@ -2,8 +2,8 @@
 
 use std::collections::BTreeSet;
 
-use super::HeifError;
 use super::boxes::{FourCc, children};
+use super::error::HeifError;
 use super::meta::{self, Meta};
 use super::props::{self, Colour, Property, Transform, config_bit_depth, is_alpha_urn};
 
@@ -250,7 +250,7 @@ fn image(file: &[u8], meta: &Meta<'_>, id: u32) -> Result<Image, HeifError> {
         .ok_or_else(|| HeifError::corrupt(format!("item {id} is not declared")))?;
     if item.kind == *b"grid" {
         let data = meta.item_data(file, id)?;
-        let grid = parse_grid(&data)?;
+        let grid = props::parse_grid(&data)?;
         let tile_ids = meta.refs_from(id, b"dimg");
         let expected = u64::from(grid.rows) * u64::from(grid.columns);
         if tile_ids.len() as u64 != expected {
@@ -371,37 +371,4 @@ fn bit_depth(meta: &Meta<'_>, id: u32) -> Option<u8> {
         }
     }
     from_config
-}
-
-struct Grid {
-    rows: u32,
-    columns: u32,
-    width: u32,
-    height: u32,
-}
-
-fn parse_grid(data: &[u8]) -> Result<Grid, HeifError> {
-    let mut r = super::boxes::Reader::new(data);
-    if r.u8("grid")? != 0 {
-        return Err(HeifError::Unsupported(
-            "a grid of an unknown version".into(),
-        ));
-    }
-    let wide = r.u8("grid")? & 1 == 1;
-    let rows = u32::from(r.u8("grid")?) + 1;
-    let columns = u32::from(r.u8("grid")?) + 1;
-    let (width, height) = if wide {
-        (r.u32("grid")?, r.u32("grid")?)
-    } else {
-        (u32::from(r.u16("grid")?), u32::from(r.u16("grid")?))
-    };
-    if width == 0 || height == 0 {
-        return Err(HeifError::corrupt(format!("a grid of {width}×{height}")));
-    }
-    Ok(Grid {
-        rows,
-        columns,
-        width,
-        height,
-    })
 }

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use super::HeifError;
 use super::boxes::{FourCc, Reader, children};
+use super::error::HeifError;
 
 /// More items than any real file has (a 256 × 256 grid is 65 536 tiles); past this a file is
 /// an attack on our memory, not a photo.

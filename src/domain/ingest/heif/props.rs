@@ -1,7 +1,7 @@
-//! The item properties the pipeline needs, read from their boxes.
+//! The item properties the pipeline needs, read from their boxes, and a grid item's data.
 
-use super::HeifError;
 use super::boxes::Reader;
+use super::error::HeifError;
 use super::meta::RawProperty;
 
 /// A clean aperture (`clap`): a crop centred on the image's centre plus an offset, each
@@ -171,4 +171,38 @@ pub(super) fn config_bit_depth(kind: &[u8; 4], config: &[u8]) -> Option<u8> {
         }),
         _ => None,
     }
+}
+
+/// A `grid` item's data: its tiles' arrangement and the output size.
+pub(super) struct Grid {
+    pub(super) rows: u32,
+    pub(super) columns: u32,
+    pub(super) width: u32,
+    pub(super) height: u32,
+}
+
+pub(super) fn parse_grid(data: &[u8]) -> Result<Grid, HeifError> {
+    let mut r = Reader::new(data);
+    if r.u8("grid")? != 0 {
+        return Err(HeifError::Unsupported(
+            "a grid of an unknown version".into(),
+        ));
+    }
+    let wide = r.u8("grid")? & 1 == 1;
+    let rows = u32::from(r.u8("grid")?) + 1;
+    let columns = u32::from(r.u8("grid")?) + 1;
+    let (width, height) = if wide {
+        (r.u32("grid")?, r.u32("grid")?)
+    } else {
+        (u32::from(r.u16("grid")?), u32::from(r.u16("grid")?))
+    };
+    if width == 0 || height == 0 {
+        return Err(HeifError::corrupt(format!("a grid of {width}×{height}")));
+    }
+    Ok(Grid {
+        rows,
+        columns,
+        width,
+        height,
+    })
 }

@@ -7,9 +7,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::HeifError;
 use super::boxes::{FourCc, put_uint, write_box, write_full_box};
 use super::container::{self, Heif};
+use super::error::HeifError;
 use super::meta::{self, Association, Meta, RawProperty};
 use super::props::KEPT;
 
