@@ -305,6 +305,27 @@ fn fuzz_seeds() {
     write("sniff", "pdf", b"%PDF-1.7");
     write("header", "png-claiming", &png_claiming(5000, 5000));
 
+    // HEIF/AVIF: the realworld files where present (copied into the git-ignored corpus
+    // only); those over 256 KiB cut to their first 64 KiB, which holds all their boxes.
+    for dir in ["realworld/heif", "realworld/avif"] {
+        let Some(dir) = testdata(dir) else {
+            continue;
+        };
+        for path in files(&dir, "heic")
+            .into_iter()
+            .chain(files(&dir, "heif"))
+            .chain(files(&dir, "avif"))
+        {
+            let bytes = std::fs::read(&path).unwrap();
+            let keep = if bytes.len() > 256 * 1024 {
+                64 * 1024
+            } else {
+                bytes.len()
+            };
+            write("heif", &stem(&path), &bytes[..keep]);
+        }
+    }
+
     // Multipart: the target's first byte is the chunk size, its boundary `fuzzBOUNDARY`.
     let mut body = Vec::new();
     for (name, file) in [

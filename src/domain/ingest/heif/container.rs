@@ -206,14 +206,16 @@ pub(super) fn describe(file: &[u8], meta: &Meta<'_>) -> Result<Heif, HeifError> 
             alpha = Some(image(file, meta, aux)?);
         }
     }
+    let described: BTreeSet<u32> = meta.refs_to(id, b"cdsc").into_iter().collect();
     let exif = meta
         .items
         .iter()
         .filter(|i| i.kind == *b"Exif")
-        .find(|i| meta.refs_from(i.id, b"cdsc").contains(&id))
+        .find(|i| described.contains(&i.id))
         .or_else(|| meta.items.iter().find(|i| i.kind == *b"Exif"))
-        .map(|i| meta.item_data(file, i.id))
-        .transpose()?
+        // Exif is read for its orientation only and never kept: a damaged one is no reason to
+        // refuse the photo.
+        .and_then(|i| meta.item_data(file, i.id).ok())
         .and_then(|data| {
             let skip = u32::from_be_bytes(data.get(..4)?.try_into().ok()?) as usize;
             data.get(4usize.checked_add(skip)?..).map(<[u8]>::to_vec)

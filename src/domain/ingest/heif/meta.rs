@@ -58,6 +58,9 @@ pub(super) struct Meta<'a> {
     pub(super) handler: FourCc,
     pub(super) primary: Option<u32>,
     pub(super) items: Vec<Item<'a>>,
+    /// Item id → its place in `items` (a grid of 65 536 tiles looked up one by one would
+    /// otherwise cost billions of comparisons).
+    index: BTreeMap<u32, usize>,
     pub(super) locations: BTreeMap<u32, Location>,
     pub(super) references: Vec<Reference>,
     pub(super) properties: Vec<RawProperty<'a>>,
@@ -67,7 +70,7 @@ pub(super) struct Meta<'a> {
 
 impl<'a> Meta<'a> {
     pub(super) fn item(&self, id: u32) -> Option<&Item<'a>> {
-        self.items.iter().find(|i| i.id == id)
+        self.index.get(&id).map(|&i| &self.items[i])
     }
 
     /// The items `from` refers to by `kind`, in reference order.
@@ -166,7 +169,7 @@ pub(super) fn parse(body: &[u8]) -> Result<Meta<'_>, HeifError> {
                 let (version, _) = r.full_header("pitm")?;
                 meta.primary = Some(r.item_id(version > 0, "pitm")?);
             }
-            b"iinf" => meta.items = parse_iinf(b.body)?,
+            b"iinf" => (meta.items, meta.index) = parse_iinf(b.body)?,
             b"iloc" => meta.locations = parse_iloc(b.body)?,
             b"iref" => meta.references = parse_iref(b.body)?,
             b"iprp" => parse_iprp(b.body, &mut meta)?,
@@ -177,11 +180,14 @@ pub(super) fn parse(body: &[u8]) -> Result<Meta<'_>, HeifError> {
     Ok(meta)
 }
 
-fn parse_iinf(body: &[u8]) -> Result<Vec<Item<'_>>, HeifError> {
+type Items<'a> = (Vec<Item<'a>>, BTreeMap<u32, usize>);
+
+fn parse_iinf(body: &[u8]) -> Result<Items<'_>, HeifError> {
     let mut r = Reader::new(body);
     let (version, _) = r.full_header("iinf")?;
     r.uint(if version == 0 { 2 } else { 4 }, "iinf")?;
     let mut items: Vec<Item<'_>> = Vec::new();
+    let mut index = BTreeMap::new();
     for b in children(r.rest()) {
         let b = b?;
         if b.kind != *b"infe" {
@@ -203,7 +209,7 @@ fn parse_iinf(body: &[u8]) -> Result<Vec<Item<'_>>, HeifError> {
         let kind = r.fourcc("infe")?;
         r.cstr();
         let content_type = if kind == *b"mime" { r.cstr() } else { &[] };
-        if items.iter().any(|i| i.id == id) {
+        if index.insert(id, items.len()).is_some() {
             return Err(HeifError::corrupt(format!("item {id} is declared twice")));
         }
         items.push(Item {
@@ -213,7 +219,7 @@ fn parse_iinf(body: &[u8]) -> Result<Vec<Item<'_>>, HeifError> {
             content_type,
         });
     }
-    Ok(items)
+    Ok((items, index))
 }
 
 fn parse_iloc(body: &[u8]) -> Result<BTreeMap<u32, Location>, HeifError> {

@@ -59,6 +59,7 @@ pub fn strip(file: &[u8]) -> Result<Vec<u8>, HeifError> {
         placed: &placed,
         idat: &idat,
         field: if wide { 8 } else { 4 },
+        wide_ids: kept.iter().any(|&id| id > u32::from(u16::MAX)),
     };
     // The offsets depend on meta's length, which does not depend on them (fixed-size fields).
     let trial = parts.meta_box(0);
@@ -158,19 +159,17 @@ struct Parts<'p, 'a> {
     idat: &'p [u8],
     /// Bytes of iloc's offset and length fields.
     field: u8,
+    /// Whether an item id needs 32 bits (and the boxes' wide versions).
+    wide_ids: bool,
 }
 
 impl Parts<'_, '_> {
-    fn wide_ids(&self) -> bool {
-        self.kept.iter().any(|&id| id > u32::from(u16::MAX))
-    }
-
     fn put_id(&self, out: &mut Vec<u8>, id: u32) {
-        put_uint(out, if self.wide_ids() { 4 } else { 2 }, u64::from(id));
+        put_uint(out, if self.wide_ids { 4 } else { 2 }, u64::from(id));
     }
 
     fn meta_box(&self, data_start: u64) -> Vec<u8> {
-        let wide = self.wide_ids();
+        let wide = self.wide_ids;
         let v = u8::from(wide);
         let mut body = Vec::new();
 
@@ -245,7 +244,7 @@ impl Parts<'_, '_> {
         out.extend_from_slice(&(u16::from(f) << 12 | u16::from(f) << 8).to_be_bytes());
         put_uint(
             &mut out,
-            if self.wide_ids() { 4 } else { 2 },
+            if self.wide_ids { 4 } else { 2 },
             self.placed.len() as u64,
         );
         for (&id, &(in_idat, offset, length)) in self.placed {
@@ -285,7 +284,7 @@ impl Parts<'_, '_> {
         }
         let mut iprp = Vec::new();
         write_box(&mut iprp, b"ipco", &ipco);
-        let version = u8::from(self.wide_ids());
+        let version = u8::from(self.wide_ids);
         write_full_box(&mut iprp, b"ipma", version, u32::from(wide_index), &ipma);
         iprp
     }

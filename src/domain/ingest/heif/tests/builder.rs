@@ -124,20 +124,16 @@ pub struct File {
 }
 
 impl File {
-    fn wide(&self) -> bool {
-        self.items.iter().any(|i| i.id > 0xFFFF)
-    }
-
-    fn id(&self, out: &mut Vec<u8>, id: u32) {
-        if self.wide() {
-            out.extend_from_slice(&id.to_be_bytes());
-        } else {
-            out.extend_from_slice(&(id as u16).to_be_bytes());
-        }
-    }
-
     fn meta(&self, mdat_start: u32) -> Vec<u8> {
-        let v = u8::from(self.wide());
+        let wide = self.items.iter().any(|i| i.id > 0xFFFF);
+        let id = |out: &mut Vec<u8>, id: u32| {
+            if wide {
+                out.extend_from_slice(&id.to_be_bytes());
+            } else {
+                out.extend_from_slice(&(id as u16).to_be_bytes());
+            }
+        };
+        let v = u8::from(wide);
         let mut body = full(
             b"hdlr",
             0,
@@ -145,13 +141,13 @@ impl File {
             &[&[0; 4][..], b"pict", &[0; 12], b"a name\0"].concat(),
         );
         let mut pitm = Vec::new();
-        self.id(&mut pitm, self.primary);
+        id(&mut pitm, self.primary);
         body.extend(full(b"pitm", v, 0, &pitm));
 
-        let mut iinf = if self.wide() { vec![0; 4] } else { vec![0; 2] };
+        let mut iinf = if wide { vec![0; 4] } else { vec![0; 2] };
         for i in &self.items {
             let mut e = Vec::new();
-            self.id(&mut e, i.id);
+            id(&mut e, i.id);
             e.extend_from_slice(&[0, 0]);
             e.extend_from_slice(i.kind);
             e.extend_from_slice(b"item name\0");
@@ -164,7 +160,7 @@ impl File {
         body.extend(full(b"iinf", v, 0, &iinf));
 
         let mut iloc = vec![0x44, 0x00];
-        if self.wide() {
+        if wide {
             iloc.extend_from_slice(&(self.items.len() as u32).to_be_bytes());
         } else {
             iloc.extend_from_slice(&(self.items.len() as u16).to_be_bytes());
@@ -172,7 +168,7 @@ impl File {
         let (mut in_mdat, mut in_idat) = (0u32, 0u32);
         let mut idat = Vec::new();
         for i in &self.items {
-            self.id(&mut iloc, i.id);
+            id(&mut iloc, i.id);
             iloc.extend_from_slice(&u16::from(i.in_idat).to_be_bytes());
             iloc.extend_from_slice(&[0, 0]);
             let chunk = i.data.len().div_ceil(i.extents.max(1)).max(1);
@@ -197,10 +193,10 @@ impl File {
             let mut iref = Vec::new();
             for (kind, from, to) in &self.refs {
                 let mut r = Vec::new();
-                self.id(&mut r, *from);
+                id(&mut r, *from);
                 r.extend_from_slice(&(to.len() as u16).to_be_bytes());
                 for t in to {
-                    self.id(&mut r, *t);
+                    id(&mut r, *t);
                 }
                 iref.extend(bx(false, kind, &r));
             }
@@ -210,7 +206,7 @@ impl File {
         let ipco = bx(false, b"ipco", &self.props.concat());
         let mut ipma = (self.items.len() as u32).to_be_bytes().to_vec();
         for i in &self.items {
-            self.id(&mut ipma, i.id);
+            id(&mut ipma, i.id);
             ipma.push(i.props.len() as u8);
             for &(p, essential) in &i.props {
                 ipma.push(p as u8 | if essential { 0x80 } else { 0 });

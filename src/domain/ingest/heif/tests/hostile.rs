@@ -171,3 +171,34 @@ fn every_truncation_and_every_flipped_byte_is_refused_or_read_without_a_panic() 
         }
     }
 }
+
+#[test]
+fn the_largest_grid_there_can_be_is_read_in_one_pass() {
+    // 255 × 255 tiles: looked up one by one in a list, each of 65 000 tiles would scan 65 000
+    // items (and the test would not end).
+    let tiles: Vec<u32> = (1..=255 * 255).collect();
+    let mut items: Vec<Item> = tiles
+        .iter()
+        .map(|&id| item(id, b"hvc1", b"t", &[1, 2]))
+        .collect();
+    items.push(item(70_000 - 1, b"grid", &grid(255, 255, 255, 255), &[2]));
+    let f = File {
+        primary: 70_000 - 1,
+        items,
+        props: vec![hvcc(8), ispe(1, 1)],
+        refs: vec![(b"dimg", 70_000 - 1, tiles)],
+        ..File::default()
+    };
+    let file = f.build();
+    let h = parse(&file).unwrap();
+    assert_eq!(h.primary.tiles.len(), 255 * 255);
+    assert_eq!(
+        check_limits(&h, 65_024, 255),
+        Err(HeifError::TooManyPixels {
+            pixels: 65_025,
+            limit: 65_024
+        })
+    );
+    let clean = strip(&file).unwrap();
+    assert_eq!(parse(&clean).unwrap().primary, h.primary);
+}
