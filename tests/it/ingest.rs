@@ -322,7 +322,11 @@ fn fuzz_seeds() {
             } else {
                 bytes.len()
             };
-            write("heif", &stem(&path), &bytes[..keep]);
+            write(
+                "heif",
+                &path.file_name().unwrap().to_string_lossy(),
+                &bytes[..keep],
+            );
         }
     }
 

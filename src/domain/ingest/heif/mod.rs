@@ -58,8 +58,20 @@ pub fn check_header(file: &[u8], max_pixels: u64, max_dimension: u32) -> Result<
 }
 
 /// The bytes of an item (a tile, the image, its alpha plane) of `file`, its extents joined:
-/// what a decoder is handed for each [`Coded`] item.
+/// for one item; [`tile_data`] reads all of an image's at once.
 pub fn item_data(file: &[u8], item: u32) -> Result<Vec<u8>, HeifError> {
     let top = container::top_level(file)?;
     meta::parse(top.meta)?.item_data(file, item)
+}
+
+/// The coded bytes of each of `image`'s tiles (one for a single image), in tile order: what
+/// the decoder is handed, read with one pass over the boxes however many tiles there are.
+pub fn tile_data(file: &[u8], image: &Image) -> Result<Vec<Vec<u8>>, HeifError> {
+    let top = container::top_level(file)?;
+    let meta = meta::parse(top.meta)?;
+    image
+        .tiles
+        .iter()
+        .map(|t| meta.item_data(file, t.item))
+        .collect()
 }

@@ -157,6 +157,10 @@ fn a_grid_in_idat_keeps_its_tiles_and_its_idat() {
     assert_eq!(h.colour.icc.as_deref(), Some(&b"an ICC profile"[..]));
     assert_eq!(h.transforms, vec![Transform::Rotate(90)]);
     assert_eq!(h.upright_size(), (50, 60));
+    assert_eq!(
+        tile_data(&file, &h.primary).unwrap(),
+        vec![FRAME.to_vec(); 4]
+    );
     let (_, clean) = strip_checked(&file);
     assert_eq!(item_data(&clean, 10).unwrap(), grid(2, 2, 60, 50));
     let top = container::top_level(&clean).unwrap();
