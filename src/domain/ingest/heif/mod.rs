@@ -57,8 +57,8 @@ pub fn check_header(file: &[u8], max_pixels: u64, max_dimension: u32) -> Result<
     Ok(heif)
 }
 
-/// The bytes of an item (a tile, the image, its alpha plane) of `file`, its extents joined:
-/// for one item; [`tile_data`] reads all of an image's at once.
+/// The bytes of one item of `file` (a tile, the image, its alpha plane), its extents joined;
+/// [`tile_data`] reads all of an image's tiles at once.
 pub fn item_data(file: &[u8], item: u32) -> Result<Vec<u8>, HeifError> {
     let top = container::top_level(file)?;
     meta::parse(top.meta)?.item_data(file, item)
