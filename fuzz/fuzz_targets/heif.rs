@@ -34,7 +34,10 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(after.alpha, before.alpha, "alpha changed");
     assert_eq!(after.exif, None, "Exif kept");
     for (id, kind, _) in &after.items {
-        assert!(!matches!(kind, b"Exif" | b"mime" | b"uri "), "item {id} kept");
+        assert!(
+            !matches!(kind, b"Exif" | b"mime" | b"uri "),
+            "item {id} kept"
+        );
     }
     let images = std::iter::once(&before.primary).chain(before.alpha.as_ref());
     for image in images {
