@@ -5,6 +5,7 @@
 
 mod colour;
 mod error;
+pub mod generation;
 mod pipeline;
 mod pool;
 mod render;
