@@ -57,7 +57,7 @@ async fn walk(app: &Arc<App>) -> Result<(), String> {
             }
             let old = image.clone();
             let original = step(app, move |app| app.galleries.upgrade_original(&old)).await?;
-            let Some(original) = original else {
+            let Some((original, needs)) = original else {
                 continue;
             };
             match app
@@ -68,7 +68,7 @@ async fn walk(app: &Arc<App>) -> Result<(), String> {
                 Ok((fresh, admission)) => {
                     let id = gallery.id.clone();
                     let done = step(app, move |app| {
-                        let done = app.galleries.upgrade_image(&id, &image, &fresh);
+                        let done = app.galleries.upgrade_image(&id, &image, needs, &fresh);
                         drop(admission);
                         done
                     })

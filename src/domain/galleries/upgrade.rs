@@ -20,7 +20,7 @@ use crate::domain::error::DomainError;
 use crate::domain::galleries::create::PendingImage;
 use crate::domain::galleries::service::{Galleries, Result};
 use crate::domain::ingest::Ingested;
-use crate::domain::ingest::generation::{GENERATION, outdated};
+use crate::domain::ingest::generation::{GENERATION, Outdated, outdated};
 use crate::ids::GalleryId;
 use crate::model::{GalleryRecord, ImageRecord};
 
@@ -133,64 +133,59 @@ impl Galleries {
         }
     }
 
-    /// The stored original of `image` if ingest would now make something else of it.
-    pub fn upgrade_original(&self, image: &ImageRecord) -> Result<Option<Vec<u8>>> {
+    /// The stored original of `image` and what it needs, if ingest would now make
+    /// something else of it.
+    pub fn upgrade_original(&self, image: &ImageRecord) -> Result<Option<(Vec<u8>, Outdated)>> {
         let bytes = self.read_blob(&image.original.digest)?;
-        Ok((!outdated(&bytes, image.original.format).is_current()).then_some(bytes))
+        let needs = outdated(&bytes, image.original.format);
+        Ok((!needs.is_current()).then_some((bytes, needs)))
     }
 
-    /// Swap in what ingest made again of `old`'s original, if `old` is still in the
-    /// gallery as it was read. The original is replaced only when it was outdated (WebP
-    /// chunks), so an upright JPEG's original keeps its bytes.
+    /// Swap in what ingest made again of `old`'s original, if the gallery still holds an
+    /// image with `old`'s files (its caption may have changed meanwhile). The original is
+    /// replaced only when it was outdated itself (`needs.original`), so an upright JPEG's
+    /// original keeps its bytes.
     pub fn upgrade_image(
         &self,
         id: &GalleryId,
         old: &ImageRecord,
+        needs: Outdated,
         fresh: &Ingested,
     ) -> Result<Step> {
         let pending = self.write_image(fresh)?;
-        let original_bytes = self.read_blob(&old.original.digest)?;
-        let keep_original = !outdated(&original_bytes, old.original.format).original;
         let written: Vec<_> = pending.record.digests().to_vec();
         let (new, pins) = PendingImage::split(pending);
         let mut swapped = false;
         let result = self.store.edit_gallery(id, &[], |record, _| {
-            if let Some(image) = record.images.iter_mut().find(|i| *i == old) {
-                let ImageRecord {
-                    original,
-                    display,
-                    thumb,
-                    ..
-                } = new;
-                if !keep_original {
-                    image.original = original;
+            if let Some(image) = record
+                .images
+                .iter_mut()
+                .find(|i| i.digests() == old.digests())
+            {
+                if needs.original {
+                    image.original = new.original;
                 }
-                image.display = display;
-                image.thumb = thumb;
+                image.display = new.display;
+                image.thumb = new.thumb;
                 swapped = true;
             }
             Ok::<_, DomainError>(())
         });
         drop(pins);
+        // What the swap did not take (or all of it, if the image went meanwhile) goes;
+        // what it took is referenced now and stays.
+        self.collect(written);
         match result {
             Ok(Some((_, freed))) => {
                 self.collect(freed);
-                // What the swap did not take (or all of it, if the image changed meanwhile).
-                self.collect(written);
                 Ok(if swapped {
                     Step::Redone
                 } else {
                     Step::Unchanged
                 })
             }
-            Ok(None) => {
-                self.collect(written);
-                Ok(Step::Unchanged)
-            }
-            Err(e) => {
-                self.collect(written);
-                Err(e)
-            }
+            Ok(None) => Ok(Step::Unchanged),
+            Err(e) => Err(e),
         }
     }
 
