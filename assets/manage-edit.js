@@ -163,9 +163,15 @@
   // Adding photos: each file through /api/uploads (checked and processed on its own, as
   // on the upload page), then all accepted ones into the gallery at once.
   $('add-files').addEventListener('change', async (event) => {
-    const files = [...event.target.files];
+    const picked = [...event.target.files];
     event.target.value = '';
-    if (!files.length) return;
+    const motion = window.maiimgFiles.liveMotion(picked);
+    const files = picked.filter((f) => !motion.includes(f));
+    const note = window.maiimgFiles.motionNote(motion);
+    if (!files.length) {
+      if (note) say(note);
+      return;
+    }
     const addStatus = $('add-status');
     const uploads = [];
     const refused = [];
@@ -180,9 +186,9 @@
     }
     addStatus.textContent = '';
     if (uploads.length && await call('POST', '/images', { uploads })) {
-      say(`${uploads.length} ${uploads.length === 1 ? 'photo' : 'photos'} added.${refused.length ? ` Not added: ${refused.join('; ')}` : ''}`);
+      say(`${uploads.length} ${uploads.length === 1 ? 'photo' : 'photos'} added.${refused.length ? ` Not added: ${refused.join('; ')}` : ''}${note ? ` ${note}` : ''}`);
     } else if (refused.length) {
-      say(`Not added: ${refused.join('; ')}`);
+      say(`Not added: ${refused.join('; ')}${note ? ` ${note}` : ''}`);
     }
   });
 

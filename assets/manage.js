@@ -34,9 +34,7 @@
     return list;
   }
 
-  function human(bytes) {
-    return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${Math.round(bytes / 1e3)} KB`;
-  }
+  const human = window.maiimgFiles.human;
 
   function fill(gallery) {
     $('manage-title').textContent = gallery.title || 'Untitled gallery';

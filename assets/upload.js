@@ -6,6 +6,8 @@
   const root = document.getElementById('uploader');
   if (!root) return;
   const $ = (id) => document.getElementById(id);
+  const files = window.maiimgFiles;
+  const human = files.human;
   const maxImages = Number(root.dataset.maxImages);
   const maxBytes = Number(root.dataset.maxFileBytes);
   const accepted = root.dataset.accept.split(',');
@@ -37,12 +39,6 @@
   let createWhenDone = false;
   let creating = false;
   let nextId = 0;
-
-  function human(bytes) {
-    if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1).replace(/\.0$/, '')} MB`;
-    if (bytes >= 1e3) return `${Math.round(bytes / 1e3)} KB`;
-    return `${bytes} bytes`;
-  }
 
   const counted = () => items.filter((i) => i.state !== 'error' || i.retryable);
   const pending = (i) => i.state === 'queued' || i.state === 'uploading' || i.state === 'waiting';
@@ -135,9 +131,12 @@
     return null;
   }
 
-  function addFiles(files) {
+  function addFiles(picked) {
+    const batch = Array.from(picked);
+    const motion = files.liveMotion(batch, items.map((i) => i.file));
     let skipped = 0;
-    for (const file of files) {
+    for (const file of batch) {
+      if (motion.includes(file)) continue;
       if (counted().length >= maxImages) {
         skipped++;
         continue;
@@ -149,9 +148,11 @@
       if (problem) setState(item, 'error', problem);
       else setState(item, 'queued', 'Waiting…');
     }
-    pickerMessage.textContent = skipped
-      ? `A gallery holds at most ${maxImages} photos: ${skipped} ${skipped === 1 ? 'file was' : 'files were'} not added.`
-      : '';
+    const notes = [files.motionNote(motion)];
+    if (skipped) {
+      notes.push(`A gallery holds at most ${maxImages} photos: ${skipped} ${skipped === 1 ? 'file was' : 'files were'} not added.`);
+    }
+    pickerMessage.textContent = notes.filter(Boolean).join(' ');
     pump();
   }
 

@@ -158,6 +158,10 @@ pub fn build_with(config: Config, start: Start) -> Result<Rocket<Build>, StartEr
             })
         }));
     }
+    let upgrader = Arc::clone(&app);
+    rocket = rocket.attach(AdHoc::on_liftoff("upgrade", |_| {
+        Box::pin(async move { web::upgrade::spawn(upgrader) })
+    }));
     let rocket = rocket.attach(AdHoc::on_liftoff("housekeeping", |_| {
         Box::pin(async move {
             rocket::tokio::spawn(async move {

@@ -2,12 +2,16 @@
 //! the marks of galleries whose view limit is used up, and conditional deletion.
 
 use std::collections::HashMap;
+use std::ops::Bound;
 
 use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, WriteTransaction};
 
 use super::activity;
 use super::tables::{ACTIVITY, EXHAUSTED, GALLERIES, META};
-use super::{Result, Store, decode, remove_gallery};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::{Result, Store, decode, encode, remove_gallery};
 use crate::clock::Millis;
 use crate::ids::GalleryId;
 use crate::model::{Digest, GalleryRecord};
@@ -172,6 +176,41 @@ impl Store {
             txn.open_table(META)?
                 .insert(name, at.0.to_be_bytes().as_slice())?;
             Ok(())
+        })
+    }
+
+    /// A value kept in the instance values (in the records' encoding), if set.
+    pub fn meta_value<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>> {
+        self.observed(|| -> Result<Option<T>> {
+            let txn = self.db()?.begin_read()?;
+            let meta = txn.open_table(META)?;
+            meta.get(name)?.map(|v| decode(v.value())).transpose()
+        })
+    }
+
+    /// Keep a value in the instance values.
+    pub fn set_meta_value<T: Serialize>(&self, name: &str, value: &T) -> Result<()> {
+        let bytes = encode(value)?;
+        self.write(|txn| {
+            txn.open_table(META)?.insert(name, bytes.as_slice())?;
+            Ok(())
+        })
+    }
+
+    /// The first gallery in id order after `after` (`None`: the very first), for walks
+    /// that resume where they stopped.
+    pub fn gallery_after(&self, after: Option<&str>) -> Result<Option<(String, GalleryRecord)>> {
+        self.observed(|| -> Result<Option<(String, GalleryRecord)>> {
+            let txn = self.db()?.begin_read()?;
+            let galleries = txn.open_table(GALLERIES)?;
+            let start = after.map_or(Bound::Unbounded, Bound::Excluded);
+            match galleries.range::<&str>((start, Bound::Unbounded))?.next() {
+                Some(entry) => {
+                    let (id, value) = entry?;
+                    Ok(Some((id.value().to_string(), decode(value.value())?)))
+                }
+                None => Ok(None),
+            }
         })
     }
 }

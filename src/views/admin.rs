@@ -9,6 +9,7 @@ use time::macros::format_description;
 
 use super::layout::{Shell, render};
 use crate::domain::galleries::admin::{Fault, GallerySummary, Listing, SortBy, StorageUse};
+use crate::domain::galleries::upgrade::UpgradeState;
 use crate::domain::ingest::human_bytes;
 
 /// What the instance is configured to allow, as the dashboard states it.
@@ -43,6 +44,8 @@ pub struct Dashboard<'a> {
     pub flash: Option<&'a str>,
     /// Set while database writes fail: why, and since when.
     pub storage_fault: Option<(Fault, OffsetDateTime)>,
+    /// How far stored photos are brought up to this version's ingest.
+    pub upgrade: UpgradeState,
 }
 
 fn shell(title: &str) -> Shell<'_> {
@@ -80,6 +83,27 @@ pub fn login(message: Option<&str>) -> Markup {
 fn date(t: OffsetDateTime) -> String {
     let format = format_description!("[year]-[month]-[day] [hour]:[minute]");
     t.format(&format).unwrap_or_default()
+}
+
+/// Where the walk that makes outdated stored photos again stands, in words.
+fn upgrade_line(state: &UpgradeState, galleries: u64) -> String {
+    let made_again = match state.redone {
+        1 => "1 photo made again".to_string(),
+        n => format!("{n} photos made again"),
+    };
+    let failed = match state.failed {
+        0 => String::new(),
+        n => format!(", {n} could not be (left as they were; see the log)"),
+    };
+    if state.is_current() {
+        format!("Up to date with this version ({made_again}{failed})")
+    } else {
+        format!(
+            "Being brought up to this version: {} of {galleries} galleries looked at, \
+             {made_again}{failed}",
+            state.galleries.min(galleries)
+        )
+    }
 }
 
 fn per_hour(n: u32, what: &str) -> String {
@@ -187,6 +211,10 @@ pub fn dashboard(view: &Dashboard<'_>) -> Markup {
                         dd id="storage-blobs" { (storage.blobs) }
                         dt { "Galleries" }
                         dd id="storage-galleries" { (storage.galleries) }
+                        dt { "Stored photos" }
+                        dd id="storage-upgrade" data-current=(view.upgrade.is_current()) {
+                            (upgrade_line(&view.upgrade, storage.galleries))
+                        }
                     }
                     ul class="controls" {
                         li { @if controls.private { "Private: uploads need the upload password" } @else { "Public: anyone may upload" } }

@@ -44,6 +44,7 @@ pub fn page(id: &str) -> Markup {
         page: "manage",
         reason: None,
         scripts: &[
+            "files.js",
             "copy.js",
             "store.js",
             "api.js",

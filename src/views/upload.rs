@@ -43,6 +43,7 @@ pub fn page(view: &UploadView) -> Markup {
         page: "upload",
         reason: None,
         scripts: &[
+            "files.js",
             "copy.js",
             "store.js",
             "api.js",

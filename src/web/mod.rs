@@ -25,6 +25,7 @@ mod pages;
 mod request_log;
 mod stream;
 mod throttle;
+pub mod upgrade;
 mod verified;
 mod viewer;
 

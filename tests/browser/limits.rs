@@ -77,3 +77,57 @@ async fn a_view_limit_of_two_admits_two_browsers_and_the_third_sees_the_limit_pa
     third.close().await?;
     Ok(())
 }
+
+/// An iPhone hands over a Live Photo as its still and a video of the same name: the still
+/// is uploaded, the video is left out of the batch with a note instead of failing it.
+#[rocket::async_test]
+async fn a_live_photos_video_is_left_out_of_the_batch_with_a_note() -> TestResult {
+    let Some(stage) = Stage::start(&[]) else {
+        return Ok(());
+    };
+    let (driver_port, base, files) = (stage.driver_port, stage.base.clone(), &stage.files);
+    let still = files.path().join("IMG_0042.jpg");
+    write_photo(&still, 800, 600, 120);
+    let motion = files.path().join("IMG_0042.MOV");
+    std::fs::write(&motion, b"\0\0\0\x14ftypqt  \0\0\0\0qt  \0\0\0\x08free")?;
+    let lone = files.path().join("holiday.mov");
+    std::fs::write(&lone, b"\0\0\0\x14ftypqt  \0\0\0\0qt  \0\0\0\x08free")?;
+
+    let browser = connect(driver_port, false).await?;
+    browser.goto(&base).await?;
+    let paths = [&still, &motion, &lone].map(|p| p.display().to_string());
+    browser
+        .find(Locator::Id("file-input"))
+        .await?
+        .send_keys(&paths.join("\n"))
+        .await?;
+    wait_until(
+        &browser,
+        "the still's upload",
+        "return document.querySelector('#file-list li[data-state=done]') !== null",
+    )
+    .await?;
+    let note = text_of(&browser, "#picker-message").await?;
+    assert_eq!(
+        note, "The motion of Live Photos is not kept: IMG_0042.MOV was left out.",
+        "the note names the video"
+    );
+    // The still and the lone video are in the list; only the video that belongs to a
+    // still was left out (the lone one is refused by the server, as any video is).
+    let listed: Value = browser
+        .execute(
+            "return [...document.querySelectorAll('#file-list li')].map((li) => li.textContent)",
+            vec![],
+        )
+        .await?;
+    let listed = listed.to_string();
+    assert!(
+        listed.contains("IMG_0042.jpg") && listed.contains("holiday.mov"),
+        "{listed}"
+    );
+    assert!(!listed.contains("IMG_0042.MOV"), "{listed}");
+    save_screenshot(&browser, "live-photo.png").await?;
+    create_gallery(&browser).await?;
+    browser.close().await?;
+    Ok(())
+}

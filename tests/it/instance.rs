@@ -50,6 +50,7 @@ fn views(app: &TestApp, id: &str) -> bool {
 
 mod collection;
 mod limits;
+mod upgrade;
 
 fn open_galleries(dir: &Path) -> Galleries {
     open_galleries_at(dir, OffsetDateTime::now_utc())

@@ -2,7 +2,8 @@
 //! methods live by what they are for — `create` (creation and reading), `edit` (settings,
 //! title and images), `owners` (owner keys and batches), `admin` (the instance side: every
 //! gallery, takedown, purge, collection, verification), `tracking` (counting and the access
-//! log) and `housekeeping` (the periodic chores); `service` holds the struct, opens it and
+//! log), `housekeeping` (the periodic chores) and `upgrade` (stored images brought up to
+//! this build's ingest); `service` holds the struct, opens it and
 //! keeps what they share: who may manage a gallery, and how files are given up.
 //!
 //! Two keys manage a gallery. Its **manage key** is made with it and shown once; an
@@ -22,5 +23,6 @@ pub mod housekeeping;
 pub mod owners;
 mod service;
 mod tracking;
+pub mod upgrade;
 
 pub use service::{Galleries, MAX_TITLE_CHARS, OpenOptions, clean_title};

@@ -25,6 +25,13 @@ pub fn source_profile(icc: &[u8]) -> Option<ColorProfile> {
     Some(profile)
 }
 
+/// Whether renditions of a photo carrying `icc` differ from its plain numbers: an RGB
+/// profile other than sRGB, or CMYK inks.
+pub fn needs_conversion(icc: &[u8]) -> bool {
+    source_profile(icc).is_some()
+        || ColorProfile::new_from_slice(icc).is_ok_and(|p| p.color_space == DataColorSpace::Cmyk)
+}
+
 /// Whether `profile` says what sRGB says: the same primaries and white and the same tone
 /// curve, read off a few points (cameras embed sRGB under many names and byte layouts).
 fn is_srgb(profile: &ColorProfile) -> bool {

@@ -5,6 +5,7 @@
 
 mod colour;
 mod error;
+pub mod generation;
 pub mod heif;
 mod pipeline;
 mod pool;

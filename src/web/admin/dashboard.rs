@@ -57,11 +57,16 @@ async fn dashboard(
     let read = blocking(app.inner(), move |app| {
         let now = app.clock.now();
         let listing = app.galleries.list_all(&lookup, sort, page, PER_PAGE, now)?;
-        Ok::<_, crate::domain::error::DomainError>((listing, app.galleries.storage()?))
+        let storage = app.galleries.storage()?;
+        Ok::<_, crate::domain::error::DomainError>((
+            listing,
+            storage,
+            app.galleries.upgrade_state()?,
+        ))
     })
     .await?;
     let health = app.galleries.health();
-    let (listing, storage) = match read {
+    let (listing, storage, upgrade) = match read {
         Ok(read) => read,
         // The banner says why; the list comes back with the database.
         Err(_) if health.writes_failing.is_some() => Default::default(),
@@ -83,6 +88,7 @@ async fn dashboard(
         csrf: &csrf,
         flash: flash.as_deref(),
         storage_fault: health.writes_failing,
+        upgrade,
     })))
 }
 
