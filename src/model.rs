@@ -66,11 +66,23 @@ pub enum MediaFormat {
     Gif,
     /// WebP, lossy or lossless.
     Webp,
+    /// HEIC/HEIF (HEVC in the HEIF container), as iPhones save photos. Stored as `"heic"`:
+    /// a new name, so records written before it existed read as they always did.
+    Heic,
+    /// AVIF (AV1 in the HEIF container).
+    Avif,
 }
 
 impl MediaFormat {
     /// Every accepted format, for error messages and the upload page.
-    pub const ACCEPTED: [MediaFormat; 4] = [Self::Jpeg, Self::Png, Self::Gif, Self::Webp];
+    pub const ACCEPTED: [MediaFormat; 6] = [
+        Self::Jpeg,
+        Self::Png,
+        Self::Gif,
+        Self::Webp,
+        Self::Heic,
+        Self::Avif,
+    ];
 
     /// The MIME type served in `Content-Type`.
     pub fn mime(self) -> &'static str {
@@ -79,6 +91,8 @@ impl MediaFormat {
             Self::Png => "image/png",
             Self::Gif => "image/gif",
             Self::Webp => "image/webp",
+            Self::Heic => "image/heic",
+            Self::Avif => "image/avif",
         }
     }
 
@@ -89,6 +103,8 @@ impl MediaFormat {
             Self::Png => "png",
             Self::Gif => "gif",
             Self::Webp => "webp",
+            Self::Heic => "heic",
+            Self::Avif => "avif",
         }
     }
 
@@ -99,7 +115,15 @@ impl MediaFormat {
             Self::Png => "PNG",
             Self::Gif => "GIF",
             Self::Webp => "WebP",
+            Self::Heic => "HEIC",
+            Self::Avif => "AVIF",
         }
+    }
+
+    /// Whether browsers and ordinary photo apps may fail to open it: such originals get a
+    /// full-resolution JPEG for downloads beside them (see [`ImageRecord::download`]).
+    pub fn needs_download_copy(self) -> bool {
+        matches!(self, Self::Heic | Self::Avif)
     }
 
     /// "JPEG, PNG, GIF, WebP": the list shown wherever a format is refused.
@@ -132,6 +156,8 @@ pub enum Rendition {
     Display,
     /// The uploaded file with its metadata stripped and orientation applied.
     Original,
+    /// The full-resolution JPEG of a HEIC/AVIF original (`original.jpg`).
+    OriginalJpeg,
 }
 
 impl Rendition {
@@ -141,6 +167,7 @@ impl Rendition {
             "thumb" => Some(Self::Thumb),
             "display" => Some(Self::Display),
             "original" => Some(Self::Original),
+            "original.jpg" => Some(Self::OriginalJpeg),
             _ => None,
         }
     }
@@ -163,22 +190,42 @@ pub struct ImageRecord {
     /// The owner's caption (may be empty).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub caption: String,
+    /// A full-resolution JPEG of a HEIC/AVIF original, for the people who download it and
+    /// whose apps cannot open HEIC (served at `original.jpg`, put in ZIPs). Absent for every
+    /// other format and in records written before it existed: they read as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download: Option<BlobRef>,
 }
 
 impl ImageRecord {
-    /// The blob of one rendition.
-    pub fn blob(&self, rendition: Rendition) -> &BlobRef {
+    /// The blob of one rendition; `None` for the JPEG copy of an image that has none.
+    pub fn blob(&self, rendition: Rendition) -> Option<&BlobRef> {
         match rendition {
-            Rendition::Thumb => &self.thumb,
-            Rendition::Display => &self.display,
-            Rendition::Original => &self.original,
+            Rendition::Thumb => Some(&self.thumb),
+            Rendition::Display => Some(&self.display),
+            Rendition::Original => Some(&self.original),
+            Rendition::OriginalJpeg => self.download.as_ref(),
         }
     }
 
+    /// Every stored file of this image: the original, its renditions and its download JPEG.
+    pub fn blobs(&self) -> impl Iterator<Item = &BlobRef> {
+        [&self.original, &self.display, &self.thumb]
+            .into_iter()
+            .chain(self.download.as_ref())
+    }
+
     /// Every blob this image references (a blob may appear twice, e.g. a small GIF's
-    /// display rendition is its original; each appearance holds one reference).
-    pub fn digests(&self) -> [Digest; 3] {
-        [self.original.digest, self.display.digest, self.thumb.digest]
+    /// display rendition is its original; each appearance holds one reference). Every place
+    /// refcounts move goes through this list, so a new kind of file is counted everywhere.
+    pub fn digests(&self) -> Vec<Digest> {
+        self.blobs().map(|b| b.digest).collect()
+    }
+
+    /// What "Download all" puts in the ZIP: the JPEG copy when there is one (what anyone
+    /// can open), else the original.
+    pub fn download_blob(&self) -> &BlobRef {
+        self.download.as_ref().unwrap_or(&self.original)
     }
 }
 
