@@ -126,6 +126,15 @@ impl MediaFormat {
         matches!(self, Self::Heic | Self::Avif)
     }
 
+    /// The `accept` attribute of the pages' file inputs: every accepted MIME type, plus
+    /// HEIF's other name and the extensions, since browsers on Linux and Windows give HEIC
+    /// and AVIF files no type (a picker filtering by type alone would hide them).
+    pub fn accept_attribute() -> String {
+        let mut accept: Vec<&str> = Self::ACCEPTED.map(Self::mime).to_vec();
+        accept.extend(["image/heif", ".heic", ".heif", ".avif"]);
+        accept.join(",")
+    }
+
     /// "JPEG, PNG, GIF, WebP": the list shown wherever a format is refused.
     pub fn accepted_list() -> String {
         Self::ACCEPTED.map(Self::label).join(", ")

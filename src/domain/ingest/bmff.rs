@@ -142,10 +142,7 @@ pub fn nclx(file: &HeifFile<'_>, id: ItemId) -> Option<(u16, u16, u16, bool)> {
 /// write Display P3), else one built from its `nclx` primaries and transfer (or from the
 /// coded stream's, `stream`), else `None`: sRGB. BT.709 primaries with the BT.709 or sRGB
 /// curve are taken as sRGB, as browsers show them.
-pub fn colour(
-    file: &HeifFile<'_>,
-    stream: Option<(u16, u16)>,
-) -> Result<Option<Vec<u8>>, String> {
+pub fn colour(file: &HeifFile<'_>, stream: Option<(u16, u16)>) -> Result<Option<Vec<u8>>, String> {
     let id = file.primary_id;
     if let Some(icc) = file.icc_profile(id).map_err(|e| e.to_string())? {
         return Ok(Some(icc.to_vec()));

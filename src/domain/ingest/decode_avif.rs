@@ -75,14 +75,23 @@ fn picture(file: &HeifFile<'_>, id: ItemId, max_pixels: u64) -> Result<Planes, S
     settings.set_frame_size_limit(u32::try_from(max_pixels).unwrap_or(u32::MAX));
     let mut decoder = Decoder::with_settings(&settings).map_err(|e| e.to_string())?;
     let failed = |e: Av1Error| format!("its AV1 picture does not decode ({e})");
-    decoder.send_data(data, None, None, None).map_err(failed)?;
+    // `Again` from sending: the decoder holds the data until a picture is taken out.
+    let mut pending = match decoder.send_data(data, None, None, None) {
+        Ok(()) => false,
+        Err(Av1Error::Again) => true,
+        Err(e) => return Err(failed(e)),
+    };
     let picture = loop {
         match decoder.get_picture() {
             Ok(picture) => break picture,
-            Err(Av1Error::Again) => match decoder.send_pending_data() {
-                Ok(()) | Err(Av1Error::Again) => {}
+            Err(Av1Error::Again) if pending => match decoder.send_pending_data() {
+                Ok(()) => pending = false,
+                Err(Av1Error::Again) => {}
                 Err(e) => return Err(failed(e)),
             },
+            // Everything was sent and no picture came out (a stream of headers only, or
+            // of frames never shown): nothing more will.
+            Err(Av1Error::Again) => return Err("its AV1 stream holds no picture".into()),
             Err(e) => return Err(failed(e)),
         }
     };
@@ -95,15 +104,17 @@ fn picture(file: &HeifFile<'_>, id: ItemId, max_pixels: u64) -> Result<Planes, S
 
 /// The item holding `id`'s alpha plane: an auxiliary image (`auxl`) of the alpha type.
 fn alpha_item(file: &HeifFile<'_>, id: ItemId) -> Option<ItemId> {
-    file.referencing_items(id, b"auxl").into_iter().find(|&aux| {
-        bmff::properties(file, aux).any(|p| match p {
-            Property::AuxiliaryType(urn) => {
-                urn == "urn:mpeg:mpegB:cicp:systems:auxiliary:alpha"
-                    || urn == "urn:mpeg:hevc:2015:auxid:1"
-            }
-            _ => false,
+    file.referencing_items(id, b"auxl")
+        .into_iter()
+        .find(|&aux| {
+            bmff::properties(file, aux).any(|p| match p {
+                Property::AuxiliaryType(urn) => {
+                    urn == "urn:mpeg:mpegB:cicp:systems:auxiliary:alpha"
+                        || urn == "urn:mpeg:hevc:2015:auxid:1"
+                }
+                _ => false,
+            })
         })
-    })
 }
 
 /// A sample of `plane` (8 bits, or 16-bit little-endian words above 8 bits) at (`x`, `y`).
@@ -207,7 +218,11 @@ fn apply_alpha(rgba: &mut [u8], alpha: &re_rav1d::dav1d::Picture) -> Result<bool
 }
 
 /// The container's transformative properties of item `id`, in association order.
-fn transform(file: &HeifFile<'_>, id: ItemId, mut image: DynamicImage) -> Result<DynamicImage, String> {
+fn transform(
+    file: &HeifFile<'_>,
+    id: ItemId,
+    mut image: DynamicImage,
+) -> Result<DynamicImage, String> {
     for property in bmff::properties(file, id) {
         image = match *property {
             Property::CleanAperture {

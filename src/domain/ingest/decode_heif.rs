@@ -17,11 +17,7 @@ pub fn decode(bytes: &[u8], max_pixels: u64) -> Result<Pixels, String> {
     let image = heifer::decode_rgba8(bytes, &options).map_err(|e| e.to_string())?;
     let (width, height) = (image.width, image.height);
     let alpha = image.has_alpha && image.data.chunks_exact(4).any(|p| p[3] != 255);
-    let data = if alpha {
-        image.data
-    } else {
-        image.into_rgb8()
-    };
+    let data = if alpha { image.data } else { image.into_rgb8() };
     Ok(Pixels {
         data,
         width,

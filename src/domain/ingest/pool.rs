@@ -12,10 +12,10 @@ use image::{ImageDecoder, ImageReader};
 use rocket::tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
 use crate::domain::ingest::error::IngestError;
-use crate::domain::ingest::{bmff, sniff};
-use crate::model::MediaFormat;
 use crate::domain::ingest::pipeline::{Ingested, Limits, ingest};
 use crate::domain::ingest::text::clean_name;
+use crate::domain::ingest::{bmff, sniff};
+use crate::model::MediaFormat;
 use crate::spool::Body;
 
 /// The budget is a semaphore of this many bytes per permit.

@@ -153,11 +153,15 @@ mod tests {
 
     /// An `ftyp` box of `brands` (major first), as a file's first bytes.
     fn ftyp(brands: &[&[u8; 4]]) -> Vec<u8> {
-        let mut b = ((16 + 4 * (brands.len() - 1)) as u32).to_be_bytes().to_vec();
+        let mut b = ((16 + 4 * (brands.len() - 1)) as u32)
+            .to_be_bytes()
+            .to_vec();
         b.extend_from_slice(b"ftyp");
         b.extend_from_slice(brands[0]);
         b.extend_from_slice(&[0; 4]);
-        brands[1..].iter().for_each(|brand| b.extend_from_slice(*brand));
+        brands[1..]
+            .iter()
+            .for_each(|brand| b.extend_from_slice(*brand));
         b.extend_from_slice(b"\0\0\0\x08meta");
         b
     }
@@ -165,9 +169,18 @@ mod tests {
     #[test]
     fn heif_stills_are_told_from_videos_by_their_brands() {
         // As iPhones, Nokia's samples and libavif write them.
-        assert_eq!(sniff(&ftyp(&[b"heic", b"mif1", b"heic"])), Ok(MediaFormat::Heic));
-        assert_eq!(sniff(&ftyp(&[b"mif1", b"mif1", b"heic"])), Ok(MediaFormat::Heic));
-        assert_eq!(sniff(&ftyp(&[b"avif", b"avif", b"mif1"])), Ok(MediaFormat::Avif));
+        assert_eq!(
+            sniff(&ftyp(&[b"heic", b"mif1", b"heic"])),
+            Ok(MediaFormat::Heic)
+        );
+        assert_eq!(
+            sniff(&ftyp(&[b"mif1", b"mif1", b"heic"])),
+            Ok(MediaFormat::Heic)
+        );
+        assert_eq!(
+            sniff(&ftyp(&[b"avif", b"avif", b"mif1"])),
+            Ok(MediaFormat::Avif)
+        );
         // An animated AVIF with a still item declares `avif` too.
         assert_eq!(
             sniff(&ftyp(&[b"avis", b"mif1", b"avif", b"msf1"])),
@@ -175,7 +188,10 @@ mod tests {
         );
         assert_eq!(sniff(&ftyp(&[b"isom", b"isom", b"mp42"])), Err("mp4"));
         assert_eq!(sniff(&ftyp(&[b"qt  ", b"qt  "])), Err("mov"));
-        assert_eq!(sniff(&ftyp(&[b"msf1", b"hevc"])), Err("heif image sequence"));
+        assert_eq!(
+            sniff(&ftyp(&[b"msf1", b"hevc"])),
+            Err("heif image sequence")
+        );
     }
 
     #[test]
