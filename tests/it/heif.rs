@@ -116,7 +116,7 @@ fn heic_and_avif_are_kept_and_offered_as_jpeg_and_leave_nothing_behind() {
     assert_eq!(archive.len(), files.len());
     for i in 0..archive.len() {
         let mut entry = archive.by_index(i).unwrap();
-        let entry_name = entry.name().unwrap().to_owned();
+        let entry_name = entry.name().unwrap().into_owned();
         assert!(entry_name.ends_with(".jpg"), "{entry_name}");
         let mut bytes = Vec::new();
         entry.read_to_end(&mut bytes).unwrap();

@@ -73,7 +73,6 @@ pub fn heic_of(image: &RgbImage, extras: &HeicExtras) -> Vec<u8> {
     let options = heifer::EncodeOptions {
         quality: 90,
         max_threads: 1,
-        ..Default::default()
     };
     heifer::encode_with_metadata(&decoded, &metadata, &options).expect("heifer encodes")
 }

@@ -68,13 +68,10 @@ fn realworld_heic_and_avif_come_out_upright_like_their_references_without_metada
             let started = Instant::now();
             let result = ingest(&bytes, &name, &limits());
             let ms = started.elapsed().as_millis();
-            match name.as_str() {
-                "17000x17000.avif" => {
-                    let refused = matches!(result, Err(IngestError::TooManyPixels { .. }));
-                    assert!(refused, "refused from the header: {:?}", result.err());
-                    continue;
-                }
-                _ => {}
+            if name == "17000x17000.avif" {
+                let refused = matches!(result, Err(IngestError::TooManyPixels { .. }));
+                assert!(refused, "refused from the header: {:?}", result.err());
+                continue;
             }
             // (`candle_animation.heic` is an image sequence that also holds a still item:
             // the still is what is kept, as for a Live Photo.)
@@ -116,17 +113,45 @@ fn realworld_heic_and_avif_come_out_upright_like_their_references_without_metada
                 rw > rh,
                 "{name}: {w}×{h} against the reference's {rw}×{rh}"
             );
-            let delta = delta_to_reference(&download.bytes, &reference);
-            let srgb = delta_to_reference(&out.display.bytes, &reference);
+            // The references are sRGB renderings (colour-managed, transparency kept): what
+            // the display rendition is. (The JPEG copy keeps the source's gamut: checked on
+            // generated files below.)
+            let reference = if name == "Monochrome.avif" {
+                // Limited-range grey: libheif, which rendered the references, copies a
+                // monochrome image's luma as it is; the AV1 and H.273 range (as libavif and
+                // browsers read it) maps 16–235 to black–white, as done here.
+                let mut expanded = reference;
+                expanded
+                    .pixels_mut()
+                    .flat_map(|p| p.0.iter_mut())
+                    .for_each(|v| {
+                        *v = ((f64::from(*v) - 16.0) * 255.0 / 219.0)
+                            .round()
+                            .clamp(0.0, 255.0) as u8;
+                    });
+                expanded
+            } else {
+                reference
+            };
+            let delta = delta_to_reference(&out.display.bytes, &reference);
+            let ours = middle(&out.display.bytes);
+            let theirs = mean_rgb(&reference, rw / 4, rh / 4, rw.min(rh) / 2);
             table.push(format!(
-                "{name:36} {w:>5}×{h:<5} mean |Δ| {delta:5.2} (display {srgb:5.2})  {ms:>5} ms"
+                "{name:32} {w:>5}×{h:<5} mean |Δ| {delta:5.2} {ms:>6} ms  middle {:?} ref {:?}",
+                ours.map(|v| v.round()),
+                theirs.map(|v| v.round())
             ));
-            // A rotated or mirrored image would be tens away; JPEG q92 and the shrink ~1-2.
+            let off = ours
+                .iter()
+                .zip(theirs)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f64::max);
+            assert!(off < 4.0, "{name}: mean colour {ours:?} against {theirs:?}");
             worst = worst.max(delta);
         }
     }
     eprintln!("{}", table.join("\n"));
-    assert!(worst < 4.0, "mean |Δ| {worst:.2} against a reference");
+    assert!(worst < 5.0, "mean |Δ| {worst:.2} against a reference");
 }
 
 #[test]
