@@ -72,7 +72,15 @@ pub fn ingest(bytes: &[u8], name: &str, limits: &Limits) -> Result<Ingested, Ing
         detected: detected.to_uppercase(),
     })?;
     if matches!(format, MediaFormat::Heic | MediaFormat::Avif) {
-        return pipeline_heif::ingest(bytes, name, format, limits);
+        let files = pipeline_heif::ingest(bytes, &name, format, heif_bounds(limits))?;
+        return Ok(Ingested {
+            name,
+            animated: false,
+            original: files.original,
+            display: files.display,
+            thumb: files.thumb,
+            download: Some(files.download),
+        });
     }
     if format == MediaFormat::Jpeg
         && let Some(kind) = sniff::unreadable_jpeg(bytes)
@@ -216,7 +224,7 @@ pub fn check_header(bytes: &[u8], limits: &Limits) -> Result<(MediaFormat, u32, 
         detected: detected.to_uppercase(),
     })?;
     if matches!(format, MediaFormat::Heic | MediaFormat::Avif) {
-        let header = pipeline_heif::check_header(bytes, name, format, limits)?;
+        let header = pipeline_heif::check_header(bytes, name, format, heif_bounds(limits))?;
         return Ok((format, header.width, header.height));
     }
     let corrupt = |reason: String| IngestError::Corrupt {
@@ -231,6 +239,13 @@ pub fn check_header(bytes: &[u8], limits: &Limits) -> Result<(MediaFormat, u32, 
     let (decoder, _) = open_decoder(bytes, format, limits, &too_big, &corrupt)?;
     let (width, height) = decoder.dimensions();
     Ok((format, width, height))
+}
+
+fn heif_bounds(limits: &Limits) -> pipeline_heif::Bounds {
+    pipeline_heif::Bounds {
+        max_pixels: limits.max_pixels,
+        max_dimension: limits.max_dimension,
+    }
 }
 
 type DynDecoder<'a> = Box<dyn ImageDecoder + 'a>;

@@ -5,7 +5,6 @@
 
 use crate::domain::ingest::error::IngestError;
 use crate::domain::ingest::heif;
-use crate::domain::ingest::pipeline::{Ingested, Limits};
 use crate::domain::ingest::render::{
     DISPLAY_EDGE, Encoded, ORIGINAL_QUALITY, Pixels, RENDITION_QUALITY, THUMB_EDGE,
 };
@@ -13,12 +12,34 @@ use crate::domain::ingest::text::megapixels;
 use crate::domain::ingest::{bmff, colour, decode_avif, decode_heif};
 use crate::model::MediaFormat;
 
+/// The limits the header is checked against (the pipeline's `Limits`, less the file size
+/// it has already checked: this module does not import the pipeline that calls it).
+#[derive(Clone, Copy, Debug)]
+pub struct Bounds {
+    /// Largest image (width × height).
+    pub max_pixels: u64,
+    /// Longest side.
+    pub max_dimension: u32,
+}
+
+/// The files of one HEIC/AVIF image, ready to be written to the blob store.
+pub struct Files {
+    /// The original, metadata stripped.
+    pub original: Encoded,
+    /// Lightbox rendition.
+    pub display: Encoded,
+    /// Grid rendition.
+    pub thumb: Encoded,
+    /// The full-resolution JPEG for downloads.
+    pub download: Encoded,
+}
+
 /// Width and height of the upright image, once its header is checked against `limits`.
 pub fn check_header(
     bytes: &[u8],
     name: &str,
     format: MediaFormat,
-    limits: &Limits,
+    limits: Bounds,
 ) -> Result<bmff::Header, IngestError> {
     let file = bmff::parse(bytes).map_err(|reason| refusal(bytes, name, format, reason))?;
     let header = bmff::header(&file).map_err(|reason| corrupt(name, format, reason))?;
@@ -44,12 +65,12 @@ pub fn check_header(
 /// Ingest a HEIC or AVIF file whose size and name are already checked.
 pub fn ingest(
     bytes: &[u8],
-    name: String,
+    name: &str,
     format: MediaFormat,
-    limits: &Limits,
-) -> Result<Ingested, IngestError> {
-    let header = check_header(bytes, &name, format, limits)?;
-    let corrupt = |reason: String| corrupt(&name, format, reason);
+    limits: Bounds,
+) -> Result<Files, IngestError> {
+    let header = check_header(bytes, name, format, limits)?;
+    let corrupt = |reason: String| corrupt(name, format, reason);
     let file = bmff::parse(bytes).map_err(&corrupt)?;
     let (pixels, stream_colour) = match header.coding {
         bmff::Coding::Hevc => (decode_heif::decode(bytes, limits.max_pixels), None),
@@ -92,13 +113,11 @@ pub fn ingest(
         .and_then(|p| p.encode(RENDITION_QUALITY))
         .map_err(&corrupt)?;
     let display = display_pixels.encode(RENDITION_QUALITY).map_err(&corrupt)?;
-    Ok(Ingested {
-        name,
-        animated: false,
+    Ok(Files {
         original,
         display,
         thumb,
-        download: Some(download),
+        download,
     })
 }
 
