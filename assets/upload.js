@@ -124,7 +124,7 @@
   function check(file) {
     if (file.type && !accepted.includes(file.type)) {
       const kind = file.type.split('/')[1] || file.type;
-      return `${kind.toUpperCase()} is not accepted. Use JPEG, PNG, GIF or WebP.`;
+      return `${kind.toUpperCase()} is not accepted. Use ${root.dataset.formats}.`;
     }
     if (file.size === 0) return 'This file is empty.';
     if (file.size > maxBytes) return `Too large (${human(file.size)}); the limit is ${human(maxBytes)}.`;

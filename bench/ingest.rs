@@ -3,10 +3,11 @@
 //!   cargo bench --bench ingest -- make <dir> <n> [--orientation 1-8]
 //!       n deterministic photo-like 4000×3000 JPEGs (q92, 4:2:0) named photo_01.jpg …,
 //!       optionally with an EXIF orientation (6 = a phone held upright).
-//!   cargo bench --bench ingest -- ingest <dir> [--out <dir>] [--profile]
-//!       times `maiimg::domain::ingest::ingest` on every *.jpg in <dir>, one at a time on
-//!       this thread; prints one TSV line per file and the median. `--out` writes the
-//!       renditions; `--profile` also times a replica of the pipeline stage by stage.
+//!   cargo bench --bench ingest -- ingest <dir> [--out <dir>] [--profile] [--ext heic]
+//!       times `maiimg::domain::ingest::ingest` on every *.jpg (or *.<ext>, any case) in
+//!       <dir>, one at a time on this thread; prints one TSV line per file and the median.
+//!       `--out` writes the renditions; `--profile` also times a replica of the pipeline
+//!       stage by stage (JPEG only). `bench/heif.sh` uses `--ext`.
 
 #![allow(missing_docs, clippy::unwrap_used)]
 
@@ -48,7 +49,12 @@ fn main() {
                 .position(|a| a == "--out")
                 .and_then(|i| arg(i + 1));
             let profile = args.iter().any(|a| a == "--profile");
-            run_ingest(Path::new(dir), out.map(Path::new), profile);
+            let ext = args
+                .iter()
+                .position(|a| a == "--ext")
+                .and_then(|i| arg(i + 1))
+                .unwrap_or("jpg");
+            run_ingest(Path::new(dir), out.map(Path::new), profile, ext);
         }
         _ => {
             eprintln!(
@@ -87,11 +93,11 @@ fn make(dir: &Path, n: u32, orientation: Option<u16>) {
 // ---------------------------------------------------------------------------------------
 // Timing
 
-fn jpegs(dir: &Path) -> Vec<PathBuf> {
+fn files_of(dir: &Path, ext: &str) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "jpg"))
+        .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case(ext)))
         .collect();
     files.sort();
     files
@@ -113,14 +119,14 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
-fn run_ingest(dir: &Path, out: Option<&Path>, profile: bool) {
+fn run_ingest(dir: &Path, out: Option<&Path>, profile: bool, ext: &str) {
     let limits = Limits {
         max_file_bytes: 50 * 1024 * 1024,
         max_pixels: 50_000_000,
         max_dimension: 20_000,
     };
-    let files = jpegs(dir);
-    assert!(!files.is_empty(), "no *.jpg in {}", dir.display());
+    let files = files_of(dir, ext);
+    assert!(!files.is_empty(), "no *.{ext} in {}", dir.display());
     if let Some(out) = out {
         std::fs::create_dir_all(out).unwrap();
     }

@@ -10,6 +10,10 @@ use time::OffsetDateTime;
 
 use crate::clock::Millis;
 
+mod format;
+
+pub use format::MediaFormat;
+
 /// SHA-256 of a blob's bytes: its name on disk and its key in the refcount table.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Digest(pub [u8; 32]);
@@ -54,60 +58,6 @@ impl<'de> Deserialize<'de> for Digest {
     }
 }
 
-/// The image formats maiimg accepts and serves. Anything else is refused at upload.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MediaFormat {
-    /// JPEG (baseline or progressive).
-    Jpeg,
-    /// PNG, including APNG (served still in renditions).
-    Png,
-    /// GIF, animation kept in the display rendition.
-    Gif,
-    /// WebP, lossy or lossless.
-    Webp,
-}
-
-impl MediaFormat {
-    /// Every accepted format, for error messages and the upload page.
-    pub const ACCEPTED: [MediaFormat; 4] = [Self::Jpeg, Self::Png, Self::Gif, Self::Webp];
-
-    /// The MIME type served in `Content-Type`.
-    pub fn mime(self) -> &'static str {
-        match self {
-            Self::Jpeg => "image/jpeg",
-            Self::Png => "image/png",
-            Self::Gif => "image/gif",
-            Self::Webp => "image/webp",
-        }
-    }
-
-    /// The usual file extension, without the dot.
-    pub fn extension(self) -> &'static str {
-        match self {
-            Self::Jpeg => "jpg",
-            Self::Png => "png",
-            Self::Gif => "gif",
-            Self::Webp => "webp",
-        }
-    }
-
-    /// Human name, as in "JPEG, PNG, GIF or WebP".
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Jpeg => "JPEG",
-            Self::Png => "PNG",
-            Self::Gif => "GIF",
-            Self::Webp => "WebP",
-        }
-    }
-
-    /// "JPEG, PNG, GIF, WebP": the list shown wherever a format is refused.
-    pub fn accepted_list() -> String {
-        Self::ACCEPTED.map(Self::label).join(", ")
-    }
-}
-
 /// One stored file of an image (original or a rendition).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlobRef {
@@ -132,6 +82,8 @@ pub enum Rendition {
     Display,
     /// The uploaded file with its metadata stripped and orientation applied.
     Original,
+    /// The full-resolution JPEG of a HEIC/AVIF original (`original.jpg`).
+    OriginalJpeg,
 }
 
 impl Rendition {
@@ -141,6 +93,7 @@ impl Rendition {
             "thumb" => Some(Self::Thumb),
             "display" => Some(Self::Display),
             "original" => Some(Self::Original),
+            "original.jpg" => Some(Self::OriginalJpeg),
             _ => None,
         }
     }
@@ -163,22 +116,42 @@ pub struct ImageRecord {
     /// The owner's caption (may be empty).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub caption: String,
+    /// A full-resolution JPEG of a HEIC/AVIF original, for the people who download it and
+    /// whose apps cannot open HEIC (served at `original.jpg`, put in ZIPs). Absent for every
+    /// other format and in records written before it existed: they read as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download: Option<BlobRef>,
 }
 
 impl ImageRecord {
-    /// The blob of one rendition.
-    pub fn blob(&self, rendition: Rendition) -> &BlobRef {
+    /// The blob of one rendition; `None` for the JPEG copy of an image that has none.
+    pub fn blob(&self, rendition: Rendition) -> Option<&BlobRef> {
         match rendition {
-            Rendition::Thumb => &self.thumb,
-            Rendition::Display => &self.display,
-            Rendition::Original => &self.original,
+            Rendition::Thumb => Some(&self.thumb),
+            Rendition::Display => Some(&self.display),
+            Rendition::Original => Some(&self.original),
+            Rendition::OriginalJpeg => self.download.as_ref(),
         }
     }
 
+    /// Every stored file of this image: the original, its renditions and its download JPEG.
+    pub fn blobs(&self) -> impl Iterator<Item = &BlobRef> {
+        [&self.original, &self.display, &self.thumb]
+            .into_iter()
+            .chain(self.download.as_ref())
+    }
+
     /// Every blob this image references (a blob may appear twice, e.g. a small GIF's
-    /// display rendition is its original; each appearance holds one reference).
-    pub fn digests(&self) -> [Digest; 3] {
-        [self.original.digest, self.display.digest, self.thumb.digest]
+    /// display rendition is its original; each appearance holds one reference). Every place
+    /// refcounts move goes through this list, so a new kind of file is counted everywhere.
+    pub fn digests(&self) -> Vec<Digest> {
+        self.blobs().map(|b| b.digest).collect()
+    }
+
+    /// What "Download all" puts in the ZIP: the JPEG copy when there is one (what anyone
+    /// can open), else the original.
+    pub fn download_blob(&self) -> &BlobRef {
+        self.download.as_ref().unwrap_or(&self.original)
     }
 }
 

@@ -10,6 +10,8 @@ mod access;
 mod driver;
 #[path = "browser/galleries.rs"]
 mod galleries;
+#[path = "browser/heif.rs"]
+mod heif;
 #[path = "browser/instance.rs"]
 mod instance;
 // Not every launcher the integration tests use is needed here.

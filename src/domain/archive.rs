@@ -10,12 +10,13 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
 use super::names;
-use crate::model::ImageRecord;
+use crate::model::{ImageRecord, MediaFormat};
 
 /// The name a downloaded original gets: the uploader's name made safe, with the extension
-/// of the bytes actually served (a rotated original may have been re-encoded).
-pub fn download_name(image: &ImageRecord) -> String {
-    names::with_extension(&image.name, image.original.format.extension(), "photo")
+/// of the bytes actually served, `format` (a rotated original may have been re-encoded; a
+/// HEIC's JPEG copy is a `.jpg`).
+pub fn download_name(image: &ImageRecord, format: MediaFormat) -> String {
+    names::with_extension(&image.name, format.extension(), "photo")
 }
 
 /// The name "Download all" is saved as: the title (or the gallery's id), made safe, `.zip`.
@@ -38,7 +39,8 @@ pub fn write_zip(files: &[(String, PathBuf)], out: impl Write) -> io::Result<()>
     zip.finish().map_err(io::Error::other)?.flush()
 }
 
-/// Entry names: numbered in gallery order, unique, and flat: built from [`download_name`],
+/// Entry names, one for each image's [`ImageRecord::download_blob`] (a HEIC's JPEG copy):
+/// numbered in gallery order, unique, and flat: built from [`download_name`],
 /// so no separator, no `..` component and no invisible character reaches an unzipper.
 pub fn entry_names(images: &[ImageRecord]) -> Vec<String> {
     let width = images.len().to_string().len().max(2);
@@ -47,7 +49,8 @@ pub fn entry_names(images: &[ImageRecord]) -> Vec<String> {
         .iter()
         .enumerate()
         .map(|(i, image)| {
-            let mut name = format!("{:0width$}-{}", i + 1, download_name(image));
+            let name = download_name(image, image.download_blob().format);
+            let mut name = format!("{:0width$}-{name}", i + 1);
             while !seen.insert(name.clone()) {
                 name.insert(0, '_');
             }
@@ -59,7 +62,7 @@ pub fn entry_names(images: &[ImageRecord]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{BlobRef, Digest, MediaFormat};
+    use crate::model::{BlobRef, Digest};
 
     fn image(name: &str, format: MediaFormat) -> ImageRecord {
         let blob = BlobRef {
@@ -76,6 +79,7 @@ mod tests {
             display: blob.clone(),
             thumb: blob,
             caption: String::new(),
+            download: None,
         }
     }
 

@@ -103,6 +103,46 @@ pub(super) fn activity_from_v1(txn: &WriteTransaction) -> Result<()> {
 mod tests {
     use redb::ReadableDatabase;
 
+    use crate::model::{ImageRecord, MediaFormat};
+
+    /// Image records are JSON inside redb values: the JPEG copy of HEIC/AVIF originals
+    /// (`download`) and the two new formats needed no migration. A record written before
+    /// them reads as it always did and counts its three blobs; a new one counts four.
+    #[test]
+    fn image_records_from_before_heic_read_as_before()
+    -> std::result::Result<(), Box<dyn std::error::Error>> {
+        let blob = |d: char, f: &str| {
+            format!(
+                r#"{{"digest":"{}","format":"{f}","width":4,"height":3,"bytes":9}}"#,
+                d.to_string().repeat(64)
+            )
+        };
+        let old = format!(
+            r#"{{"name":"a.jpg","original":{},"display":{},"thumb":{}}}"#,
+            blob('a', "jpeg"),
+            blob('b', "jpeg"),
+            blob('c', "jpeg")
+        );
+        let record: ImageRecord = serde_json::from_str(&old)?;
+        assert_eq!(record.download, None);
+        assert_eq!(record.digests().len(), 3);
+        assert!(!serde_json::to_string(&record)?.contains("download"));
+        let new = old.replace(
+            r#""thumb""#,
+            &format!(r#""download":{},"thumb""#, blob('d', "jpeg")),
+        );
+        let new = new.replacen(r#""format":"jpeg""#, r#""format":"heic""#, 1);
+        let record: ImageRecord = serde_json::from_str(&new)?;
+        assert_eq!(record.original.format, MediaFormat::Heic);
+        assert_eq!(
+            record.digests().len(),
+            4,
+            "the JPEG copy holds a reference too"
+        );
+        assert_eq!(record.download_blob().format, MediaFormat::Jpeg);
+        Ok(())
+    }
+
     use super::*;
     use crate::ids::GalleryId;
     use crate::store::Store;

@@ -17,6 +17,17 @@ pub struct GalleryView<'a> {
     pub allow_download: bool,
 }
 
+/// What the lightbox's download button fetches: the JPEG copy of a HEIC/AVIF original
+/// (which the person downloading can open anywhere), else the original.
+fn download_url(id: &str, index: usize, image: &ImageRecord) -> String {
+    let file = if image.download.is_some() {
+        "original.jpg"
+    } else {
+        "original"
+    };
+    format!("/g/{id}/i/{index}/{file}")
+}
+
 /// Thumbnails above the fold load at once; the rest as they scroll into view.
 const EAGER: usize = 6;
 
@@ -63,7 +74,7 @@ pub fn page(view: &GalleryView<'_>) -> Markup {
                         li {
                             a class="tile" id=(format!("tile-{index}"))
                                 href=(format!("/g/{}/i/{index}/display", view.id))
-                                data-original=[view.allow_download.then(|| format!("/g/{}/i/{index}/original", view.id))]
+                                data-original=[view.allow_download.then(|| download_url(view.id, index, image))]
                                 data-index=(index)
                                 data-width=(image.display.width)
                                 data-height=(image.display.height)

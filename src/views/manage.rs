@@ -25,7 +25,7 @@ fn editor() -> Markup {
             ol id="edit-images" class="edit-images" aria-labelledby="photos-heading" aria-describedby="photos-help" {}
             div class="add-photos" {
                 label for="add-files" class="button" { "Add photos" }
-                input type="file" id="add-files" class="visually-hidden" multiple accept="image/jpeg,image/png,image/gif,image/webp";
+                input type="file" id="add-files" class="visually-hidden" multiple accept=(crate::model::MediaFormat::accept_attribute());
                 span id="add-status" class="meta" role="status" aria-live="polite" {}
             }
             form id="settings-form" class="settings-form" {

@@ -35,7 +35,7 @@ fn options(view: &UploadView) -> Markup {
 
 /// Render the upload page.
 pub fn page(view: &UploadView) -> Markup {
-    let accept = MediaFormat::ACCEPTED.map(MediaFormat::mime).join(",");
+    let accept = MediaFormat::accept_attribute();
     let formats = MediaFormat::accepted_list();
     let megapixels = view.max_pixels / 1_000_000;
     let shell = Shell {
@@ -60,6 +60,7 @@ pub fn page(view: &UploadView) -> Markup {
                     data-max-images=(view.max_images)
                     data-max-file-bytes=(view.max_file_bytes)
                     data-accept=(accept)
+                    data-formats=(formats)
                     data-private=[view.private.then_some("true")] {
                     h1 id="upload-heading" { "Share photos" }
                     p class="lede" {

@@ -15,6 +15,7 @@ use rocket::http::Status;
 mod colour;
 mod corpora;
 mod heif_container;
+mod heif;
 
 fn limits() -> Limits {
     Limits {
@@ -128,7 +129,8 @@ fn broken_and_foreign_input_is_refused() {
     }
     for (bytes, what) in [
         (&b"BM6\x00\x00\x00\x00\x00\x00\x006\x00\x00\x00"[..], "BMP"),
-        (b"\0\0\0\x18ftypheic\0\0\0\0", "HEIC"),
+        // A video in the box layout HEIC and AVIF share.
+        (b"\0\0\0\x18ftypisom\0\0\0\0isommp42", "MP4"),
     ] {
         match ingest(bytes, "photo.jpg", &limits()) {
             Err(IngestError::Unsupported { detected, .. }) => {
@@ -137,6 +139,11 @@ fn broken_and_foreign_input_is_refused() {
             other => panic!("{what}: expected Unsupported, got {other:?}"),
         }
     }
+    // A HEIC's first bytes and nothing else: accepted by its brand, then found damaged.
+    assert!(matches!(
+        ingest(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic", "cut.heic", &limits()),
+        Err(IngestError::Corrupt { format: "HEIC", .. })
+    ));
     let small = Limits {
         max_file_bytes: 1024,
         ..limits()

@@ -12,6 +12,7 @@ mod durability;
 mod editing;
 mod faults;
 mod flood;
+mod heif;
 mod house;
 mod ingest;
 mod instance;

@@ -155,7 +155,7 @@ fn gallery_bytes(record: &GalleryRecord) -> u64 {
     record
         .images
         .iter()
-        .flat_map(|i| [&i.original, &i.display, &i.thumb])
+        .flat_map(|i| i.blobs())
         .filter(|blob| seen.insert(blob.digest))
         .map(|blob| blob.bytes)
         .sum()

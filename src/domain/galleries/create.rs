@@ -45,7 +45,7 @@ pub struct Created {
 impl Galleries {
     /// Write an ingested image's three files and pin them.
     pub fn write_image(&self, ingested: &Ingested) -> Result<PendingImage> {
-        let mut pins = Vec::with_capacity(3);
+        let mut pins = Vec::with_capacity(4);
         let mut put = |encoded: &Encoded| -> Result<BlobRef> {
             let pin = self.blobs.put(&encoded.bytes)?;
             let blob = BlobRef {
@@ -61,6 +61,8 @@ impl Galleries {
         let original = put(&ingested.original)?;
         let display = put(&ingested.display)?;
         let thumb = put(&ingested.thumb)?;
+        // Pinned like the others until the record that references it is committed.
+        let download = ingested.download.as_ref().map(&mut put).transpose()?;
         Ok(PendingImage {
             record: ImageRecord {
                 name: ingested.name.clone(),
@@ -69,6 +71,7 @@ impl Galleries {
                 display,
                 thumb,
                 caption: String::new(),
+                download,
             },
             pins,
         })

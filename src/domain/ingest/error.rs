@@ -20,7 +20,7 @@ pub enum IngestError {
         /// The limit in bytes.
         limit: u64,
     },
-    /// Not JPEG, PNG, GIF or WebP (by its bytes).
+    /// Not an accepted format (JPEG, PNG, GIF, WebP, HEIC, AVIF) by its bytes.
     #[error(
         "“{name}” is not an accepted image (it looks like {detected}); accepted formats: {}",
         MediaFormat::accepted_list()

@@ -3,11 +3,15 @@
 //!
 //! Pure CPU work on one file; it writes nothing. [`Pool`] admits them by the memory they need.
 
+mod bmff;
 mod colour;
+mod decode_avif;
+mod decode_heif;
 mod error;
 pub mod generation;
 pub mod heif;
 mod pipeline;
+mod pipeline_heif;
 mod pool;
 mod render;
 pub mod sniff;

@@ -14,7 +14,7 @@ use crate::domain::ingest::render::{
     DISPLAY_EDGE, Encoded, ORIGINAL_QUALITY, Pixels, RENDITION_QUALITY, THUMB_EDGE,
 };
 use crate::domain::ingest::text::{clean_name, megapixels};
-use crate::domain::ingest::{sniff, strip};
+use crate::domain::ingest::{pipeline_heif, sniff, strip};
 
 use crate::model::MediaFormat;
 
@@ -42,6 +42,17 @@ pub struct Ingested {
     pub display: Encoded,
     /// Grid rendition.
     pub thumb: Encoded,
+    /// A full-resolution JPEG of a HEIC/AVIF original, for downloads.
+    pub download: Option<Encoded>,
+}
+
+impl Ingested {
+    /// Every file to store for this image.
+    pub fn files(&self) -> impl Iterator<Item = &Encoded> {
+        [&self.original, &self.display, &self.thumb]
+            .into_iter()
+            .chain(self.download.as_ref())
+    }
 }
 
 /// Ingest one file. CPU-bound: run it on a blocking thread through [`Pool`](crate::domain::ingest::Pool).
@@ -60,6 +71,17 @@ pub fn ingest(bytes: &[u8], name: &str, limits: &Limits) -> Result<Ingested, Ing
         name: name.clone(),
         detected: detected.to_uppercase(),
     })?;
+    if matches!(format, MediaFormat::Heic | MediaFormat::Avif) {
+        let files = pipeline_heif::ingest(bytes, &name, format, heif_bounds(limits))?;
+        return Ok(Ingested {
+            name,
+            animated: false,
+            original: files.original,
+            display: files.display,
+            thumb: files.thumb,
+            download: Some(files.download),
+        });
+    }
     if format == MediaFormat::Jpeg
         && let Some(kind) = sniff::unreadable_jpeg(bytes)
     {
@@ -188,6 +210,7 @@ pub fn ingest(bytes: &[u8], name: &str, limits: &Limits) -> Result<Ingested, Ing
         original,
         display,
         thumb,
+        download: None,
     })
 }
 
@@ -200,6 +223,10 @@ pub fn check_header(bytes: &[u8], limits: &Limits) -> Result<(MediaFormat, u32, 
         name: name.into(),
         detected: detected.to_uppercase(),
     })?;
+    if matches!(format, MediaFormat::Heic | MediaFormat::Avif) {
+        let header = pipeline_heif::check_header(bytes, name, format, heif_bounds(limits))?;
+        return Ok((format, header.width, header.height));
+    }
     let corrupt = |reason: String| IngestError::Corrupt {
         name: name.into(),
         format: format.label(),
@@ -212,6 +239,13 @@ pub fn check_header(bytes: &[u8], limits: &Limits) -> Result<(MediaFormat, u32, 
     let (decoder, _) = open_decoder(bytes, format, limits, &too_big, &corrupt)?;
     let (width, height) = decoder.dimensions();
     Ok((format, width, height))
+}
+
+fn heif_bounds(limits: &Limits) -> pipeline_heif::Bounds {
+    pipeline_heif::Bounds {
+        max_pixels: limits.max_pixels,
+        max_dimension: limits.max_dimension,
+    }
 }
 
 type DynDecoder<'a> = Box<dyn ImageDecoder + 'a>;
@@ -230,6 +264,9 @@ fn open_decoder<'a>(
         MediaFormat::Png => image::ImageFormat::Png,
         MediaFormat::Gif => image::ImageFormat::Gif,
         MediaFormat::Webp => image::ImageFormat::WebP,
+        MediaFormat::Heic | MediaFormat::Avif => {
+            return Err(corrupt("it is read by its own decoder".into()));
+        }
     };
     let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format);
     let mut decode_limits = image::Limits::default();

@@ -14,6 +14,8 @@ use rocket::tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use crate::domain::ingest::error::IngestError;
 use crate::domain::ingest::pipeline::{Ingested, Limits, ingest};
 use crate::domain::ingest::text::clean_name;
+use crate::domain::ingest::{bmff, sniff};
+use crate::model::MediaFormat;
 use crate::spool::Body;
 
 /// The budget is a semaphore of this many bytes per permit.
@@ -51,6 +53,11 @@ pub fn decode_cost(file_bytes: u64, header: Option<Header>, limits: &Limits) -> 
 /// Read the header of `body`'s first bytes. `None` when it does not say (not an image,
 /// or its frame header lies past [`HEAD_BYTES`]); the ingest itself will tell why.
 pub fn probe(head: Cursor<Vec<u8>>) -> Option<Header> {
+    if let Ok(MediaFormat::Heic | MediaFormat::Avif) = sniff::sniff(head.get_ref()) {
+        let file = bmff::parse(bmff::meta_prefix(head.get_ref())).ok()?;
+        let header = bmff::header(&file).ok()?;
+        return Some((header.width, header.height, bmff::FRAME_BYTES_PER_PIXEL));
+    }
     let decoder = ImageReader::new(head)
         .with_guessed_format()
         .ok()?

@@ -4,6 +4,9 @@ use crate::model::MediaFormat;
 
 /// The accepted format of `bytes`, or a short description of what it looks like instead.
 pub fn sniff(bytes: &[u8]) -> Result<MediaFormat, &'static str> {
+    if let Some(brands) = ftyp_brands(bytes) {
+        return heif_kind(brands);
+    }
     match image::guess_format(bytes) {
         Ok(image::ImageFormat::Jpeg) => Ok(MediaFormat::Jpeg),
         Ok(image::ImageFormat::Png) => Ok(MediaFormat::Png),
@@ -35,13 +38,46 @@ fn describe_non_image(bytes: &[u8]) -> &'static str {
         || head.starts_with(&[0xFF, 0x4F, 0xFF, 0x51])
     {
         "jpeg 2000"
-    } else if head.len() >= 12 && &head[4..8] == b"ftyp" {
-        // HEIC/AVIF/MP4 share the ISO-BMFF box layout.
-        "heic/avif/mp4"
     } else if std::str::from_utf8(head).is_ok() {
         "text"
     } else {
         "unknown"
+    }
+}
+
+/// The brands of an ISO-BMFF `ftyp` box at the start of `bytes` (major brand first, then
+/// the compatible ones, four bytes each), or `None` when the file does not start with one.
+fn ftyp_brands(bytes: &[u8]) -> Option<impl Iterator<Item = &[u8]>> {
+    if bytes.len() < 16 || &bytes[4..8] != b"ftyp" {
+        return None;
+    }
+    let size = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
+    let end = size.clamp(16, bytes.len().min(1024));
+    // Major brand at 8, minor version at 12 (not a brand), compatible brands from 16.
+    let compatible = bytes[16..end].chunks_exact(4);
+    Some(std::iter::once(&bytes[8..12]).chain(compatible))
+}
+
+/// HEIC, AVIF, or the video (MP4, QuickTime, a HEIF image sequence) that shares their box
+/// layout: a still image must declare a still-image brand, so a video is refused here (415)
+/// before any decoder sees it. `mif1` alone is HEIF's generic brand: the decoder goes by the
+/// primary item's coding, so an AVIF that declares only `mif1` still decodes.
+fn heif_kind<'a>(brands: impl Iterator<Item = &'a [u8]>) -> Result<MediaFormat, &'static str> {
+    let brands: Vec<&[u8]> = brands.collect();
+    let has = |b: &[u8; 4]| brands.contains(&&b[..]);
+    if has(b"avif") {
+        Ok(MediaFormat::Avif)
+    } else if [b"heic", b"heix", b"heim", b"heis", b"mif1", b"mif2"]
+        .iter()
+        .any(|b| has(b))
+    {
+        Ok(MediaFormat::Heic)
+    } else if [b"msf1", b"hevc", b"hevx", b"avis"].iter().any(|b| has(b)) {
+        Err("heif image sequence")
+    } else if has(b"qt  ") {
+        Err("mov")
+    } else {
+        Err("mp4")
     }
 }
 
@@ -113,6 +149,49 @@ mod tests {
         assert_eq!(sniff(b"\x89PNG\r\n\x1a\nrest"), Ok(MediaFormat::Png));
         assert_eq!(sniff(b"GIF89a...."), Ok(MediaFormat::Gif));
         assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 "), Ok(MediaFormat::Webp));
+    }
+
+    /// An `ftyp` box of `brands` (major first), as a file's first bytes.
+    fn ftyp(brands: &[&[u8; 4]]) -> Vec<u8> {
+        let mut b = ((16 + 4 * (brands.len() - 1)) as u32)
+            .to_be_bytes()
+            .to_vec();
+        b.extend_from_slice(b"ftyp");
+        b.extend_from_slice(brands[0]);
+        b.extend_from_slice(&[0; 4]);
+        brands[1..]
+            .iter()
+            .for_each(|brand| b.extend_from_slice(*brand));
+        b.extend_from_slice(b"\0\0\0\x08meta");
+        b
+    }
+
+    #[test]
+    fn heif_stills_are_told_from_videos_by_their_brands() {
+        // As iPhones, Nokia's samples and libavif write them.
+        assert_eq!(
+            sniff(&ftyp(&[b"heic", b"mif1", b"heic"])),
+            Ok(MediaFormat::Heic)
+        );
+        assert_eq!(
+            sniff(&ftyp(&[b"mif1", b"mif1", b"heic"])),
+            Ok(MediaFormat::Heic)
+        );
+        assert_eq!(
+            sniff(&ftyp(&[b"avif", b"avif", b"mif1"])),
+            Ok(MediaFormat::Avif)
+        );
+        // An animated AVIF with a still item declares `avif` too.
+        assert_eq!(
+            sniff(&ftyp(&[b"avis", b"mif1", b"avif", b"msf1"])),
+            Ok(MediaFormat::Avif)
+        );
+        assert_eq!(sniff(&ftyp(&[b"isom", b"isom", b"mp42"])), Err("mp4"));
+        assert_eq!(sniff(&ftyp(&[b"qt  ", b"qt  "])), Err("mov"));
+        assert_eq!(
+            sniff(&ftyp(&[b"msf1", b"hevc"])),
+            Err("heif image sequence")
+        );
     }
 
     #[test]

@@ -35,6 +35,9 @@ pub struct ImageJson {
     caption: String,
     thumb_url: String,
     display_url: String,
+    /// The full-resolution JPEG of a HEIC/AVIF original (served when downloads are on).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    original_jpg_url: Option<String>,
 }
 
 /// Every image of gallery `id`, with the URLs of its renditions.
@@ -53,6 +56,10 @@ pub fn images_json(app: &App, id: &GalleryId, images: &[ImageRecord]) -> Vec<Ima
             caption: image.caption.clone(),
             thumb_url: format!("{}/g/{id}/i/{index}/thumb", app.config.public_url()),
             display_url: format!("{}/g/{id}/i/{index}/display", app.config.public_url()),
+            original_jpg_url: image
+                .download
+                .as_ref()
+                .map(|_| format!("{}/g/{id}/i/{index}/original.jpg", app.config.public_url())),
         })
         .collect()
 }

@@ -10,7 +10,7 @@ use rocket::{Data, Route, State, get, post, routes};
 use serde::Serialize;
 
 use crate::ids::UploadId;
-use crate::model::{MediaFormat, Rendition};
+use crate::model::MediaFormat;
 use crate::web::api::receive::{ingest_and_write, spool};
 use crate::web::app::{App, blocking};
 use crate::web::blob_response::BlobResponse;
@@ -102,7 +102,7 @@ async fn upload_thumb(
     let id = UploadId::parse(id).ok_or(WebError::NotFound)?;
     let app = Arc::clone(app.inner());
     let staged = blocking(&app, move |app| app.galleries.upload(&id)).await??;
-    Ok(BlobResponse::open(&app, staged.image.blob(Rendition::Thumb), None, &inm).await?)
+    Ok(BlobResponse::open(&app, &staged.image.thumb, None, &inm).await?)
 }
 
 pub fn routes() -> Vec<Route> {

@@ -112,10 +112,7 @@ pub fn check_room(app: &App, incoming: u64) -> Result<(), WebError> {
 
 /// Bytes an ingested image would add (at most: identical files are stored once).
 pub fn stored_bytes(ingested: &Ingested) -> u64 {
-    [&ingested.original, &ingested.display, &ingested.thumb]
-        .iter()
-        .map(|e| e.bytes.len() as u64)
-        .sum()
+    ingested.files().map(|e| e.bytes.len() as u64).sum()
 }
 
 /// Answer `error` to a request whose body was not read, reading (a bounded part of) it

@@ -16,14 +16,18 @@ use crate::web::guards::visit::Visit;
 use crate::web::stream::Streamed;
 use crate::web::viewer::admission::{admitted, note};
 
-/// `GET /g/<id>/zip`: every original in one ZIP, streamed as it is written.
+/// `GET /g/<id>/zip`: every original in one ZIP (a HEIC/AVIF as its JPEG copy, which
+/// anyone can open), streamed as it is written.
 #[get("/<id>/zip")]
 async fn zip(app: &State<Arc<App>>, id: &str, visit: Visit<'_>) -> Result<Streamed, PageError> {
     let (id, record) = downloadable(app.inner(), id, &visit).await?;
     let files: Vec<(String, PathBuf)> = archive::entry_names(&record.images)
         .into_iter()
         .zip(&record.images)
-        .map(|(name, image)| (name, app.galleries.blob_path(&image.original.digest)))
+        .map(|(name, image)| {
+            let blob = image.download_blob();
+            (name, app.galleries.blob_path(&blob.digest))
+        })
         .collect();
     note(app, &id, &record, Event::Zip, &visit, app.clock.now());
     Ok(Streamed::spawn(

@@ -89,7 +89,8 @@ async fn show(
     Ok(page(&record))
 }
 
-/// `GET /g/<id>/i/<index>/<thumb|display|original>`. Originals only when the owner allows
+/// `GET /g/<id>/i/<index>/<thumb|display|original|original.jpg>`. Originals (and the JPEG
+/// copy of a HEIC/AVIF original, under the same rules) only when the owner allows
 /// downloads; otherwise no original is served at all.
 #[get("/<id>/i/<index>/<rendition>")]
 async fn image(
@@ -133,15 +134,15 @@ async fn serve_image(
     let rendition = Rendition::from_segment(rendition).ok_or(WebError::NotFound)?;
     let (id, record) = admitted(app, id, visit).await?;
     let image = record.images.get(index).ok_or(WebError::NotFound)?;
-    let download = match rendition {
-        Rendition::Original if !record.settings.allow_download => {
-            return Err(WebError::NotFound.into());
-        }
-        Rendition::Original => Some(archive::download_name(image)),
-        _ => None,
-    };
-    let response = BlobResponse::open(app, image.blob(rendition), download, inm).await?;
-    if count && rendition == Rendition::Original && response.has_body() {
+    let original = matches!(rendition, Rendition::Original | Rendition::OriginalJpeg);
+    if original && !record.settings.allow_download {
+        return Err(WebError::NotFound.into());
+    }
+    let blob = image.blob(rendition).ok_or(WebError::NotFound)?;
+    let download = original.then(|| archive::download_name(image, blob.format));
+    let response = BlobResponse::open(app, blob, download, inm).await?;
+    // Either file of the original is one download of the image.
+    if count && original && response.has_body() {
         let event = Event::Download {
             index,
             image: image.original.digest,

@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 mod fixtures;
+mod heif_fixtures;
 pub mod launch;
 mod page;
 mod server;
@@ -17,6 +18,7 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 pub use fixtures::*;
+pub use heif_fixtures::*;
 pub use page::*;
 #[allow(unused_imports)] // only the tests that run the binary use it
 pub use server::*;
