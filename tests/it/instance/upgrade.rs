@@ -70,6 +70,7 @@ fn old_p3_image() -> Ingested {
             32,
             24,
         ),
+        download: None,
     }
 }
 
