@@ -60,11 +60,11 @@ impl<'de> Deserialize<'de> for Digest {
 pub enum MediaFormat {
     /// JPEG (baseline or progressive).
     Jpeg,
-    /// PNG, including APNG (served still in renditions).
+    /// PNG, including APNG (animation kept in the display rendition).
     Png,
     /// GIF, animation kept in the display rendition.
     Gif,
-    /// WebP, lossy or lossless.
+    /// WebP, lossy or lossless, still or animated (animation kept in the display rendition).
     Webp,
 }
 
@@ -151,7 +151,7 @@ impl Rendition {
 pub struct ImageRecord {
     /// The uploader's file name, cleaned up (used for download names).
     pub name: String,
-    /// True for animated GIFs.
+    /// True for animated GIFs, APNGs and WebPs (more than one frame).
     #[serde(default)]
     pub animated: bool,
     /// The uploaded image, metadata stripped, orientation baked in.

@@ -12,6 +12,7 @@ use maiimg::domain::ingest::{
 use maiimg::model::MediaFormat;
 use rocket::http::Status;
 
+mod animation;
 mod colour;
 mod corpora;
 

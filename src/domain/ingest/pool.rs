@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use image::{ImageDecoder, ImageReader};
 use rocket::tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
+use crate::domain::ingest::animation;
 use crate::domain::ingest::error::IngestError;
 use crate::domain::ingest::pipeline::{Ingested, Limits, ingest};
 use crate::domain::ingest::text::clean_name;
@@ -26,8 +27,14 @@ const HEAD_BYTES: usize = 512 * 1024;
 /// buffers.
 const RENDITION_BYTES: u64 = 24 * 1024 * 1024;
 
-/// Width, height and bytes per pixel of the decoded frame, as a header says.
+/// Width, height and bytes held per pixel of the canvas, as a header says: the decoded
+/// frame's, and for an APNG or animated WebP the compositing canvases' too.
 pub type Header = (u32, u32, u64);
+
+/// An animation's frame-by-frame shrink holds two 8-bit RGBA canvases beside the still
+/// first frame: the decoder's composite and the frame handed over (APNG: the composite and
+/// the raw subframe).
+const ANIMATION_BYTES_PER_PIXEL: u64 = 4;
 
 /// Bytes one ingest of a `file_bytes` file with this `header` is expected to hold at its
 /// peak. `None` (no readable header) assumes the largest frame `limits` allow.
@@ -51,13 +58,20 @@ pub fn decode_cost(file_bytes: u64, header: Option<Header>, limits: &Limits) -> 
 /// Read the header of `body`'s first bytes. `None` when it does not say (not an image,
 /// or its frame header lies past [`HEAD_BYTES`]); the ingest itself will tell why.
 pub fn probe(head: Cursor<Vec<u8>>) -> Option<Header> {
+    let animated = animation::declared(head.get_ref());
     let decoder = ImageReader::new(head)
         .with_guessed_format()
         .ok()?
         .into_decoder()
         .ok()?;
     let (w, h) = decoder.dimensions();
-    Some((w, h, u64::from(decoder.color_type().bytes_per_pixel())))
+    let bpp = u64::from(decoder.color_type().bytes_per_pixel());
+    let canvases = if animated {
+        ANIMATION_BYTES_PER_PIXEL
+    } else {
+        0
+    };
+    Some((w, h, bpp + canvases))
 }
 
 /// Runs ingests while their estimated memory fits the budget; a burst of uploads waits
