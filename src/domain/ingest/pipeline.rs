@@ -75,7 +75,7 @@ pub fn ingest(bytes: &[u8], name: &str, limits: &Limits) -> Result<Ingested, Ing
         detail,
     };
 
-    let moving = animation::admit(bytes, format, limits, &too_big, &corrupt)?;
+    let moving = animation::admit(bytes, format, limits.max_pixels, &too_big, &corrupt)?;
     let (mut decoder, orientation) = open_decoder(bytes, format, limits, &too_big, &corrupt)?;
     // What the numbers mean: kept with every original, applied to every rendition.
     let mut icc = decoder.icc_profile().ok().flatten();
@@ -213,7 +213,7 @@ pub fn check_header(bytes: &[u8], limits: &Limits) -> Result<(MediaFormat, u32, 
         name: name.into(),
         detail,
     };
-    animation::admit(bytes, format, limits, &too_big, &corrupt)?;
+    animation::admit(bytes, format, limits.max_pixels, &too_big, &corrupt)?;
     let (decoder, _) = open_decoder(bytes, format, limits, &too_big, &corrupt)?;
     let (width, height) = decoder.dimensions();
     Ok((format, width, height))

@@ -282,4 +282,30 @@ mod tests {
         assert_eq!(probe(Cursor::new(png)), Some((640, 480, 3)));
         assert_eq!(probe(Cursor::new(b"not an image".to_vec())), None);
     }
+
+    #[test]
+    fn an_animation_is_charged_its_compositing_canvases() {
+        let mut apng = Vec::new();
+        {
+            let mut encoder = png::Encoder::new(&mut apng, 64, 32);
+            encoder.set_color(png::ColorType::Rgba);
+            encoder.set_animated(2, 0).expect("animated");
+            let mut writer = encoder.write_header().expect("header");
+            for _ in 0..2 {
+                writer.write_image_data(&[9; 64 * 32 * 4]).expect("frame");
+            }
+            writer.finish().expect("finished");
+        }
+        let still = 4;
+        assert_eq!(
+            probe(Cursor::new(apng.clone())),
+            Some((64, 32, still + ANIMATION_BYTES_PER_PIXEL))
+        );
+        // Known from the head alone (cut inside the first frame's data), as the pool reads it.
+        apng.truncate(120);
+        assert_eq!(
+            probe(Cursor::new(apng)),
+            Some((64, 32, still + ANIMATION_BYTES_PER_PIXEL))
+        );
+    }
 }

@@ -1,7 +1,7 @@
 //! APNG: the chunk walk that sizes an animation from its `IHDR`, `acTL` and `fcTL` headers
 //! before any pixel is inflated, and the encoder of shrunk animations (the `png` crate's).
 
-use crate::domain::ingest::animation::{Header, Kind};
+use crate::domain::ingest::animation::header::{Header, Kind};
 
 const SIGNATURE: &[u8; 8] = b"\x89PNG\r\n\x1a\n";
 

@@ -8,7 +8,8 @@ use image::AnimationDecoder;
 use moxcms::ColorProfile;
 
 use crate::domain::ingest::animation::apng_frames;
-use crate::domain::ingest::animation::{Header, Kind, apng, webp};
+use crate::domain::ingest::animation::header::{Header, Kind};
+use crate::domain::ingest::animation::{apng, webp};
 use crate::domain::ingest::colour;
 use crate::domain::ingest::render::{DISPLAY_EDGE, Encoded, Pixels, RENDITION_QUALITY, fit_within};
 use crate::model::MediaFormat;

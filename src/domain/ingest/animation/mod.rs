@@ -7,54 +7,15 @@
 pub mod apng;
 mod apng_frames;
 mod display;
+mod header;
 pub mod webp;
 
 pub use display::shrink;
+pub use header::{Header, Kind};
 
 use crate::domain::ingest::error::IngestError;
-use crate::domain::ingest::pipeline::Limits;
 use crate::domain::ingest::text::megapixels;
 use crate::model::MediaFormat;
-
-/// What an animation's headers declare.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Header {
-    /// Canvas width.
-    pub width: u32,
-    /// Canvas height.
-    pub height: u32,
-    /// Frames (at least 1).
-    pub frames: u32,
-    /// Times played; 0 for ever.
-    pub loops: u32,
-    /// The container, and what the shrunk rendition is encoded as.
-    pub kind: Kind,
-}
-
-/// Which container an animation came in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// APNG.
-    Apng,
-    /// Animated WebP, whose frames are lossy (`VP8 `) or all lossless.
-    Webp {
-        /// At least one frame is lossy.
-        lossy: bool,
-    },
-}
-
-impl Header {
-    /// More than one frame: shown as an animation.
-    pub fn animated(&self) -> bool {
-        self.frames > 1
-    }
-
-    /// The pixels compositing every frame onto the whole canvas touches, the GIF path's
-    /// measure: playing (and shrinking) costs canvas × frames however small each frame is.
-    pub fn pixels(&self) -> u64 {
-        (u64::from(self.width) * u64::from(self.height)).saturating_mul(u64::from(self.frames))
-    }
-}
 
 /// The animation `bytes` declare, if they are an APNG or an animated WebP.
 pub fn header(bytes: &[u8], format: MediaFormat) -> Result<Option<Header>, String> {
@@ -77,21 +38,21 @@ pub fn declared(head: &[u8]) -> bool {
 pub fn admit(
     bytes: &[u8],
     format: MediaFormat,
-    limits: &Limits,
+    max_pixels: u64,
     too_big: &dyn Fn(String) -> IngestError,
     corrupt: &dyn Fn(String) -> IngestError,
 ) -> Result<Option<Header>, IngestError> {
     let Some(header) = header(bytes, format).map_err(corrupt)? else {
         return Ok(None);
     };
-    if header.pixels() > limits.max_pixels {
+    if header.pixels() > max_pixels {
         return Err(too_big(format!(
             "its {} frames of {}×{} add up to {} megapixels; the limit is {}",
             header.frames,
             header.width,
             header.height,
             header.pixels() / 1_000_000,
-            megapixels(limits.max_pixels)
+            megapixels(max_pixels)
         )));
     }
     Ok(Some(header).filter(Header::animated))

@@ -4,7 +4,7 @@
 
 use webp_animation::{EncoderOptions, EncodingConfig, EncodingType, LossyEncodingConfig};
 
-use crate::domain::ingest::animation::{Header, Kind};
+use crate::domain::ingest::animation::header::{Header, Kind};
 
 /// The animation bit of the `VP8X` flags.
 const ANIMATION: u8 = 0x02;
