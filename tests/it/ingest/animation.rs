@@ -12,7 +12,7 @@ use maiimg::domain::ingest::animation::{self, Kind};
 
 use super::*;
 
-mod fixtures;
+pub mod fixtures;
 use fixtures::{apng, apng_timing, shade, webp_anim, webp_frames};
 
 fn secrets_gone(bytes: &[u8], what: &str) {
