@@ -116,10 +116,13 @@ impl<'a> Frames<'a> {
         if op == DisposeOp::Previous {
             self.saved = self.copy(region);
         }
+        // An interlaced frame's rows come out at the whole image's row length (the png
+        // crate expands Adam7 passes at that stride); a plain frame's at its own.
+        let interlaced = self.reader.info().interlaced;
         self.draw(
             region,
             out.color_type,
-            out.line_size,
+            (!interlaced).then_some(out.line_size),
             control.blend_op == BlendOp::Over,
         )?;
         self.dispose = Some((region, op));
@@ -161,7 +164,7 @@ impl<'a> Frames<'a> {
         &mut self,
         r: Region,
         colour: ColorType,
-        line_size: usize,
+        line_size: Option<usize>,
         over: bool,
     ) -> Result<(), String> {
         let samples = match colour {
@@ -171,6 +174,7 @@ impl<'a> Frames<'a> {
             ColorType::Rgba => 4,
             ColorType::Indexed => return Err("a palette was not expanded".into()),
         };
+        let line_size = line_size.unwrap_or(self.canvas.width as usize * samples);
         let rows: Vec<_> = self.rows(r).collect();
         for (y, dst_row) in rows.into_iter().enumerate() {
             let src_row = self

@@ -278,3 +278,34 @@ fn a_shrunk_animation_keeps_its_frames_and_loops() {
         (2048, 29, 3, 6)
     );
 }
+
+/// What the phone-delivery renditions will use: one frame through the same encoder is a
+/// still lossy WebP (libwebp writes a single frame without the animation chunks), its
+/// size following the quality.
+#[test]
+fn one_frame_encodes_as_a_still_lossy_webp() {
+    let (w, h) = (64u32, 48u32);
+    let rgba: Vec<u8> = (0..w * h)
+        .flat_map(|i| {
+            [
+                (i % 251) as u8,
+                (i * 7 % 253) as u8,
+                (i / 3 % 255) as u8,
+                255,
+            ]
+        })
+        .collect();
+    let encode = |quality| {
+        let mut encoder = webp::Encoder::new(w, h, 0, true, quality).unwrap();
+        encoder.add(&rgba, 100).unwrap();
+        encoder.finish().unwrap()
+    };
+    let (low, high) = (encode(30), encode(95));
+    for still in [&low, &high] {
+        assert_eq!(webp::header(still).unwrap(), None, "not animated");
+        assert!(still.windows(4).any(|c| c == b"VP8 "), "lossy");
+        let decoded = image::load_from_memory(still).unwrap();
+        assert_eq!((decoded.width(), decoded.height()), (w, h));
+    }
+    assert!(low.len() < high.len(), "{} vs {}", low.len(), high.len());
+}

@@ -170,7 +170,12 @@ impl Encoder {
         quality: u8,
     ) -> Result<Self, String> {
         let encoding_type = if lossy {
-            EncodingType::Lossy(LossyEncodingConfig::new_from_picture_preset())
+            // libwebp's own defaults (cwebp's): the wrapper's default keeps one segment
+            // where libwebp uses four.
+            EncodingType::Lossy(LossyEncodingConfig {
+                segments: 4,
+                ..LossyEncodingConfig::new_from_default_preset()
+            })
         } else {
             EncodingType::Lossless
         };
@@ -181,6 +186,7 @@ impl Encoder {
             encoding_config: Some(EncodingConfig {
                 encoding_type,
                 quality: f32::from(quality),
+                // Not passed on by webp-animation 0.10: libwebp's default, 4, applies.
                 method: 4,
             }),
             ..EncoderOptions::default()
