@@ -136,8 +136,8 @@ pub fn ingest(bytes: &[u8], name: &str, limits: &Limits) -> Result<Ingested, Ing
             }
             .map_err(&corrupt)?;
             // An animation is kept as recorded: turning it would mean encoding every frame
-            // of the original again (browsers ignore APNG's and WebP's EXIF orientation
-            // on animations anyway, and the strip removes it).
+            // of the original again. The strip removes the EXIF that asked for a turn, so
+            // every viewer shows the frames as they are stored.
             if orientation == Orientation::NoTransforms || moving.is_some() {
                 let original = Encoded {
                     bytes: stripped,
