@@ -316,7 +316,7 @@ fn fuzz_seeds() {
         ),
         (
             "webp-anim-lossless",
-            animation::fixtures::webp_anim(16, 8, &[0, 30], 0, false),
+            animation::fixtures::webp_anim(16, 8, &[10, 30], 0, false),
         ),
     ];
     for (name, bytes) in &animations {
