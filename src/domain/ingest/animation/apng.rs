@@ -22,6 +22,10 @@ pub fn header(bytes: &[u8]) -> Result<Option<Header>, String> {
         return Ok(None);
     }
     let (width, height) = (be32(&ihdr[0..4]), be32(&ihdr[4..8]));
+    // No canvas: nothing to budget, and the decoder refuses it by name.
+    if width == 0 || height == 0 {
+        return Ok(None);
+    }
     let mut declared: Option<(u32, u32)> = None;
     let mut seen_data = false;
     let mut controls: u32 = 0;

@@ -79,6 +79,10 @@ fn apng_headers_that_do_not_hold_together_are_refused() {
     // Cut short after its animation was declared.
     let at = png.windows(4).position(|w| w == b"IDAT").unwrap();
     assert!(apng::header(&png[..at + 10]).is_err());
+    // Found by the `apng` fuzz target: a header with no width was walked as an animation
+    // of no pixels; it is no animation (the decoder refuses it as a PNG without pixels).
+    let no_width = patch(&png, b"IHDR", 0, [0; 4]);
+    assert_eq!(apng::header(&no_width).unwrap(), None);
     // Declaring one frame while holding three: the three are counted.
     let under = patch(&png, b"acTL", 0, 1u32.to_be_bytes());
     assert_eq!(apng::header(&under).unwrap().unwrap().frames, 3);
