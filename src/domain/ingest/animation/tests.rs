@@ -156,6 +156,11 @@ fn webp_headers_that_do_not_hold_together_are_refused() {
     assert!(webp::header(&no_anim).is_err());
     // Cut inside a frame.
     assert!(webp::header(&webp[..at + 20]).is_err());
+    // Found by the `webp_anim` fuzz target: a RIFF size too small for the form type
+    // panicked the walk (a slice ending before it starts).
+    let mut tiny = webp.clone();
+    tiny[4..8].copy_from_slice(&1u32.to_le_bytes());
+    assert_eq!(webp::header(&tiny).unwrap(), None);
 }
 
 #[test]

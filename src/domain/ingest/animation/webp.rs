@@ -17,8 +17,9 @@ pub fn header(bytes: &[u8]) -> Result<Option<Header>, String> {
     if bytes.len() < 12 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WEBP" {
         return Ok(None);
     }
-    // The RIFF size bounds the walk; trailing bytes past it are not the image's.
-    let riff_end = (u64::from(le32(&bytes[4..8])) + 8).min(bytes.len() as u64) as usize;
+    // The RIFF size bounds the walk; trailing bytes past it are not the image's. One too
+    // small to hold even the form type leaves nothing to walk.
+    let riff_end = (u64::from(le32(&bytes[4..8])) + 8).clamp(12, bytes.len() as u64) as usize;
     let mut chunks = Chunks {
         rest: &bytes[12..riff_end],
     };
