@@ -104,7 +104,7 @@ impl Rendition {
 pub struct ImageRecord {
     /// The uploader's file name, cleaned up (used for download names).
     pub name: String,
-    /// True for animated GIFs.
+    /// True for animated GIFs, APNGs and WebPs (more than one frame).
     #[serde(default)]
     pub animated: bool,
     /// The uploaded image, metadata stripped, orientation baked in.

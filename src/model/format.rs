@@ -8,11 +8,11 @@ use serde::{Deserialize, Serialize};
 pub enum MediaFormat {
     /// JPEG (baseline or progressive).
     Jpeg,
-    /// PNG, including APNG (served still in renditions).
+    /// PNG, including APNG (animation kept in the display rendition).
     Png,
     /// GIF, animation kept in the display rendition.
     Gif,
-    /// WebP, lossy or lossless.
+    /// WebP, lossy or lossless, still or animated (animation kept in the display rendition).
     Webp,
     /// HEIC/HEIF (HEVC in the HEIF container), as iPhones save photos. Stored as `"heic"`:
     /// a new name, so records written before it existed read as they always did.

@@ -3,7 +3,7 @@
 use maud::{Markup, html};
 
 use super::layout::{Shell, render};
-use crate::model::ImageRecord;
+use crate::model::{ImageRecord, MediaFormat};
 
 /// What the viewer page shows.
 pub struct GalleryView<'a> {
@@ -84,7 +84,7 @@ pub fn page(view: &GalleryView<'_>) -> Markup {
                                     width=(image.thumb.width) height=(image.thumb.height)
                                     loading=(if index < EAGER { "eager" } else { "lazy" })
                                     decoding="async" alt=(alt);
-                                @if image.animated { span class="badge" aria-hidden="true" { "GIF" } }
+                                @if image.animated { span class="badge" aria-hidden="true" { (animation_label(image)) } }
                             }
                             @if !image.caption.is_empty() {
                                 p class="caption" { (image.caption) }
@@ -110,6 +110,14 @@ pub fn page(view: &GalleryView<'_>) -> Markup {
             }
         },
     )
+}
+
+/// The grid's mark on an animated tile (its thumbnail is a still): the animation's format.
+fn animation_label(image: &ImageRecord) -> &'static str {
+    match image.display.format {
+        MediaFormat::Png => "APNG",
+        format => format.label(),
+    }
 }
 
 /// What link-preview bots get: a card with the title and the number of photos, no image.

@@ -12,6 +12,7 @@ use maiimg::domain::ingest::{
 use maiimg::model::MediaFormat;
 use rocket::http::Status;
 
+mod animation;
 mod colour;
 mod corpora;
 mod heif_container;
@@ -311,6 +312,26 @@ fn fuzz_seeds() {
     write("sniff", "svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>");
     write("sniff", "pdf", b"%PDF-1.7");
     write("header", "png-claiming", &png_claiming(5000, 5000));
+    // Animations, for their chunk walks and the frame-by-frame path.
+    let animations = [
+        (
+            "apng",
+            animation::fixtures::apng(24, 16, &[(1, 10), (0, 0), (3, 7)], 2),
+        ),
+        (
+            "webp-anim-lossy",
+            animation::fixtures::webp_anim(24, 16, &[40, 80], 3, true),
+        ),
+        (
+            "webp-anim-lossless",
+            animation::fixtures::webp_anim(16, 8, &[10, 30], 0, false),
+        ),
+    ];
+    for (name, bytes) in &animations {
+        for target in ["apng", "webp_anim", "strip", "header", "ingest"] {
+            write(target, name, bytes);
+        }
+    }
 
     // HEIF/AVIF: the realworld files where present (copied into the git-ignored corpus
     // only); those over 256 KiB cut to their first 64 KiB, which holds all their boxes.

@@ -3,6 +3,7 @@
 //!
 //! Pure CPU work on one file; it writes nothing. [`Pool`] admits them by the memory they need.
 
+pub mod animation;
 mod bmff;
 mod colour;
 mod decode_avif;

@@ -14,7 +14,7 @@ use crate::domain::ingest::render::{
     DISPLAY_EDGE, Encoded, ORIGINAL_QUALITY, Pixels, RENDITION_QUALITY, THUMB_EDGE,
 };
 use crate::domain::ingest::text::{clean_name, megapixels};
-use crate::domain::ingest::{pipeline_heif, sniff, strip};
+use crate::domain::ingest::{animation, pipeline_heif, sniff, strip};
 
 use crate::model::MediaFormat;
 
@@ -34,7 +34,7 @@ pub struct Limits {
 pub struct Ingested {
     /// Cleaned-up file name.
     pub name: String,
-    /// An animated GIF.
+    /// An animated GIF, APNG or WebP (more than one frame).
     pub animated: bool,
     /// The stripped original.
     pub original: Encoded,
@@ -97,6 +97,7 @@ pub fn ingest(bytes: &[u8], name: &str, limits: &Limits) -> Result<Ingested, Ing
         detail,
     };
 
+    let moving = animation::admit(bytes, format, limits.max_pixels, &too_big, &corrupt)?;
     let (mut decoder, orientation) = open_decoder(bytes, format, limits, &too_big, &corrupt)?;
     // What the numbers mean: kept with every original, applied to every rendition.
     let mut icc = decoder.icc_profile().ok().flatten();
@@ -156,14 +157,17 @@ pub fn ingest(bytes: &[u8], name: &str, limits: &Limits) -> Result<Ingested, Ing
                 _ => strip::webp(bytes),
             }
             .map_err(&corrupt)?;
-            if orientation == Orientation::NoTransforms {
+            // An animation is kept as recorded: turning it would mean encoding every frame
+            // of the original again. The strip removes the EXIF that asked for a turn, so
+            // every viewer shows the frames as they are stored.
+            if orientation == Orientation::NoTransforms || moving.is_some() {
                 let original = Encoded {
                     bytes: stripped,
                     format,
                     width: image.width(),
                     height: image.height(),
                 };
-                (original, Pixels::from_image(image), false)
+                (original, Pixels::from_image(image), moving.is_some())
             } else {
                 // The rotation must be in the pixels of everything served, the original
                 // included, and no EXIF may remain to describe it: encode it again.
@@ -185,10 +189,8 @@ pub fn ingest(bytes: &[u8], name: &str, limits: &Limits) -> Result<Ingested, Ing
     };
     let mut display_pixels = pixels.fit(DISPLAY_EDGE).map_err(&corrupt)?;
     // Converted after the shrink (a quarter of the pixels or fewer), as vips does; the
-    // thumbnail is made from the converted display image.
-    if let Some(profile) = &profile
-        && !animated
-    {
+    // thumbnail is made from the converted display image (an animation's first frame).
+    if let Some(profile) = &profile {
         colour::to_srgb(&mut display_pixels, profile).map_err(&corrupt)?;
     }
     let thumb = display_pixels
@@ -198,6 +200,8 @@ pub fn ingest(bytes: &[u8], name: &str, limits: &Limits) -> Result<Ingested, Ing
     let display = if animated {
         if original.width.max(original.height) <= DISPLAY_EDGE {
             original.clone()
+        } else if let Some(header) = &moving {
+            animation::shrink(bytes, header, profile.as_ref()).map_err(&corrupt)?
         } else {
             animated_display(bytes).map_err(&corrupt)?
         }
@@ -236,6 +240,7 @@ pub fn check_header(bytes: &[u8], limits: &Limits) -> Result<(MediaFormat, u32, 
         name: name.into(),
         detail,
     };
+    animation::admit(bytes, format, limits.max_pixels, &too_big, &corrupt)?;
     let (decoder, _) = open_decoder(bytes, format, limits, &too_big, &corrupt)?;
     let (width, height) = decoder.dimensions();
     Ok((format, width, height))

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use image::{ImageDecoder, ImageReader};
 use rocket::tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
+use crate::domain::ingest::animation;
 use crate::domain::ingest::error::IngestError;
 use crate::domain::ingest::pipeline::{Ingested, Limits, ingest};
 use crate::domain::ingest::text::clean_name;
@@ -28,8 +29,14 @@ const HEAD_BYTES: usize = 512 * 1024;
 /// buffers.
 const RENDITION_BYTES: u64 = 24 * 1024 * 1024;
 
-/// Width, height and bytes per pixel of the decoded frame, as a header says.
+/// Width, height and bytes held per pixel of the canvas, as a header says: the decoded
+/// frame's, and for an APNG or animated WebP the compositing canvases' too.
 pub type Header = (u32, u32, u64);
+
+/// An animation's frame-by-frame shrink holds two 8-bit RGBA canvases beside the still
+/// first frame: the decoder's composite and the frame handed over (APNG: the composite and
+/// the raw subframe).
+const ANIMATION_BYTES_PER_PIXEL: u64 = 4;
 
 /// Bytes one ingest of a `file_bytes` file with this `header` is expected to hold at its
 /// peak. `None` (no readable header) assumes the largest frame `limits` allow.
@@ -58,13 +65,20 @@ pub fn probe(head: Cursor<Vec<u8>>) -> Option<Header> {
         let header = bmff::header(&file).ok()?;
         return Some((header.width, header.height, bmff::FRAME_BYTES_PER_PIXEL));
     }
+    let animated = animation::declared(head.get_ref());
     let decoder = ImageReader::new(head)
         .with_guessed_format()
         .ok()?
         .into_decoder()
         .ok()?;
     let (w, h) = decoder.dimensions();
-    Some((w, h, u64::from(decoder.color_type().bytes_per_pixel())))
+    let bpp = u64::from(decoder.color_type().bytes_per_pixel());
+    let canvases = if animated {
+        ANIMATION_BYTES_PER_PIXEL
+    } else {
+        0
+    };
+    Some((w, h, bpp + canvases))
 }
 
 /// Runs ingests while their estimated memory fits the budget; a burst of uploads waits
@@ -274,5 +288,31 @@ mod tests {
         png.truncate(64);
         assert_eq!(probe(Cursor::new(png)), Some((640, 480, 3)));
         assert_eq!(probe(Cursor::new(b"not an image".to_vec())), None);
+    }
+
+    #[test]
+    fn an_animation_is_charged_its_compositing_canvases() {
+        let mut apng = Vec::new();
+        {
+            let mut encoder = png::Encoder::new(&mut apng, 64, 32);
+            encoder.set_color(png::ColorType::Rgba);
+            encoder.set_animated(2, 0).expect("animated");
+            let mut writer = encoder.write_header().expect("header");
+            for _ in 0..2 {
+                writer.write_image_data(&[9; 64 * 32 * 4]).expect("frame");
+            }
+            writer.finish().expect("finished");
+        }
+        let still = 4;
+        assert_eq!(
+            probe(Cursor::new(apng.clone())),
+            Some((64, 32, still + ANIMATION_BYTES_PER_PIXEL))
+        );
+        // Known from the head alone (cut inside the first frame's data), as the pool reads it.
+        apng.truncate(120);
+        assert_eq!(
+            probe(Cursor::new(apng)),
+            Some((64, 32, still + ANIMATION_BYTES_PER_PIXEL))
+        );
     }
 }

@@ -4,8 +4,11 @@
 use bytes::Bytes;
 use img_parts::jpeg::{Jpeg, JpegSegment, markers};
 use img_parts::png::Png;
+use img_parts::riff::{RiffChunk, RiffContent};
 use img_parts::webp::WebP;
 use img_parts::{ImageEXIF, ImageICC};
+
+use crate::domain::ingest::animation;
 
 /// Why a container could not be rebuilt.
 pub type StripError = String;
@@ -72,6 +75,15 @@ pub fn webp(bytes: &[u8]) -> Result<Vec<u8>, StripError> {
     let mut webp = WebP::from_bytes(Bytes::copy_from_slice(bytes)).map_err(|e| e.to_string())?;
     webp.chunks_mut()
         .retain(|chunk| WEBP_KEEP.contains(&chunk.id()));
+    // A frame may carry chunks of its own after its image data.
+    for chunk in webp.chunks_mut() {
+        if chunk.id() == *b"ANMF"
+            && let RiffContent::Data(data) = chunk.content()
+        {
+            let clean = animation::webp::strip_frame(data)?;
+            *chunk = RiffChunk::new(*b"ANMF", RiffContent::Data(Bytes::from(clean)));
+        }
+    }
     // Also brings the VP8X header's flags in line with the chunks that are left.
     webp.set_exif(None);
     Ok(webp.encoder().bytes().to_vec())
@@ -171,7 +183,6 @@ mod tests {
     #[test]
     fn webp_keeps_only_what_it_is_shown_with() {
         use image::ImageEncoder;
-        use img_parts::riff::{RiffChunk, RiffContent};
         let pixels: Vec<u8> = (0..8 * 8 * 3).map(|i| (i * 7) as u8).collect();
         let mut lossless = Vec::new();
         image::codecs::webp::WebPEncoder::new_lossless(&mut lossless)
