@@ -14,6 +14,7 @@ use rocket::http::Status;
 
 mod colour;
 mod corpora;
+mod jpeg;
 
 fn limits() -> Limits {
     Limits {

@@ -5,6 +5,7 @@
 
 mod colour;
 mod error;
+mod jpeg;
 mod pipeline;
 mod pool;
 mod render;

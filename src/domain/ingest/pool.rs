@@ -14,6 +14,8 @@ use rocket::tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use crate::domain::ingest::error::IngestError;
 use crate::domain::ingest::pipeline::{Ingested, Limits, ingest};
 use crate::domain::ingest::text::clean_name;
+use crate::domain::ingest::{jpeg, sniff};
+use crate::model::MediaFormat;
 use crate::spool::Body;
 
 /// The budget is a semaphore of this many bytes per permit.
@@ -44,13 +46,21 @@ pub fn decode_cost(file_bytes: u64, header: Option<Header>, limits: &Limits) -> 
     };
     // The upload itself and the stripped original rebuilt from it; the decoded frame and at
     // most one full-size copy of it (8-bit conversion, the transparency check's RGBA, the
-    // EXIF rotation).
+    // EXIF rotation). A JPEG's frame is the one at its DCT scale ([`probe`]); the second
+    // copy covers its rotated original (about the file's size) and the colour conversion.
     2 * file_bytes + 2 * frame + RENDITION_BYTES
 }
 
 /// Read the header of `body`'s first bytes. `None` when it does not say (not an image,
 /// or its frame header lies past [`HEAD_BYTES`]); the ingest itself will tell why.
 pub fn probe(head: Cursor<Vec<u8>>) -> Option<Header> {
+    // JPEGs are decoded at the scale of their renditions (and arithmetic ones only by
+    // libjpeg-turbo): the frame that path holds.
+    if sniff::sniff(head.get_ref()) == Ok(MediaFormat::Jpeg) {
+        return jpeg::header(head.get_ref())
+            .ok()
+            .map(|h| jpeg::decoded_frame(&h));
+    }
     let decoder = ImageReader::new(head)
         .with_guessed_format()
         .ok()?
@@ -267,5 +277,22 @@ mod tests {
         png.truncate(64);
         assert_eq!(probe(Cursor::new(png)), Some((640, 480, 3)));
         assert_eq!(probe(Cursor::new(b"not an image".to_vec())), None);
+    }
+
+    #[test]
+    fn a_jpeg_counts_the_frame_it_is_decoded_at() {
+        let mut jpeg = Vec::new();
+        jpeg_encoder::Encoder::new(&mut jpeg, 50)
+            .encode(
+                &vec![128; 4000 * 3000],
+                4000,
+                3000,
+                jpeg_encoder::ColorType::Luma,
+            )
+            .expect("encode");
+        // Decoded at 1/2 for its renditions, as RGB.
+        assert_eq!(probe(Cursor::new(jpeg.clone())), Some((2000, 1500, 3)));
+        jpeg.truncate(1024);
+        assert_eq!(probe(Cursor::new(jpeg)), Some((2000, 1500, 3)));
     }
 }

@@ -1,0 +1,127 @@
+//! The JPEG path of the ingest, on libjpeg-turbo (`turbo`): arithmetic coding read, damaged
+//! scans refused by name, originals with an EXIF orientation turned upright in the DCT
+//! domain (no generation of loss, the ICC profile kept), and renditions decoded at the
+//! smallest DCT scale that still holds the display rendition's detail.
+//!
+//! Order: header and limits → metadata stripped (which also finds truncated files) → the
+//! upright original → the renditions, decoded from that original, so they match it pixel
+//! for pixel in orientation and size.
+
+mod turbo;
+
+use bytes::Bytes;
+use image::metadata::Orientation;
+use img_parts::ImageEXIF;
+use img_parts::jpeg::Jpeg;
+
+use crate::domain::ingest::error::IngestError;
+use crate::domain::ingest::pipeline::{Ingested, Limits, size_refusal};
+use crate::domain::ingest::render::{DISPLAY_EDGE, Encoded, Pixels, RENDITION_QUALITY, THUMB_EDGE};
+use crate::domain::ingest::{colour, strip};
+use crate::model::MediaFormat;
+
+pub use turbo::{Header, header};
+#[cfg(test)]
+use turbo::{MAX_SCANS, verdict};
+use turbo::{check_inks, decode, shrink, upright};
+
+/// Ingest a JPEG (`name` already cleaned, the 12-bit and lossless variants already refused).
+pub fn ingest(bytes: &[u8], name: String, limits: &Limits) -> Result<Ingested, IngestError> {
+    let corrupt = |reason: String| IngestError::Corrupt {
+        name: name.clone(),
+        format: MediaFormat::Jpeg.label(),
+        reason,
+    };
+    let head = header(bytes).map_err(&corrupt)?;
+    if let Some(detail) = size_refusal(head.width, head.height, limits) {
+        return Err(IngestError::TooManyPixels { name, detail });
+    }
+    if head.width == 0 || head.height == 0 {
+        return Err(corrupt("it has no pixels".into()));
+    }
+    let (icc, orientation) = icc_and_orientation(bytes);
+    let stripped = strip::jpeg(bytes).map_err(&corrupt)?;
+    let (original, width, height) = if orientation == Orientation::NoTransforms {
+        (stripped, head.width, head.height)
+    } else {
+        let turned = upright(&stripped, orientation).map_err(&corrupt)?;
+        drop(stripped);
+        let h = header(&turned).map_err(&corrupt)?;
+        (turned, h.width, h.height)
+    };
+
+    let (pixels, profile) = if head.inks {
+        // The inks decoder says nothing of damage: libjpeg-turbo judges the data first.
+        check_inks(&original).map_err(&corrupt)?;
+        let converted = icc
+            .as_deref()
+            .and_then(|p| colour::cmyk_jpeg_to_srgb(&original, p));
+        let pixels = match converted {
+            Some(converted) => converted.map_err(&corrupt)?,
+            None => image::load_from_memory_with_format(&original, image::ImageFormat::Jpeg)
+                .map(Pixels::from_image)
+                .map_err(|e| corrupt(e.to_string()))?,
+        };
+        // What follows is sRGB.
+        (pixels, None)
+    } else {
+        let scale = shrink(width, height, DISPLAY_EDGE);
+        let pixels = decode(&original, scale).map_err(&corrupt)?;
+        (pixels, icc.as_deref().and_then(colour::source_profile))
+    };
+
+    let mut display = if pixels.width.max(pixels.height) > DISPLAY_EDGE {
+        pixels.fit(DISPLAY_EDGE).map_err(&corrupt)?
+    } else {
+        pixels
+    };
+    // Converted after the shrink, as in the other formats' path; the thumbnail is made from
+    // the converted display image.
+    if let Some(profile) = &profile {
+        colour::to_srgb(&mut display, profile).map_err(&corrupt)?;
+    }
+    let thumb = display
+        .fit(THUMB_EDGE)
+        .and_then(|p| p.encode(RENDITION_QUALITY))
+        .map_err(&corrupt)?;
+    let display = display.encode(RENDITION_QUALITY).map_err(&corrupt)?;
+    Ok(Ingested {
+        name,
+        animated: false,
+        original: Encoded {
+            bytes: original,
+            format: MediaFormat::Jpeg,
+            width,
+            height,
+        },
+        display,
+        thumb,
+    })
+}
+
+/// The embedded ICC profile and the EXIF orientation (normal when absent or unreadable).
+fn icc_and_orientation(bytes: &[u8]) -> (Option<Vec<u8>>, Orientation) {
+    let Ok(jpeg) = Jpeg::from_bytes(Bytes::copy_from_slice(bytes)) else {
+        return (None, Orientation::NoTransforms);
+    };
+    let icc = img_parts::ImageICC::icc_profile(&jpeg).map(|p| p.to_vec());
+    let orientation = jpeg
+        .exif()
+        .and_then(|exif| Orientation::from_exif_chunk(&exif))
+        .unwrap_or(Orientation::NoTransforms);
+    (icc, orientation)
+}
+
+/// Width, height and bytes per pixel of the frame the JPEG path decodes for `head`: at the
+/// DCT scale of its renditions, or whole for four inks (decoded whole by their own decoder).
+pub fn decoded_frame(head: &Header) -> (u32, u32, u64) {
+    if head.inks {
+        return (head.width, head.height, 4);
+    }
+    let scale = shrink(head.width, head.height, DISPLAY_EDGE);
+    let side = |v: u32| scale.scale(v as usize) as u32;
+    (side(head.width), side(head.height), 3)
+}
+
+#[cfg(test)]
+mod tests;
