@@ -157,8 +157,11 @@ fn a_damaged_scan_is_refused_naming_the_damage() {
             "{refused:?}"
         );
         let text = refused.to_string();
+        // libjpeg's first warning on it (the one TurboJPEG keeps); djpeg prints the same.
         assert!(
-            text.contains("damaged (found marker 0xd1 instead of RST5)"),
+            text.contains(
+                "damaged: a stretch of the image data is missing (premature end of data segment)"
+            ),
             "{text}"
         );
     }
@@ -221,11 +224,24 @@ fn a_12_megapixel_photo_is_displayed_at_half_size_and_looks_as_good() {
     let out = ingest(&upload, "photo.jpg", &limits()).expect("accepted");
     assert_eq!((out.display.width, out.display.height), (2000, 1500));
     assert_eq!((out.thumb.width, out.thumb.height), (480, 360));
-    // Against the full image resized the way other formats are (Catmull-Rom).
+    // Against the full image resized the way other formats are (Catmull-Rom) and encoded
+    // as renditions are: the difference is no larger than that encoding's own loss, so
+    // halving in the DCT costs nothing a resize would not.
     let full = rgb(&upload);
     let resized = image::imageops::resize(&full, 2000, 1500, image::imageops::CatmullRom);
     let diff = mean_abs_diff(&rgb(&out.display.bytes), &resized);
-    assert!(diff < 2.0, "display differs by {diff:.2} per channel");
+    let mut encoded = Vec::new();
+    let mut encoder = jpeg_encoder::Encoder::new(&mut encoded, 80);
+    encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_2_0);
+    encoder.set_chroma_subsampling_method(jpeg_encoder::ChromaSubsamplingMethod::Average);
+    encoder
+        .encode(resized.as_raw(), 2000, 1500, jpeg_encoder::ColorType::Rgb)
+        .expect("encoded");
+    let encoding_loss = mean_abs_diff(&rgb(&encoded), &resized);
+    assert!(
+        diff <= encoding_loss * 1.1 + 0.2,
+        "display differs by {diff:.2} per channel, encoding alone by {encoding_loss:.2}"
+    );
     // Under nine tenths of the display edge at half size: decoded whole and resized.
     let smaller = ingest(&jpeg(3000, 2000, 3), "smaller.jpg", &limits()).expect("accepted");
     assert_eq!(

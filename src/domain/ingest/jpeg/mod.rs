@@ -41,11 +41,11 @@ pub fn ingest(bytes: &[u8], name: String, limits: &Limits) -> Result<Ingested, I
     }
     let (icc, orientation) = icc_and_orientation(bytes);
     let stripped = strip::jpeg(bytes).map_err(&corrupt)?;
-    let (original, width, height) = if orientation == Orientation::NoTransforms {
+    let (original, width, height) = if orientation == Orientation::NoTransforms && !head.arithmetic
+    {
         (stripped, head.width, head.height)
     } else {
-        let turned = upright(&stripped, orientation).map_err(&corrupt)?;
-        drop(stripped);
+        let turned = upright(stripped, orientation, head.arithmetic).map_err(&corrupt)?;
         let h = header(&turned).map_err(&corrupt)?;
         (turned, h.width, h.height)
     };

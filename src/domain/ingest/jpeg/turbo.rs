@@ -9,8 +9,8 @@
 
 use image::metadata::Orientation;
 use turbojpeg::{
-    Colorspace, Decompressor, Image, OutputBuf, PixelFormat, ScalingFactor, Subsamp, Transform,
-    TransformOp, Transformer,
+    Colorspace, Decompressor, Image, OutputBuf, PixelFormat, ScalingFactor, Transform, TransformOp,
+    Transformer,
 };
 
 use crate::domain::ingest::render::Pixels;
@@ -28,8 +28,8 @@ pub struct Header {
     pub height: u32,
     /// CMYK or YCCK: four inks, decoded through their profile (`colour::cmyk_jpeg_to_srgb`).
     pub inks: bool,
-    /// Pixel size of one MCU (8×8 to 32×8), the unit a lossless transform moves.
-    pub mcu: (u32, u32),
+    /// Arithmetic-coded: valid JPEG, but not every browser or viewer reads it.
+    pub arithmetic: bool,
 }
 
 /// The frame header of `bytes`, nothing decoded.
@@ -37,16 +37,11 @@ pub fn header(bytes: &[u8]) -> Result<Header, String> {
     let mut decompressor = Decompressor::new().map_err(message)?;
     let header = decompressor.read_header(bytes).map_err(message)?;
     let side = |v: usize| u32::try_from(v).map_err(|_| "a side is too long".to_owned());
-    // An unusual sampling (not one of TurboJPEG's named ones) moves by the largest MCU.
-    let mcu = match header.subsamp {
-        Subsamp::Unknown => (32, 32),
-        s => (s.mcu_width() as u32, s.mcu_height() as u32),
-    };
     Ok(Header {
         width: side(header.width)?,
         height: side(header.height)?,
         inks: matches!(header.colorspace, Colorspace::CMYK | Colorspace::YCCK),
-        mcu,
+        arithmetic: header.is_arithmetic,
     })
 }
 
@@ -133,9 +128,18 @@ fn decode_as(
 /// others, at several times the cost; a trim is what jpegtran users, and the photo tools
 /// built on it, accept. When the sides are MCU-aligned nothing is trimmed and the result is
 /// `jpegtran -perfect`'s.
-pub fn upright(stripped: &[u8], orientation: Orientation) -> Result<Vec<u8>, String> {
+///
+/// An `arithmetic`-coded file is written with (optimised) Huffman codes in the same pass,
+/// as `jpegtran -optimize` would: the same coefficients, so the same pixels, in the coding
+/// every browser decodes.
+pub fn upright(
+    stripped: Vec<u8>,
+    orientation: Orientation,
+    arithmetic: bool,
+) -> Result<Vec<u8>, String> {
     let op = match orientation {
-        Orientation::NoTransforms => return Ok(stripped.to_vec()),
+        Orientation::NoTransforms if !arithmetic => return Ok(stripped),
+        Orientation::NoTransforms => TransformOp::None,
         Orientation::FlipHorizontal => TransformOp::Hflip,
         Orientation::Rotate180 => TransformOp::Rot180,
         Orientation::FlipVertical => TransformOp::Vflip,
@@ -144,12 +148,13 @@ pub fn upright(stripped: &[u8], orientation: Orientation) -> Result<Vec<u8>, Str
         Orientation::Rotate270FlipH => TransformOp::Transverse,
         Orientation::Rotate270 => TransformOp::Rot270,
     };
-    check_scans(stripped)?;
+    check_scans(&stripped)?;
     let mut transform = Transform::op(op);
     transform.trim = true;
+    transform.optimize = arithmetic;
     let mut transformer = Transformer::new().map_err(message)?;
     let mut out = OutputBuf::new_owned();
-    if let Err(e) = transformer.transform(&transform, stripped, &mut out) {
+    if let Err(e) = transformer.transform(&transform, &stripped, &mut out) {
         // A harmless warning still leaves the whole transformed file in `out`.
         verdict(&message(e))?;
         if out.is_empty() {
@@ -183,6 +188,26 @@ const HARMLESS: [&str; 4] = [
     "bad ICC marker",
 ];
 
+/// libjpeg's words for damage in the image data, and what they mean to a person.
+const DAMAGE: [(&str, &str); 4] = [
+    (
+        "premature end of data segment",
+        "a stretch of the image data is missing",
+    ),
+    (
+        "instead of RST",
+        "a restart marker is missing or out of place",
+    ),
+    (
+        "bad Huffman code",
+        "the image data cannot be decoded from there on",
+    ),
+    (
+        "bad arithmetic code",
+        "the image data cannot be decoded from there on",
+    ),
+];
+
 /// `Ok` for a warning in [`HARMLESS`]; otherwise the reason to refuse, in words.
 pub fn verdict(message: &str) -> Result<(), String> {
     if HARMLESS.iter().any(|h| message.contains(h)) {
@@ -191,6 +216,8 @@ pub fn verdict(message: &str) -> Result<(), String> {
     let detail = message.trim_start_matches("Corrupt JPEG data: ");
     Err(if message.contains("Premature end of JPEG file") {
         "the file is truncated (its image data stops before the end of the picture)".into()
+    } else if let Some((_, plain)) = DAMAGE.iter().find(|(said, _)| message.contains(said)) {
+        format!("its image data is damaged: {plain} ({detail}), so part of the picture is lost")
     } else if detail.len() < message.len() {
         format!("its image data is damaged ({detail}), so part of the picture is lost")
     } else {
