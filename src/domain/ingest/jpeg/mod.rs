@@ -3,7 +3,7 @@
 //! domain (no generation of loss, the ICC profile kept), and renditions decoded at the
 //! smallest DCT scale that still holds the display rendition's detail.
 //!
-//! Order: header and limits → metadata stripped (which also finds truncated files) → the
+//! Order: metadata stripped (which also finds truncated files) → header and limits → the
 //! upright original → the renditions, decoded from that original, so they match it pixel
 //! for pixel in orientation and size.
 
@@ -20,7 +20,7 @@ use crate::domain::ingest::render::{DISPLAY_EDGE, Encoded, Pixels, RENDITION_QUA
 use crate::domain::ingest::{colour, strip};
 use crate::model::MediaFormat;
 
-pub use turbo::{Header, header};
+pub use turbo::{Header, encode, header};
 #[cfg(test)]
 use turbo::{MAX_SCANS, verdict};
 use turbo::{check_inks, decode, shrink, upright};
@@ -32,7 +32,10 @@ pub fn ingest(bytes: &[u8], name: String, limits: &Limits) -> Result<Ingested, I
         format: MediaFormat::Jpeg.label(),
         reason,
     };
-    let head = header(bytes).map_err(&corrupt)?;
+    // Rebuilt from its segments first: bytes between them (padding some cameras write,
+    // which libjpeg warns about and TurboJPEG then refuses to read a header past) are gone.
+    let stripped = strip::jpeg(bytes).map_err(&corrupt)?;
+    let head = header(&stripped).map_err(&corrupt)?;
     if let Some(detail) = size_refusal(head.width, head.height, limits) {
         return Err(IngestError::TooManyPixels { name, detail });
     }
@@ -40,7 +43,6 @@ pub fn ingest(bytes: &[u8], name: String, limits: &Limits) -> Result<Ingested, I
         return Err(corrupt("it has no pixels".into()));
     }
     let (icc, orientation) = icc_and_orientation(bytes);
-    let stripped = strip::jpeg(bytes).map_err(&corrupt)?;
     let (original, width, height) = if orientation == Orientation::NoTransforms && !head.arithmetic
     {
         (stripped, head.width, head.height)

@@ -177,6 +177,19 @@ fn partial_edge_blocks_are_trimmed_where_they_cannot_move() {
 }
 
 #[test]
+fn padding_between_header_segments_is_no_reason_to_refuse() {
+    let source = fixture(32, 32, None);
+    // Four stray bytes before the second segment: libjpeg's "extraneous bytes" warning.
+    let at = 4 + usize::from(u16::from_be_bytes([source[4], source[5]]));
+    let mut padded = source[..at].to_vec();
+    padded.extend_from_slice(&[0, 0, 0, 0]);
+    padded.extend_from_slice(&source[at..]);
+    assert!(header(&padded).is_err(), "TurboJPEG stops at the warning");
+    let out = ingest(&padded, "padded.jpg".into(), &limits()).expect("accepted");
+    assert_eq!((out.original.width, out.original.height), (32, 32));
+}
+
+#[test]
 fn a_file_of_endless_scans_is_refused_before_decoding() {
     let mut bytes = fixture(16, 16, None);
     let eoi = bytes.split_off(bytes.len() - 2);
