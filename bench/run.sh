@@ -5,7 +5,7 @@
 # server runs per flow, 3), PHOTOS (reuse a directory of *.jpg), PROFILE=1 (stage
 # breakdown), RATE (curl --limit-rate per upload connection, e.g. 12M; default: loopback,
 # unthrottled), NO_BUILD=1 (use the binaries already built), CARGO_TARGET_DIR (where they
-# are), SHARP_DIR (a directory where `npm install sharp@0.33` already ran; default: installed
+# are), BENCH_EXE (the ingest bench binary to time), SHARP_DIR (a directory where `npm install sharp@0.33` already ran; default: installed
 # into the temp folder), NO_SERVER=1 (skip the two upload flows).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,8 +36,8 @@ if [[ -z ${NO_BUILD:-} ]]; then
   cargo bench --quiet --bench ingest --no-run
 fi
 target=${CARGO_TARGET_DIR:-target}
-bench_exe=$(find "$target/release/deps" -maxdepth 1 -type f -executable -name 'ingest-*' -printf '%T@ %p\n' |
-  sort -n | tail -n1 | cut -d' ' -f2)
+bench_exe=${BENCH_EXE:-$(find "$target/release/deps" -maxdepth 1 -type f -executable -name 'ingest-*' -printf '%T@ %p\n' |
+  sort -n | tail -n1 | cut -d' ' -f2)}
 server_exe=$(realpath -m "$target/release/maiimg")
 [[ -x $bench_exe && ( -n ${NO_SERVER:-} || -x $server_exe ) ]] || { echo "build first (cargo build --release)" >&2; exit 1; }
 bench() { "$bench_exe" "$@"; }

@@ -5,7 +5,7 @@
 
 mod colour;
 mod error;
-mod jpeg;
+pub mod jpeg;
 mod pipeline;
 mod pool;
 mod render;

@@ -125,5 +125,19 @@ pub fn decoded_frame(head: &Header) -> (u32, u32, u64) {
     (side(head.width), side(head.height), 3)
 }
 
+/// For the `jpeg` fuzz target: `bytes` decoded at DCT scale 1/`denom` (1, 2, 4 or 8), the
+/// size it came out at, or why it was refused.
+pub fn decoded_size(bytes: &[u8], denom: u8) -> Result<(u32, u32), String> {
+    let scale = turbojpeg::ScalingFactor::new(1, usize::from(denom.max(1)));
+    decode(bytes, scale).map(|p| (p.width, p.height))
+}
+
+/// For the `jpeg` fuzz target: `bytes` turned by EXIF orientation `exif` (1–8) in the DCT
+/// domain, as the ingest turns an original.
+pub fn turned(bytes: &[u8], exif: u8, arithmetic: bool) -> Result<Vec<u8>, String> {
+    let orientation = Orientation::from_exif(exif).ok_or("not an EXIF orientation")?;
+    upright(bytes.to_vec(), orientation, arithmetic)
+}
+
 #[cfg(test)]
 mod tests;
