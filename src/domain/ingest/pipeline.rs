@@ -65,9 +65,6 @@ pub fn ingest(bytes: &[u8], name: &str, limits: &Limits) -> Result<Ingested, Ing
     {
         return Err(IngestError::UnsupportedVariant { name, kind });
     }
-    if format == MediaFormat::Jpeg {
-        return jpeg::ingest(bytes, name, limits);
-    }
     let corrupt = |reason: String| IngestError::Corrupt {
         name: name.clone(),
         format: format.label(),
@@ -77,6 +74,21 @@ pub fn ingest(bytes: &[u8], name: &str, limits: &Limits) -> Result<Ingested, Ing
         name: name.clone(),
         detail,
     };
+    // JPEGs take libjpeg-turbo's path (`jpeg/`): lossless turns, renditions at a DCT scale.
+    if format == MediaFormat::Jpeg {
+        let (stripped, head) = jpeg::open(bytes).map_err(&corrupt)?;
+        if let Some(detail) = size_refusal(head.width, head.height, limits) {
+            return Err(too_big(detail));
+        }
+        let (original, display, thumb) = jpeg::render(bytes, stripped, head).map_err(&corrupt)?;
+        return Ok(Ingested {
+            name,
+            animated: false,
+            original,
+            display,
+            thumb,
+        });
+    }
 
     let (mut decoder, orientation) = open_decoder(bytes, format, limits, &too_big, &corrupt)?;
     // What the numbers mean: kept with every original, applied to every rendition.
@@ -272,7 +284,7 @@ fn open_decoder<'a>(
 }
 
 /// Why an image of `w`×`h` pixels is too large for `limits`, in words; `None` if it fits.
-pub(super) fn size_refusal(w: u32, h: u32, limits: &Limits) -> Option<String> {
+fn size_refusal(w: u32, h: u32, limits: &Limits) -> Option<String> {
     let pixels = u64::from(w) * u64::from(h);
     (pixels > limits.max_pixels || w > limits.max_dimension || h > limits.max_dimension).then(
         || {

@@ -14,8 +14,8 @@ use image::{DynamicImage, ExtendedColorType, ImageEncoder};
 use bytes::Bytes;
 use img_parts::ImageICC;
 use img_parts::jpeg::Jpeg;
+use turbojpeg::{Compressor, PixelFormat, Subsamp};
 
-use crate::domain::ingest::jpeg;
 use crate::model::MediaFormat;
 
 /// Long edge of the grid rendition.
@@ -137,7 +137,7 @@ impl Pixels {
             }
             // Each chroma sample the average of its 2×2 pixels (a point sample lost fine
             // colour detail: 1-px stripes came out wrong).
-            bytes = jpeg::encode(&self.data, self.width, self.height, quality)?;
+            bytes = encode_jpeg(&self.data, self.width, self.height, quality)?;
             if let Some(icc) = icc {
                 let mut tagged = Jpeg::from_bytes(bytes.into()).map_err(|e| e.to_string())?;
                 tagged.set_icc_profile(Some(Bytes::copy_from_slice(icc)));
@@ -152,6 +152,29 @@ impl Pixels {
             height: self.height,
         })
     }
+}
+
+/// Encode 8-bit RGB as a baseline JPEG at `quality`, 4:2:0 with each chroma sample the
+/// average of its 2×2 pixels (libjpeg's downsampling), optimised Huffman tables: what libvips
+/// writes with `optimize_coding`, at libjpeg-turbo's SIMD speed.
+fn encode_jpeg(rgb: &[u8], width: u32, height: u32, quality: u8) -> Result<Vec<u8>, String> {
+    let mut compressor = Compressor::new().map_err(|e| e.to_string())?;
+    compressor
+        .set_quality(i32::from(quality))
+        .map_err(|e| e.to_string())?;
+    compressor
+        .set_subsamp(Subsamp::Sub2x2)
+        .map_err(|e| e.to_string())?;
+    compressor.set_optimize(true).map_err(|e| e.to_string())?;
+    let width = width as usize;
+    let image = turbojpeg::Image {
+        pixels: rgb,
+        width,
+        pitch: width * 3,
+        height: height as usize,
+        format: PixelFormat::RGB,
+    };
+    compressor.compress_to_vec(image).map_err(|e| e.to_string())
 }
 
 /// The largest size with the same aspect ratio whose long edge is at most `edge`.

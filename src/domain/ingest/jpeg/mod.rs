@@ -14,91 +14,84 @@ use image::metadata::Orientation;
 use img_parts::ImageEXIF;
 use img_parts::jpeg::Jpeg;
 
-use crate::domain::ingest::error::IngestError;
-use crate::domain::ingest::pipeline::{Ingested, Limits, size_refusal};
 use crate::domain::ingest::render::{DISPLAY_EDGE, Encoded, Pixels, RENDITION_QUALITY, THUMB_EDGE};
 use crate::domain::ingest::{colour, strip};
 use crate::model::MediaFormat;
 
-pub use turbo::{Header, encode, header};
+pub use turbo::{Header, header};
 #[cfg(test)]
 use turbo::{MAX_SCANS, verdict};
 use turbo::{check_inks, decode, shrink, upright};
 
-/// Ingest a JPEG (`name` already cleaned, the 12-bit and lossless variants already refused).
-pub fn ingest(bytes: &[u8], name: String, limits: &Limits) -> Result<Ingested, IngestError> {
-    let corrupt = |reason: String| IngestError::Corrupt {
-        name: name.clone(),
-        format: MediaFormat::Jpeg.label(),
-        reason,
-    };
-    // Rebuilt from its segments first: bytes between them (padding some cameras write,
-    // which libjpeg warns about and TurboJPEG then refuses to read a header past) are gone.
-    let stripped = strip::jpeg(bytes).map_err(&corrupt)?;
-    let head = header(&stripped).map_err(&corrupt)?;
-    if let Some(detail) = size_refusal(head.width, head.height, limits) {
-        return Err(IngestError::TooManyPixels { name, detail });
-    }
+/// The JPEG rebuilt without its metadata (which also finds truncated files) and its frame
+/// header, read from the rebuilt bytes: bytes between segments (padding some cameras write,
+/// which libjpeg warns about and TurboJPEG then refuses to read a header past) are gone.
+/// The pipeline checks the limits on the header before [`render`] decodes anything.
+pub fn open(bytes: &[u8]) -> Result<(Vec<u8>, Header), String> {
+    let stripped = strip::jpeg(bytes)?;
+    let head = header(&stripped)?;
     if head.width == 0 || head.height == 0 {
-        return Err(corrupt("it has no pixels".into()));
+        return Err("it has no pixels".into());
     }
+    Ok((stripped, head))
+}
+
+/// The stored original (upright), the display and the thumbnail of the JPEG `bytes`, from
+/// what [`open`] made of it. Errors are the reason the file is refused as corrupt.
+pub fn render(
+    bytes: &[u8],
+    stripped: Vec<u8>,
+    head: Header,
+) -> Result<(Encoded, Encoded, Encoded), String> {
     let (icc, orientation) = icc_and_orientation(bytes);
     let (original, width, height) = if orientation == Orientation::NoTransforms && !head.arithmetic
     {
         (stripped, head.width, head.height)
     } else {
-        let turned = upright(stripped, orientation, head.arithmetic).map_err(&corrupt)?;
-        let h = header(&turned).map_err(&corrupt)?;
+        let turned = upright(stripped, orientation, head.arithmetic)?;
+        let h = header(&turned)?;
         (turned, h.width, h.height)
     };
 
     let (pixels, profile) = if head.inks {
         // The inks decoder says nothing of damage: libjpeg-turbo judges the data first.
-        check_inks(&original).map_err(&corrupt)?;
+        check_inks(&original)?;
         let converted = icc
             .as_deref()
             .and_then(|p| colour::cmyk_jpeg_to_srgb(&original, p));
         let pixels = match converted {
-            Some(converted) => converted.map_err(&corrupt)?,
+            Some(converted) => converted?,
             None => image::load_from_memory_with_format(&original, image::ImageFormat::Jpeg)
                 .map(Pixels::from_image)
-                .map_err(|e| corrupt(e.to_string()))?,
+                .map_err(|e| e.to_string())?,
         };
         // What follows is sRGB.
         (pixels, None)
     } else {
         let scale = shrink(width, height, DISPLAY_EDGE);
-        let pixels = decode(&original, scale).map_err(&corrupt)?;
+        let pixels = decode(&original, scale)?;
         (pixels, icc.as_deref().and_then(colour::source_profile))
     };
 
     let mut display = if pixels.width.max(pixels.height) > DISPLAY_EDGE {
-        pixels.fit(DISPLAY_EDGE).map_err(&corrupt)?
+        pixels.fit(DISPLAY_EDGE)?
     } else {
         pixels
     };
     // Converted after the shrink, as in the other formats' path; the thumbnail is made from
     // the converted display image.
     if let Some(profile) = &profile {
-        colour::to_srgb(&mut display, profile).map_err(&corrupt)?;
+        colour::to_srgb(&mut display, profile)?;
     }
-    let thumb = display
-        .fit(THUMB_EDGE)
-        .and_then(|p| p.encode(RENDITION_QUALITY))
-        .map_err(&corrupt)?;
-    let display = display.encode(RENDITION_QUALITY).map_err(&corrupt)?;
-    Ok(Ingested {
-        name,
-        animated: false,
-        original: Encoded {
-            bytes: original,
-            format: MediaFormat::Jpeg,
-            width,
-            height,
-        },
-        display,
-        thumb,
-    })
+    let thumb = display.fit(THUMB_EDGE)?.encode(RENDITION_QUALITY)?;
+    let display = display.encode(RENDITION_QUALITY)?;
+    let original = Encoded {
+        bytes: original,
+        format: MediaFormat::Jpeg,
+        width,
+        height,
+    };
+    Ok((original, display, thumb))
 }
 
 /// The embedded ICC profile and the EXIF orientation (normal when absent or unreadable).

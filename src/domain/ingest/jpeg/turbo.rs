@@ -9,8 +9,8 @@
 
 use image::metadata::Orientation;
 use turbojpeg::{
-    Colorspace, Compressor, Decompressor, Image, OutputBuf, PixelFormat, ScalingFactor, Subsamp,
-    Transform, TransformOp, Transformer,
+    Colorspace, Decompressor, Image, OutputBuf, PixelFormat, ScalingFactor, Transform, TransformOp,
+    Transformer,
 };
 
 use crate::domain::ingest::render::Pixels;
@@ -162,27 +162,6 @@ pub fn upright(
         }
     }
     Ok(out.to_vec())
-}
-
-/// Encode 8-bit RGB as a baseline JPEG at `quality`, 4:2:0 with each chroma sample the
-/// average of its 2×2 pixels (libjpeg's downsampling), optimised Huffman tables: what libvips
-/// writes with `optimize_coding`, at libjpeg-turbo's SIMD speed.
-pub fn encode(rgb: &[u8], width: u32, height: u32, quality: u8) -> Result<Vec<u8>, String> {
-    let mut compressor = Compressor::new().map_err(message)?;
-    compressor
-        .set_quality(i32::from(quality))
-        .map_err(message)?;
-    compressor.set_subsamp(Subsamp::Sub2x2).map_err(message)?;
-    compressor.set_optimize(true).map_err(message)?;
-    let width = width as usize;
-    let image = Image {
-        pixels: rgb,
-        width,
-        pitch: width * 3,
-        height: height as usize,
-        format: PixelFormat::RGB,
-    };
-    compressor.compress_to_vec(image).map_err(message)
 }
 
 /// Refuse a file with more scans than [`MAX_SCANS`] before any is decoded. Counting `FF DA`
