@@ -6,7 +6,8 @@
 # breakdown), RATE (curl --limit-rate per upload connection, e.g. 12M; default: loopback,
 # unthrottled), NO_BUILD=1 (use the binaries already built), CARGO_TARGET_DIR (where they
 # are), BENCH_EXE (the ingest bench binary to time), SHARP_DIR (a directory where `npm install sharp@0.33` already ran; default: installed
-# into the temp folder), NO_SERVER=1 (skip the two upload flows).
+# into the temp folder), ROTATED (reuse a directory of the EXIF-6 photos), NO_SERVER=1 (skip
+# the two upload flows).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -49,9 +50,11 @@ if [[ -z ${PHOTOS:-} ]]; then
 fi
 mapfile -t files < <(printf '%s\n' "$photos"/*.jpg | sort)
 n=${#files[@]}
-rotated=$work/rotated
-echo "== making $n of the same photos with EXIF orientation 6 (a phone held upright)"
-bench make "$rotated" "$n" --orientation 6 2>&1 | tail -n1
+rotated=${ROTATED:-$work/rotated}
+if [[ -z ${ROTATED:-} ]]; then
+  echo "== making $n of the same photos with EXIF orientation 6 (a phone held upright)"
+  bench make "$rotated" "$n" --orientation 6 2>&1 | tail -n1
+fi
 mapfile -t rfiles < <(printf '%s\n' "$rotated"/*.jpg | sort)
 
 echo "== sharp 0.33 (npm; prebuilt libvips with mozjpeg)"
