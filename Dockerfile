@@ -3,6 +3,9 @@
 
 FROM rust:1-bookworm AS build
 WORKDIR /src
+# libjpeg-turbo is built from the turbojpeg crate's vendored source and linked statically.
+RUN apt-get update && apt-get install -y --no-install-recommends cmake nasm \
+ && rm -rf /var/lib/apt/lists/*
 COPY . .
 RUN cargo build --release --locked --bin maiimg \
  && mkdir -p /empty-data

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Ingest benchmark: our ingest vs vipsthumbnail, rendition bytes, "last byte → link" and the
-# server's peak RSS, in one run. See bench/README.md. Knobs: N (photos, 25), REPS (server
-# runs per flow, 3), PHOTOS (reuse a directory of *.jpg), PROFILE=1 (stage breakdown),
-# RATE (curl --limit-rate per upload connection, e.g. 12M; default: loopback, unthrottled),
-# NO_BUILD=1 (use the binaries already in target/release).
+# Ingest benchmark: our ingest vs sharp (in-process, one thread) and vipsthumbnail, upright
+# and EXIF-rotated photos, rendition bytes, "last byte → link" and the server's peak RSS, in
+# one run. See bench/README.md. Knobs: N (photos, 25), REPS (timing reps of each tool and
+# server runs per flow, 3), PHOTOS (reuse a directory of *.jpg), PROFILE=1 (stage
+# breakdown), RATE (curl --limit-rate per upload connection, e.g. 12M; default: loopback,
+# unthrottled), NO_BUILD=1 (use the binaries already built), CARGO_TARGET_DIR (where they
+# are), BENCH_EXE (the ingest bench binary to time), SHARP_DIR (a directory where `npm install sharp@0.33` already ran; default: installed
+# into the temp folder), ROTATED (reuse a directory of the EXIF-6 photos), NO_SERVER=1 (skip
+# the two upload flows).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -11,8 +15,8 @@ N=${N:-25}
 REPS=${REPS:-3}
 PARALLEL=3 # the web UI's upload concurrency (assets/upload.js)
 
-for tool in vipsthumbnail vipsheader curl awk; do
-  command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install -y libvips-tools curl" >&2; exit 1; }
+for tool in vipsthumbnail vipsheader curl awk node npm; do
+  command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install -y libvips-tools curl nodejs npm" >&2; exit 1; }
 done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/maiimg-bench.XXXXXX")
@@ -29,12 +33,14 @@ sumcol() { awk -v c="$1" '!/^#/ {s+=$c} END {print s}' "$2"; }
 
 if [[ -z ${NO_BUILD:-} ]]; then
   echo "== build (release)"
-  cargo build --release --quiet
+  [[ -n ${NO_SERVER:-} ]] || cargo build --release --quiet
   cargo bench --quiet --bench ingest --no-run
 fi
-bench_exe=$(find target/release/deps -maxdepth 1 -type f -executable -name 'ingest-*' -printf '%T@ %p\n' |
-  sort -n | tail -n1 | cut -d' ' -f2)
-[[ -x $bench_exe && -x target/release/maiimg ]] || { echo "build first (cargo build --release)" >&2; exit 1; }
+target=${CARGO_TARGET_DIR:-target}
+bench_exe=${BENCH_EXE:-$(find "$target/release/deps" -maxdepth 1 -type f -executable -name 'ingest-*' -printf '%T@ %p\n' |
+  sort -n | tail -n1 | cut -d' ' -f2)}
+server_exe=$(realpath -m "$target/release/maiimg")
+[[ -x $bench_exe && ( -n ${NO_SERVER:-} || -x $server_exe ) ]] || { echo "build first (cargo build --release)" >&2; exit 1; }
 bench() { "$bench_exe" "$@"; }
 
 photos=${PHOTOS:-$work/photos}
@@ -44,27 +50,92 @@ if [[ -z ${PHOTOS:-} ]]; then
 fi
 mapfile -t files < <(printf '%s\n' "$photos"/*.jpg | sort)
 n=${#files[@]}
+rotated=${ROTATED:-$work/rotated}
+if [[ -z ${ROTATED:-} ]]; then
+  echo "== making $n of the same photos with EXIF orientation 6 (a phone held upright)"
+  bench make "$rotated" "$n" --orientation 6 2>&1 | tail -n1
+fi
+mapfile -t rfiles < <(printf '%s\n' "$rotated"/*.jpg | sort)
 
-echo "== our ingest (one thread, one image at a time)"
-bench ingest "$photos" --out "$work/ours" ${PROFILE:+--profile} >"$work/ours.tsv"
-ours_median=$(awk '/^#median_ms/ {print $2}' "$work/ours.tsv")
-ours_mean=$(awk '/^#mean_ms/ {print $2}' "$work/ours.tsv")
+echo "== sharp 0.33 (npm; prebuilt libvips with mozjpeg)"
+sharp_dir=${SHARP_DIR:-$work/sharp}
+if [[ ! -d $sharp_dir/node_modules/sharp ]]; then
+  mkdir -p "$sharp_dir"
+  npm install --prefix "$sharp_dir" --no-audit --no-fund --loglevel=error sharp@0.33 >/dev/null
+fi
+# In-process, one thread: both sizes from the file's bytes (read before the clock starts, as
+# our bench does), q80 4:2:0, auto-rotated, metadata dropped (sharp's default).
+cat >"$work/sharp.js" <<'JS'
+const [dir, out] = process.argv.slice(2);
+const fs = require('fs'), path = require('path');
+const sharp = require(path.join(process.env.SHARP_DIR, 'node_modules', 'sharp'));
+sharp.concurrency(1);
+sharp.cache(false);
+const files = fs.readdirSync(dir).filter(f => f.endsWith('.jpg')).sort();
+const jpeg = { quality: 80, chromaSubsampling: '4:2:0' };
+const render = (bytes, edge) => sharp(bytes).rotate()
+  .resize(edge, edge, { fit: 'inside', withoutEnlargement: true }).jpeg(jpeg).toBuffer();
+(async () => {
+  fs.mkdirSync(out, { recursive: true });
+  await render(fs.readFileSync(path.join(dir, files[0])), 480); // warm-up, untimed
+  const times = [];
+  for (const f of files) {
+    const bytes = fs.readFileSync(path.join(dir, f));
+    const t0 = process.hrtime.bigint();
+    const thumb = await render(bytes, 480);
+    const display = await render(bytes, 2048);
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    times.push(ms);
+    const s = f.replace(/\.jpg$/, '');
+    fs.writeFileSync(path.join(out, s + '_thumb.jpg'), thumb);
+    fs.writeFileSync(path.join(out, s + '_display.jpg'), display);
+    console.log(`${s}\t${ms.toFixed(1)}\t${thumb.length}\t${display.length}`);
+  }
+  console.log(`#mean_ms\t${(times.reduce((a, b) => a + b, 0) / times.length).toFixed(1)}`);
+})();
+JS
+export SHARP_DIR=$sharp_dir UV_THREADPOOL_SIZE=1 VIPS_CONCURRENCY=1
+node -e "const s=require(process.env.SHARP_DIR+'/node_modules/sharp'); console.log('  sharp', s.versions.sharp, 'libvips', s.versions.vips, 'mozjpeg', s.versions.mozjpeg || '?')"
 
-echo "== vipsthumbnail --size 480 and --size 2048 (VIPS_CONCURRENCY=1)"
-export VIPS_CONCURRENCY=1
 vopts='[Q=80,strip,subsample_mode=on]'
-mkdir -p "$work/vips" "$work/vips-opt"
+mkdir -p "$work/vips" "$work/vips-opt" "$work/vips-rot"
 now() { date +%s%N; }
 ms_since() { awk -v a="$1" -v b="$(now)" 'BEGIN {printf "%.1f", (b - a) / 1e6}'; }
 vips black "$work/tiny.jpg" 16 16
 startup_ms=$(for _ in 1 2 3 4 5; do t0=$(now); vipsthumbnail "$work/tiny.jpg" --size 8 -o "$work/tiny_out.jpg"; ms_since "$t0"; echo; done | median)
 vipsthumbnail "${files[0]}" --size 480 -o "$work/warmup.jpg$vopts" # page cache, dynamic loading
-# (1) One process per size over all files: start-up amortised. The goal is judged on this.
-t0=$(now); vipsthumbnail --size 480 -o "$work/vips/%s_thumb.jpg$vopts" "${files[@]}"; batch_thumb=$(ms_since "$t0")
-t0=$(now); vipsthumbnail --size 2048 -o "$work/vips/%s_display.jpg$vopts" "${files[@]}"; batch_display=$(ms_since "$t0")
-vips_mean=$(awk -v a="$batch_thumb" -v b="$batch_display" -v n="$n" 'BEGIN {printf "%.1f", (a + b) / n}')
-vips_thumb_mean=$(awk -v a="$batch_thumb" -v n="$n" 'BEGIN {printf "%.1f", a / n}')
-vips_display_mean=$(awk -v a="$batch_display" -v n="$n" 'BEGIN {printf "%.1f", a / n}')
+# One vipsthumbnail process per size over all files (start-up amortised), total ÷ photos.
+vips_batch() { # $1 output dir, then the files; prints ms per image (both sizes)
+  local out=$1 t0 a b; shift
+  t0=$(now); vipsthumbnail --size 480 -o "$out/%s_thumb.jpg$vopts" "$@"; a=$(ms_since "$t0")
+  t0=$(now); vipsthumbnail --size 2048 -o "$out/%s_display.jpg$vopts" "$@"; b=$(ms_since "$t0")
+  awk -v a="$a" -v b="$b" -v n="$#" 'BEGIN {printf "%.1f %.1f %.1f\n", (a + b) / n, a / n, b / n}'
+}
+
+# Each tool in turn, REPS times, upright then rotated; the figures are medians over reps.
+: >"$work/reps.tsv"
+for rep in $(seq "$REPS"); do
+  echo "== rep $rep/$REPS: ours, sharp, vipsthumbnail (one thread each), upright and rotated"
+  bench ingest "$photos" --out "$work/ours-$rep" ${PROFILE:+--profile} >"$work/ours-$rep.tsv"
+  bench ingest "$rotated" --out "$work/ours-rot-$rep" >"$work/ours-rot-$rep.tsv"
+  node "$work/sharp.js" "$photos" "$work/sharp-$rep" >"$work/sharp-$rep.tsv"
+  node "$work/sharp.js" "$rotated" "$work/sharp-rot-$rep" >"$work/sharp-rot-$rep.tsv"
+  read -r vips_mean vips_thumb_mean vips_display_mean < <(vips_batch "$work/vips" "${files[@]}")
+  read -r vips_rot_mean _ _ < <(vips_batch "$work/vips-rot" "${rfiles[@]}")
+  mean_of() { awk '/^#mean_ms/ {print $2}' "$1"; }
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$(mean_of "$work/ours-$rep.tsv")" \
+    "$(mean_of "$work/sharp-$rep.tsv")" "$vips_mean" "$(mean_of "$work/ours-rot-$rep.tsv")" \
+    "$(mean_of "$work/sharp-rot-$rep.tsv")" "$vips_rot_mean" "$vips_thumb_mean" "$vips_display_mean" >>"$work/reps.tsv"
+  printf '  ms per image: ours %s, sharp %s, vips %s; rotated: ours %s, sharp %s, vips %s\n' \
+    $(cut -f2-7 <(tail -n1 "$work/reps.tsv"))
+done
+col() { cut -f"$1" "$work/reps.tsv" | median; }
+spread() { cut -f"$1" "$work/reps.tsv" | sort -g | awk '{v[NR]=$1} END {printf "%s–%s", v[1], v[NR]}'; }
+ours_mean=$(col 2); sharp_mean=$(col 3); vips_mean=$(col 4)
+ours_rot=$(col 5); sharp_rot=$(col 6); vips_rot=$(col 7)
+vips_thumb_mean=$(col 8); vips_display_mean=$(col 9)
+cp "$work/ours-1.tsv" "$work/ours.tsv"; rm -rf "$work/ours"; cp -r "$work/ours-1" "$work/ours"
+ours_median=$(awk '/^#median_ms/ {print $2}' "$work/ours.tsv")
 # (2) Per image, as a shell script would call it: two processes, start-up included.
 : >"$work/vips.tsv"
 for f in "${files[@]}"; do
@@ -86,6 +157,7 @@ for r in "ours/${s0}_thumb" "vips/${s0}_thumb" "ours/${s0}_display" "vips/${s0}_
 done
 
 # ---- server --------------------------------------------------------------------------
+if [[ -n ${NO_SERVER:-} ]]; then REPS_SERVER=0; else REPS_SERVER=$REPS; fi
 free_port() {
   local p
   for p in $(seq 18080 18180); do
@@ -97,7 +169,7 @@ start_server() { # $1: data dir
   port=$(free_port)
   mkdir -p "$1"
   (cd "$1" && MAIIMG_PORT=$port MAIIMG_ADDRESS=127.0.0.1 MAIIMG_DATA_DIR=$1 MAIIMG_LOG_LEVEL=critical \
-    exec "$root/target/release/maiimg" serve) >"$1.log" 2>&1 &
+    exec "$server_exe" serve) >"$1.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 100); do
     curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && return
@@ -119,7 +191,7 @@ curl_v() { curl -sS -v --trace-time -H 'Expect:' ${RATE:+--limit-rate "$RATE"} "
 echo "== one multipart request with $n files → link ($REPS runs, fresh server each)"
 : >"$work/link-multipart.txt"; : >"$work/rss.txt"
 form=(); for f in "${files[@]}"; do form+=(-F "file=@$f;type=image/jpeg"); done
-for rep in $(seq "$REPS"); do
+for rep in $(seq "$REPS_SERVER"); do
   start_server "$work/data-multipart-$rep"
   log=$work/multipart-$rep.log
   curl_v -o "$work/multipart-$rep.json" -w '%{http_code} %{time_total}\n' -F title=bench "${form[@]}" \
@@ -144,7 +216,7 @@ upload_one() { # $1 file, $2 output prefix, $3 port
 export -f upload_one
 export RATE
 : >"$work/link-browser.txt"
-for rep in $(seq "$REPS"); do
+for rep in $(seq "$REPS_SERVER"); do
   start_server "$work/data-browser-$rep"
   dir=$work/browser-$rep; mkdir -p "$dir"
   jsons=(); for f in "${files[@]}"; do jsons+=("$dir/$(basename "$f" .jpg).json"); done
@@ -176,6 +248,7 @@ done
 ours_thumb=$(sumcol 3 "$work/ours.tsv"); ours_display=$(sumcol 4 "$work/ours.tsv")
 vips_thumb=$(sumcol 3 "$work/vips.tsv"); vips_display=$(sumcol 4 "$work/vips.tsv")
 opt_thumb=$(cat "$work"/vips-opt/*_thumb.jpg | wc -c); opt_display=$(cat "$work"/vips-opt/*_display.jpg | wc -c)
+sharp_thumb=$(sumcol 3 "$work/sharp-1.tsv"); sharp_display=$(sumcol 4 "$work/sharp-1.tsv")
 mp_med=$(median <"$work/link-multipart.txt"); mp_max=$(maxof <"$work/link-multipart.txt")
 br_med=$(median <"$work/link-browser.txt"); br_max=$(maxof <"$work/link-browser.txt")
 rss_mib=$(awk '{print $1/1024}' "$work/rss.txt" | maxof)
@@ -183,23 +256,35 @@ if [[ -n ${PROFILE:-} ]]; then echo; echo "stage breakdown (replica of render.rs
 
 echo
 echo "photos: $n, $(cat "${files[@]}" | wc -c | awk '{printf "%.1f MB", $1/1e6}'); vips $(vips --version); vipsthumbnail start-up ≈ ${startup_ms} ms per process"
-echo "vips, one process per size over all photos: thumb 480 ${vips_thumb_mean} ms, display 2048 ${vips_display_mean} ms per image"
+echo "vips, one process per size over all photos: thumb 480 ${vips_thumb_mean} ms, display 2048 ${vips_display_mean} ms per image; sharp in-process, one thread; medians over $REPS reps"
 row() { # label ours vips ratio goal result
   printf '%-44s %14s %10s %7s %8s  %s\n' "$@"
 }
 verdict() { awk -v v="$1" -v g="$2" 'BEGIN {print (v <= g ? "PASS" : "MISS")}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2fx", a / b}'; }
-row "figure" "ours" "vips" "ratio" "goal" "result"
-r=$(awk -v a="$ours_mean" -v b="$vips_mean" 'BEGIN {print a / b}')
-row "ingest per image, both sizes, mean (ms)" "$ours_mean" "$vips_mean" "$(ratio "$ours_mean" "$vips_mean")" "<= 2x" "$(verdict "$r" 2)"
+row "figure" "ours" "reference" "ratio" "goal" "result"
+judge() { # label ours reference goal-ratio
+  local r; r=$(awk -v a="$2" -v b="$3" 'BEGIN {print a / b}')
+  row "$1" "$2" "$3" "$(ratio "$2" "$3")" "<= ${4}x" "$(verdict "$r" "$4")"
+}
+judge "upright: ingest vs vipsthumbnail (ms/image)" "$ours_mean" "$vips_mean" 0.4
+judge "upright: ingest vs sharp (ms/image)" "$ours_mean" "$sharp_mean" 0.5
+judge "rotated (EXIF 6): ingest vs vipsthumbnail" "$ours_rot" "$vips_rot" 0.8
+row "  (ref) rotated: ingest vs sharp" "$ours_rot" "$sharp_rot" "$(ratio "$ours_rot" "$sharp_rot")" "-" "-"
 row "  (ref) median, vips as 2 processes (ms)" "$ours_median" "$vips_median" "$(ratio "$ours_median" "$vips_median")" "-" "-"
-r=$(awk -v a="$ours_thumb" -v b="$vips_thumb" 'BEGIN {print a / b}')
-row "thumb 480 bytes, all $n (KB)" "$((ours_thumb / 1000))" "$((vips_thumb / 1000))" "$(ratio "$ours_thumb" "$vips_thumb")" "<= 1.2x" "$(verdict "$r" 1.2)"
-r=$(awk -v a="$ours_display" -v b="$vips_display" 'BEGIN {print a / b}')
-row "display 2048 bytes, all $n (KB)" "$((ours_display / 1000))" "$((vips_display / 1000))" "$(ratio "$ours_display" "$vips_display")" "<= 1.2x" "$(verdict "$r" 1.2)"
+judge "thumb 480 bytes vs vips, all $n (KB)" "$((ours_thumb / 1000))" "$((vips_thumb / 1000))" 1.0
+judge "display 2048 bytes vs vips, all $n (KB)" "$((ours_display / 1000))" "$((vips_display / 1000))" 1.0
+row "  (ref) vs sharp: thumb (KB)" "$((ours_thumb / 1000))" "$((sharp_thumb / 1000))" "$(ratio "$ours_thumb" "$sharp_thumb")" "-" "-"
+row "  (ref) vs sharp: display (KB)" "$((ours_display / 1000))" "$((sharp_display / 1000))" "$(ratio "$ours_display" "$sharp_display")" "-" "-"
 row "  (ref) vs vips + optimize_coding: thumb" "$((ours_thumb / 1000))" "$((opt_thumb / 1000))" "$(ratio "$ours_thumb" "$opt_thumb")" "-" "-"
 row "  (ref) vs vips + optimize_coding: display" "$((ours_display / 1000))" "$((opt_display / 1000))" "$(ratio "$ours_display" "$opt_display")" "-" "-"
-row "last byte -> link, 1 multipart req (ms)" "$mp_med (max $mp_max)" "-" "-" "<= 1000" "$(verdict "$mp_max" 1000)"
-row "last byte -> link, browser flow (ms)" "$br_med (max $br_max)" "-" "-" "<= 1000" "$(verdict "$br_max" 1000)"
-row "server peak RSS, VmHWM (MiB)" "$(printf %.0f "$rss_mib")" "-" "-" "<= 512" "$(verdict "$rss_mib" 512)"
+if [[ $REPS_SERVER -gt 0 ]]; then
+  row "last byte -> link, 1 multipart req (ms)" "$mp_med (max $mp_max)" "-" "-" "<= 1000" "$(verdict "$mp_max" 1000)"
+  row "last byte -> link, browser flow (ms)" "$br_med (max $br_max)" "-" "-" "<= 1000" "$(verdict "$br_max" 1000)"
+  row "server peak RSS, VmHWM (MiB)" "$(printf %.0f "$rss_mib")" "-" "-" "<= 512" "$(verdict "$rss_mib" 512)"
+fi
+echo
+echo "per rep, ms per image (rep, ours, sharp, vips, rotated: ours, sharp, vips):"
+cut -f1-7 "$work/reps.tsv" | sed 's/^/  /'
+echo "spread over $REPS reps: ours $(spread 2), sharp $(spread 3), vips $(spread 4); rotated: ours $(spread 5), sharp $(spread 6), vips $(spread 7)"
 echo "details: $work/{ours,vips}.tsv, renditions in $work/{ours,vips,vips-opt}/, curl logs in $work"

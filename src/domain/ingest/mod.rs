@@ -11,6 +11,7 @@ mod decode_heif;
 mod error;
 pub mod generation;
 pub mod heif;
+pub mod jpeg;
 mod pipeline;
 mod pipeline_heif;
 mod pool;

@@ -14,7 +14,7 @@ use crate::domain::ingest::render::{
     DISPLAY_EDGE, Encoded, ORIGINAL_QUALITY, Pixels, RENDITION_QUALITY, THUMB_EDGE,
 };
 use crate::domain::ingest::text::{clean_name, megapixels};
-use crate::domain::ingest::{animation, pipeline_heif, sniff, strip};
+use crate::domain::ingest::{animation, jpeg, pipeline_heif, sniff, strip};
 
 use crate::model::MediaFormat;
 
@@ -96,6 +96,22 @@ pub fn ingest(bytes: &[u8], name: &str, limits: &Limits) -> Result<Ingested, Ing
         name: name.clone(),
         detail,
     };
+    // JPEGs take libjpeg-turbo's path (`jpeg/`): lossless turns, renditions at a DCT scale.
+    if format == MediaFormat::Jpeg {
+        let (stripped, head) = jpeg::open(bytes).map_err(&corrupt)?;
+        if let Some(detail) = size_refusal(head.width, head.height, limits) {
+            return Err(too_big(detail));
+        }
+        let (original, display, thumb) = jpeg::render(bytes, stripped, head).map_err(&corrupt)?;
+        return Ok(Ingested {
+            name,
+            animated: false,
+            original,
+            display,
+            thumb,
+            download: None,
+        });
+    }
 
     let moving = animation::admit(bytes, format, limits.max_pixels, &too_big, &corrupt)?;
     let (mut decoder, orientation) = open_decoder(bytes, format, limits, &too_big, &corrupt)?;
@@ -240,6 +256,17 @@ pub fn check_header(bytes: &[u8], limits: &Limits) -> Result<(MediaFormat, u32, 
         name: name.into(),
         detail,
     };
+    if format == MediaFormat::Jpeg {
+        // The JPEG path reads its header with libjpeg-turbo (arithmetic coding included).
+        let head = jpeg::header(bytes).map_err(&corrupt)?;
+        if let Some(detail) = size_refusal(head.width, head.height, limits) {
+            return Err(too_big(detail));
+        }
+        if head.width == 0 || head.height == 0 {
+            return Err(corrupt("it has no pixels".into()));
+        }
+        return Ok((format, head.width, head.height));
+    }
     animation::admit(bytes, format, limits.max_pixels, &too_big, &corrupt)?;
     let (decoder, _) = open_decoder(bytes, format, limits, &too_big, &corrupt)?;
     let (width, height) = decoder.dimensions();
@@ -289,20 +316,29 @@ fn open_decoder<'a>(
         e => corrupt(e.to_string()),
     })?);
     let (w, h) = decoder.dimensions();
-    let pixels = u64::from(w) * u64::from(h);
-    if pixels > limits.max_pixels || w > limits.max_dimension || h > limits.max_dimension {
-        return Err(too_big(format!(
-            "it is {w}×{h} pixels ({}); the limit is {} and {} pixels per side",
-            megapixels(pixels),
-            megapixels(limits.max_pixels),
-            limits.max_dimension
-        )));
+    if let Some(detail) = size_refusal(w, h, limits) {
+        return Err(too_big(detail));
     }
     if w == 0 || h == 0 {
         return Err(corrupt("it has no pixels".into()));
     }
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     Ok((decoder, orientation))
+}
+
+/// Why an image of `w`×`h` pixels is too large for `limits`, in words; `None` if it fits.
+fn size_refusal(w: u32, h: u32, limits: &Limits) -> Option<String> {
+    let pixels = u64::from(w) * u64::from(h);
+    (pixels > limits.max_pixels || w > limits.max_dimension || h > limits.max_dimension).then(
+        || {
+            format!(
+                "it is {w}×{h} pixels ({}); the limit is {} and {} pixels per side",
+                megapixels(pixels),
+                megapixels(limits.max_pixels),
+                limits.max_dimension
+            )
+        },
+    )
 }
 
 /// Encode an oriented PNG or WebP again, losslessly (PNG keeps its bit depth; WebP

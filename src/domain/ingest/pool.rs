@@ -15,7 +15,7 @@ use crate::domain::ingest::animation;
 use crate::domain::ingest::error::IngestError;
 use crate::domain::ingest::pipeline::{Ingested, Limits, ingest};
 use crate::domain::ingest::text::clean_name;
-use crate::domain::ingest::{bmff, sniff};
+use crate::domain::ingest::{bmff, jpeg, sniff};
 use crate::model::MediaFormat;
 use crate::spool::Body;
 
@@ -53,7 +53,8 @@ pub fn decode_cost(file_bytes: u64, header: Option<Header>, limits: &Limits) -> 
     };
     // The upload itself and the stripped original rebuilt from it; the decoded frame and at
     // most one full-size copy of it (8-bit conversion, the transparency check's RGBA, the
-    // EXIF rotation).
+    // EXIF rotation). A JPEG's frame is the one at its DCT scale ([`probe`]); the second
+    // copy covers its rotated original (about the file's size) and the colour conversion.
     2 * file_bytes + 2 * frame + RENDITION_BYTES
 }
 
@@ -64,6 +65,13 @@ pub fn probe(head: Cursor<Vec<u8>>) -> Option<Header> {
         let file = bmff::parse(bmff::meta_prefix(head.get_ref())).ok()?;
         let header = bmff::header(&file).ok()?;
         return Some((header.width, header.height, bmff::FRAME_BYTES_PER_PIXEL));
+    }
+    // JPEGs are decoded at the scale of their renditions (and arithmetic ones only by
+    // libjpeg-turbo): the frame that path holds.
+    if sniff::sniff(head.get_ref()) == Ok(MediaFormat::Jpeg) {
+        return jpeg::header(head.get_ref())
+            .ok()
+            .map(|h| jpeg::decoded_frame(&h));
     }
     let animated = animation::declared(head.get_ref());
     let decoder = ImageReader::new(head)
@@ -314,5 +322,22 @@ mod tests {
             probe(Cursor::new(apng)),
             Some((64, 32, still + ANIMATION_BYTES_PER_PIXEL))
         );
+    }
+
+    #[test]
+    fn a_jpeg_counts_the_frame_it_is_decoded_at() {
+        let mut jpeg = Vec::new();
+        jpeg_encoder::Encoder::new(&mut jpeg, 50)
+            .encode(
+                &vec![128; 4000 * 3000],
+                4000,
+                3000,
+                jpeg_encoder::ColorType::Luma,
+            )
+            .expect("encode");
+        // Decoded at 1/2 for its renditions, as RGB.
+        assert_eq!(probe(Cursor::new(jpeg.clone())), Some((2000, 1500, 3)));
+        jpeg.truncate(1024);
+        assert_eq!(probe(Cursor::new(jpeg)), Some((2000, 1500, 3)));
     }
 }

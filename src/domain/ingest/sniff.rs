@@ -82,7 +82,7 @@ fn heif_kind<'a>(brands: impl Iterator<Item = &'a [u8]>) -> Result<MediaFormat, 
 }
 
 /// A JPEG variant no decoder here reads, named from its frame header (`SOFn` and its
-/// sample precision), or `None` for the ordinary 8-bit baseline and progressive kinds.
+/// sample precision), or `None` for the 8-bit baseline, progressive and arithmetic kinds.
 /// Read from the markers before the first scan only, so it costs nothing.
 pub fn unreadable_jpeg(bytes: &[u8]) -> Option<&'static str> {
     let mut at = 2;
@@ -100,8 +100,10 @@ pub fn unreadable_jpeg(bytes: &[u8]) -> Option<&'static str> {
             // SOS: the scans begin and no frame header said anything unusual.
             0xDA => return None,
             0xC3 | 0xC7 | 0xCB | 0xCF => return Some("a lossless JPEG"),
-            0xC9..=0xCA | 0xCD..=0xCE => return Some("an arithmetic-coded JPEG"),
-            0xC0..=0xC2 if bytes.get(at + 4).is_some_and(|p| *p > 8) => {
+            // Differential frames (hierarchical mode): libjpeg-turbo reads none.
+            0xC5 | 0xC6 | 0xCD | 0xCE => return Some("a hierarchical JPEG"),
+            // Arithmetic coding (SOF9, SOF10) is read by libjpeg-turbo, in 8 bits only.
+            0xC0..=0xC2 | 0xC9 | 0xCA if bytes.get(at + 4).is_some_and(|p| *p > 8) => {
                 return Some("a 12-bit JPEG");
             }
             _ => {}
@@ -128,10 +130,12 @@ mod tests {
         assert_eq!(unreadable_jpeg(&jpeg(0xC2, 8)), None);
         assert_eq!(unreadable_jpeg(&jpeg(0xC1, 12)), Some("a 12-bit JPEG"));
         assert_eq!(unreadable_jpeg(&jpeg(0xC3, 8)), Some("a lossless JPEG"));
-        assert_eq!(
-            unreadable_jpeg(&jpeg(0xC9, 8)),
-            Some("an arithmetic-coded JPEG")
-        );
+        // Arithmetic coding is read (libjpeg-turbo), but not at 12 bits.
+        assert_eq!(unreadable_jpeg(&jpeg(0xC9, 8)), None);
+        assert_eq!(unreadable_jpeg(&jpeg(0xCA, 8)), None);
+        assert_eq!(unreadable_jpeg(&jpeg(0xC9, 12)), Some("a 12-bit JPEG"));
+        assert_eq!(unreadable_jpeg(&jpeg(0xC5, 8)), Some("a hierarchical JPEG"));
+        assert_eq!(unreadable_jpeg(&jpeg(0xCE, 8)), Some("a hierarchical JPEG"));
         assert_eq!(
             unreadable_jpeg(&[0xFF, 0xD8, 0xFF]),
             None,

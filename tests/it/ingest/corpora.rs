@@ -104,12 +104,17 @@ fn exif_orientations_come_out_upright() {
                 .zip(&reference)
             {
                 let got = rgb(&e.bytes);
-                assert_eq!(
-                    got.dimensions(),
-                    expected.dimensions(),
-                    "{what} {label}: not upright"
+                // Turned losslessly, a side that ends mid-block loses that partial block
+                // where the transform would have to move it (fewer than 16 pixels, as
+                // `jpegtran -trim`; 1800 × 1200 at 4:2:0 becomes 1792 wide); the thumbnail
+                // of that is a pixel or two off. Not upright would swap the sides.
+                let slack = if label == "thumb" { 2 } else { 15 };
+                let (g, x) = (got.dimensions(), expected.dimensions());
+                assert!(
+                    g.0.abs_diff(x.0) <= slack && g.1.abs_diff(x.1) <= slack,
+                    "{what} {label}: not upright ({g:?} against {x:?})"
                 );
-                let diff = mean_abs_diff(&got, expected);
+                let diff = aligned_diff(&got, expected);
                 assert!(
                     diff < 12.0,
                     "{what} {label}: differs from {kind}_1 by {diff:.1} per channel"
@@ -127,10 +132,6 @@ fn jpeg_variants_and_jpeg_2000_are_refused_by_name() {
     for (file, says) in [
         ("formats/monkey12.jpg", "is a 12-bit JPEG, which"),
         ("formats/testimgl.jpg", "is a lossless JPEG, which"),
-        (
-            "formats/testimgari.jpg",
-            "is an arithmetic-coded JPEG, which",
-        ),
         ("unsupported/relax.jp2", "it looks like JPEG 2000"),
     ] {
         let bytes = std::fs::read(dir.join(file)).expect("a corpus file");
@@ -144,4 +145,23 @@ fn jpeg_variants_and_jpeg_2000_are_refused_by_name() {
         );
         assert!(refused.to_string().contains(says), "{file}: {refused}");
     }
+}
+
+/// Mean absolute difference per channel of the largest region both images have, at the
+/// corner alignment that fits best (a trimmed edge may be on any side).
+fn aligned_diff(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
+    let (w, h) = (a.width().min(b.width()), a.height().min(b.height()));
+    let corners = |img: &image::RgbImage| {
+        let (dx, dy) = (img.width() - w, img.height() - h);
+        [(0, 0), (dx, 0), (0, dy), (dx, dy)]
+    };
+    let mut best = f64::INFINITY;
+    for (ax, ay) in corners(a) {
+        for (bx, by) in corners(b) {
+            let ca = image::imageops::crop_imm(a, ax, ay, w, h).to_image();
+            let cb = image::imageops::crop_imm(b, bx, by, w, h).to_image();
+            best = best.min(mean_abs_diff(&ca, &cb));
+        }
+    }
+    best
 }
