@@ -10,7 +10,7 @@ export RUSTC_BOOTSTRAP=1
 PER=${PER:-300}
 ROUNDS=${ROUNDS:-1}
 nice -n 19 cargo test --manifest-path ../Cargo.toml --test it -- --ignored --exact \
-  ingest::fuzz_seeds --quiet >/dev/null
+  ingest::seeds::fuzz_seeds --quiet >/dev/null
 nice -n 19 cargo fuzz build >/dev/null
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

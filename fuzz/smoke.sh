@@ -19,7 +19,7 @@ fi
 start=$SECONDS
 # Seeds come from the fixtures in tests/it/common (this also builds the integration tests,
 # which `cargo test` has usually built already).
-cargo test --test it -- --ignored --exact ingest::fuzz_seeds --quiet
+cargo test --test it -- --ignored --exact ingest::seeds::fuzz_seeds --quiet
 cd fuzz
 cargo fuzz build
 echo "smoke: seeds and build took $((SECONDS - start)) s"

@@ -6,13 +6,11 @@ use std::io::Cursor;
 use image::codecs::png::PngEncoder;
 use image::codecs::webp::WebPEncoder;
 use image::metadata::Orientation;
-use image::{AnimationDecoder, DynamicImage, ImageDecoder, ImageEncoder, ImageError, ImageReader};
+use image::{DynamicImage, ImageDecoder, ImageEncoder, ImageError, ImageReader};
 
 use crate::domain::ingest::colour;
 use crate::domain::ingest::error::IngestError;
-use crate::domain::ingest::render::{
-    DISPLAY_EDGE, Encoded, ORIGINAL_QUALITY, Pixels, RENDITION_QUALITY, THUMB_EDGE,
-};
+use crate::domain::ingest::render::{DISPLAY_EDGE, Encoded, Pixels, RENDITION_QUALITY, THUMB_EDGE};
 use crate::domain::ingest::text::{clean_name, megapixels};
 use crate::domain::ingest::{animation, jpeg, pipeline_heif, sniff, strip};
 
@@ -116,38 +114,15 @@ pub fn ingest(bytes: &[u8], name: &str, limits: &Limits) -> Result<Ingested, Ing
     let moving = animation::admit(bytes, format, limits.max_pixels, &too_big, &corrupt)?;
     let (mut decoder, orientation) = open_decoder(bytes, format, limits, &too_big, &corrupt)?;
     // What the numbers mean: kept with every original, applied to every rendition.
-    let mut icc = decoder.icc_profile().ok().flatten();
+    let icc = decoder.icc_profile().ok().flatten();
     let profile = icc.as_deref().and_then(colour::source_profile);
-    // CMYK: the inks through their profile, instead of `image`'s ink-blind RGB; what
-    // follows is sRGB, so a re-encoded original carries no profile.
-    let cmyk = match format {
-        MediaFormat::Jpeg => icc
-            .as_deref()
-            .and_then(|p| colour::cmyk_jpeg_to_srgb(bytes, p)),
-        _ => None,
-    };
-    let mut image = match cmyk {
-        Some(converted) => {
-            drop(decoder);
-            let Pixels {
-                data,
-                width,
-                height,
-                ..
-            } = converted.map_err(&corrupt)?;
-            icc = None;
-            let rgb = image::RgbImage::from_raw(width, height, data)
-                .ok_or_else(|| corrupt("its CMYK inks do not fill the image".into()))?;
-            DynamicImage::ImageRgb8(rgb)
-        }
-        None => DynamicImage::from_decoder(decoder).map_err(|e| match e {
-            ImageError::Limits(_) => too_big("decoding it would need too much memory".into()),
-            e => corrupt(e.to_string()),
-        })?,
-    };
+    let mut image = DynamicImage::from_decoder(decoder).map_err(|e| match e {
+        ImageError::Limits(_) => too_big("decoding it would need too much memory".into()),
+        e => corrupt(e.to_string()),
+    })?;
 
     // Containers are rebuilt for every file, which also validates their structure (a
-    // truncated JPEG decodes "successfully" as grey, but has no end-of-image marker).
+    // truncated file may decode "successfully", but its container ends too early).
     let (original, pixels, animated) = match format {
         MediaFormat::Gif => {
             let gif = strip::gif(bytes, limits.max_pixels).map_err(|e| match e {
@@ -168,7 +143,6 @@ pub fn ingest(bytes: &[u8], name: &str, limits: &Limits) -> Result<Ingested, Ing
         }
         _ => {
             let stripped = match format {
-                MediaFormat::Jpeg => strip::jpeg(bytes),
                 MediaFormat::Png => strip::png(bytes),
                 _ => strip::webp(bytes),
             }
@@ -186,20 +160,12 @@ pub fn ingest(bytes: &[u8], name: &str, limits: &Limits) -> Result<Ingested, Ing
                 (original, Pixels::from_image(image), moving.is_some())
             } else {
                 // The rotation must be in the pixels of everything served, the original
-                // included, and no EXIF may remain to describe it: encode it again.
+                // included, and no EXIF may remain to describe it: encode it again (PNG and
+                // WebP losslessly; JPEGs are turned in the DCT domain on their own path).
                 image.apply_orientation(orientation);
-                if format == MediaFormat::Jpeg {
-                    // One conversion serves both the original and the renditions.
-                    let pixels = Pixels::from_image(image);
-                    let original = pixels
-                        .encode_tagged(ORIGINAL_QUALITY, icc.as_deref())
-                        .map_err(&corrupt)?;
-                    (original, pixels, false)
-                } else {
-                    let original =
-                        reencode_lossless(&image, format, icc.as_deref()).map_err(&corrupt)?;
-                    (original, Pixels::from_image(image), false)
-                }
+                let original =
+                    reencode_lossless(&image, format, icc.as_deref()).map_err(&corrupt)?;
+                (original, Pixels::from_image(image), false)
             }
         }
     };
@@ -219,7 +185,7 @@ pub fn ingest(bytes: &[u8], name: &str, limits: &Limits) -> Result<Ingested, Ing
         } else if let Some(header) = &moving {
             animation::shrink(bytes, header, profile.as_ref()).map_err(&corrupt)?
         } else {
-            animated_display(bytes).map_err(&corrupt)?
+            animation::shrink_gif(bytes).map_err(&corrupt)?
         }
     } else {
         display_pixels.encode(RENDITION_QUALITY).map_err(&corrupt)?
@@ -372,45 +338,6 @@ fn reencode_lossless(
         format,
         width: image.width(),
         height: image.height(),
-    })
-}
-
-/// An animation too large for the lightbox: composite and shrink frame by frame (one canvas
-/// in memory at a time) and encode a new GIF.
-fn animated_display(bytes: &[u8]) -> Result<Encoded, String> {
-    let decoder =
-        image::codecs::gif::GifDecoder::new(Cursor::new(bytes)).map_err(|e| e.to_string())?;
-    let mut out = Vec::new();
-    let mut size = (0, 0);
-    {
-        let mut encoder = image::codecs::gif::GifEncoder::new_with_speed(&mut out, 20);
-        encoder
-            .set_repeat(image::codecs::gif::Repeat::Infinite)
-            .map_err(|e| e.to_string())?;
-        for frame in decoder.into_frames() {
-            let frame = frame.map_err(|e| e.to_string())?;
-            let delay = frame.delay();
-            let canvas = frame.into_buffer();
-            let pixels = Pixels {
-                width: canvas.width(),
-                height: canvas.height(),
-                data: canvas.into_raw(),
-                alpha: true,
-            }
-            .fit(DISPLAY_EDGE)?;
-            size = (pixels.width, pixels.height);
-            let buffer = image::RgbaImage::from_raw(pixels.width, pixels.height, pixels.data)
-                .ok_or("resized frame has the wrong size")?;
-            encoder
-                .encode_frame(image::Frame::from_parts(buffer, 0, 0, delay))
-                .map_err(|e| e.to_string())?;
-        }
-    }
-    Ok(Encoded {
-        bytes: out,
-        format: MediaFormat::Gif,
-        width: size.0,
-        height: size.1,
     })
 }
 

@@ -74,3 +74,42 @@ fn milliseconds(numer: u32, denom: u32) -> u32 {
     let denom = u64::from(denom.max(1));
     ((u64::from(numer) + denom / 2) / denom).min(u64::from(u32::MAX)) as u32
 }
+
+/// A GIF too large for the lightbox: composite and shrink frame by frame (one canvas in
+/// memory at a time) and encode a new GIF.
+pub fn shrink_gif(bytes: &[u8]) -> Result<Encoded, String> {
+    let decoder =
+        image::codecs::gif::GifDecoder::new(Cursor::new(bytes)).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    let mut size = (0, 0);
+    {
+        let mut encoder = image::codecs::gif::GifEncoder::new_with_speed(&mut out, 20);
+        encoder
+            .set_repeat(image::codecs::gif::Repeat::Infinite)
+            .map_err(|e| e.to_string())?;
+        for frame in decoder.into_frames() {
+            let frame = frame.map_err(|e| e.to_string())?;
+            let delay = frame.delay();
+            let canvas = frame.into_buffer();
+            let pixels = Pixels {
+                width: canvas.width(),
+                height: canvas.height(),
+                data: canvas.into_raw(),
+                alpha: true,
+            }
+            .fit(DISPLAY_EDGE)?;
+            size = (pixels.width, pixels.height);
+            let buffer = image::RgbaImage::from_raw(pixels.width, pixels.height, pixels.data)
+                .ok_or("resized frame has the wrong size")?;
+            encoder
+                .encode_frame(image::Frame::from_parts(buffer, 0, 0, delay))
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(Encoded {
+        bytes: out,
+        format: MediaFormat::Gif,
+        width: size.0,
+        height: size.1,
+    })
+}

@@ -10,7 +10,7 @@ mod display;
 mod header;
 pub mod webp;
 
-pub use display::shrink;
+pub use display::{shrink, shrink_gif};
 pub use header::{Header, Kind};
 
 use crate::domain::ingest::error::IngestError;
