@@ -12,7 +12,7 @@ use moxcms::{
     ColorProfile, DataColorSpace, Layout, RenderingIntent, Transform8BitExecutor, TransformOptions,
 };
 
-use crate::domain::ingest::render::Pixels;
+use crate::domain::ingest::render::{Encoded, Pixels, RENDITION_QUALITY, THUMB_EDGE};
 
 /// A source profile worth converting from: one that parses, describes RGB data and is not
 /// sRGB already. Anything else (no profile, a broken one, grey data) is treated as sRGB, as
@@ -145,6 +145,20 @@ fn transform_to_srgb(
         };
         profile.create_transform_8bit(from, &srgb, to, options).ok()
     })
+}
+
+/// The display image as it is shown (converted from `profile`, if any, to sRGB) and the
+/// thumbnail made from it. Converted after the shrink, as vips does: a quarter of the
+/// pixels or fewer.
+pub fn shown(
+    mut display: Pixels,
+    profile: Option<&ColorProfile>,
+) -> Result<(Pixels, Encoded), String> {
+    if let Some(profile) = profile {
+        to_srgb(&mut display, profile)?;
+    }
+    let thumb = display.fit(THUMB_EDGE)?.encode(RENDITION_QUALITY)?;
+    Ok((display, thumb))
 }
 
 /// Convert `pixels` from `profile` to sRGB in place (alpha untouched).

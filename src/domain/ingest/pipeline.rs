@@ -10,7 +10,7 @@ use image::{DynamicImage, ImageDecoder, ImageEncoder, ImageError, ImageReader};
 
 use crate::domain::ingest::colour;
 use crate::domain::ingest::error::IngestError;
-use crate::domain::ingest::render::{DISPLAY_EDGE, Encoded, Pixels, RENDITION_QUALITY, THUMB_EDGE};
+use crate::domain::ingest::render::{DISPLAY_EDGE, Encoded, Pixels, RENDITION_QUALITY};
 use crate::domain::ingest::text::{clean_name, megapixels};
 use crate::domain::ingest::{animation, jpeg, pipeline_heif, sniff, strip};
 
@@ -169,16 +169,10 @@ pub fn ingest(bytes: &[u8], name: &str, limits: &Limits) -> Result<Ingested, Ing
             }
         }
     };
-    let mut display_pixels = pixels.fit(DISPLAY_EDGE).map_err(&corrupt)?;
-    // Converted after the shrink (a quarter of the pixels or fewer), as vips does; the
-    // thumbnail is made from the converted display image (an animation's first frame).
-    if let Some(profile) = &profile {
-        colour::to_srgb(&mut display_pixels, profile).map_err(&corrupt)?;
-    }
-    let thumb = display_pixels
-        .fit(THUMB_EDGE)
-        .and_then(|p| p.encode(RENDITION_QUALITY))
-        .map_err(&corrupt)?;
+    // An animation's thumbnail is its first frame.
+    let display_pixels = pixels.fit(DISPLAY_EDGE).map_err(&corrupt)?;
+    let (display_pixels, thumb) =
+        colour::shown(display_pixels, profile.as_ref()).map_err(&corrupt)?;
     let display = if animated {
         if original.width.max(original.height) <= DISPLAY_EDGE {
             original.clone()

@@ -6,7 +6,7 @@
 use crate::domain::ingest::error::IngestError;
 use crate::domain::ingest::heif;
 use crate::domain::ingest::render::{
-    DISPLAY_EDGE, Encoded, ORIGINAL_QUALITY, Pixels, RENDITION_QUALITY, THUMB_EDGE,
+    DISPLAY_EDGE, Encoded, ORIGINAL_QUALITY, Pixels, RENDITION_QUALITY,
 };
 use crate::domain::ingest::text::megapixels;
 use crate::domain::ingest::{bmff, colour, decode_avif, decode_heif};
@@ -102,16 +102,10 @@ pub fn ingest(
         .encode_tagged(ORIGINAL_QUALITY, embed)
         .map_err(&corrupt)?;
 
-    let mut display_pixels = pixels.fit(DISPLAY_EDGE).map_err(&corrupt)?;
+    let display_pixels = pixels.fit(DISPLAY_EDGE).map_err(&corrupt)?;
     drop(pixels);
-    // Converted after the shrink, as for the other formats.
-    if let Some(profile) = &profile {
-        colour::to_srgb(&mut display_pixels, profile).map_err(&corrupt)?;
-    }
-    let thumb = display_pixels
-        .fit(THUMB_EDGE)
-        .and_then(|p| p.encode(RENDITION_QUALITY))
-        .map_err(&corrupt)?;
+    let (display_pixels, thumb) =
+        colour::shown(display_pixels, profile.as_ref()).map_err(&corrupt)?;
     let display = display_pixels.encode(RENDITION_QUALITY).map_err(&corrupt)?;
     Ok(Files {
         original,

@@ -14,7 +14,7 @@ use image::metadata::Orientation;
 use img_parts::ImageEXIF;
 use img_parts::jpeg::Jpeg;
 
-use crate::domain::ingest::render::{DISPLAY_EDGE, Encoded, Pixels, RENDITION_QUALITY, THUMB_EDGE};
+use crate::domain::ingest::render::{DISPLAY_EDGE, Encoded, Pixels, RENDITION_QUALITY};
 use crate::domain::ingest::{colour, strip};
 use crate::model::MediaFormat;
 
@@ -73,17 +73,12 @@ pub fn render(
         (pixels, icc.as_deref().and_then(colour::source_profile))
     };
 
-    let mut display = if pixels.width.max(pixels.height) > DISPLAY_EDGE {
+    let display = if pixels.width.max(pixels.height) > DISPLAY_EDGE {
         pixels.fit(DISPLAY_EDGE)?
     } else {
         pixels
     };
-    // Converted after the shrink, as in the other formats' path; the thumbnail is made from
-    // the converted display image.
-    if let Some(profile) = &profile {
-        colour::to_srgb(&mut display, profile)?;
-    }
-    let thumb = display.fit(THUMB_EDGE)?.encode(RENDITION_QUALITY)?;
+    let (display, thumb) = colour::shown(display, profile.as_ref())?;
     let display = display.encode(RENDITION_QUALITY)?;
     let original = Encoded {
         bytes: original,
