@@ -3,7 +3,7 @@
 use img_parts::jpeg::{Jpeg, markers};
 use img_parts::png::Png;
 use img_parts::webp::WebP;
-use maiimg::domain::ingest::strip;
+use maiimg::domain::ingest::{heif, strip};
 use maiimg::model::MediaFormat;
 
 /// Panic unless `bytes`, a stripped container of `format`, keeps only what the stripper
@@ -52,6 +52,17 @@ pub fn assert_no_metadata(bytes: &[u8], format: MediaFormat) {
             // give the same bytes, or something besides frames survived.
             let again = strip::gif(bytes, u64::MAX).expect("a stripped GIF decodes again");
             assert_eq!(again.clean, bytes, "stripping a stripped GIF changed it");
+        }
+        MediaFormat::Heic | MediaFormat::Avif => {
+            // Rewritten from an allow-list: no metadata item survives, and the rewrite of a
+            // rewrite is the same file.
+            let heif = heif::parse(bytes).expect("a stripped HEIF parses again");
+            assert!(heif.exif.is_none(), "Exif item kept");
+            assert!(
+                heif.items.iter().all(|(_, kind, _)| !matches!(kind, b"Exif" | b"mime" | b"uri ")),
+                "metadata item kept"
+            );
+            assert_eq!(heif::strip(bytes).expect("strips again"), bytes, "not idempotent");
         }
     }
 }

@@ -28,7 +28,7 @@ pub enum Codec {
 /// One coded image item: what a decoder is handed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Coded {
-    /// Its item id (for [`Heif::item_data`]).
+    /// Its item id (for [`item_data`](crate::domain::ingest::heif::item_data)).
     pub item: u32,
     /// Its size (`ispe`).
     pub width: u32,
