@@ -16,7 +16,10 @@ fuzz_target!(|data: &[u8]| {
     let Ok(Some(header)) = animation::header(data, MediaFormat::Png) else {
         return;
     };
-    assert!(declared, "a walked animation is seen in the file's head too");
+    assert!(
+        declared,
+        "a walked animation is seen in the file's head too"
+    );
     assert_eq!(header.kind, Kind::Apng);
     assert!(header.frames >= 1 && header.width > 0 && header.height > 0);
     if header.pixels() > MAX_PIXELS {

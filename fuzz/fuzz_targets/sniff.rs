@@ -13,6 +13,8 @@ fuzz_target!(|data: &[u8]| {
         Ok(MediaFormat::Webp) => {
             assert!(data.starts_with(b"RIFF") && data.get(8..12) == Some(b"WEBP"))
         }
+        // ISOBMFF: a `ftyp` box first, whose brands said HEIF or AVIF.
+        Ok(MediaFormat::Heic | MediaFormat::Avif) => assert_eq!(data.get(4..8), Some(&b"ftyp"[..])),
         // The refusal message shows this to the uploader.
         Err(what) => assert!(!what.is_empty() && what.is_ascii()),
     }

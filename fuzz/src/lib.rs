@@ -59,10 +59,16 @@ pub fn assert_no_metadata(bytes: &[u8], format: MediaFormat) {
             let heif = heif::parse(bytes).expect("a stripped HEIF parses again");
             assert!(heif.exif.is_none(), "Exif item kept");
             assert!(
-                heif.items.iter().all(|(_, kind, _)| !matches!(kind, b"Exif" | b"mime" | b"uri ")),
+                heif.items
+                    .iter()
+                    .all(|(_, kind, _)| !matches!(kind, b"Exif" | b"mime" | b"uri ")),
                 "metadata item kept"
             );
-            assert_eq!(heif::strip(bytes).expect("strips again"), bytes, "not idempotent");
+            assert_eq!(
+                heif::strip(bytes).expect("strips again"),
+                bytes,
+                "not idempotent"
+            );
         }
     }
 }
