@@ -13,7 +13,7 @@ use maiimg::model::MediaFormat;
 use rocket::http::Status;
 
 mod animation;
-mod colour;
+pub(crate) mod colour;
 mod corpora;
 mod heif;
 mod heif_container;

@@ -61,17 +61,20 @@ pub fn decode_cost(file_bytes: u64, header: Option<Header>, limits: &Limits) -> 
 /// Read the header of `body`'s first bytes. `None` when it does not say (not an image,
 /// or its frame header lies past [`HEAD_BYTES`]); the ingest itself will tell why.
 pub fn probe(head: Cursor<Vec<u8>>) -> Option<Header> {
-    if let Ok(MediaFormat::Heic | MediaFormat::Avif) = sniff::sniff(head.get_ref()) {
-        let file = bmff::parse(bmff::meta_prefix(head.get_ref())).ok()?;
-        let header = bmff::header(&file).ok()?;
-        return Some((header.width, header.height, bmff::FRAME_BYTES_PER_PIXEL));
-    }
-    // JPEGs are decoded at the scale of their renditions (and arithmetic ones only by
-    // libjpeg-turbo): the frame that path holds.
-    if sniff::sniff(head.get_ref()) == Ok(MediaFormat::Jpeg) {
-        return jpeg::header(head.get_ref())
-            .ok()
-            .map(|h| jpeg::decoded_frame(&h));
+    match sniff::sniff(head.get_ref()) {
+        Ok(MediaFormat::Heic | MediaFormat::Avif) => {
+            let file = bmff::parse(bmff::meta_prefix(head.get_ref())).ok()?;
+            let header = bmff::header(&file).ok()?;
+            return Some((header.width, header.height, bmff::FRAME_BYTES_PER_PIXEL));
+        }
+        // JPEGs are decoded at the scale of their renditions (and arithmetic ones only by
+        // libjpeg-turbo): the frame that path holds.
+        Ok(MediaFormat::Jpeg) => {
+            return jpeg::header(head.get_ref())
+                .ok()
+                .map(|h| jpeg::decoded_frame(&h));
+        }
+        _ => {}
     }
     let animated = animation::declared(head.get_ref());
     let decoder = ImageReader::new(head)

@@ -12,11 +12,11 @@ use moxcms::{ColorProfile, Layout, RenderingIntent, TransformOptions};
 use super::*;
 
 /// A Display P3 colour inside sRGB's gamut, and the image of it.
-const P3_COLOUR: [u8; 3] = [200, 120, 80];
+pub(crate) const P3_COLOUR: [u8; 3] = [200, 120, 80];
 
 /// A flat P3 photo tagged with moxcms's Display P3 profile (the profile's bytes returned
 /// too), encoded at q95 4:4:4 so the colour arrives as it was written.
-fn p3_photo(width: u16, height: u16) -> (Vec<u8>, Vec<u8>) {
+pub(crate) fn p3_photo(width: u16, height: u16) -> (Vec<u8>, Vec<u8>) {
     let icc = ColorProfile::new_display_p3()
         .encode()
         .expect("a P3 profile");
@@ -33,7 +33,7 @@ fn p3_photo(width: u16, height: u16) -> (Vec<u8>, Vec<u8>) {
 
 /// What a colour-managed browser shows for [`P3_COLOUR`]: the colour through the profile,
 /// to sRGB, relative colorimetric.
-fn p3_in_srgb() -> [u8; 3] {
+pub(crate) fn p3_in_srgb() -> [u8; 3] {
     let transform = ColorProfile::new_display_p3()
         .create_transform_8bit(
             Layout::Rgb,

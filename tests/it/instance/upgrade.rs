@@ -7,17 +7,15 @@ use std::path::Path;
 
 use super::store_state;
 use crate::common::*;
+use crate::ingest::colour::{P3_COLOUR, p3_in_srgb, p3_photo};
 use maiimg::domain::galleries::{Galleries, OpenOptions};
 use maiimg::domain::ingest::{Encoded, Ingested, Limits, ingest};
 use maiimg::domain::settings::SettingsInput;
 use maiimg::model::{Digest, MediaFormat};
-use moxcms::{ColorProfile, Layout, TransformOptions};
 use rocket::http::{ContentType, Status};
 use time::{Duration, OffsetDateTime};
 
 const TOKEN: &str = "correct-horse-battery-staple-42";
-/// Display P3 numbers inside sRGB's gamut.
-const P3: [u8; 3] = [200, 120, 80];
 
 fn limits() -> Limits {
     Limits {
@@ -27,13 +25,11 @@ fn limits() -> Limits {
     }
 }
 
-fn jpeg(pixels: &[u8], width: u16, height: u16, icc: Option<&[u8]>) -> Vec<u8> {
+/// An untagged JPEG of these numbers, as renditions were written before colour management.
+fn jpeg(pixels: &[u8], width: u16, height: u16) -> Vec<u8> {
     let mut bytes = Vec::new();
     let mut encoder = jpeg_encoder::Encoder::new(&mut bytes, 95);
     encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_4_4);
-    if let Some(icc) = icc {
-        encoder.add_icc_profile(icc).unwrap();
-    }
     encoder
         .encode(pixels, width, height, jpeg_encoder::ColorType::Rgb)
         .unwrap();
@@ -52,20 +48,19 @@ fn encoded(bytes: Vec<u8>, format: MediaFormat, width: u32, height: u32) -> Enco
 /// What an earlier version stored for a Display P3 photo: the tagged original, and
 /// renditions carrying its numbers as if they were sRGB.
 fn old_p3_image() -> Ingested {
-    let icc = ColorProfile::new_display_p3().encode().unwrap();
-    let original = jpeg(&P3.repeat(64 * 48), 64, 48, Some(&icc));
+    let (original, _) = p3_photo(64, 48);
     Ingested {
         name: "p3.jpg".into(),
         animated: false,
         original: encoded(original, MediaFormat::Jpeg, 64, 48),
         display: encoded(
-            jpeg(&P3.repeat(64 * 48), 64, 48, None),
+            jpeg(&P3_COLOUR.repeat(64 * 48), 64, 48),
             MediaFormat::Jpeg,
             64,
             48,
         ),
         thumb: encoded(
-            jpeg(&P3.repeat(32 * 24), 32, 24, None),
+            jpeg(&P3_COLOUR.repeat(32 * 24), 32, 24),
             MediaFormat::Jpeg,
             32,
             24,
@@ -105,7 +100,7 @@ fn old_webp_image() -> Ingested {
 /// A plain sRGB photo: already what this version makes.
 fn current_image() -> Ingested {
     let pixels: Vec<u8> = (0..48 * 32 * 3).map(|i| (i * 7 % 251) as u8).collect();
-    ingest(&jpeg(&pixels, 48, 32, None), "plain.jpg", &limits()).unwrap()
+    ingest(&jpeg(&pixels, 48, 32), "plain.jpg", &limits()).unwrap()
 }
 
 /// Store galleries as an earlier version did: one of each kind, and a second gallery
@@ -134,21 +129,6 @@ fn app_on(dir: &Path) -> TestApp {
         c.data_dir = dir;
         c.admin_token = TOKEN.into();
     })
-}
-
-/// The sRGB a colour-managed browser shows for [`P3`].
-fn p3_in_srgb() -> [u8; 3] {
-    let transform = ColorProfile::new_display_p3()
-        .create_transform_8bit(
-            Layout::Rgb,
-            &ColorProfile::new_srgb(),
-            Layout::Rgb,
-            TransformOptions::default(),
-        )
-        .unwrap();
-    let mut out = [0u8; 3];
-    transform.transform(&P3, &mut out).unwrap();
-    out
 }
 
 fn mean_rgb(bytes: &[u8]) -> [u8; 3] {

@@ -49,14 +49,7 @@ pub fn shrink(
             for frame in decoder.into_frames() {
                 let frame = frame.map_err(|e| e.to_string())?;
                 let (numer, denom) = frame.delay().numer_denom_ms();
-                let canvas = frame.into_buffer();
-                let pixels = Pixels {
-                    width: canvas.width(),
-                    height: canvas.height(),
-                    data: canvas.into_raw(),
-                    alpha: true,
-                };
-                encoder.add(&small(&pixels)?.data, milliseconds(numer, denom))?;
+                encoder.add(&small(&canvas_of(frame))?.data, milliseconds(numer, denom))?;
             }
             (encoder.finish()?, MediaFormat::Webp)
         }
@@ -67,6 +60,17 @@ pub fn shrink(
         width,
         height,
     })
+}
+
+/// A composited frame's canvas as RGBA pixels.
+fn canvas_of(frame: image::Frame) -> Pixels {
+    let canvas = frame.into_buffer();
+    Pixels {
+        width: canvas.width(),
+        height: canvas.height(),
+        data: canvas.into_raw(),
+        alpha: true,
+    }
 }
 
 /// `numer / denom` milliseconds, rounded.
@@ -90,14 +94,7 @@ pub fn shrink_gif(bytes: &[u8]) -> Result<Encoded, String> {
         for frame in decoder.into_frames() {
             let frame = frame.map_err(|e| e.to_string())?;
             let delay = frame.delay();
-            let canvas = frame.into_buffer();
-            let pixels = Pixels {
-                width: canvas.width(),
-                height: canvas.height(),
-                data: canvas.into_raw(),
-                alpha: true,
-            }
-            .fit(DISPLAY_EDGE)?;
+            let pixels = canvas_of(frame).fit(DISPLAY_EDGE)?;
             size = (pixels.width, pixels.height);
             let buffer = image::RgbaImage::from_raw(pixels.width, pixels.height, pixels.data)
                 .ok_or("resized frame has the wrong size")?;
