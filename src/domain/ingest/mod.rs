@@ -13,7 +13,7 @@ pub mod generation;
 pub mod heif;
 pub mod jpeg;
 mod pipeline;
-mod pipeline_heif;
+pub mod pipeline_heif;
 mod pool;
 mod render;
 pub mod sniff;

@@ -35,7 +35,7 @@ pub struct Files {
 }
 
 /// Width and height of the upright image, once its header is checked against `limits`.
-pub fn check_header(
+pub(super) fn check_header(
     bytes: &[u8],
     name: &str,
     format: MediaFormat,

@@ -60,8 +60,53 @@ fn fuzz_seeds() {
         }
     }
 
+    // The JPEG path alone (libjpeg-turbo): the JPEG fixtures, and the realworld JPEGs
+    // under 64 KiB where present (arithmetic, lossless, 12-bit, progressive, grey, damaged).
+    for (name, bytes) in images.iter().filter(|(name, _)| name.starts_with("jpeg")) {
+        write("jpeg", name, bytes);
+    }
+    for dir in ["realworld/formats", "realworld/broken"] {
+        let Some(dir) = testdata(dir) else {
+            continue;
+        };
+        for path in files(&dir, "jpg") {
+            let bytes = std::fs::read(&path).unwrap();
+            if bytes.len() <= 64 * 1024 {
+                write("jpeg", &path.file_name().unwrap().to_string_lossy(), &bytes);
+            }
+        }
+    }
+
+    // HEIC made in code: 8- and 10-bit, alpha, Display P3, an EXIF orientation to ignore.
+    let heics = [
+        ("heic", HeicExtras::default()),
+        (
+            "heic-10bit-p3",
+            HeicExtras {
+                ten_bit: true,
+                display_p3: true,
+                ..HeicExtras::default()
+            },
+        ),
+        (
+            "heic-alpha",
+            HeicExtras {
+                alpha: true,
+                exif_orientation: None,
+                ..HeicExtras::default()
+            },
+        ),
+    ];
+    for (name, extras) in &heics {
+        let bytes = heic(40, 24, extras);
+        for target in ["heif", "heif_decode", "ingest"] {
+            write(target, name, &bytes);
+        }
+    }
+
     // HEIF/AVIF: the realworld files where present (copied into the git-ignored corpus
-    // only); those over 256 KiB cut to their first 64 KiB, which holds all their boxes.
+    // only). The decoder target gets those within its megapixel whole; the container
+    // target gets files over 256 KiB cut to their first 64 KiB, which holds all their boxes.
     for dir in ["realworld/heif", "realworld/avif"] {
         let Some(dir) = testdata(dir) else {
             continue;
@@ -72,16 +117,16 @@ fn fuzz_seeds() {
             .chain(files(&dir, "avif"))
         {
             let bytes = std::fs::read(&path).unwrap();
+            let name = path.file_name().unwrap().to_string_lossy();
+            if bytes.len() <= 256 * 1024 {
+                write("heif_decode", &name, &bytes);
+            }
             let keep = if bytes.len() > 256 * 1024 {
                 64 * 1024
             } else {
                 bytes.len()
             };
-            write(
-                "heif",
-                &path.file_name().unwrap().to_string_lossy(),
-                &bytes[..keep],
-            );
+            write("heif", &name, &bytes[..keep]);
         }
     }
 
