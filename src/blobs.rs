@@ -1,7 +1,7 @@
-//! Content-addressed files on disk: `blobs/ab/cd/<sha256>`.
-//!
-//! A blob is written to `tmp/`, fsynced, renamed into place and its directory fsynced, so a
-//! reader never sees a half-written file and an acknowledged write survives a crash.
+//! Content-addressed files, on the server's own disk (`disk.rs`) or in an S3-compatible
+//! bucket (`bucket.rs`): the same promises on both. A blob is whole before it can be
+//! found under its name (a renamed temp file; an atomic PUT whose body the store checked
+//! against its SHA-256), and an acknowledged write survives a crash.
 //!
 //! Whether a blob may be deleted is decided by the refcount table in the store, which this
 //! module does not know. What it does know is which blobs are *pinned*: written for a request
@@ -9,35 +9,55 @@
 //! writer pins before it checks whether the file exists, so the collector and a concurrent
 //! upload of the same bytes cannot lose the file between them.
 
-use std::collections::{HashMap, HashSet};
-use std::fs::{self, File};
-use std::io::{self, Write};
+use std::collections::HashMap;
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::ids::UploadId;
 use crate::model::Digest;
 
-/// The file in `blobs/` that names the database this tree belongs to (see
+mod bucket;
+mod disk;
+
+use bucket::Bucket;
+pub use bucket::{Chunks, S3Target, is_bucket_failure};
+use disk::Disk;
+
+/// The file (or object) that names the database this tree belongs to (see
 /// `domain::binding`): a database that is new, lost or another instance's must never decide
 /// which of these files are orphans.
 const MARKER: &str = "INSTANCE";
 
-/// The blob directory tree plus the set of pinned digests.
+/// Where the blobs are kept.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Backend {
+    /// `blobs/` in the data directory.
+    #[default]
+    Disk,
+    /// A bucket of an S3-compatible object store.
+    S3(S3Target),
+}
+
+#[derive(Debug)]
+enum Place {
+    Disk(Disk),
+    Bucket(Bucket),
+}
+
+/// The blobs plus the set of pinned digests.
 #[derive(Debug)]
 pub struct BlobStore {
-    root: PathBuf,
+    place: Place,
+    /// Temp files (upload spools, and on disk the blobs being written): local in both
+    /// backends, emptied at start-up.
     tmp: PathBuf,
     pins: Mutex<HashMap<Digest, usize>>,
-    /// Bytes and number of blob files on disk, kept as files come and go so the storage
-    /// quota costs no directory walk; [`BlobStore::recount`] corrects any drift.
+    /// Bytes and number of blobs, kept as blobs come and go so the storage quota costs no
+    /// walk or listing; [`BlobStore::recount`] corrects any drift.
     usage_bytes: AtomicU64,
     usage_files: AtomicU64,
-    /// Blobs renamed into place whose directory then failed to sync: their names may not
-    /// survive a power cut, so the next `put` of the same bytes syncs again rather than
-    /// trust the file it finds.
-    unsynced: Mutex<HashSet<Digest>>,
 }
 
 /// What a collection removed.
@@ -76,41 +96,54 @@ impl Pin {
 }
 
 impl BlobStore {
-    /// Open (and create) the tree under `data_dir`, removing temp files a crash left behind.
+    /// Open (and create) the blob tree under `data_dir`, removing temp files a crash left
+    /// behind.
     pub fn open(data_dir: &Path) -> io::Result<Arc<BlobStore>> {
-        let root = data_dir.join("blobs");
+        BlobStore::open_on(data_dir, &Backend::Disk)
+    }
+
+    /// Open the blobs of `backend`, with the temp files under `data_dir` (removing those a
+    /// crash left behind), and count them.
+    pub fn open_on(data_dir: &Path, backend: &Backend) -> io::Result<Arc<BlobStore>> {
         let tmp = data_dir.join("tmp");
-        fs::create_dir_all(&root)?;
         if tmp.exists() {
             fs::remove_dir_all(&tmp)?;
         }
         fs::create_dir_all(&tmp)?;
+        let place = match backend {
+            Backend::Disk => Place::Disk(Disk::open(data_dir.join("blobs"), tmp.clone())?),
+            Backend::S3(target) => Place::Bucket(Bucket::open(target)?),
+        };
         let store = BlobStore {
-            root,
+            place,
             tmp,
             pins: Mutex::new(HashMap::new()),
             usage_bytes: AtomicU64::new(0),
             usage_files: AtomicU64::new(0),
-            unsynced: Mutex::default(),
         };
         store.recount()?;
         Ok(Arc::new(store))
     }
 
-    /// The instance id written in this tree's marker file, if there is one.
+    /// Whether the blobs are in a bucket rather than on this server's disk.
+    pub fn is_remote(&self) -> bool {
+        matches!(self.place, Place::Bucket(_))
+    }
+
+    /// The instance id written in the marker, if there is one.
     pub fn marker(&self) -> io::Result<Option<String>> {
-        read_marker(&self.root)
+        match &self.place {
+            Place::Disk(disk) => disk.marker(),
+            Place::Bucket(bucket) => bucket.marker(),
+        }
     }
 
     /// Write the marker naming instance `id` (atomically and durably, like a blob).
     pub fn write_marker(&self, id: &str) -> io::Result<()> {
-        let path = self.root.join(MARKER);
-        let tmp_path = self.tmp.join(format!("{MARKER}.tmp"));
-        let mut file = File::create(&tmp_path)?;
-        file.write_all(id.as_bytes())?;
-        file.sync_all()?;
-        fs::rename(&tmp_path, &path)?;
-        File::open(&self.root)?.sync_all()
+        match &self.place {
+            Place::Disk(disk) => disk.write_marker(id),
+            Place::Bucket(bucket) => bucket.write_marker(id),
+        }
     }
 
     /// The directory of temp files (emptied at start-up), where uploads are spooled too.
@@ -118,7 +151,7 @@ impl BlobStore {
         &self.tmp
     }
 
-    /// Bytes and number of blob files on disk (kept up to date, no I/O).
+    /// Bytes and number of blobs (kept up to date, no I/O).
     pub fn usage(&self) -> (u64, u64) {
         (
             self.usage_bytes.load(Ordering::Relaxed),
@@ -126,22 +159,19 @@ impl BlobStore {
         )
     }
 
-    /// Measure the tree again (two writers of the same new bytes both count their file).
+    /// Measure the blobs again (two writers of the same new bytes both count their file).
     pub fn recount(&self) -> io::Result<(u64, u64)> {
-        let (mut bytes, mut files) = (0, 0);
-        for digest in self.all()? {
-            match fs::metadata(self.path(&digest)) {
-                Ok(meta) => {
-                    bytes += meta.len();
-                    files += 1;
-                }
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e),
-            }
-        }
+        let listed = self.list()?;
+        let bytes = listed.iter().map(|(_, size)| size).sum();
+        let files = listed.len() as u64;
         self.usage_bytes.store(bytes, Ordering::Relaxed);
         self.usage_files.store(files, Ordering::Relaxed);
         Ok((bytes, files))
+    }
+
+    fn count(&self, bytes: u64) {
+        self.usage_bytes.fetch_add(bytes, Ordering::Relaxed);
+        self.usage_files.fetch_add(1, Ordering::Relaxed);
     }
 
     fn uncount(&self, bytes: u64) {
@@ -160,20 +190,27 @@ impl BlobStore {
         self.pins.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Where a blob lives.
-    pub fn path(&self, digest: &Digest) -> PathBuf {
-        blob_path(&self.root, digest)
+    /// Where a blob lives on disk; `None` when it is in a bucket (read it with
+    /// [`BlobStore::reader`] or [`BlobStore::stream`]).
+    pub fn file(&self, digest: &Digest) -> Option<PathBuf> {
+        match &self.place {
+            Place::Disk(disk) => Some(disk.path(digest)),
+            Place::Bucket(_) => None,
+        }
     }
 
     /// Store `bytes` (once per content) and pin the blob until the returned pin is dropped.
     pub fn put(self: &Arc<Self>, bytes: &[u8]) -> io::Result<Pin> {
         let digest = Digest::of(bytes);
         let pin = self.pin(digest);
-        let path = self.path(&digest);
-        if !path.exists() {
-            self.write_atomically(&digest, &path, bytes)?;
-        } else if self.lock_unsynced().contains(&digest) {
-            self.sync_dir_of(&digest, &path)?;
+        let size = bytes.len() as u64;
+        match &self.place {
+            Place::Disk(disk) => disk.write(&digest, bytes, || self.count(size))?,
+            Place::Bucket(bucket) => {
+                if bucket.write(&digest, bytes)? {
+                    self.count(size);
+                }
+            }
         }
         Ok(pin)
     }
@@ -186,56 +223,37 @@ impl BlobStore {
         }
     }
 
-    fn lock_unsynced(&self) -> MutexGuard<'_, HashSet<Digest>> {
-        self.unsynced
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn write_atomically(&self, digest: &Digest, path: &Path, bytes: &[u8]) -> io::Result<()> {
-        let dir = path.parent().unwrap_or(&self.root);
-        fs::create_dir_all(dir)?;
-        let tmp_path = self.tmp.join(format!("{}.tmp", UploadId::generate()));
-        let written = (|| {
-            let mut file = File::create(&tmp_path)?;
-            file.write_all(bytes)?;
-            // A failed sync is never retried (after EIO the kernel may have dropped the
-            // pages it reported): the temp file goes, and the next upload writes anew.
-            file.sync_all()?;
-            // Noted before the rename: a concurrent `put` that finds the file before its
-            // name is durable syncs the directory itself.
-            self.lock_unsynced().insert(*digest);
-            fs::rename(&tmp_path, path)
-        })();
-        if let Err(e) = written {
-            let _ = fs::remove_file(&tmp_path);
-            if !path.exists() {
-                self.lock_unsynced().remove(digest);
-            }
-            return Err(e);
+    /// Whether the blob is there.
+    pub fn exists(&self, digest: &Digest) -> io::Result<bool> {
+        match &self.place {
+            Place::Disk(disk) => disk.exists(digest),
+            Place::Bucket(bucket) => bucket.exists(digest),
         }
-        // The file is in place (and counted) from here, whatever its directory's sync says.
-        self.usage_bytes
-            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
-        self.usage_files.fetch_add(1, Ordering::Relaxed);
-        self.sync_dir_of(digest, path)
-    }
-
-    /// Make the name of `path` durable; until that works, [`BlobStore::put`] tries again.
-    fn sync_dir_of(&self, digest: &Digest, path: &Path) -> io::Result<()> {
-        File::open(path.parent().unwrap_or(&self.root))?.sync_all()?;
-        self.lock_unsynced().remove(digest);
-        Ok(())
-    }
-
-    /// Whether the blob's file is there.
-    pub fn exists(&self, digest: &Digest) -> bool {
-        self.path(digest).exists()
     }
 
     /// Read a whole blob.
     pub fn read(&self, digest: &Digest) -> io::Result<Vec<u8>> {
-        fs::read(self.path(digest))
+        match &self.place {
+            Place::Disk(disk) => disk.read(digest),
+            Place::Bucket(bucket) => bucket.read(digest),
+        }
+    }
+
+    /// A blocking reader of a blob, which never holds it whole (for the ZIP).
+    pub fn reader(&self, digest: &Digest) -> io::Result<Box<dyn io::Read + Send>> {
+        Ok(match &self.place {
+            Place::Disk(disk) => Box::new(fs::File::open(disk.path(digest))?),
+            Place::Bucket(bucket) => Box::new(bucket.stream(digest)?),
+        })
+    }
+
+    /// A blob in a bucket as a stream of chunks; `None` on disk (open its
+    /// [`BlobStore::file`]).
+    pub fn stream(&self, digest: &Digest) -> Option<io::Result<Chunks>> {
+        match &self.place {
+            Place::Disk(_) => None,
+            Place::Bucket(bucket) => Some(bucket.stream(digest)),
+        }
     }
 
     /// Delete each candidate that is neither pinned nor referenced. `is_referenced` must read
@@ -262,24 +280,29 @@ impl BlobStore {
             if pins.contains_key(&digest) || is_referenced(&digest)? {
                 continue;
             }
-            let path = self.path(&digest);
-            let bytes = fs::metadata(&path).map_or(0, |m| m.len());
-            match fs::remove_file(&path) {
-                Ok(()) => {
-                    self.uncount(bytes);
-                    freed.files += 1;
-                    freed.bytes += bytes;
-                }
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e),
+            let removed = match &self.place {
+                Place::Disk(disk) => disk.remove(&digest)?,
+                Place::Bucket(bucket) => bucket.remove(&digest)?,
+            };
+            if let Some(bytes) = removed {
+                self.uncount(bytes);
+                freed.files += 1;
+                freed.bytes += bytes;
             }
         }
         Ok(freed)
     }
 
-    /// Every blob on disk (for the collection of orphans).
+    /// Every blob (for the collection of orphans).
     pub fn all(&self) -> io::Result<Vec<Digest>> {
-        list(&self.root)
+        Ok(self.list()?.into_iter().map(|(d, _)| d).collect())
+    }
+
+    fn list(&self) -> io::Result<Vec<(Digest, u64)>> {
+        match &self.place {
+            Place::Disk(disk) => disk.list(),
+            Place::Bucket(bucket) => bucket.list(),
+        }
     }
 }
 
@@ -300,7 +323,7 @@ impl Inspection {
 
     /// The marker's instance id, if there is one.
     pub fn marker(&self) -> io::Result<Option<String>> {
-        read_marker(&self.root)
+        disk::read_marker(&self.root)
     }
 
     /// Every blob file (none if the tree does not exist).
@@ -308,49 +331,13 @@ impl Inspection {
         if !self.root.exists() {
             return Ok(Vec::new());
         }
-        list(&self.root)
+        disk::list(&self.root)
     }
 
     /// Where a blob lives.
     pub fn path(&self, digest: &Digest) -> PathBuf {
-        blob_path(&self.root, digest)
+        disk::blob_path(&self.root, digest)
     }
-}
-
-fn blob_path(root: &Path, digest: &Digest) -> PathBuf {
-    let hex = digest.to_hex();
-    root.join(&hex[0..2]).join(&hex[2..4]).join(hex)
-}
-
-fn read_marker(root: &Path) -> io::Result<Option<String>> {
-    match fs::read_to_string(root.join(MARKER)) {
-        Ok(id) => Ok(Some(id.trim().to_owned())),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-fn list(root: &Path) -> io::Result<Vec<Digest>> {
-    let mut out = Vec::new();
-    for a in fs::read_dir(root)? {
-        let a = a?.path();
-        if !a.is_dir() {
-            continue;
-        }
-        for b in fs::read_dir(&a)? {
-            let b = b?.path();
-            if !b.is_dir() {
-                continue;
-            }
-            for f in fs::read_dir(&b)? {
-                let f = f?;
-                if let Some(d) = f.file_name().to_str().and_then(Digest::from_hex) {
-                    out.push(d);
-                }
-            }
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -40,7 +40,7 @@ fn usage_follows_writes_and_collections_and_survives_reopening() {
     assert_eq!(freed, Freed { files: 1, bytes: 5 });
     assert_eq!(store.usage(), (6, 1));
     // A file removed behind its back is corrected by a recount.
-    fs::remove_file(store.path(&db)).expect("rm");
+    fs::remove_file(store.file(&db).expect("on disk")).expect("rm");
     assert_eq!(store.recount().expect("recount"), (0, 0));
     assert_eq!(store.usage(), (0, 0));
 }

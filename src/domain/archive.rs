@@ -1,16 +1,16 @@
 //! "Download all": the stripped originals of a gallery as one ZIP, written as a stream
-//! (files are copied from disk in chunks; the archive never exists in memory or on disk).
+//! (files are copied from disk or the bucket in chunks; the archive never exists in memory
+//! or on disk).
 
 use std::collections::HashSet;
-use std::fs::File;
 use std::io::{self, Write};
-use std::path::PathBuf;
 
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
 use super::names;
-use crate::model::{ImageRecord, MediaFormat};
+use crate::blobs::BlobStore;
+use crate::model::{Digest, ImageRecord, MediaFormat};
 
 /// The name a downloaded original gets: the uploader's name made safe, with the extension
 /// of the bytes actually served, `format` (a rotated original may have been re-encoded; a
@@ -24,17 +24,17 @@ pub fn zip_name(title: &str, id: &str) -> String {
     names::file_name(title, "zip", &format!("maiimg-{id}"))
 }
 
-/// Write a ZIP of `files` (entry name, blob path) to `out`. Photos are already compressed,
-/// so entries are stored, which also keeps the cost at one copy per byte.
-pub fn write_zip(files: &[(String, PathBuf)], out: impl Write) -> io::Result<()> {
+/// Write a ZIP of `files` (entry name, blob) to `out`. Photos are already compressed, so
+/// entries are stored, which also keeps the cost at one copy per byte.
+pub fn write_zip(blobs: &BlobStore, files: &[(String, Digest)], out: impl Write) -> io::Result<()> {
     let mut zip = ZipWriter::new_stream(out);
     let options = SimpleFileOptions::default()
         .compression_method(CompressionMethod::Stored)
         .large_file(true);
-    for (name, path) in files {
+    for (name, digest) in files {
         zip.start_file(name.as_str(), options)
             .map_err(io::Error::other)?;
-        io::copy(&mut File::open(path)?, &mut zip)?;
+        io::copy(&mut blobs.reader(digest)?, &mut zip)?;
     }
     zip.finish().map_err(io::Error::other)?.flush()
 }

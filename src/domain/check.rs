@@ -75,11 +75,11 @@ pub struct FileCheck {
 /// Read every file in `referenced` (at `path_of`) and compare it with its digest.
 pub(crate) fn verify_each<'a>(
     referenced: impl IntoIterator<Item = &'a Digest>,
-    path_of: impl Fn(&Digest) -> std::path::PathBuf,
+    read: impl Fn(&Digest) -> std::io::Result<Vec<u8>>,
 ) -> FileCheck {
     let mut found = FileCheck::default();
     for digest in referenced {
-        match std::fs::read(path_of(digest)) {
+        match read(digest) {
             Ok(bytes) if Digest::of(&bytes) == *digest => found.intact += 1,
             Ok(_) => found.damaged.push(*digest),
             Err(_) => found.missing.push(*digest),
@@ -111,7 +111,7 @@ pub fn check(data_dir: &Path) -> Result<Report, StoreError> {
         }
     }
     let inventory = &report.inventory;
-    let found = verify_each(&inventory.referenced, |d| tree.path(d));
+    let found = verify_each(&inventory.referenced, |d| std::fs::read(tree.path(d)));
     report.missing = found.missing;
     report.damaged = found.damaged;
     for digest in files {

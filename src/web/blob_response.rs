@@ -1,5 +1,5 @@
 //! Stored blobs (kept by `src/blobs.rs`) as HTTP responses: the response type (from the
-//! memory cache, `blob_cache.rs`, or streamed and verified from disk) and the
+//! memory cache, `blob_cache.rs`, or streamed and verified from disk or the bucket) and the
 //! `Content-Disposition` it is sent with.
 
 use std::io::Cursor;
@@ -8,8 +8,10 @@ use std::sync::Arc;
 use bytes::Bytes;
 use rocket::http::Status;
 use rocket::response::{self, Responder};
+use rocket::tokio::io::{AsyncRead, AsyncSeek};
 use rocket::{Request, Response};
 
+use crate::domain::error::DomainError;
 use crate::model::{BlobRef, Digest};
 use crate::web::app::{App, blocking};
 use crate::web::error::WebError;
@@ -38,15 +40,19 @@ pub struct BlobResponse {
 
 enum Body {
     Memory(Bytes),
-    File(Box<Verified<rocket::tokio::fs::File>>, u64),
+    Stream(Box<Verified<Box<dyn Source>>>, u64),
 }
 
+/// What a large blob streams from: a file, or a bucket's chunks (whose size Rocket is told,
+/// so it never seeks them).
+trait Source: AsyncRead + AsyncSeek + Send + Unpin {}
+impl<S: AsyncRead + AsyncSeek + Send + Unpin> Source for S {}
+
 /// Say loudly that a stored file is not what was stored (once per interval per file).
-fn damaged(app: &App, path: &std::path::Path) {
+fn damaged(app: &App, blob: &str) {
     app.log_error(&format!(
-        "DAMAGED FILE {}: its bytes do not match its digest; not served. Run `maiimg check` \
-         and restore the data directory from a backup",
-        path.display()
+        "DAMAGED FILE {blob}: its bytes do not match its digest; not served. Run `maiimg \
+         check` and restore the data directory from a backup"
     ));
 }
 
@@ -59,19 +65,25 @@ impl BlobResponse {
         inm: &IfNoneMatch,
     ) -> Result<BlobResponse, WebError> {
         let etag = format!("\"{}\"", blob.digest.to_hex());
-        let path = app.galleries.blob_path(&blob.digest);
-        let missing =
-            |e: std::io::Error| WebError::internal(format!("blob {}: {e}", path.display()));
+        let digest = blob.digest;
+        let name = match app.galleries.blob_path(&digest) {
+            Some(path) => path.display().to_string(),
+            None => format!("blobs/{} in the bucket", digest.to_hex()),
+        };
+        // A missing file is our fault (500); the disk or the bucket failing is one to
+        // retry (503), as the error layer decides.
+        let missing = |e: std::io::Error| {
+            let named = std::io::Error::new(e.kind(), format!("blob {name}: {e}"));
+            WebError::from(DomainError::Blobs(named))
+        };
         let body = if inm.matches(&etag) {
             None
-        } else if let Some(bytes) = app.blob_cache.get(&blob.digest) {
+        } else if let Some(bytes) = app.blob_cache.get(&digest) {
             Some(Body::Memory(bytes))
         } else if blob.bytes < READ_WHOLE_BELOW {
-            let reading = path.clone();
-            let digest = blob.digest;
             // Hashed before it may enter the cache: a damaged file is never served whole.
-            let read = blocking(app, move |_| {
-                std::fs::read(reading).map(|bytes| {
+            let read = blocking(app, move |app| {
+                app.galleries.read_blob(&digest).map(|bytes| {
                     let intact = Digest::of(&bytes) == digest;
                     (bytes, intact)
                 })
@@ -79,20 +91,25 @@ impl BlobResponse {
             .await?;
             let (bytes, intact) = read.map_err(missing)?;
             if !intact {
-                damaged(app, &path);
-                return Err(WebError::internal(format!("{} is damaged", path.display())));
+                damaged(app, &name);
+                return Err(WebError::internal(format!("{name} is damaged")));
             }
             let bytes = Bytes::from(bytes);
-            app.blob_cache.put(blob.digest, bytes.clone());
+            app.blob_cache.put(digest, bytes.clone());
             Some(Body::Memory(bytes))
         } else {
-            let file = rocket::tokio::fs::File::open(&path)
-                .await
-                .map_err(missing)?;
-            let (app, at) = (Arc::clone(app), path.clone());
+            let source: Box<dyn Source> = match app.galleries.blob_path(&digest) {
+                Some(path) => Box::new(
+                    rocket::tokio::fs::File::open(&path)
+                        .await
+                        .map_err(missing)?,
+                ),
+                None => Box::new(app.galleries.blob_stream(&digest).map_err(missing)?),
+            };
+            let (app, at) = (Arc::clone(app), name.clone());
             let report = Box::new(move || damaged(&app, &at));
-            Some(Body::File(
-                Box::new(Verified::new(file, blob.digest, blob.bytes, report)),
+            Some(Body::Stream(
+                Box::new(Verified::new(source, digest, blob.bytes, report)),
                 blob.bytes,
             ))
         };
@@ -183,9 +200,9 @@ impl<'r> Responder<'r, 'static> for BlobResponse {
                             .sized_body(len, Cursor::new(bytes))
                             .max_chunk_size(len.max(1));
                     }
-                    Body::File(file, len) => {
+                    Body::Stream(source, len) => {
                         response
-                            .sized_body(usize::try_from(len).ok(), file)
+                            .sized_body(usize::try_from(len).ok(), source)
                             .max_chunk_size(CHUNK);
                     }
                 };

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use rocket::Request;
 use rocket::http::Status;
 
+use crate::blobs::is_bucket_failure;
 use crate::domain::access::Reason;
 use crate::domain::error::DomainError;
 use crate::domain::ingest::{IngestError, human_bytes};
@@ -219,6 +220,11 @@ impl WebError {
             (_, "storage_full") if matches!(self, WebError::Domain(_)) => {
                 "the server's disk is full: nothing new can be stored until space is freed \
                  (nothing was stored now); galleries already shared can still be viewed"
+                    .into()
+            }
+            (_, "storage_unavailable") if matches!(self, WebError::Domain(DomainError::Blobs(e)) if is_bucket_failure(e)) => {
+                "the server could not reach its object storage; nothing was stored, please \
+                 try again in a few seconds (the server's log says what failed)"
                     .into()
             }
             (_, "storage_unavailable")

@@ -112,7 +112,9 @@ async fn purge_deletes_only_galleries_closed_long_enough_and_keeps_shared_files(
     }
     let blob = |g: &maiimg::domain::galleries::create::Created, i: usize| {
         let image = &g.record.images[i];
-        galleries.blob_path(&image.original.digest)
+        galleries
+            .blob_path(&image.original.digest)
+            .expect("on disk")
     };
     let (shared, own) = (blob(&long_expired, 0), blob(&long_expired, 1));
 

@@ -371,7 +371,11 @@ impl Galleries {
         self.store.set_orphan_marks(&seen, &cleared, now_ms)?;
 
         sweep.freed = self.remove_unreferenced(due.iter().copied())?;
-        cleared = due.into_iter().filter(|d| !self.blobs.exists(d)).collect();
+        // A blob whose presence cannot be told keeps its mark for the next sweep.
+        cleared = due
+            .into_iter()
+            .filter(|d| !self.blobs.exists(d).unwrap_or(true))
+            .collect();
         self.store.set_orphan_marks(&[], &cleared, now_ms)?;
         self.blobs.recount()?;
         Ok(sweep)
@@ -380,7 +384,7 @@ impl Galleries {
     /// Hash every referenced file against its name, on a running server.
     pub fn verify_files(&self) -> Result<FileCheck> {
         let referenced = self.store.referenced()?;
-        Ok(verify_each(&referenced, |d| self.blobs.path(d)))
+        Ok(verify_each(&referenced, |d| self.blobs.read(d)))
     }
 }
 

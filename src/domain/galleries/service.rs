@@ -205,8 +205,22 @@ impl Galleries {
         self.blobs.tmp_dir()
     }
 
-    /// Where a stored blob lives (for streaming it).
-    pub fn blob_path(&self, digest: &Digest) -> PathBuf {
-        self.blobs.path(digest)
+    /// The file of a stored blob when blobs are on this server's disk; `None` when they
+    /// are in a bucket.
+    pub fn blob_path(&self, digest: &Digest) -> Option<PathBuf> {
+        self.blobs.file(digest)
+    }
+
+    /// The blobs themselves (for the ZIP).
+    pub fn blobs(&self) -> &Arc<BlobStore> {
+        &self.blobs
+    }
+
+    /// A blob in a bucket as a stream of chunks (an error when blobs are on disk: open its
+    /// [`Galleries::blob_path`] instead).
+    pub fn blob_stream(&self, digest: &Digest) -> io::Result<crate::blobs::Chunks> {
+        self.blobs
+            .stream(digest)
+            .unwrap_or_else(|| Err(io::Error::other("blobs are on disk, not in a bucket")))
     }
 }

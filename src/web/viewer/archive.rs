@@ -1,6 +1,5 @@
 //! "Download all": a gallery's originals as one ZIP, streamed while it is written.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use rocket::{Route, State, get, head, routes};
@@ -8,7 +7,7 @@ use rocket::{Route, State, get, head, routes};
 use crate::domain::archive;
 use crate::domain::tracking::Event;
 use crate::ids::GalleryId;
-use crate::model::GalleryRecord;
+use crate::model::{Digest, GalleryRecord};
 use crate::web::app::App;
 use crate::web::error::WebError;
 use crate::web::error_response::PageError;
@@ -21,19 +20,17 @@ use crate::web::viewer::admission::{admitted, note};
 #[get("/<id>/zip")]
 async fn zip(app: &State<Arc<App>>, id: &str, visit: Visit<'_>) -> Result<Streamed, PageError> {
     let (id, record) = downloadable(app.inner(), id, &visit).await?;
-    let files: Vec<(String, PathBuf)> = archive::entry_names(&record.images)
+    let files: Vec<(String, Digest)> = archive::entry_names(&record.images)
         .into_iter()
         .zip(&record.images)
-        .map(|(name, image)| {
-            let blob = image.download_blob();
-            (name, app.galleries.blob_path(&blob.digest))
-        })
+        .map(|(name, image)| (name, image.download_blob().digest))
         .collect();
+    let blobs = Arc::clone(app.galleries.blobs());
     note(app, &id, &record, Event::Zip, &visit, app.clock.now());
     Ok(Streamed::spawn(
         "application/zip",
         archive::zip_name(&record.title, id.as_str()),
-        move |out| archive::write_zip(&files, out),
+        move |out| archive::write_zip(&blobs, &files, out),
     ))
 }
 

@@ -308,7 +308,10 @@ fn collections_always_due_racing_uploads_lose_nothing() {
     for created in &made {
         for image in &galleries.get(&created.id).unwrap().images {
             for digest in image.digests() {
-                assert!(galleries.blob_path(&digest).exists(), "a file was lost");
+                assert!(
+                    galleries.blob_path(&digest).expect("on disk").exists(),
+                    "a file was lost"
+                );
             }
         }
     }

@@ -87,7 +87,7 @@ fn orphans_are_collected_an_hour_after_they_were_marked_and_a_mass_deletion_is_h
         .record
         .digests()
         .iter()
-        .map(|d| galleries.blob_path(d))
+        .map(|d| galleries.blob_path(d).expect("on disk"))
         .collect();
     drop(left);
     assert!(
