@@ -72,6 +72,29 @@ fn rocket_log_level(ours: LogLevel) -> rocket::config::LogLevel {
     }
 }
 
+/// Where the blobs are, as configured.
+pub fn blob_backend(storage: &config::Storage) -> blobs::Backend {
+    match (&storage.kind, &storage.s3) {
+        (config::StorageKind::S3, Some(s3)) => blobs::Backend::S3(s3_target(s3)),
+        _ => blobs::Backend::Disk,
+    }
+}
+
+/// The bucket of the `s3_*` keys, as the blob store takes it.
+pub fn s3_target(s3: &config::S3Config) -> blobs::S3Target {
+    blobs::S3Target {
+        endpoint: s3.endpoint.clone(),
+        region: s3.region.clone(),
+        bucket: s3.bucket.clone(),
+        prefix: s3.prefix.clone(),
+        credentials: s3
+            .credentials
+            .as_ref()
+            .map(|(key, secret)| (key.clone(), secret.expose().to_owned())),
+        path_style: s3.path_style,
+    }
+}
+
 /// The whole application for `config`, ready to launch (tests launch it on a temporary
 /// data directory through Rocket's local client).
 pub fn build(config: Config) -> Result<Rocket<Build>, StartError> {
@@ -91,6 +114,7 @@ pub fn build_with(config: Config, start: Start) -> Result<Rocket<Build>, StartEr
             group_commit: config.group_commit(),
             tracking: config.tracking(),
             new_database: start.new_database,
+            backend: blob_backend(config.storage()),
         },
         clock.now(),
     )?;

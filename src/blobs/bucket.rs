@@ -29,7 +29,7 @@ use crate::model::Digest;
 use super::MARKER;
 
 /// Where the blobs live on object storage, as configured.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct S3Target {
     /// Base URL of the S3 API (`https://s3.eu-central-1.amazonaws.com`, an R2 account's
     /// endpoint, `http://127.0.0.1:8333`); `None`: AWS's for the region.
@@ -47,6 +47,20 @@ pub struct S3Target {
     pub path_style: bool,
 }
 
+impl std::fmt::Debug for S3Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Options end up in debug output; the secret must not.
+        f.debug_struct("S3Target")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("bucket", &self.bucket)
+            .field("prefix", &self.prefix)
+            .field("access_key", &self.credentials.as_ref().map(|(key, _)| key))
+            .field("path_style", &self.path_style)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A request that is not a whole-body stream gives up after this long (retries included).
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// An upload may take this much longer per MiB of body (a 50 MB original on a 1 MB/s
@@ -56,13 +70,21 @@ const PUT_TIME_PER_MIB: Duration = Duration::from_secs(1);
 const STREAM_CHUNKS: usize = 4;
 
 /// One bucket (and prefix) of an S3-compatible store.
-#[derive(Debug)]
 pub(super) struct Bucket {
     store: Arc<AmazonS3>,
     prefix: String,
     /// Taken out (and shut down without blocking) on drop, which may happen inside another
     /// runtime, where dropping one is not allowed.
     runtime: Option<Runtime>,
+}
+
+impl std::fmt::Debug for Bucket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Not the client's own Debug, which shows the credentials it signs with.
+        f.debug_struct("Bucket")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Drop for Bucket {

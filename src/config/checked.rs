@@ -10,6 +10,7 @@ use time::Duration;
 
 use crate::config::error::ConfigError;
 use crate::config::raw::RawConfig;
+use crate::config::storage::Storage;
 use crate::config::values::{LogLevel, Secret, StoreIp};
 
 /// A validated configuration. `config.example.toml` documents each key; only
@@ -49,6 +50,7 @@ pub struct Config {
     pub(super) purge_after_days: u32,
     pub(super) decode_memory_bytes: u64,
     pub(super) upload_buffer_bytes: u64,
+    pub(super) storage: Storage,
 }
 
 impl Config {
@@ -204,6 +206,12 @@ impl Config {
     /// Memory for upload bodies being received, over all clients (`upload_buffer_bytes`).
     pub fn upload_buffer_bytes(&self) -> u64 {
         self.upload_buffer_bytes
+    }
+
+    /// Where the files live, how viewers get them, and the bucket (`storage`, `s3_*`,
+    /// `delivery`, `delivery_protected`, `presign_ttl`).
+    pub fn storage(&self) -> &Storage {
+        &self.storage
     }
 
     /// Most bytes one multipart request may carry: every file at its limit, plus room for

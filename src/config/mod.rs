@@ -8,12 +8,14 @@
 mod checked;
 mod error;
 mod raw;
+mod storage;
 mod validate;
 mod values;
 
 pub use checked::Config;
 pub use error::ConfigError;
 pub use raw::{DEFAULT_FILE, ENV_PREFIX, RawConfig};
+pub use storage::{Delivery, S3Config, Storage, StorageKind};
 pub use values::{LogLevel, Secret, StoreIp};
 
 #[cfg(test)]

@@ -18,7 +18,12 @@ pub const ENV_PREFIX: &str = "MAIIMG_";
 
 /// Keys taken verbatim from the environment: figment would read
 /// `MAIIMG_UPLOAD_PASSWORD=0123` as the number 123, or `"pw"` without its quotes.
-const VERBATIM_KEYS: [&str; 2] = ["admin_token", "upload_password"];
+const VERBATIM_KEYS: [&str; 4] = [
+    "admin_token",
+    "upload_password",
+    "s3_access_key",
+    "s3_secret_key",
+];
 
 /// Every key an instance can be given, as given. `config.example.toml` documents each
 /// one; a key not listed here is refused (a typo must not be silently ignored).
@@ -110,6 +115,31 @@ pub struct RawConfig {
     /// most 2 MiB of it (the rest of its file waits in `tmp/`); when it is taken, uploads
     /// are answered 503 with `Retry-After`. At least 1 MiB.
     pub upload_buffer_bytes: u64,
+    /// Where the image files live: `fs` (the data directory's `blobs/`) or `s3` (the
+    /// bucket of the `s3_*` keys). The database stays in the data directory either way.
+    pub storage: String,
+    /// Base URL of the S3 API; empty: AWS's endpoint for `s3_region`.
+    pub s3_endpoint: String,
+    /// Region requests are signed for (`auto` for Cloudflare R2).
+    pub s3_region: String,
+    /// Bucket name.
+    pub s3_bucket: String,
+    /// Key prefix inside the bucket (e.g. `maiimg`); empty: the bucket's root.
+    pub s3_prefix: String,
+    /// Access key id; with `s3_secret_key` empty too, the `AWS_*` environment variables.
+    pub s3_access_key: String,
+    /// Secret access key, read verbatim and never logged.
+    pub s3_secret_key: Secret,
+    /// Path-style URLs (`endpoint/bucket/key`): MinIO, Garage, SeaweedFS, Ceph.
+    pub s3_path_style: bool,
+    /// How admitted viewers get image bytes: `proxy` (through this server) or `redirect`
+    /// (a 302 to a presigned URL of the bucket; `storage = "s3"` only).
+    pub delivery: String,
+    /// The same for galleries with a password or a view limit (`proxy` unless opted in: a
+    /// presigned URL can be passed on until it expires).
+    pub delivery_protected: String,
+    /// Seconds a presigned URL lives at most (10 to 900).
+    pub presign_ttl: u64,
 }
 
 impl Default for RawConfig {
@@ -144,6 +174,17 @@ impl Default for RawConfig {
             purge_after_days: 0,
             decode_memory_bytes: 256 * 1024 * 1024,
             upload_buffer_bytes: 32 * 1024 * 1024,
+            storage: "fs".into(),
+            s3_endpoint: String::new(),
+            s3_region: "us-east-1".into(),
+            s3_bucket: String::new(),
+            s3_prefix: String::new(),
+            s3_access_key: String::new(),
+            s3_secret_key: Secret::default(),
+            s3_path_style: false,
+            delivery: "proxy".into(),
+            delivery_protected: "proxy".into(),
+            presign_ttl: 60,
         }
     }
 }

@@ -9,6 +9,7 @@ use time::Duration;
 use crate::config::checked::Config;
 use crate::config::error::ConfigError;
 use crate::config::raw::RawConfig;
+use crate::config::storage::check_storage;
 use crate::config::values::LogLevel;
 
 fn invalid(key: &'static str, message: impl Into<String>) -> ConfigError {
@@ -59,6 +60,7 @@ impl TryFrom<RawConfig> for Config {
             return Err(invalid("log_retention_days", "must be between 1 and 36500"));
         }
         check_instance_controls(&raw)?;
+        let storage = check_storage(&raw)?;
 
         // Taken apart whole, so that a new key cannot be forgotten here.
         let RawConfig {
@@ -91,6 +93,18 @@ impl TryFrom<RawConfig> for Config {
             purge_after_days,
             decode_memory_bytes,
             upload_buffer_bytes,
+            // Checked together by `check_storage` above.
+            storage: _,
+            s3_endpoint: _,
+            s3_region: _,
+            s3_bucket: _,
+            s3_prefix: _,
+            s3_access_key: _,
+            s3_secret_key: _,
+            s3_path_style: _,
+            delivery: _,
+            delivery_protected: _,
+            presign_ttl: _,
         } = raw;
         Ok(Config {
             address,
@@ -122,6 +136,7 @@ impl TryFrom<RawConfig> for Config {
             purge_after_days,
             decode_memory_bytes,
             upload_buffer_bytes,
+            storage,
         })
     }
 }

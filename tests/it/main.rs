@@ -19,6 +19,7 @@ mod instance;
 mod opens;
 mod owner;
 mod password;
+mod s3;
 mod soak;
 mod tracking;
 mod uploads;

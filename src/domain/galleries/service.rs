@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
-use crate::blobs::BlobStore;
+use crate::blobs::{Backend, BlobStore};
 use crate::clock::Millis;
 use crate::domain::binding::{self, Binding};
 use crate::domain::error::DomainError;
@@ -39,6 +39,8 @@ pub struct OpenOptions {
     /// Adopt a blob tree this database does not own (`serve --new-database`), keeping
     /// every file it does not know.
     pub new_database: bool,
+    /// Where the blobs are (the disk tree under `data_dir`, or a bucket).
+    pub backend: Backend,
 }
 
 impl OpenOptions {
@@ -55,6 +57,7 @@ impl OpenOptions {
             group_commit: true,
             tracking: true,
             new_database: false,
+            backend: Backend::Disk,
         }
     }
 }
@@ -136,7 +139,7 @@ impl Galleries {
     /// an hour after their mark, collect) what a crash left behind.
     pub fn open(options: OpenOptions, now: OffsetDateTime) -> Result<Galleries> {
         let store = Store::open(&options.data_dir, options.group_commit)?;
-        let blobs = BlobStore::open(&options.data_dir)?;
+        let blobs = BlobStore::open_on(&options.data_dir, &options.backend)?;
         bind(&store, &blobs, options.new_database, now)?;
         let tickets =
             Tickets::new(store.secret("ticket_key", || rand::random::<[u8; 32]>().to_vec())?);

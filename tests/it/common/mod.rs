@@ -6,6 +6,7 @@ mod fixtures;
 mod heif_fixtures;
 pub mod launch;
 mod page;
+mod s3;
 mod server;
 
 use std::path::{Path, PathBuf};
@@ -20,6 +21,7 @@ use tempfile::TempDir;
 pub use fixtures::*;
 pub use heif_fixtures::*;
 pub use page::*;
+pub use s3::*;
 #[allow(unused_imports)] // only the tests that run the binary use it
 pub use server::*;
 

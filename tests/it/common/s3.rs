@@ -1,0 +1,139 @@
+//! The S3-compatible server of the object-storage tests: a real one (SeaweedFS, started by
+//! `.ci/run` or `eval "$(tests/s3/seaweedfs.sh start)"`), named by the `MAIIMG_TEST_S3_*`
+//! variables. Each test works under a prefix of its own, so tests run in parallel on one
+//! bucket. Without the variables a test skips with a visible note, except under
+//! `CI_REQUIRE_S3=1` (set by `.ci/run`), where that is a failure.
+
+use std::sync::Arc;
+
+use maiimg::blobs::S3Target;
+use maiimg::config::RawConfig;
+use object_store::ObjectStore;
+use object_store::aws::{AmazonS3, AmazonS3Builder};
+
+/// The test's own corner of the test bucket.
+pub struct TestBucket {
+    pub endpoint: String,
+    pub region: String,
+    pub bucket: String,
+    pub access_key: String,
+    pub secret_key: String,
+    /// Unique to this test run.
+    pub prefix: String,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// The bucket for test `name`, or `None` (with a note) when no S3 server is configured.
+pub fn test_bucket(name: &str) -> Option<TestBucket> {
+    let Some(endpoint) = var("MAIIMG_TEST_S3_ENDPOINT") else {
+        assert!(
+            std::env::var("CI_REQUIRE_S3").as_deref() != Ok("1"),
+            "CI_REQUIRE_S3=1 but MAIIMG_TEST_S3_ENDPOINT is not set (is SeaweedFS running?)"
+        );
+        eprintln!(
+            "SKIPPED {name}: no S3 server (MAIIMG_TEST_S3_ENDPOINT); start one with \
+             `eval \"$(tests/s3/seaweedfs.sh start)\"`"
+        );
+        return None;
+    };
+    let unique: u64 = rand::random();
+    Some(TestBucket {
+        endpoint,
+        region: var("MAIIMG_TEST_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+        bucket: var("MAIIMG_TEST_S3_BUCKET").unwrap_or_else(|| "maiimg".into()),
+        access_key: var("MAIIMG_TEST_S3_ACCESS_KEY").expect("MAIIMG_TEST_S3_ACCESS_KEY"),
+        secret_key: var("MAIIMG_TEST_S3_SECRET_KEY").expect("MAIIMG_TEST_S3_SECRET_KEY"),
+        prefix: format!("test/{name}-{unique:016x}"),
+    })
+}
+
+impl TestBucket {
+    /// The bucket as the blob store takes it, reached at `endpoint` (the server's own, or a
+    /// proxy's in front of it).
+    pub fn target_at(&self, endpoint: &str) -> S3Target {
+        S3Target {
+            endpoint: Some(endpoint.to_owned()),
+            region: self.region.clone(),
+            bucket: self.bucket.clone(),
+            prefix: self.prefix.clone(),
+            credentials: Some((self.access_key.clone(), self.secret_key.clone())),
+            path_style: true,
+        }
+    }
+
+    /// [`TestBucket::target_at`] the server itself.
+    pub fn target(&self) -> S3Target {
+        self.target_at(&self.endpoint)
+    }
+
+    /// Point an instance's configuration at this bucket (`storage = "s3"`).
+    pub fn configure(&self, config: &mut RawConfig) {
+        self.configure_at(config, &self.endpoint);
+    }
+
+    /// [`TestBucket::configure`] through `endpoint`.
+    pub fn configure_at(&self, config: &mut RawConfig, endpoint: &str) {
+        config.storage = "s3".into();
+        config.s3_endpoint = endpoint.into();
+        config.s3_region = self.region.clone();
+        config.s3_bucket = self.bucket.clone();
+        config.s3_prefix = self.prefix.clone();
+        config.s3_access_key = self.access_key.clone();
+        config.s3_secret_key = self.secret_key.as_str().into();
+        config.s3_path_style = true;
+    }
+
+    fn client(&self) -> Arc<AmazonS3> {
+        let store = AmazonS3Builder::new()
+            .with_endpoint(&self.endpoint)
+            .with_region(&self.region)
+            .with_bucket_name(&self.bucket)
+            .with_access_key_id(&self.access_key)
+            .with_secret_access_key(&self.secret_key)
+            .with_allow_http(true)
+            .build()
+            .expect("test S3 client");
+        Arc::new(store)
+    }
+
+    /// Every object key under this test's prefix, relative to it, sorted (read directly
+    /// from the store, not through maiimg).
+    pub fn objects(&self) -> Vec<String> {
+        let (store, prefix) = (self.client(), self.prefix.clone());
+        let runtime = rocket::tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let mut keys: Vec<String> = runtime.block_on(async move {
+            use futures_util::TryStreamExt;
+            let under = object_store::path::Path::from(prefix.as_str());
+            let listed: Vec<_> = store
+                .list(Some(&under))
+                .try_collect()
+                .await
+                .expect("list the test prefix");
+            listed
+                .into_iter()
+                .map(|meta| {
+                    let key = meta.location.to_string();
+                    key.strip_prefix(&format!("{prefix}/"))
+                        .unwrap_or(&key)
+                        .to_owned()
+                })
+                .collect()
+        });
+        keys.sort();
+        keys
+    }
+
+    /// The keys under `blobs/`, as hex digests.
+    pub fn blob_objects(&self) -> Vec<String> {
+        self.objects()
+            .into_iter()
+            .filter_map(|k| k.strip_prefix("blobs/").map(str::to_owned))
+            .collect()
+    }
+}
