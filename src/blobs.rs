@@ -130,6 +130,15 @@ impl BlobStore {
         matches!(self.place, Place::Bucket(_))
     }
 
+    /// `None` while the blobs can be reached (always on disk, whose failures the writes
+    /// report), else what the bucket's last failure said; a failing bucket is asked again.
+    pub fn remote_failure(&self) -> Option<String> {
+        match &self.place {
+            Place::Disk(_) => None,
+            Place::Bucket(bucket) => bucket.failure(),
+        }
+    }
+
     /// The instance id written in the marker, if there is one.
     pub fn marker(&self) -> io::Result<Option<String>> {
         match &self.place {

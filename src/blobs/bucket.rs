@@ -9,7 +9,7 @@
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -73,6 +73,8 @@ const STREAM_CHUNKS: usize = 4;
 pub(super) struct Bucket {
     store: Arc<AmazonS3>,
     prefix: String,
+    /// What the last call that failed for the store's sake said, until a call succeeds.
+    failure: Mutex<Option<String>>,
     /// Taken out (and shut down without blocking) on drop, which may happen inside another
     /// runtime, where dropping one is not allowed.
     runtime: Option<Runtime>,
@@ -171,6 +173,7 @@ impl Bucket {
         Ok(Bucket {
             store: Arc::new(store),
             prefix: target.prefix.clone(),
+            failure: Mutex::new(None),
             runtime: Some(runtime),
         })
     }
@@ -202,11 +205,43 @@ impl Bucket {
                 .unwrap_or_else(|_| Err(timed_out(what)));
             let _ = tx.send(result);
         })?;
-        rx.recv().unwrap_or_else(|_| {
+        let result = rx.recv().unwrap_or_else(|_| {
             Err(io::Error::other(BucketFailure(
                 "the call was dropped".into(),
             )))
-        })
+        });
+        self.note(&result);
+        result
+    }
+
+    /// Keep the store's state for the health checks: failing from a call that failed for
+    /// the store's sake (not a missing object) until one succeeds.
+    fn note<T>(&self, result: &io::Result<T>) {
+        let mut failure = self.failure.lock().unwrap_or_else(|e| e.into_inner());
+        match result {
+            Ok(_) => *failure = None,
+            Err(e) if is_bucket_failure(e) && e.kind() != io::ErrorKind::NotFound => {
+                *failure = Some(e.to_string());
+            }
+            Err(_) => {}
+        }
+    }
+
+    /// `None` while the store answers, else what its last failure said. A failing store is
+    /// asked again (one small request), so the answer changes as soon as it is back.
+    pub(super) fn failure(&self) -> Option<String> {
+        let failing = self
+            .failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some();
+        if failing {
+            let _ = self.marker();
+        }
+        self.failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) -> io::Result<()> {

@@ -8,28 +8,46 @@ use rocket::{Route, State, get, routes};
 use time::format_description::well_known::Rfc3339;
 
 use crate::domain::galleries::admin::Fault;
-use crate::web::app::App;
+use crate::web::app::{App, blocking};
+use crate::web::error_response::ApiError;
 
 /// `GET /healthz`: 200 while viewers can be served (the process is up and answering);
-/// the JSON body says what is degraded (`writes` while the database takes none).
+/// the JSON body says what is degraded (`writes` while the database takes none,
+/// `object_storage` while the bucket does not answer: only renditions in memory are shown).
 #[get("/healthz")]
-fn healthz(app: &State<Arc<App>>) -> (Status, (ContentType, String)) {
-    (Status::Ok, (ContentType::JSON, health_body(app)))
+async fn healthz(app: &State<Arc<App>>) -> Result<(Status, (ContentType, String)), ApiError> {
+    let body = blocking(app, health_body).await?;
+    Ok((Status::Ok, (ContentType::JSON, body)))
 }
 
-/// `GET /readyz`: 200 when the server takes writes too, 503 while they fail (a load
-/// balancer sends uploads elsewhere; viewers are still served by `/healthz`'s server).
+/// `GET /readyz`: 200 when the server takes writes too, 503 while they fail (the database
+/// or the object store; a load balancer sends uploads elsewhere, viewers are still served
+/// by `/healthz`'s server).
 #[get("/readyz")]
-fn readyz(app: &State<Arc<App>>) -> (Status, (ContentType, String)) {
-    let status = match app.galleries.health().writes_failing {
-        None => Status::Ok,
-        Some(_) => Status::ServiceUnavailable,
+async fn readyz(app: &State<Arc<App>>) -> Result<(Status, (ContentType, String)), ApiError> {
+    let (ready, body) = blocking(app, |app| {
+        let body = health_body(app);
+        let ready = app.galleries.health().writes_failing.is_none()
+            && app.galleries.object_storage_failure().is_none();
+        (ready, body)
+    })
+    .await?;
+    let status = if ready {
+        Status::Ok
+    } else {
+        Status::ServiceUnavailable
     };
-    (status, (ContentType::JSON, health_body(app)))
+    Ok((status, (ContentType::JSON, body)))
 }
 
+/// The health report; asks a failing object store again, so it is called off the async
+/// threads.
 fn health_body(app: &App) -> String {
     let health = app.galleries.health();
+    let object_storage = app
+        .galleries
+        .object_storage_failure()
+        .map(|error| json!({ "reason": "unreachable", "error": error }));
     let writes = health.writes_failing.map(|(fault, since)| {
         json!({
             "reason": match fault {
@@ -39,11 +57,16 @@ fn health_body(app: &App) -> String {
             "since": since.format(&Rfc3339).unwrap_or_default(),
         })
     });
-    let degraded: Vec<&str> = writes.iter().map(|_| "writes").collect();
+    let degraded: Vec<&str> = writes
+        .iter()
+        .map(|_| "writes")
+        .chain(object_storage.iter().map(|_| "object_storage"))
+        .collect();
     json!({
         "status": if degraded.is_empty() { "ok" } else { "degraded" },
         "degraded": degraded,
         "writes": writes,
+        "object_storage": object_storage,
         "recoveries": health.recoveries,
     })
     .to_string()

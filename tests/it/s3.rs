@@ -171,3 +171,56 @@ fn the_quota_counts_the_buckets_bytes() {
     let stored = bucket.blob_objects().len();
     assert!(stored >= 3, "at least one gallery's files went in first");
 }
+
+#[test]
+fn an_object_store_outage_fails_uploads_plainly_and_the_server_recovers() {
+    let Some(bucket) = test_bucket("outage") else {
+        return;
+    };
+    let proxy = TcpProxy::start(bucket.endpoint.trim_start_matches("http://"));
+    let app = TestApp::with(|c| bucket.configure_at(c, &proxy.url()));
+    let (id, _) = app.two_photo_gallery();
+    assert_eq!(
+        app.image(&id, 0, "thumb").status,
+        Status::Ok,
+        "now in memory"
+    );
+    let stored_before = bucket.blob_objects();
+
+    proxy.down();
+    let res = app.post_form(
+        "/api/galleries",
+        Form::new().file("new.jpg", &jpeg(80, 60, 9)),
+    );
+    assert_eq!(res.status(), Status::ServiceUnavailable);
+    assert!(res.headers().get_one("Retry-After").is_some());
+    let (code, message) = error_of(&json_of(res));
+    assert_eq!(code, "storage_unavailable");
+    assert!(message.contains("object storage"), "{message}");
+    // What is in memory is still shown; what is not fails as a fault to retry.
+    assert_eq!(app.image(&id, 0, "thumb").status, Status::Ok);
+    assert_eq!(
+        app.image(&id, 1, "original").status,
+        Status::ServiceUnavailable
+    );
+    let health = app.get("/healthz");
+    assert_eq!(health.status, Status::Ok, "viewers can still be served");
+    let report: serde_json::Value = serde_json::from_slice(&health.body).unwrap();
+    assert_eq!(report["status"], "degraded");
+    assert_eq!(report["degraded"], serde_json::json!(["object_storage"]));
+    assert_eq!(report["object_storage"]["reason"], "unreachable");
+    assert_eq!(app.get("/readyz").status, Status::ServiceUnavailable);
+
+    proxy.restore();
+    assert_eq!(app.get("/readyz").status, Status::Ok, "back by itself");
+    let report: serde_json::Value = serde_json::from_slice(&app.get("/healthz").body).unwrap();
+    assert_eq!(report["status"], "ok");
+    assert_eq!(app.image(&id, 1, "original").status, Status::Ok);
+    let (again, _) = app.gallery(Form::new().file("new.jpg", &jpeg(80, 60, 9)));
+    assert_eq!(app.image(&again, 0, "display").status, Status::Ok);
+    // The refused upload left nothing behind: the bucket holds the two galleries' files.
+    let mut expected: HashSet<String> = stored_before.into_iter().collect();
+    expected.extend(["original", "display", "thumb"].map(|r| app.etag(&again, 0, r)));
+    let stored: HashSet<String> = bucket.blob_objects().into_iter().collect();
+    assert_eq!(stored, expected);
+}

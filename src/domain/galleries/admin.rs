@@ -243,6 +243,11 @@ impl Galleries {
         self.store.health()
     }
 
+    /// `None` while the object store answers (or blobs are on disk), else what failed.
+    pub fn object_storage_failure(&self) -> Option<String> {
+        self.blobs.remote_failure()
+    }
+
     /// Bytes and number of blob files, and number of galleries.
     pub fn storage(&self) -> Result<StorageUse> {
         let (bytes, blobs) = self.blobs.usage();

@@ -8,6 +8,7 @@ pub mod launch;
 mod page;
 mod s3;
 mod server;
+mod tcp_proxy;
 
 use std::path::{Path, PathBuf};
 
@@ -24,6 +25,7 @@ pub use page::*;
 pub use s3::*;
 #[allow(unused_imports)] // only the tests that run the binary use it
 pub use server::*;
+pub use tcp_proxy::*;
 
 pub const PUBLIC_URL: &str = "http://maiimg.test";
 
