@@ -20,6 +20,10 @@ use crate::model::Digest;
 
 mod bucket;
 mod disk;
+mod presign;
+
+pub use presign::Answer;
+use presign::Presigner;
 
 use bucket::Bucket;
 pub use bucket::{Chunks, S3Target, is_bucket_failure};
@@ -50,6 +54,8 @@ enum Place {
 #[derive(Debug)]
 pub struct BlobStore {
     place: Place,
+    /// Signs GETs of the bucket's blobs when it has an access key to sign with.
+    presigner: Option<Presigner>,
     /// Temp files (upload spools, and on disk the blobs being written): local in both
     /// backends, emptied at start-up.
     tmp: PathBuf,
@@ -110,12 +116,19 @@ impl BlobStore {
             fs::remove_dir_all(&tmp)?;
         }
         fs::create_dir_all(&tmp)?;
-        let place = match backend {
-            Backend::Disk => Place::Disk(Disk::open(data_dir.join("blobs"), tmp.clone())?),
-            Backend::S3(target) => Place::Bucket(Bucket::open(target)?),
+        let (place, presigner) = match backend {
+            Backend::Disk => (
+                Place::Disk(Disk::open(data_dir.join("blobs"), tmp.clone())?),
+                None,
+            ),
+            Backend::S3(target) => (
+                Place::Bucket(Bucket::open(target)?),
+                Presigner::new(target).ok(),
+            ),
         };
         let store = BlobStore {
             place,
+            presigner,
             tmp,
             pins: Mutex::new(HashMap::new()),
             usage_bytes: AtomicU64::new(0),
@@ -137,6 +150,25 @@ impl BlobStore {
             Place::Disk(_) => None,
             Place::Bucket(bucket) => bucket.failure(),
         }
+    }
+
+    /// The origin of presigned URLs; `None` when blobs cannot be presigned (on disk, or no
+    /// access key to sign with).
+    pub fn presign_origin(&self) -> Option<String> {
+        self.presigner.as_ref().map(Presigner::origin)
+    }
+
+    /// A presigned GET of a blob in the bucket, answered with `answer`, good for at most
+    /// `ttl` (see `presign.rs`); `None` when blobs cannot be presigned.
+    pub fn presigned_get(
+        &self,
+        digest: &Digest,
+        answer: Answer<'_>,
+        now: time::OffsetDateTime,
+        ttl: std::time::Duration,
+    ) -> Option<String> {
+        let presigner = self.presigner.as_ref()?;
+        Some(presigner.get(digest, answer, now, ttl))
     }
 
     /// The instance id written in the marker, if there is one.

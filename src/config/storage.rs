@@ -96,6 +96,15 @@ pub(super) fn check_storage(raw: &RawConfig) -> Result<Storage, ConfigError> {
             "can only be redirect when storage = \"s3\" (files on disk go through the server)",
         ));
     }
+    let signs = s3.as_ref().is_some_and(|s3| s3.credentials.is_some())
+        || std::env::var_os("AWS_ACCESS_KEY_ID").is_some();
+    if delivery_open == Delivery::Redirect && !signs {
+        return Err(invalid(
+            "delivery",
+            "redirect needs an access key to presign URLs with: s3_access_key and \
+             s3_secret_key, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+        ));
+    }
     if delivery_protected == Delivery::Redirect && delivery_open != Delivery::Redirect {
         return Err(invalid(
             "delivery_protected",

@@ -32,6 +32,8 @@ const READ_WHOLE_BELOW: u64 = 4 * 1024 * 1024;
 /// A stored blob as an HTTP response: from memory or streamed from disk, with its sniffed
 /// type and a strong ETag (its SHA-256), or `304 Not Modified`.
 pub struct BlobResponse {
+    /// A presigned URL of the bucket to send the viewer to instead (`delivery = redirect`).
+    redirect: Option<String>,
     body: Option<Body>,
     mime: &'static str,
     etag: String,
@@ -114,6 +116,7 @@ impl BlobResponse {
             ))
         };
         Ok(BlobResponse {
+            redirect: None,
             body,
             mime: blob.format.mime(),
             etag,
@@ -121,9 +124,21 @@ impl BlobResponse {
         })
     }
 
-    /// Whether the bytes are sent (not a `304`).
+    /// A `302` to `url`, a presigned GET of the blob, never cached itself: a viewer asks
+    /// again (and is checked again) each time.
+    pub fn redirect(url: String) -> BlobResponse {
+        BlobResponse {
+            redirect: Some(url),
+            body: None,
+            mime: "",
+            etag: String::new(),
+            disposition: None,
+        }
+    }
+
+    /// Whether the bytes are sent (not a `304`), or the viewer is sent to them.
     pub fn has_body(&self) -> bool {
-        self.body.is_some()
+        self.body.is_some() || self.redirect.is_some()
     }
 }
 
@@ -180,6 +195,13 @@ fn ascii_fallback(name: &str) -> String {
 impl<'r> Responder<'r, 'static> for BlobResponse {
     fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
         let mut response = Response::build();
+        if let Some(url) = self.redirect {
+            return Ok(response
+                .status(Status::Found)
+                .raw_header("Location", url)
+                .raw_header("Cache-Control", "no-store")
+                .finalize());
+        }
         response
             .raw_header("ETag", self.etag)
             .raw_header("Cache-Control", PRIVATE_REVALIDATE);

@@ -12,6 +12,7 @@ mod assets;
 mod blob_cache;
 mod blob_response;
 mod catch;
+mod delivery;
 pub mod error;
 mod error_log;
 mod error_response;
@@ -45,10 +46,11 @@ pub fn mount(rocket: Rocket<Build>, app: Arc<App>) -> Rocket<Build> {
         on: matches!(app.config.log_level(), LogLevel::Normal | LogLevel::Debug),
     };
     let errors = Arc::clone(&app.errors);
+    let security = headers::SecurityHeaders::new(delivery::image_origin(&app).as_deref());
     rocket
         .manage(app)
         .manage(errors)
-        .attach(headers::SecurityHeaders)
+        .attach(security)
         .attach(log)
         // Pages for people.
         .mount("/", pages::routes())

@@ -20,6 +20,7 @@ mod opens;
 mod owner;
 mod password;
 mod s3;
+mod s3_delivery;
 mod soak;
 mod tracking;
 mod uploads;

@@ -224,3 +224,27 @@ fn an_object_store_outage_fails_uploads_plainly_and_the_server_recovers() {
     let stored: HashSet<String> = bucket.blob_objects().into_iter().collect();
     assert_eq!(stored, expected);
 }
+
+#[test]
+fn a_new_database_never_takes_over_a_populated_bucket() {
+    let Some(bucket) = test_bucket("binding") else {
+        return;
+    };
+    let first = TestApp::with(|c| bucket.configure(c));
+    first.two_photo_gallery();
+    let before = bucket.objects();
+    // Another data directory (a lost or new database) pointed at the same prefix: it must
+    // refuse to start, or its collector would take every object there for an orphan.
+    let dir = tempfile::tempdir().unwrap();
+    let mut raw = maiimg::config::RawConfig {
+        data_dir: dir.path().to_path_buf(),
+        log_level: "off".into(),
+        ..maiimg::config::RawConfig::default()
+    };
+    bucket.configure(&mut raw);
+    let Err(refused) = maiimg::build(raw.validated().unwrap()) else {
+        panic!("a new database was bound to a populated bucket");
+    };
+    assert!(refused.to_string().contains("new-database"), "{refused}");
+    assert_eq!(bucket.objects(), before, "nothing touched");
+}

@@ -202,13 +202,37 @@ fn credentials_may_come_from_the_aws_variables() {
     let raw = RawConfig {
         s3_access_key: String::new(),
         s3_secret_key: Secret::default(),
+        ..s3(RawConfig::default())
+    };
+    let c = raw.clone().validated().expect("valid");
+    assert_eq!(c.storage().s3.as_ref().expect("s3").credentials, None);
+    Jail::expect_with(|jail| {
+        let redirect = RawConfig {
+            delivery: "redirect".into(),
+            ..raw.clone()
+        };
+        jail.clear_env();
+        let err = redirect
+            .clone()
+            .validated()
+            .expect_err("nothing to sign with");
+        assert!(err.to_string().contains("delivery"), "{err}");
+        jail.set_env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE");
+        jail.set_env("AWS_SECRET_ACCESS_KEY", "secret");
+        redirect.validated().map_err(|e| e.to_string())?;
+        Ok(())
+    });
+}
+
+#[test]
+fn protected_galleries_may_opt_in_to_redirects() {
+    let raw = RawConfig {
         delivery: "redirect".into(),
         delivery_protected: "redirect".into(),
         ..s3(RawConfig::default())
     };
     let c = raw.validated().expect("valid");
     let storage = c.storage();
-    assert_eq!(storage.s3.as_ref().expect("s3").credentials, None);
     assert_eq!(
         (storage.delivery, storage.delivery_protected),
         (Delivery::Redirect, Delivery::Redirect)

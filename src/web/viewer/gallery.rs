@@ -13,6 +13,7 @@ use crate::store::Cached;
 use crate::views;
 use crate::web::app::App;
 use crate::web::blob_response::BlobResponse;
+use crate::web::delivery;
 use crate::web::error::WebError;
 use crate::web::error_response::PageError;
 use crate::web::guards::caching::IfNoneMatch;
@@ -140,7 +141,10 @@ async fn serve_image(
     }
     let blob = image.blob(rendition).ok_or(WebError::NotFound)?;
     let download = original.then(|| archive::download_name(image, blob.format));
-    let response = BlobResponse::open(app, blob, download, inm).await?;
+    let response = match delivery::presigned(app, &record, blob, download.as_deref()) {
+        Some(url) => BlobResponse::redirect(url),
+        None => BlobResponse::open(app, blob, download, inm).await?,
+    };
     // Either file of the original is one download of the image.
     if count && original && response.has_body() {
         let event = Event::Download {
