@@ -22,6 +22,8 @@ mod launch;
 mod limits;
 #[path = "browser/manage.rs"]
 mod manage;
+#[path = "browser/s3.rs"]
+mod s3;
 #[path = "browser/stats.rs"]
 mod stats;
 
