@@ -39,6 +39,20 @@ enum Command {
     /// Check the data directory (with the server stopped): database integrity, every
     /// referenced file present with the right digest, files nobody references.
     Check,
+    /// Copy every image file to another storage backend (with the server stopped), checking
+    /// each; resumable. Nothing is switched: set `storage` to the new backend afterwards.
+    MigrateStore {
+        /// Where to copy the files: `s3` (the bucket of the s3_* keys) or `fs` (blobs/ in
+        /// the data directory).
+        #[arg(long, value_enum)]
+        to: StorageArg,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum StorageArg {
+    Fs,
+    S3,
 }
 
 fn main() -> ExitCode {
@@ -61,6 +75,53 @@ fn main() -> ExitCode {
         Command::Serve { new_database } => serve(config, new_database),
         Command::Healthcheck => healthcheck(&config),
         Command::Check => check(&config),
+        Command::MigrateStore { to } => migrate_store(&config, to),
+    }
+}
+
+fn migrate_store(config: &Config, to: StorageArg) -> ExitCode {
+    let storage = config.storage();
+    let from = maiimg::blob_backend(storage);
+    let to = match (to, &storage.s3) {
+        (StorageArg::Fs, _) => maiimg::blobs::Backend::Disk,
+        (StorageArg::S3, Some(s3)) => maiimg::blobs::Backend::S3(maiimg::s3_target(s3)),
+        (StorageArg::S3, None) => {
+            eprintln!("maiimg migrate-store: set s3_bucket (and the other s3_* keys) first");
+            return ExitCode::from(2);
+        }
+    };
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} files, {msg}, {per_sec}, ETA {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let result = maiimg::domain::migrate_store::migrate(config.data_dir(), &from, &to, |p| {
+        bar.set_length(p.files);
+        bar.set_position(p.done_files);
+        bar.set_message(maiimg::domain::ingest::human_bytes(p.done_bytes));
+    });
+    bar.finish_and_clear();
+    match result {
+        Ok(done) => {
+            let target = match to {
+                maiimg::blobs::Backend::Disk => "fs",
+                maiimg::blobs::Backend::S3(_) => "s3",
+            };
+            println!(
+                "maiimg migrate-store: {} files ({}) in place, {} of them already there. \
+                 Set storage = \"{target}\" and start the server; the old copy is untouched.",
+                done.done_files,
+                maiimg::domain::ingest::human_bytes(done.done_bytes),
+                done.skipped
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("maiimg migrate-store: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

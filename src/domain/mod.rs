@@ -8,6 +8,7 @@ pub mod collector;
 pub mod error;
 pub mod galleries;
 pub mod ingest;
+pub mod migrate_store;
 pub mod names;
 pub mod passwords;
 pub mod qr;

@@ -7,10 +7,10 @@ use serde_json::{Value, json};
 
 use super::driver::*;
 
-/// The `MAIIMG_TEST_S3_*` variable `name`, or `None` (then the test skips, unless CI
+/// The `TEST_S3_*` variable `name`, or `None` (then the test skips, unless CI
 /// requires the S3 server).
 fn var(name: &str) -> Option<String> {
-    std::env::var(format!("MAIIMG_TEST_S3_{name}"))
+    std::env::var(format!("TEST_S3_{name}"))
         .ok()
         .filter(|v| !v.is_empty())
 }
@@ -22,9 +22,9 @@ async fn a_redirect_delivered_gallery_shows_its_images_from_the_bucket() -> Test
     else {
         assert!(
             std::env::var("CI_REQUIRE_S3").as_deref() != Ok("1"),
-            "CI_REQUIRE_S3=1 but MAIIMG_TEST_S3_ENDPOINT is not set"
+            "CI_REQUIRE_S3=1 but TEST_S3_ENDPOINT is not set"
         );
-        eprintln!("SKIPPED browser S3 test: no S3 server (MAIIMG_TEST_S3_ENDPOINT)");
+        eprintln!("SKIPPED browser S3 test: no S3 server (TEST_S3_ENDPOINT)");
         return Ok(());
     };
     let bucket = var("BUCKET").unwrap_or_else(|| "maiimg".into());

@@ -21,6 +21,7 @@ mod owner;
 mod password;
 mod s3;
 mod s3_delivery;
+mod s3_migrate;
 mod soak;
 mod tracking;
 mod uploads;

@@ -64,10 +64,11 @@ JSON
   done
   echo "seaweedfs: S3 on 127.0.0.1:$s3_port after $((SECONDS - started)) s (log: $dir/weed.log)" >&2
 fi
+# Not MAIIMG_*: the server refuses unknown MAIIMG_ keys, and tests load configurations.
 cat <<VARS
-export MAIIMG_TEST_S3_ENDPOINT=http://127.0.0.1:$s3_port
-export MAIIMG_TEST_S3_REGION=us-east-1
-export MAIIMG_TEST_S3_BUCKET=maiimg
-export MAIIMG_TEST_S3_ACCESS_KEY=$key
-export MAIIMG_TEST_S3_SECRET_KEY=$secret
+export TEST_S3_ENDPOINT=http://127.0.0.1:$s3_port
+export TEST_S3_REGION=us-east-1
+export TEST_S3_BUCKET=maiimg
+export TEST_S3_ACCESS_KEY=$key
+export TEST_S3_SECRET_KEY=$secret
 VARS

@@ -72,7 +72,16 @@ impl TestApp {
         start: maiimg::Start,
         tweak: impl FnOnce(&mut RawConfig),
     ) -> TestApp {
-        let dir = tempfile::tempdir().expect("tempdir");
+        TestApp::in_dir(tempfile::tempdir().expect("tempdir"), tracked, start, tweak)
+    }
+
+    /// The app on a data directory the test prepared (or kept from an app it dropped).
+    pub fn in_dir(
+        dir: TempDir,
+        tracked: bool,
+        start: maiimg::Start,
+        tweak: impl FnOnce(&mut RawConfig),
+    ) -> TestApp {
         let mut config = RawConfig {
             data_dir: dir.path().to_path_buf(),
             public_url: PUBLIC_URL.into(),

@@ -1,5 +1,5 @@
 //! The S3-compatible server of the object-storage tests: a real one (SeaweedFS, started by
-//! `.ci/run` or `eval "$(tests/s3/seaweedfs.sh start)"`), named by the `MAIIMG_TEST_S3_*`
+//! `.ci/run` or `eval "$(tests/s3/seaweedfs.sh start)"`), named by the `TEST_S3_*`
 //! variables. Each test works under a prefix of its own, so tests run in parallel on one
 //! bucket. Without the variables a test skips with a visible note, except under
 //! `CI_REQUIRE_S3=1` (set by `.ci/run`), where that is a failure.
@@ -28,13 +28,13 @@ fn var(name: &str) -> Option<String> {
 
 /// The bucket for test `name`, or `None` (with a note) when no S3 server is configured.
 pub fn test_bucket(name: &str) -> Option<TestBucket> {
-    let Some(endpoint) = var("MAIIMG_TEST_S3_ENDPOINT") else {
+    let Some(endpoint) = var("TEST_S3_ENDPOINT") else {
         assert!(
             std::env::var("CI_REQUIRE_S3").as_deref() != Ok("1"),
-            "CI_REQUIRE_S3=1 but MAIIMG_TEST_S3_ENDPOINT is not set (is SeaweedFS running?)"
+            "CI_REQUIRE_S3=1 but TEST_S3_ENDPOINT is not set (is SeaweedFS running?)"
         );
         eprintln!(
-            "SKIPPED {name}: no S3 server (MAIIMG_TEST_S3_ENDPOINT); start one with \
+            "SKIPPED {name}: no S3 server (TEST_S3_ENDPOINT); start one with \
              `eval \"$(tests/s3/seaweedfs.sh start)\"`"
         );
         return None;
@@ -42,10 +42,10 @@ pub fn test_bucket(name: &str) -> Option<TestBucket> {
     let unique: u64 = rand::random();
     Some(TestBucket {
         endpoint,
-        region: var("MAIIMG_TEST_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
-        bucket: var("MAIIMG_TEST_S3_BUCKET").unwrap_or_else(|| "maiimg".into()),
-        access_key: var("MAIIMG_TEST_S3_ACCESS_KEY").expect("MAIIMG_TEST_S3_ACCESS_KEY"),
-        secret_key: var("MAIIMG_TEST_S3_SECRET_KEY").expect("MAIIMG_TEST_S3_SECRET_KEY"),
+        region: var("TEST_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+        bucket: var("TEST_S3_BUCKET").unwrap_or_else(|| "maiimg".into()),
+        access_key: var("TEST_S3_ACCESS_KEY").expect("TEST_S3_ACCESS_KEY"),
+        secret_key: var("TEST_S3_SECRET_KEY").expect("TEST_S3_SECRET_KEY"),
         prefix: format!("test/{name}-{unique:016x}"),
     })
 }
