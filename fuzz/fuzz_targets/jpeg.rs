@@ -1,6 +1,7 @@
 //! The JPEG path's libjpeg-turbo calls on any bytes: decoding at every DCT scale gives the
-//! scaled size of the header, and every lossless turn gives a JPEG that decodes again, of the
-//! header's size (sides swapped by a quarter turn) less at most one partial MCU per side.
+//! scaled size of the header, and every lossless turn gives a JPEG of the header's size
+//! (sides swapped by a quarter turn) less at most one partial MCU per side, which is decoded
+//! again (without panicking; see below for why it may be refused).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -37,10 +38,11 @@ fuzz_target!(|data: &[u8]| {
             back.width,
             back.height
         );
-        // A JPEG the pipeline cannot decode (12-bit, which it refuses before turning) may
-        // still be turned losslessly; one it can decode must decode once turned too.
+        // Whether it decodes is not asked: libjpeg-turbo's transpose and transverse garble
+        // some files that decode well themselves (found here), which the pipeline then
+        // turns in pixels (see `jpeg::render`; the `ingest` target checks that path).
         if back.width > 0 && back.height > 0 && decodable {
-            decoded_size(&out, 8).expect("a turned JPEG decodes");
+            let _ = decoded_size(&out, 8);
         }
     }
 });

@@ -249,3 +249,67 @@ fn a_12_megapixel_photo_is_displayed_at_half_size_and_looks_as_good() {
         fit_within(3000, 2000, DISPLAY_EDGE)
     );
 }
+
+/// Bytes left over at the end of the last scan (libjpeg warns "extraneous bytes before
+/// marker 0xd9" and shows the whole picture; the file the `jpeg` fuzz target found had
+/// them) are accepted upright, so they are accepted turned too, with the picture intact.
+#[test]
+fn leftover_bytes_before_the_end_turn_like_any_photo() {
+    let clean = jpeg(227, 149, 7);
+    let end = clean.len() - 2;
+    let mut padded = clean[..end].to_vec();
+    padded.extend((0..18_351u32).map(|i| (i * 37 % 251) as u8 | 1));
+    padded.extend_from_slice(&clean[end..]);
+    for orientation in [1u16, 3, 5, 6, 7, 8] {
+        let file = with_exif(&padded, orientation);
+        let done = ingest(&file, "padded.jpg", &limits())
+            .unwrap_or_else(|e| panic!("orientation {orientation}: {e}"));
+        let (w, h) = if orientation >= 5 {
+            (149, 227)
+        } else {
+            (227, 149)
+        };
+        let original = image::load_from_memory(&done.original.bytes).expect("decodes");
+        assert!(
+            original.width().abs_diff(w) < 16 && original.height().abs_diff(h) < 16,
+            "orientation {orientation}: {}×{}",
+            original.width(),
+            original.height()
+        );
+    }
+}
+
+/// A 434-byte JPEG the `jpeg` fuzz target found (and shrank): it decodes, but libjpeg-turbo's
+/// transpose and transverse make files of it that do not. Every orientation is accepted
+/// the same: the turns that cannot be done losslessly are done in pixels.
+#[test]
+fn a_file_the_lossless_turn_garbles_is_turned_in_pixels() {
+    let hex = "ffd8ffe000104a46494600010100000100010100ffdb004300080606070605080707070909080a0c140d0c0b0b0c1912130f141d1a1f1e1d1a1c1c20242e2720222c231c1c2837292c30313434341f27edffffff3c2e333432ffdb0043010909090c0b0c180d0d1832211c213232323232323232323232323232323232323232323232323232323232323232323232323232323232323232323232323232ffc0001108009500e303012200021101031101ffc4001f0000010501010101010100000000000000000102030405060708090a0bffc400b511000201020404030407050404000102770001020311040521310612415107f2e5cb9f1efdfd1ebf6fb311e7e3e7f2f97c9abb9998c72d474e9d775cf10000000000101625b42149d456c3ec9d9b0fdda18731bdc4e832079fa8b13d8b5ab15836f968ab9f4a40164d3c92a338a28ace3f0a335b1cfb380c463f5a28a2b7353fffd9a7a8a9aab2b3b4b50000b8b9bac2c3c4c5c6c7c8c9cad2d3d481000000d9dae2e3e4e5e6e7e8e9eaf2f3f4f5f6f7f8f9faffda000c03010002110311003f5894b1ad146e73b9d8b96ebd4d308706b532f80cee140eb7353fffd9";
+    let source: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
+    let mut garbled = Vec::new();
+    for exif in 1..=8u8 {
+        if let Ok(turned) = maiimg::domain::ingest::jpeg::turned(&source, exif, false)
+            && maiimg::domain::ingest::jpeg::decoded_size(&turned, 8).is_err()
+        {
+            garbled.push(exif);
+        }
+        let file = with_exif(&source, u16::from(exif));
+        let done = ingest(&file, "found.jpg", &limits())
+            .unwrap_or_else(|e| panic!("orientation {exif}: {e}"));
+        // Judged by libjpeg-turbo, which reads this odd file (not every decoder does).
+        let (width, height) = maiimg::domain::ingest::jpeg::decoded_size(&done.original.bytes, 1)
+            .unwrap_or_else(|e| panic!("orientation {exif}: the original: {e}"));
+        let (w, h) = if exif >= 5 { (149, 227) } else { (227, 149) };
+        assert!(
+            width.abs_diff(w) < 16 && height.abs_diff(h) < 16,
+            "orientation {exif}: {width}×{height}"
+        );
+    }
+    assert!(
+        !garbled.is_empty(),
+        "the lossless turn garbles none: the test tests nothing"
+    );
+}

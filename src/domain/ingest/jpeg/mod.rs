@@ -14,7 +14,9 @@ use image::metadata::Orientation;
 use img_parts::ImageEXIF;
 use img_parts::jpeg::Jpeg;
 
-use crate::domain::ingest::render::{DISPLAY_EDGE, Encoded, Pixels, RENDITION_QUALITY};
+use crate::domain::ingest::render::{
+    DISPLAY_EDGE, Encoded, ORIGINAL_QUALITY, Pixels, RENDITION_QUALITY,
+};
 use crate::domain::ingest::{colour, strip};
 use crate::model::MediaFormat;
 
@@ -44,13 +46,14 @@ pub fn render(
     head: Header,
 ) -> Result<(Encoded, Encoded, Encoded), String> {
     let (icc, orientation) = icc_and_orientation(bytes);
-    let (original, width, height) = if orientation == Orientation::NoTransforms && !head.arithmetic
-    {
-        (stripped, head.width, head.height)
-    } else {
-        let turned = upright(stripped, orientation, head.arithmetic)?;
+    let turns = orientation != Orientation::NoTransforms || head.arithmetic;
+    // A turned original keeps its source for the fallback below.
+    let (mut original, mut width, mut height, source) = if turns {
+        let turned = upright(&stripped, orientation, head.arithmetic)?;
         let h = header(&turned)?;
-        (turned, h.width, h.height)
+        (turned, h.width, h.height, Some(stripped))
+    } else {
+        (stripped, head.width, head.height, None)
     };
 
     let (pixels, profile) = if head.inks {
@@ -69,7 +72,21 @@ pub fn render(
         (pixels, None)
     } else {
         let scale = shrink(width, height, DISPLAY_EDGE);
-        let pixels = decode(&original, scale)?;
+        let pixels = match decode(&original, scale) {
+            Ok(pixels) => pixels,
+            // libjpeg-turbo's transpose and transverse garble the last blocks of some
+            // files that decode well themselves (found by the `jpeg` fuzz target): such a
+            // file is turned in pixels instead, at the originals' quality, profile kept.
+            // A file that is damaged itself is still refused for its own damage.
+            Err(turned_damage) if source.as_deref().is_some_and(|s| decode(s, scale).is_ok()) => {
+                let source = source.as_deref().unwrap_or_default();
+                let redone = turned_in_pixels(source, orientation, icc.as_deref())
+                    .map_err(|_| turned_damage)?;
+                (original, width, height) = (redone.bytes, redone.width, redone.height);
+                decode(&original, shrink(width, height, DISPLAY_EDGE))?
+            }
+            Err(e) => return Err(e),
+        };
         (pixels, icc.as_deref().and_then(colour::source_profile))
     };
 
@@ -87,6 +104,22 @@ pub fn render(
         height,
     };
     Ok((original, display, thumb))
+}
+
+/// The upright original made in pixels: decoded whole, turned, and encoded at the
+/// originals' quality with its ICC profile (one generation of loss, for the rare file the
+/// lossless turn cannot carry).
+fn turned_in_pixels(
+    stripped: &[u8],
+    orientation: Orientation,
+    icc: Option<&[u8]>,
+) -> Result<Encoded, String> {
+    let full = decode(stripped, turbojpeg::ScalingFactor::ONE)?;
+    let rgb = image::RgbImage::from_raw(full.width, full.height, full.data)
+        .ok_or("the decoded frame has the wrong size")?;
+    let mut image = image::DynamicImage::ImageRgb8(rgb);
+    image.apply_orientation(orientation);
+    Pixels::from_image(image).encode_tagged(ORIGINAL_QUALITY, icc)
 }
 
 /// The embedded ICC profile and the EXIF orientation (normal when absent or unreadable).
@@ -124,7 +157,7 @@ pub fn decoded_size(bytes: &[u8], denom: u8) -> Result<(u32, u32), String> {
 /// domain, as the ingest turns an original.
 pub fn turned(bytes: &[u8], exif: u8, arithmetic: bool) -> Result<Vec<u8>, String> {
     let orientation = Orientation::from_exif(exif).ok_or("not an EXIF orientation")?;
-    upright(bytes.to_vec(), orientation, arithmetic)
+    upright(bytes, orientation, arithmetic)
 }
 
 #[cfg(test)]

@@ -133,12 +133,12 @@ fn decode_as(
 /// as `jpegtran -optimize` would: the same coefficients, so the same pixels, in the coding
 /// every browser decodes.
 pub fn upright(
-    stripped: Vec<u8>,
+    stripped: &[u8],
     orientation: Orientation,
     arithmetic: bool,
 ) -> Result<Vec<u8>, String> {
     let op = match orientation {
-        Orientation::NoTransforms if !arithmetic => return Ok(stripped),
+        Orientation::NoTransforms if !arithmetic => return Ok(stripped.to_vec()),
         Orientation::NoTransforms => TransformOp::None,
         Orientation::FlipHorizontal => TransformOp::Hflip,
         Orientation::Rotate180 => TransformOp::Rot180,
@@ -148,13 +148,13 @@ pub fn upright(
         Orientation::Rotate270FlipH => TransformOp::Transverse,
         Orientation::Rotate270 => TransformOp::Rot270,
     };
-    check_scans(&stripped)?;
+    check_scans(stripped)?;
     let mut transform = Transform::op(op);
     transform.trim = true;
     transform.optimize = arithmetic;
     let mut transformer = Transformer::new().map_err(message)?;
     let mut out = OutputBuf::new_owned();
-    if let Err(e) = transformer.transform(&transform, &stripped, &mut out) {
+    if let Err(e) = transformer.transform(&transform, stripped, &mut out) {
         // A harmless warning still leaves the whole transformed file in `out`.
         verdict(&message(e))?;
         if out.is_empty() {
