@@ -153,7 +153,8 @@ fn serve(config: Config, new_database: bool) -> ExitCode {
 }
 
 fn check(config: &Config) -> ExitCode {
-    match maiimg::domain::check::check(config.data_dir()) {
+    let backend = maiimg::blob_backend(config.storage());
+    match maiimg::domain::check::check(config.data_dir(), &backend) {
         Ok(report) => {
             print!("{report}");
             if report.problems() == 0 {

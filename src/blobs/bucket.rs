@@ -70,7 +70,7 @@ const PUT_TIME_PER_MIB: Duration = Duration::from_secs(1);
 const STREAM_CHUNKS: usize = 4;
 
 /// One bucket (and prefix) of an S3-compatible store.
-pub(super) struct Bucket {
+pub struct Bucket {
     store: Arc<AmazonS3>,
     prefix: String,
     /// What the last call that failed for the store's sake said, until a call succeeds.

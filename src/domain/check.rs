@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
-use crate::blobs::Inspection;
+use crate::blobs::{Backend, Inspection};
 use crate::clock::Millis;
 use crate::model::Digest;
 use crate::store::{Inventory, Store, StoreError, verify_database};
@@ -88,9 +88,9 @@ pub(crate) fn verify_each<'a>(
     found
 }
 
-/// Check the data directory at `data_dir`.
-pub fn check(data_dir: &Path) -> Result<Report, StoreError> {
-    let tree = Inspection::of(data_dir);
+/// Check the data directory at `data_dir`, whose image files are on `backend`.
+pub fn check(data_dir: &Path, backend: &Backend) -> Result<Report, StoreError> {
+    let tree = Inspection::on(data_dir, backend).map_err(|e| StoreError::Db(e.into()))?;
     let files = tree.all().map_err(|e| StoreError::Db(e.into()))?;
     let mut report = Report {
         marker: tree.marker().map_err(|e| StoreError::Db(e.into()))?,
@@ -111,7 +111,7 @@ pub fn check(data_dir: &Path) -> Result<Report, StoreError> {
         }
     }
     let inventory = &report.inventory;
-    let found = verify_each(&inventory.referenced, |d| std::fs::read(tree.path(d)));
+    let found = verify_each(&inventory.referenced, |d| tree.read(d));
     report.missing = found.missing;
     report.damaged = found.damaged;
     for digest in files {

@@ -1,5 +1,6 @@
-//! `maiimg migrate-store`: every file from the disk to a real bucket and back, each checked,
-//! resumable, the instance marker moved last and the galleries served the same afterwards.
+//! The tools on a real bucket: `maiimg migrate-store` (every file from the disk to the bucket
+//! and back, each checked, resumable, the instance marker moved last, the galleries served
+//! the same afterwards) and `maiimg check` (the bucket's files against the database).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, HashSet};
@@ -163,4 +164,50 @@ fn a_bucket_of_another_instance_is_refused() {
     );
     let same = migrate(dir.path(), &Backend::Disk, &Backend::Disk, |_| {});
     assert!(matches!(same, Err(MigrateError::SameBackend("fs"))));
+}
+
+#[test]
+fn check_reads_the_bucket() {
+    let Some(bucket) = test_bucket("check") else {
+        return;
+    };
+    let app = TestApp::with(|c| bucket.configure(c));
+    let (id, _) = app.two_photo_gallery();
+    let thumb = app.etag(&id, 1, "thumb");
+    let TestApp { client, dir } = app;
+    drop(client);
+    let cwd = tempfile::tempdir().unwrap();
+    let check = || {
+        Command::new(crate::common::launch::bin())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap())
+            .current_dir(cwd.path())
+            .env("MAIIMG_DATA_DIR", dir.path())
+            .env("MAIIMG_STORAGE", "s3")
+            .env("MAIIMG_S3_ENDPOINT", &bucket.endpoint)
+            .env("MAIIMG_S3_BUCKET", &bucket.bucket)
+            .env("MAIIMG_S3_PREFIX", &bucket.prefix)
+            .env("MAIIMG_S3_ACCESS_KEY", &bucket.access_key)
+            .env("MAIIMG_S3_SECRET_KEY", &bucket.secret_key)
+            .env("MAIIMG_S3_PATH_STYLE", "true")
+            .arg("check")
+            .output()
+            .unwrap()
+    };
+    let healthy = check();
+    let said = String::from_utf8_lossy(&healthy.stdout).into_owned();
+    assert!(healthy.status.success(), "{said}");
+    let files = bucket.blob_objects().len();
+    assert!(said.contains(&files.to_string()), "{said}");
+
+    // An object lost from the bucket is named.
+    let target = Backend::S3(bucket.target());
+    let store = maiimg::blobs::BlobStore::open_on(dir.path(), &target).unwrap();
+    let digest = maiimg::model::Digest::from_hex(&thumb).unwrap();
+    assert_eq!(store.collect([digest], |_| Ok(false)).unwrap(), 1);
+    drop(store);
+    let broken = check();
+    let said = String::from_utf8_lossy(&broken.stdout).into_owned();
+    assert_eq!(broken.status.code(), Some(1), "{said}");
+    assert!(said.contains(&thumb), "the missing file is named: {said}");
 }

@@ -208,7 +208,7 @@ fn start_up_collection_at(data: &std::path::Path, hours: i64) {
 /// rest). Returns the orphans before and how many files the first sweep left.
 fn collect_past_the_grace_period(data: &std::path::Path) -> (usize, usize) {
     use maiimg::domain::check::{Orphan, check};
-    let before = check(data).expect("check");
+    let before = check(data, &maiimg::blobs::Backend::Disk).expect("check");
     let orphans = before.unreferenced.len();
     assert!(
         before
@@ -218,9 +218,12 @@ fn collect_past_the_grace_period(data: &std::path::Path) -> (usize, usize) {
         "the soak never adopts a tree"
     );
     start_up_collection_at(data, 2);
-    let middle = check(data).expect("check").unreferenced.len();
+    let middle = check(data, &maiimg::blobs::Backend::Disk)
+        .expect("check")
+        .unreferenced
+        .len();
     start_up_collection_at(data, 4);
-    let after = check(data).expect("check");
+    let after = check(data, &maiimg::blobs::Backend::Disk).expect("check");
     assert_eq!(after.problems(), 0, "{after}");
     assert!(
         after.unreferenced.is_empty(),
