@@ -12,7 +12,7 @@ use super::driver::*;
 use super::manage::{edit_list_is, rename_and_reorder};
 
 /// Upload `photos` through the upload page as a gallery titled `title`; (id, share URL).
-async fn upload(
+pub(crate) async fn upload(
     client: &Client,
     base: &str,
     photos: &[&Path],

@@ -6,6 +6,7 @@ use fantoccini::Locator;
 use serde_json::{Value, json};
 
 use super::driver::*;
+use super::galleries::upload;
 
 /// The `TEST_S3_*` variable `name`, or `None` (then the test skips, unless CI
 /// requires the S3 server).
@@ -42,7 +43,7 @@ async fn a_redirect_delivered_gallery_shows_its_images_from_the_bucket() -> Test
     let Some(stage) = Stage::start(&env) else {
         return Ok(());
     };
-    let photos: Vec<String> = [
+    let photos: Vec<std::path::PathBuf> = [
         ("harbour.jpg", 1600, 1000, 30),
         ("lighthouse.jpg", 900, 1400, 160),
     ]
@@ -50,25 +51,13 @@ async fn a_redirect_delivered_gallery_shows_its_images_from_the_bucket() -> Test
     .map(|(name, w, h, hue)| {
         let path = stage.files.path().join(name);
         write_photo(&path, *w, *h, *hue);
-        path.display().to_string()
+        path
     })
     .collect();
 
     let client = connect(stage.driver_port, false).await?;
-    client.goto(&stage.base).await?;
-    client
-        .find(Locator::Id("file-input"))
-        .await?
-        .send_keys(&photos.join("\n"))
-        .await?;
-    wait_until(
-        &client,
-        "the uploads",
-        "return document.querySelectorAll('#file-list li[data-state=done]').length === 2",
-    )
-    .await?;
-    create_gallery(&client).await?;
-    let share_url = value_of(&client.find(Locator::Id("share-url")).await?).await?;
+    let picked: Vec<&std::path::Path> = photos.iter().map(|p| p.as_path()).collect();
+    let (_, share_url) = upload(&client, &stage.base, &picked, "Harbour").await?;
 
     client.goto(&share_url).await?;
     // A CSP that refused the bucket would leave these images broken (naturalWidth 0).

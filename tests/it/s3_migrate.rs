@@ -27,6 +27,23 @@ fn served(app: &TestApp, ids: &[&str]) -> BTreeMap<(String, usize, &'static str)
     out
 }
 
+/// The `maiimg` command for `data_dir` with the bucket's `s3_*` keys (storage left as
+/// configured by the caller), a clean environment and an empty working directory.
+fn tool(bucket: &TestBucket, data_dir: &std::path::Path, cwd: &std::path::Path) -> Command {
+    let mut cmd = Command::new(crate::common::launch::bin());
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap())
+        .current_dir(cwd)
+        .env("MAIIMG_DATA_DIR", data_dir)
+        .env("MAIIMG_S3_ENDPOINT", &bucket.endpoint)
+        .env("MAIIMG_S3_BUCKET", &bucket.bucket)
+        .env("MAIIMG_S3_PREFIX", &bucket.prefix)
+        .env("MAIIMG_S3_ACCESS_KEY", &bucket.access_key)
+        .env("MAIIMG_S3_SECRET_KEY", &bucket.secret_key)
+        .env("MAIIMG_S3_PATH_STYLE", "true");
+    cmd
+}
+
 /// The digests of the blob files under `data_dir/blobs`.
 fn disk_blobs(data_dir: &std::path::Path) -> HashSet<String> {
     blob_files(data_dir)
@@ -58,18 +75,8 @@ fn files_move_to_a_bucket_and_back_byte_for_byte() {
     let cwd = tempfile::tempdir().unwrap();
     let data_dir = dir.path().to_path_buf();
     let run = |to: &str| {
-        let mut cmd = Command::new(crate::common::launch::bin());
-        cmd.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap())
-            .current_dir(cwd.path())
-            .env("MAIIMG_DATA_DIR", &data_dir)
-            .env("MAIIMG_S3_ENDPOINT", &bucket.endpoint)
-            .env("MAIIMG_S3_BUCKET", &bucket.bucket)
-            .env("MAIIMG_S3_PREFIX", &bucket.prefix)
-            .env("MAIIMG_S3_ACCESS_KEY", &bucket.access_key)
-            .env("MAIIMG_S3_SECRET_KEY", &bucket.secret_key)
-            .env("MAIIMG_S3_PATH_STYLE", "true")
-            .args(["migrate-store", "--to", to]);
+        let mut cmd = tool(&bucket, &data_dir, cwd.path());
+        cmd.args(["migrate-store", "--to", to]);
         cmd
     };
     let out = run("s3").output().unwrap();
@@ -178,18 +185,8 @@ fn check_reads_the_bucket() {
     drop(client);
     let cwd = tempfile::tempdir().unwrap();
     let check = || {
-        Command::new(crate::common::launch::bin())
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap())
-            .current_dir(cwd.path())
-            .env("MAIIMG_DATA_DIR", dir.path())
+        tool(&bucket, dir.path(), cwd.path())
             .env("MAIIMG_STORAGE", "s3")
-            .env("MAIIMG_S3_ENDPOINT", &bucket.endpoint)
-            .env("MAIIMG_S3_BUCKET", &bucket.bucket)
-            .env("MAIIMG_S3_PREFIX", &bucket.prefix)
-            .env("MAIIMG_S3_ACCESS_KEY", &bucket.access_key)
-            .env("MAIIMG_S3_SECRET_KEY", &bucket.secret_key)
-            .env("MAIIMG_S3_PATH_STYLE", "true")
             .arg("check")
             .output()
             .unwrap()
