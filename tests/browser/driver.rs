@@ -81,6 +81,20 @@ pub async fn images_loaded(client: &Client, css: &str) -> Result<Value, String> 
     wait_until(client, css, &script).await
 }
 
+/// Open the gallery at `share_url`, wait for its grid's images, open the first in the
+/// lightbox and wait for it too.
+pub async fn open_first_in_lightbox(client: &Client, share_url: &str) -> TestResult {
+    client.goto(share_url).await?;
+    images_loaded(client, "#grid img").await?;
+    client
+        .find(fantoccini::Locator::Css("#grid .tile"))
+        .await?
+        .click()
+        .await?;
+    images_loaded(client, "#lb-image").await?;
+    Ok(())
+}
+
 /// Wait until the manage page shows the gallery in `state`.
 pub async fn manage_state(client: &Client, state: &str) -> Result<Value, String> {
     let script =

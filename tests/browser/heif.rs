@@ -48,14 +48,7 @@ async fn a_heic_uploads_through_the_page_and_shows_upright_in_the_lightbox() -> 
     create_gallery(&client).await?;
     let share_url = value_of(&client.find(Locator::Id("share-url")).await?).await?;
 
-    client.goto(&share_url).await?;
-    images_loaded(&client, "#grid img").await?;
-    client
-        .find(Locator::Css("#grid .tile"))
-        .await?
-        .click()
-        .await?;
-    images_loaded(&client, "#lb-image").await?;
+    open_first_in_lightbox(&client, &share_url).await?;
     let shown: Value = client
         .execute(
             "const i = document.getElementById('lb-image');

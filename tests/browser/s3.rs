@@ -2,7 +2,6 @@
 //! browser follows each image's 302 to a presigned URL of the bucket, and the page's CSP
 //! lets exactly that origin show images.
 
-use fantoccini::Locator;
 use serde_json::{Value, json};
 
 use super::driver::*;
@@ -59,15 +58,8 @@ async fn a_redirect_delivered_gallery_shows_its_images_from_the_bucket() -> Test
     let picked: Vec<&std::path::Path> = photos.iter().map(|p| p.as_path()).collect();
     let (_, share_url) = upload(&client, &stage.base, &picked, "Harbour").await?;
 
-    client.goto(&share_url).await?;
     // A CSP that refused the bucket would leave these images broken (naturalWidth 0).
-    images_loaded(&client, "#grid img").await?;
-    client
-        .find(Locator::Css("#grid .tile"))
-        .await?
-        .click()
-        .await?;
-    images_loaded(&client, "#lb-image").await?;
+    open_first_in_lightbox(&client, &share_url).await?;
     // Fetched by the page itself: the image URL answers with a redirect into the bucket.
     let hop: Value = client
         .execute(
