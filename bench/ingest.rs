@@ -6,8 +6,8 @@
 //!   cargo bench --bench ingest -- ingest <dir> [--out <dir>] [--profile] [--ext heic]
 //!       times `maiimg::domain::ingest::ingest` on every *.jpg (or *.<ext>, any case) in
 //!       <dir>, one at a time on this thread; prints one TSV line per file and the median.
-//!       `--out` writes the renditions; `--profile` also times a replica of the pipeline
-//!       stage by stage (JPEG only). `bench/heif.sh` uses `--ext`.
+//!       `--out` writes the renditions; `--profile` also times, stage by stage, the pure-Rust
+//!       pipeline used before libjpeg-turbo (JPEG only). `bench/heif.sh` uses `--ext`.
 
 #![allow(missing_docs, clippy::unwrap_used)]
 
@@ -171,8 +171,9 @@ fn run_ingest(dir: &Path, out: Option<&Path>, profile: bool, ext: &str) {
 }
 
 // ---------------------------------------------------------------------------------------
-// --profile: a replica of the pipeline in render.rs (same crates, same settings), timed stage
-// by stage, plus a few alternatives. Not the real code path: compare its sum with ingest_ms.
+// --profile: the pure-Rust pipeline this server used before libjpeg-turbo (image/zune-jpeg,
+// fast_image_resize, jpeg-encoder), timed stage by stage, plus a few alternatives. Not the
+// real code path: compare its sum with ingest_ms.
 
 /// Label of each figure `profile_stages` returns, in order; the first five are the pipeline.
 const STAGES: &[&str] = &[
@@ -271,7 +272,7 @@ fn profile_stages(bytes: &[u8]) -> Vec<f64> {
 
 fn print_profile(stages: &[Vec<f64>]) {
     println!(
-        "#profile: median over {} files of a replica of render.rs (same crates and settings)",
+        "#profile: median over {} files of the stages of the pure-Rust pipeline (before libjpeg-turbo)",
         stages.len()
     );
     let figure = |i: usize| median(stages.iter().map(|s| s[i]).collect());

@@ -252,7 +252,7 @@ sharp_thumb=$(sumcol 3 "$work/sharp-1.tsv"); sharp_display=$(sumcol 4 "$work/sha
 mp_med=$(median <"$work/link-multipart.txt"); mp_max=$(maxof <"$work/link-multipart.txt")
 br_med=$(median <"$work/link-browser.txt"); br_max=$(maxof <"$work/link-browser.txt")
 rss_mib=$(awk '{print $1/1024}' "$work/rss.txt" | maxof)
-if [[ -n ${PROFILE:-} ]]; then echo; echo "stage breakdown (replica of render.rs):"; awk -F'\t' '/^#stage/ {printf "  %7s %s\n", $2, $3}' "$work/ours.tsv"; fi
+if [[ -n ${PROFILE:-} ]]; then echo; echo "stage breakdown (the pure-Rust pipeline before libjpeg-turbo):"; awk -F'\t' '/^#stage/ {printf "  %7s %s\n", $2, $3}' "$work/ours.tsv"; fi
 
 echo
 echo "photos: $n, $(cat "${files[@]}" | wc -c | awk '{printf "%.1f MB", $1/1e6}'); vips $(vips --version); vipsthumbnail start-up ≈ ${startup_ms} ms per process"
