@@ -156,9 +156,10 @@ impl Pixels {
 
 /// Encode 8-bit RGB as a baseline JPEG at `quality`, 4:2:0 with each chroma sample the
 /// average of its 2×2 pixels (libjpeg's downsampling), at libjpeg-turbo's SIMD speed. The
-/// standard Huffman tables: optimised ones (a second pass over every block) made the 25
-/// bench photos' display renditions 1.1 % smaller and their ingest 19 % slower
-/// (`bench/run.sh`, 2026-12-01: 73.5 against 59.4 ms a photo, medians of 3).
+/// standard Huffman tables: optimised ones (a second pass over every block) make display
+/// renditions 3.4 % smaller on the realworld camera photos (1.1 % on the bench's) and the
+/// ingest 19 % slower (`bench/run.sh`, 2026-12-01: 73.5 against 59.4 ms a photo, medians of
+/// 3), which missed the ingest goal; phones will mostly get the WebP renditions anyway.
 fn encode_jpeg(rgb: &[u8], width: u32, height: u32, quality: u8) -> Result<Vec<u8>, String> {
     let mut compressor = Compressor::new().map_err(|e| e.to_string())?;
     compressor
