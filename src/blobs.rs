@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::model::Digest;
 
 mod bucket;
+mod chunks;
 mod disk;
 mod presign;
 
@@ -26,7 +27,8 @@ pub use presign::Answer;
 use presign::Presigner;
 
 pub use bucket::Bucket;
-pub use bucket::{Chunks, S3Target, is_bucket_failure};
+pub use bucket::{S3Target, is_bucket_failure};
+pub use chunks::Chunks;
 use disk::Disk;
 
 /// The file (or object) that names the database this tree belongs to (see
