@@ -74,11 +74,15 @@ pub fn render(
         let scale = shrink(width, height, DISPLAY_EDGE);
         let pixels = match decode(&original, scale) {
             Ok(pixels) => pixels,
-            // libjpeg-turbo's transpose and transverse garble the last blocks of some
-            // files that decode well themselves (found by the `jpeg` fuzz target): such a
-            // file is turned in pixels instead, at the originals' quality, profile kept.
-            // A file that is damaged itself is still refused for its own damage.
-            Err(turned_damage) if source.as_deref().is_some_and(|s| decode(s, scale).is_ok()) => {
+            // libjpeg-turbo's transpose and transverse garble some odd files that decode
+            // well themselves (found by the `jpeg` fuzz target): such a file is turned in
+            // pixels instead, at the originals' quality, profile kept, when the decode pool
+            // admitted its whole frame (twice), i.e. when renditions decode it whole anyway;
+            // a larger one stays refused, as does a file damaged itself.
+            Err(turned_damage)
+                if scale == turbojpeg::ScalingFactor::ONE
+                    && source.as_deref().is_some_and(|s| decode(s, scale).is_ok()) =>
+            {
                 let source = source.as_deref().unwrap_or_default();
                 let redone = turned_in_pixels(source, orientation, icc.as_deref())
                     .map_err(|_| turned_damage)?;
