@@ -213,15 +213,14 @@ impl Bucket {
     }
 
     /// Keep the store's state for the health checks: failing from a call that failed for
-    /// the store's sake (not a missing object) until one succeeds.
+    /// the store's sake until one is answered (a missing object is an answer too).
     fn note<T>(&self, result: &io::Result<T>) {
         let mut failure = self.failure.lock().unwrap_or_else(|e| e.into_inner());
         match result {
-            Ok(_) => *failure = None,
-            Err(e) if is_bucket_failure(e) && e.kind() != io::ErrorKind::NotFound => {
-                *failure = Some(e.to_string());
-            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => *failure = None,
+            Err(e) if is_bucket_failure(e) => *failure = Some(e.to_string()),
             Err(_) => {}
+            Ok(_) => *failure = None,
         }
     }
 
