@@ -122,9 +122,14 @@ pub fn migrate(
         let bytes = match bytes {
             Some(bytes) => bytes,
             None => {
-                let data = source
-                    .read(digest)
-                    .map_err(|_| MigrateError::Damaged(digest.to_hex()))?;
+                // A missing file is damage to report; the store failing is not (run again).
+                let data = source.read(digest).map_err(|e| match e.kind() {
+                    io::ErrorKind::NotFound => MigrateError::Damaged(digest.to_hex()),
+                    _ => MigrateError::Blobs {
+                        side: "source",
+                        source: e,
+                    },
+                })?;
                 if Digest::of(&data) != *digest {
                     return Err(MigrateError::Damaged(digest.to_hex()));
                 }
