@@ -107,12 +107,7 @@ fn images_and_zip_stop_when_the_gallery_is_disabled() {
     let (id, key) = gallery(&app, "true");
     assert_eq!(app.image(&id, 0, "thumb").status, Status::Ok);
     assert_eq!(app.get(&format!("/g/{id}/zip")).status, Status::Ok);
-    let res = app
-        .client
-        .post(format!("/api/galleries/{id}/disable"))
-        .header(Header::new("Authorization", format!("Bearer {key}")))
-        .dispatch();
-    assert_eq!(res.status(), Status::Ok);
+    app.disable(&id, &key);
     assert_eq!(app.image(&id, 0, "thumb").status, Status::Forbidden);
     assert_eq!(app.image(&id, 0, "original").status, Status::Forbidden);
     assert_eq!(app.get(&format!("/g/{id}/zip")).status, Status::Forbidden);

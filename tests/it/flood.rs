@@ -88,15 +88,6 @@ fn of(records: &[Value], event: &str) -> usize {
     records.iter().filter(|r| r["event"] == event).count()
 }
 
-fn disable(app: &TestApp, id: &str, key: &str) {
-    let res = app
-        .client
-        .post(format!("/api/galleries/{id}/disable"))
-        .header(Header::new("Authorization", format!("Bearer {key}")))
-        .dispatch();
-    assert_eq!(res.status(), Status::Ok);
-}
-
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
@@ -127,7 +118,7 @@ fn a_flood_from_one_network_adds_one_record_per_kind_and_hour_and_counts_every_o
             Status::Ok
         );
     }
-    disable(&app, &id, &key);
+    app.disable(&id, &key);
     // Rotating the User-Agent, and addresses within one IPv6 /64, change nothing.
     let v6 = |i: usize| ip(&format!("2001:db8:1:2::{:x}", i + 1));
     for i in 0..300 {
@@ -233,7 +224,7 @@ fn a_trusted_proxys_clients_are_bounded_each_and_the_proxy_itself_is_exempt() {
         c.trusted_proxies = vec!["10.0.0.1".into()];
     });
     let (id, key) = gallery(&app);
-    disable(&app, &id, &key);
+    app.disable(&id, &key);
     let page = format!("/g/{id}");
     let proxy = ip("10.0.0.1");
     for i in 0..30 {

@@ -5,7 +5,7 @@
 
 use maiimg::clock::Clock;
 use maiimg::model::Digest;
-use rocket::http::{Header, Status};
+use rocket::http::Status;
 use time::OffsetDateTime;
 
 use crate::common::*;
@@ -93,12 +93,7 @@ fn admitted_viewers_are_sent_to_presigned_urls_the_store_serves() {
     );
 
     // Once the access decision says no, no URL is issued.
-    let res = app
-        .client
-        .post(format!("/api/galleries/{id}/disable"))
-        .header(Header::new("Authorization", format!("Bearer {key}")))
-        .dispatch();
-    assert_eq!(res.status(), Status::Ok);
+    app.disable(&id, &key);
     let refused = app.image(&id, 0, "thumb");
     assert_ne!(refused.status, Status::Found);
     assert!(refused.header("Location").is_none());

@@ -138,12 +138,7 @@ fn each_event_is_recorded_once_with_its_fields() {
         visit(&app, &zip, IPHONE, iphone, None, Some(&ticket)).0,
         Status::Ok
     );
-    let res = app
-        .client
-        .post(format!("/api/galleries/{id}/disable"))
-        .header(Header::new("Authorization", format!("Bearer {key}")))
-        .dispatch();
-    assert_eq!(res.status(), Status::Ok);
+    app.disable(&id, &key);
     assert_eq!(
         visit(&app, &page, EDGE, [192, 0, 2, 1], None, None).0,
         Status::Forbidden

@@ -196,6 +196,16 @@ impl TestApp {
             .to_owned()
     }
 
+    /// Disable gallery `id` with its manage `key`, as its owner's one click does.
+    pub fn disable(&self, id: &str, key: &str) {
+        let res = self
+            .client
+            .post(format!("/api/galleries/{id}/disable"))
+            .header(Header::new("Authorization", format!("Bearer {key}")))
+            .dispatch();
+        assert_eq!(res.status(), Status::Ok, "disable {id}");
+    }
+
     /// GET or DELETE `/api/galleries/<id>` with this `Authorization` value, if any.
     /// Returns the status and the JSON body (`null` for 204).
     pub fn manage(&self, delete: bool, id: &str, auth: Option<String>) -> (Status, Value) {
