@@ -64,6 +64,9 @@ pub struct BlobStore {
     /// backends, emptied at start-up.
     tmp: PathBuf,
     pins: Mutex<HashMap<Digest, usize>>,
+    /// Backups in progress: while one is, nothing is deleted (changed under the pin lock,
+    /// which a collection holds throughout).
+    holds: AtomicU64,
     /// Bytes and number of blobs, kept as blobs come and go so the storage quota costs no
     /// walk or listing; [`BlobStore::recount`] corrects any drift.
     usage_bytes: AtomicU64,
@@ -95,6 +98,20 @@ impl Drop for Pin {
                 pins.remove(&self.digest);
             }
         }
+    }
+}
+
+/// Keeps every blob from being deleted until dropped: a backup copies the files of a
+/// snapshot that can be older than the last deletion's commit.
+#[derive(Debug)]
+pub struct Hold {
+    store: Arc<BlobStore>,
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        let _pins = self.store.lock_pins();
+        self.store.holds.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -135,11 +152,17 @@ impl BlobStore {
             presigner,
             tmp,
             pins: Mutex::new(HashMap::new()),
+            holds: AtomicU64::new(0),
             usage_bytes: AtomicU64::new(0),
             usage_files: AtomicU64::new(0),
         };
         store.recount()?;
         Ok(Arc::new(store))
+    }
+
+    /// Where the data directory (or backup) `dir` keeps `digest` on disk.
+    pub fn path_in(dir: &Path, digest: &Digest) -> PathBuf {
+        disk::blob_path(&dir.join("blobs"), digest)
     }
 
     /// Whether the blobs are in a bucket rather than on this server's disk.
@@ -268,6 +291,18 @@ impl BlobStore {
         }
     }
 
+    /// Delete nothing until the returned hold is dropped. Files freed meanwhile stay as
+    /// orphans, which the hourly collection removes a grace period later. Waits for a
+    /// collection under way, so once this returns no file of a snapshot taken after it can
+    /// go.
+    pub fn hold(self: &Arc<Self>) -> Hold {
+        let _pins = self.lock_pins();
+        self.holds.fetch_add(1, Ordering::SeqCst);
+        Hold {
+            store: Arc::clone(self),
+        }
+    }
+
     /// Whether the blob is there.
     pub fn exists(&self, digest: &Digest) -> io::Result<bool> {
         match &self.place {
@@ -321,6 +356,9 @@ impl BlobStore {
     ) -> io::Result<Freed> {
         let pins = self.lock_pins();
         let mut freed = Freed::default();
+        if self.holds.load(Ordering::SeqCst) > 0 {
+            return Ok(freed);
+        }
         for digest in candidates {
             if pins.contains_key(&digest) || is_referenced(&digest)? {
                 continue;

@@ -7,6 +7,7 @@
 
 pub mod assets;
 pub mod blobs;
+pub mod client;
 pub mod clock;
 pub mod config;
 pub mod disk;
@@ -169,6 +170,7 @@ pub fn build_with(config: Config, start: Start) -> Result<Rocket<Build>, StartEr
         blob_cache: web::BlobCache::new(web::BLOB_CACHE_BYTES),
         errors: Arc::new(web::ErrorLog::new(clock.clone())),
         peers,
+        backing_up: Default::default(),
     });
     let sweeper = Arc::clone(&app);
     let mut rocket = rocket::custom(figment);

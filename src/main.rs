@@ -1,7 +1,7 @@
 //! The `maiimg` command: serve, or check that a local server is healthy.
 
 use std::io::{Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -47,6 +47,23 @@ enum Command {
         #[arg(long, value_enum)]
         to: StorageArg,
     },
+    /// Back up the database and every image file it references into DEST, while the
+    /// server runs (it makes the copy: set admin_token) or with it stopped. Run it again
+    /// into the same DEST and only new files are copied.
+    Backup {
+        /// An empty directory, or an earlier backup of this instance.
+        dest: PathBuf,
+    },
+    /// Restore a backup made by `maiimg backup` into the data directory, its files into the
+    /// configured storage (with the server stopped).
+    Restore {
+        /// The backup directory.
+        src: PathBuf,
+        /// Restore into a data directory that is not empty: its database is renamed
+        /// aside, and image files the backup does not know are kept.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -76,6 +93,129 @@ fn main() -> ExitCode {
         Command::Healthcheck => healthcheck(&config),
         Command::Check => check(&config),
         Command::MigrateStore { to } => migrate_store(&config, to),
+        Command::Backup { dest } => backup(&config, &dest),
+        Command::Restore { src, force } => restore(&config, &src, force),
+    }
+}
+
+/// A bar of files (and bytes in the message) for the long subcommands.
+fn files_bar() -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} files, {msg}, {per_sec}, ETA {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+fn show(bar: &indicatif::ProgressBar, p: &maiimg::domain::backup::Progress) {
+    if p.files == 0 {
+        // Still copying the database.
+        bar.set_length(p.rows_total);
+        bar.set_position(p.rows);
+        bar.set_message("database rows");
+    } else {
+        bar.set_length(p.files);
+        bar.set_position(p.done_files);
+        bar.set_message(maiimg::domain::ingest::human_bytes(p.done_bytes));
+    }
+}
+
+fn backup(config: &Config, dest: &std::path::Path) -> ExitCode {
+    let dest = match std::path::absolute(dest) {
+        Ok(dest) => dest,
+        Err(e) => {
+            eprintln!("maiimg backup: {}: {e}", dest.display());
+            return ExitCode::from(2);
+        }
+    };
+    let bar = files_bar();
+    let data_dir = config.data_dir();
+    let now = maiimg::clock::Clock::system().now();
+    let result = if maiimg::domain::backup::in_use(data_dir) {
+        maiimg::client::backup_through_server(config, &dest, |p| show(&bar, p))
+    } else {
+        let backend = maiimg::blob_backend(config.storage());
+        maiimg::domain::backup::backup_stopped(data_dir, &backend, &dest, now, |p| show(&bar, p))
+            .map_err(|e| e.to_string())
+    };
+    bar.finish_and_clear();
+    match result {
+        Ok(m) if m.missing.is_empty() => {
+            println!(
+                "maiimg backup: {} galleries and {} files ({}) in {}",
+                m.galleries,
+                m.files,
+                maiimg::domain::ingest::human_bytes(m.bytes),
+                dest.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(m) => {
+            eprintln!(
+                "maiimg backup: written to {}, but {} of its {} files were missing or damaged \
+                 in the store (listed in BACKUP.json; run `maiimg check` on the server)",
+                dest.display(),
+                m.missing.len(),
+                m.files
+            );
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("maiimg backup: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn restore(config: &Config, src: &std::path::Path, force: bool) -> ExitCode {
+    let bar = files_bar();
+    let backend = maiimg::blob_backend(config.storage());
+    let now = maiimg::clock::Millis::of(maiimg::clock::Clock::system().now());
+    let result =
+        maiimg::domain::restore::restore(src, config.data_dir(), &backend, force, now, |p| {
+            show(&bar, p)
+        });
+    bar.finish_and_clear();
+    match result {
+        Ok(done) => {
+            println!(
+                "maiimg restore: {} galleries from the backup of {} ({} files, {} copied) \
+                 in {}",
+                done.manifest.galleries,
+                done.manifest.created,
+                done.progress.files,
+                done.progress.copied,
+                config.data_dir().display()
+            );
+            if let Some(aside) = &done.set_aside {
+                println!("the database that was there is now {}", aside.display());
+            }
+            if done.kept > 0 {
+                println!(
+                    "{} image files the backup does not know are kept (never deleted \
+                     automatically; `maiimg check` lists them)",
+                    done.kept
+                );
+            }
+            if done.missing.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                eprintln!(
+                    "maiimg restore: {} files the database references are missing or damaged \
+                     in the backup; their images will not show: {}",
+                    done.missing.len(),
+                    done.missing.join(", ")
+                );
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("maiimg restore: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -90,13 +230,7 @@ fn migrate_store(config: &Config, to: StorageArg) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let bar = indicatif::ProgressBar::new(0);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{bar:30} {pos}/{len} files, {msg}, {per_sec}, ETA {eta}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
+    let bar = files_bar();
     let result = maiimg::domain::migrate_store::migrate(config.data_dir(), &from, &to, |p| {
         bar.set_length(p.files);
         bar.set_position(p.done_files);
@@ -172,12 +306,7 @@ fn check(config: &Config) -> ExitCode {
 
 /// A plain HTTP/1.0 request on loopback: no client library needed for one status line.
 fn healthcheck(config: &Config) -> ExitCode {
-    let ip = match config.address() {
-        IpAddr::V4(a) if a.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        IpAddr::V6(a) if a.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-        ip => ip,
-    };
-    let addr = SocketAddr::new(ip, config.port());
+    let addr = maiimg::client::local_address(config);
     let timeout = Duration::from_secs(3);
     let answer = (|| -> std::io::Result<String> {
         let mut stream = TcpStream::connect_timeout(&addr, timeout)?;

@@ -24,6 +24,21 @@ fn put_is_idempotent_and_pins_block_collection() {
 }
 
 #[test]
+fn a_hold_keeps_every_file_until_it_is_dropped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = BlobStore::open(dir.path()).expect("open");
+    let d = store.put(b"kept by a backup").expect("put").digest();
+    let hold = store.hold();
+    let second = store.hold();
+    assert_eq!(store.collect([d], |_| Ok(false)).expect("collect"), 0);
+    drop(hold);
+    assert_eq!(store.collect([d], |_| Ok(false)).expect("collect"), 0);
+    assert_eq!(store.read(&d).expect("read"), b"kept by a backup");
+    drop(second);
+    assert_eq!(store.collect([d], |_| Ok(false)).expect("collect"), 1);
+}
+
+#[test]
 fn usage_follows_writes_and_collections_and_survives_reopening() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = BlobStore::open(dir.path()).expect("open");

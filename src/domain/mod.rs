@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod archive;
+pub mod backup;
 pub mod binding;
 pub mod check;
 pub mod collector;
@@ -12,6 +13,7 @@ pub mod migrate_store;
 pub mod names;
 pub mod passwords;
 pub mod qr;
+pub mod restore;
 pub mod settings;
 pub mod tickets;
 pub mod tracking;

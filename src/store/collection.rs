@@ -13,7 +13,7 @@ use crate::clock::Millis;
 use crate::model::Digest;
 
 /// Where the instance id lives in the instance values.
-const INSTANCE_ID: &str = "instance_id";
+pub(super) const INSTANCE_ID: &str = "instance_id";
 
 /// Create the tables at start-up, so readers never meet a missing one.
 pub(super) fn create_tables(txn: &WriteTransaction) -> Result<()> {

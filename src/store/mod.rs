@@ -14,6 +14,7 @@ mod handle;
 mod migrate;
 mod owners;
 mod recorder;
+mod snapshot;
 mod tables;
 mod tally;
 mod tracking;
@@ -27,6 +28,7 @@ pub use error::{Failure, StoreError};
 pub use handle::{Fault, Health, is_full};
 pub use owners::Filed;
 pub use recorder::{Admission, Recorder, Tally};
+pub use snapshot::{Contents, Rows, read_copy};
 pub use tracking::{LogPage, RawStats};
 
 use std::collections::HashSet;

@@ -42,6 +42,8 @@ pub struct App {
     pub errors: Arc<ErrorLog>,
     /// The clients behind the front door's internal connections.
     pub peers: Arc<crate::front::Peers>,
+    /// A backup is being made (one at a time).
+    pub backing_up: std::sync::atomic::AtomicBool,
 }
 
 /// Memory for recently served renditions: the hot thumbnails and display images of a few

@@ -7,6 +7,7 @@ use rocket::http::Status;
 
 use crate::blobs::is_bucket_failure;
 use crate::domain::access::Reason;
+use crate::domain::backup::BackupError;
 use crate::domain::error::DomainError;
 use crate::domain::ingest::{IngestError, human_bytes};
 use crate::store::{StoreError, is_full};
@@ -133,6 +134,12 @@ pub enum WebError {
     /// A wrong admin token at sign-in.
     #[error("that admin token is not right")]
     AdminTokenWrong,
+    /// A backup was asked for while one is being made.
+    #[error("a backup is being made already; wait for it to finish")]
+    BackupRunning,
+    /// A backup could not start (the directory is refused or cannot be made).
+    #[error("{0}")]
+    Backup(crate::domain::backup::BackupError),
 }
 
 /// What an internal error came from, kept whole for the log.
@@ -208,6 +215,11 @@ impl WebError {
             WebError::Csrf => (Status::Forbidden, "csrf"),
             WebError::AdminSignIn => (Status::Unauthorized, "admin_sign_in"),
             WebError::AdminTokenWrong => (Status::Unauthorized, "admin_token_wrong"),
+            WebError::BackupRunning => (Status::Conflict, "backup_running"),
+            WebError::Backup(BackupError::Refused(_)) => {
+                (Status::UnprocessableEntity, "backup_refused")
+            }
+            WebError::Backup(_) => (Status::ServiceUnavailable, "backup_failed"),
         }
     }
 

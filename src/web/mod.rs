@@ -68,6 +68,7 @@ pub fn mount(rocket: Rocket<Build>, app: Arc<App>) -> Rocket<Build> {
         .mount("/api/owner", api::owner::routes())
         .mount("/api/uploads", api::uploads::routes())
         .mount("/api/qr", api::qr::routes())
+        .mount("/api/admin", api::backup::routes())
         // Whatever no route above takes.
         .mount("/", catch::unmatched())
         .register("/", catchers![catch::catch_all])
