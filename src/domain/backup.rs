@@ -218,12 +218,12 @@ pub fn backup(
     let mut missing = Vec::new();
     for digest in &contents.files {
         let size = match copy_in(blobs, &target, digest)? {
-            Copied::There(size) => size,
-            Copied::Copied(size) => {
+            FileCopy::There(size) => size,
+            FileCopy::Copied(size) => {
                 progress.copied += 1;
                 size
             }
-            Copied::Missing => {
+            FileCopy::Missing => {
                 missing.push(digest.to_hex());
                 0
             }
@@ -315,7 +315,7 @@ impl Galleries {
 }
 
 /// What became of one file.
-pub(crate) enum Copied {
+enum FileCopy {
     /// Already at the destination, this size.
     There(u64),
     /// Copied now, this size.
@@ -325,22 +325,24 @@ pub(crate) enum Copied {
 }
 
 /// Copy one file from `from` to `to` unless it is there, checking its digest on the way.
-fn copy_in(from: &BlobStore, to: &Arc<BlobStore>, digest: &Digest) -> Result<Copied, BackupError> {
-    if let Some(path) = to.file(digest) {
-        if let Ok(meta) = fs::metadata(&path) {
-            return Ok(Copied::There(meta.len()));
-        }
+fn copy_in(
+    from: &BlobStore,
+    to: &Arc<BlobStore>,
+    digest: &Digest,
+) -> Result<FileCopy, BackupError> {
+    if let Some(Ok(meta)) = to.file(digest).map(fs::metadata) {
+        return Ok(FileCopy::There(meta.len()));
     }
     let data = match from.read(digest) {
         Ok(data) => data,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Copied::Missing),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(FileCopy::Missing),
         Err(e) => return Err(BackupError::Blobs(e)),
     };
     if Digest::of(&data) != *digest {
-        return Ok(Copied::Missing);
+        return Ok(FileCopy::Missing);
     }
     drop(to.put(&data).map_err(io_in("the backup directory"))?);
-    Ok(Copied::Copied(data.len() as u64))
+    Ok(FileCopy::Copied(data.len() as u64))
 }
 
 pub(crate) fn remove_if_there(path: &Path) -> io::Result<()> {

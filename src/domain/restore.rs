@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use crate::blobs::{Backend, BlobStore};
 use crate::clock::Millis;
 use crate::domain::backup::{
-    BackupError, DATABASE, Manifest, Progress, file_in, file_sha256, io_in, read_manifest,
+    BackupError, DATABASE, Manifest, Progress, file_in, file_sha256, in_use, io_in, read_manifest,
 };
 use crate::model::Digest;
 use crate::store::{Store, read_copy};
@@ -162,15 +162,10 @@ pub fn restore(
 /// never one whose database a running server holds.
 fn check_data_dir(data_dir: &Path, force: bool) -> Result<(), BackupError> {
     fs::create_dir_all(data_dir).map_err(io_in("the data directory"))?;
-    let live = data_dir.join(DATABASE);
-    if live.exists() {
-        if let Err(redb::DatabaseError::DatabaseAlreadyOpen) =
-            redb::Database::builder().open_read_only(&live)
-        {
-            return Err(BackupError::Refused(
-                "the server is running on this data directory: stop it first".into(),
-            ));
-        }
+    if in_use(data_dir) {
+        return Err(BackupError::Refused(
+            "the server is running on this data directory: stop it first".into(),
+        ));
     }
     let busy = fs::read_dir(data_dir)
         .map_err(io_in("the data directory"))?

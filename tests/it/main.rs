@@ -7,6 +7,7 @@ mod common;
 mod access;
 mod admin;
 mod api;
+mod backup;
 mod downloads;
 mod durability;
 mod editing;

@@ -138,6 +138,9 @@ async fn start(
                     (s.progress, s.outcome.clone())
                 };
                 if let Some(outcome) = outcome {
+                    if last != Some(progress) {
+                        yield format!("{}\n", json!({ "progress": progress }));
+                    }
                     let line = match outcome {
                         Ok(manifest) => json!({ "done": manifest }),
                         Err(message) => json!({

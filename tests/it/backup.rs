@@ -1,0 +1,299 @@
+//! Backups: `POST /api/admin/backup` (what `maiimg backup` calls on a running server) and
+//! `maiimg restore`: every gallery back byte for byte with its settings, counters and
+//! access log, incremental copies, the directories refused, nothing deleted while a copy
+//! runs. The real binary under load is in `backup/under_load.rs`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod under_load;
+
+use std::path::Path;
+
+use maiimg::blobs::Backend;
+use maiimg::clock::Millis;
+use maiimg::domain::backup::{Manifest, Progress};
+use maiimg::domain::restore::restore;
+use rocket::http::{ContentType, Header, Status};
+use serde_json::Value;
+
+use crate::common::*;
+
+const TOKEN: &str = "admin-token-for-backups-0123456789";
+/// Every rendition, and those of a gallery without downloads.
+const ALL: &[&str] = &["original", "display", "thumb"];
+const SHOWN: &[&str] = &["display", "thumb"];
+
+/// The lines of a backup's answer: its progress, and its manifest or error.
+struct Answer {
+    status: Status,
+    progress: Vec<Progress>,
+    done: Option<Manifest>,
+    body: String,
+}
+
+fn post_backup(app: &TestApp, dest: &Path, token: &str) -> Answer {
+    let res = app
+        .client
+        .post("/api/admin/backup")
+        .header(ContentType::JSON)
+        .header(Header::new("Authorization", format!("Bearer {token}")))
+        .body(serde_json::json!({ "destination": dest }).to_string())
+        .dispatch();
+    let status = res.status();
+    let body = res.into_string().unwrap_or_default();
+    let mut answer = Answer {
+        status,
+        progress: Vec::new(),
+        done: None,
+        body: body.clone(),
+    };
+    if status == Status::Ok {
+        for line in body.lines() {
+            let v: Value = serde_json::from_str(line).expect("a JSON line");
+            if let Some(p) = v.get("progress") {
+                answer
+                    .progress
+                    .push(serde_json::from_value(p.clone()).unwrap());
+            } else if let Some(m) = v.get("done") {
+                answer.done = Some(serde_json::from_value(m.clone()).unwrap());
+            } else {
+                panic!("backup failed: {line}");
+            }
+        }
+    }
+    answer
+}
+
+fn backup_ok(app: &TestApp, dest: &Path) -> (Manifest, Progress) {
+    let answer = post_backup(app, dest, TOKEN);
+    assert_eq!(answer.status, Status::Ok, "{}", answer.body);
+    let manifest = answer.done.expect("a done line");
+    assert!(manifest.missing.is_empty(), "{manifest:?}");
+    (
+        manifest,
+        answer.progress.last().copied().unwrap_or_default(),
+    )
+}
+
+/// What an owner sees of gallery `id`: its JSON (settings, state, open count) and its
+/// access log.
+fn owned(app: &TestApp, id: &str, key: &str) -> (Value, Value) {
+    let auth = || Header::new("Authorization", format!("Bearer {key}"));
+    let get = |path: String| {
+        let res = app.client.get(path).header(auth()).dispatch();
+        assert_eq!(res.status(), Status::Ok);
+        json_of(res)
+    };
+    (
+        get(format!("/api/galleries/{id}")),
+        get(format!("/api/galleries/{id}/log")),
+    )
+}
+
+/// Renditions `rs` of the first `n` images of `id`, as a viewer gets them.
+fn renditions(app: &TestApp, id: &str, n: usize, rs: &[&str]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for index in 0..n {
+        for r in rs {
+            let res = app.image(id, index, r);
+            assert_eq!(res.status, Status::Ok, "{id}/{index}/{r}");
+            out.push(res.body);
+        }
+    }
+    out
+}
+
+fn admin_app() -> TestApp {
+    TestApp::with(|c| c.admin_token = TOKEN.into())
+}
+
+#[test]
+fn a_restored_backup_gives_every_gallery_back_byte_for_byte() {
+    let app = admin_app();
+    let (plain, plain_key) = app.two_photo_gallery();
+    let (limited, limited_key) = app.gallery(
+        Form::new()
+            .file("a.png", &png_rgb(90, 60))
+            .file("b.jpg", &jpeg(64, 48, 3))
+            .text("title", "Wedding <proofs>")
+            .text("max_opens", "7")
+            .text("allow_download", "false"),
+    );
+    let plain_bytes = renditions(&app, &plain, 2, ALL);
+    let limited_bytes = renditions(&app, &limited, 2, SHOWN);
+    let before = [
+        owned(&app, &plain, &plain_key),
+        owned(&app, &limited, &limited_key),
+    ];
+    assert_eq!(before[1].0["counters"]["opens"], 1, "{}", before[1].0);
+
+    let backups = tempfile::tempdir().unwrap();
+    let dest = backups.path().join("nightly");
+    let (manifest, last) = backup_ok(&app, &dest);
+    assert_eq!(manifest.galleries, 2);
+    assert_eq!(manifest.files as usize, app.blob_count());
+    assert_eq!(
+        last.copied, manifest.files,
+        "a first backup copies every file"
+    );
+    drop(app);
+
+    let dir = tempfile::tempdir().unwrap();
+    let done = restore(&dest, dir.path(), &Backend::Disk, false, Millis(0), |_| {}).unwrap();
+    assert_eq!(done.manifest, manifest);
+    assert!(done.missing.is_empty() && done.kept == 0 && done.set_aside.is_none());
+    let cwd = tempfile::tempdir().unwrap();
+    let (code, check) = maiimg_check(cwd.path(), dir.path());
+    assert_eq!(code, Some(0), "{check}");
+
+    let restored = TestApp::in_dir(dir, true, maiimg::Start::default(), |c| {
+        c.admin_token = TOKEN.into()
+    });
+    // Read before anything is opened again: the counts and logs as they were.
+    let after = [
+        owned(&restored, &plain, &plain_key),
+        owned(&restored, &limited, &limited_key),
+    ];
+    assert_eq!(after, before);
+    assert_eq!(renditions(&restored, &plain, 2, ALL), plain_bytes);
+    assert_eq!(renditions(&restored, &limited, 2, SHOWN), limited_bytes);
+}
+
+#[test]
+fn a_second_backup_copies_only_new_files() {
+    let app = admin_app();
+    app.two_photo_gallery();
+    let backups = tempfile::tempdir().unwrap();
+    let (first, _) = backup_ok(&app, backups.path());
+    app.gallery(Form::new().file("new.png", &png_rgb(40, 30)));
+    let (second, last) = backup_ok(&app, backups.path());
+    assert_eq!(second.galleries, 2);
+    assert_eq!(second.instance_id, first.instance_id);
+    assert_eq!(last.copied, second.files - first.files, "{last:?}");
+    assert!(last.copied > 0);
+    assert_ne!(second.database_sha256, first.database_sha256);
+    assert!(!backups.path().join("maiimg.redb.partial").exists());
+}
+
+#[test]
+fn backups_are_refused_where_they_would_do_harm() {
+    let app = admin_app();
+    app.two_photo_gallery();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let refused = |dest: &Path, token: &str, status: Status, code: &str| {
+        let answer = post_backup(&app, dest, token);
+        assert_eq!(answer.status, status, "{}: {}", dest.display(), answer.body);
+        let json: Value = serde_json::from_str(&answer.body).unwrap();
+        assert_eq!(error_of(&json).0, code, "{}", answer.body);
+    };
+    refused(
+        elsewhere.path(),
+        "wrong",
+        Status::Unauthorized,
+        "admin_token_wrong",
+    );
+    refused(
+        Path::new("relative/dir"),
+        TOKEN,
+        Status::UnprocessableEntity,
+        "backup_refused",
+    );
+    let data = app.dir.path();
+    for harmful in [data.to_path_buf(), data.join("blobs"), data.join("inside")] {
+        refused(
+            &harmful,
+            TOKEN,
+            Status::UnprocessableEntity,
+            "backup_refused",
+        );
+    }
+    let busy = elsewhere.path().join("photos");
+    std::fs::create_dir_all(&busy).unwrap();
+    std::fs::write(busy.join("holiday.jpg"), b"not ours").unwrap();
+    refused(&busy, TOKEN, Status::UnprocessableEntity, "backup_refused");
+    assert_eq!(
+        std::fs::read(busy.join("holiday.jpg")).unwrap(),
+        b"not ours"
+    );
+
+    // Another instance's backup is not overwritten.
+    let other = admin_app();
+    other.two_photo_gallery();
+    let theirs = elsewhere.path().join("theirs");
+    backup_ok(&other, &theirs);
+    refused(
+        &theirs,
+        TOKEN,
+        Status::UnprocessableEntity,
+        "backup_refused",
+    );
+
+    // Without an admin token there is no such endpoint.
+    let plain = TestApp::new();
+    let answer = post_backup(&plain, elsewhere.path(), TOKEN);
+    assert_eq!(answer.status, Status::NotFound);
+}
+
+#[test]
+fn a_restore_refuses_a_full_directory_and_a_damaged_backup_and_never_deletes() {
+    let app = admin_app();
+    let (id, key) = app.two_photo_gallery();
+    let backups = tempfile::tempdir().unwrap();
+    backup_ok(&app, backups.path());
+    let (extra, _) = app.gallery(Form::new().file("later.png", &png_rgb(30, 20)));
+    let TestApp { client, dir } = app;
+    drop(client);
+    let files_before = blob_files(dir.path()).len();
+
+    // The data directory has a newer database: refused without --force.
+    let err = restore(
+        backups.path(),
+        dir.path(),
+        &Backend::Disk,
+        false,
+        Millis(0),
+        |_| {},
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("--force"), "{err}");
+
+    // With it: the newer database is set aside, the newer gallery's files kept for good.
+    let done = restore(
+        backups.path(),
+        dir.path(),
+        &Backend::Disk,
+        true,
+        Millis(1_700_000_000_000),
+        |_| {},
+    )
+    .unwrap();
+    let aside = done.set_aside.expect("the old database set aside");
+    assert!(aside.exists(), "{}", aside.display());
+    assert!(done.kept > 0, "the later gallery's files are kept");
+    assert_eq!(
+        blob_files(dir.path()).len(),
+        files_before,
+        "nothing deleted"
+    );
+    let restored = TestApp::in_dir(dir, true, maiimg::Start::default(), |_| {});
+    assert_eq!(owned(&restored, &id, &key).0["id"], id.as_str());
+    assert_eq!(
+        restored.get(&format!("/g/{extra}")).status,
+        Status::NotFound
+    );
+
+    // A backup whose database does not match its manifest is refused.
+    std::fs::write(backups.path().join("maiimg.redb"), b"torn").unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    let err = restore(
+        backups.path(),
+        empty.path(),
+        &Backend::Disk,
+        false,
+        Millis(0),
+        |_| {},
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("does not match"), "{err}");
+}
