@@ -297,3 +297,48 @@ fn a_restore_refuses_a_full_directory_and_a_damaged_backup_and_never_deletes() {
     .to_string();
     assert!(err.contains("does not match"), "{err}");
 }
+
+#[test]
+fn an_instance_on_a_bucket_is_backed_up_and_restored_into_another() {
+    let Some(bucket) = test_bucket("backup-from") else {
+        return;
+    };
+    let app = TestApp::with(|c| {
+        bucket.configure(c);
+        c.admin_token = TOKEN.into();
+    });
+    let (id, key) = app.two_photo_gallery();
+    let bytes = renditions(&app, &id, 2, ALL);
+    let before = owned(&app, &id, &key);
+    let backups = tempfile::tempdir().unwrap();
+    let (manifest, last) = backup_ok(&app, backups.path());
+    assert_eq!(
+        last.copied, manifest.files,
+        "the files came from the bucket"
+    );
+    assert_eq!(manifest.files as usize, bucket.blob_objects().len());
+    drop(app);
+
+    // A lost server and a new, empty prefix: everything comes from the backup.
+    let fresh = test_bucket("backup-to").expect("the same store");
+    let dir = tempfile::tempdir().unwrap();
+    let target = Backend::S3(fresh.target());
+    let done = restore(
+        backups.path(),
+        dir.path(),
+        &target,
+        false,
+        Millis(0),
+        |_| {},
+    )
+    .unwrap();
+    assert_eq!(done.progress.copied, manifest.files);
+    let mut objects = fresh.blob_objects();
+    objects.sort();
+    let mut original = bucket.blob_objects();
+    original.sort();
+    assert_eq!(objects, original);
+    let restored = TestApp::in_dir(dir, true, maiimg::Start::default(), |c| fresh.configure(c));
+    assert_eq!(owned(&restored, &id, &key), before);
+    assert_eq!(renditions(&restored, &id, 2, ALL), bytes);
+}
