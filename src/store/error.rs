@@ -30,6 +30,10 @@ pub enum StoreError {
          (`maiimg check` shows what the files hold)"
     )]
     Damaged,
+    /// A copy of the database (a backup) could not be written: the copy's own failure,
+    /// which says nothing about the database itself.
+    #[error("the copy of the database could not be written: {0}")]
+    Copy(String),
     /// The database file failed (an I/O error) and is being re-opened.
     #[error("the database is unavailable for a moment (an I/O error); it is being re-opened")]
     Unavailable,

@@ -102,7 +102,7 @@ fn copy_snapshot(
     }
     let mut copy = Copy {
         from,
-        to: Database::create(path)?,
+        to: Database::create(path).map_err(copy_failed)?,
         rows: Rows::default(),
         report,
     };
@@ -129,8 +129,18 @@ fn copy_snapshot(
     copy.table(ORPHAN_MARKS)?;
     copy.table(KEPT_FILES)?;
     // The batches were committed without a sync; this commit makes all of them durable.
-    copy.to.begin_write()?.commit()?;
+    copy.to
+        .begin_write()
+        .map_err(copy_failed)?
+        .commit()
+        .map_err(copy_failed)?;
     contents(from)
+}
+
+/// A failure of the copy's file (a full or failing backup disk), kept apart from the
+/// database's own: the live file is fine and must not be closed for recovery.
+fn copy_failed(e: impl Into<redb::Error>) -> StoreError {
+    StoreError::Copy(e.into().to_string())
 }
 
 fn unknown(name: &str) -> StoreError {
@@ -158,20 +168,21 @@ impl<F: FnMut(Rows)> Copy<'_, F> {
         let source = self.from.open_table(definition)?;
         let mut rows = source.iter()?;
         loop {
-            let mut txn = self.to.begin_write()?;
-            txn.set_durability(Durability::None)
-                .map_err(redb::Error::from)?;
+            let mut txn = self.to.begin_write().map_err(copy_failed)?;
+            txn.set_durability(Durability::None).map_err(copy_failed)?;
             let mut batch = 0;
             {
-                let mut target = txn.open_table(definition)?;
+                let mut target = txn.open_table(definition).map_err(copy_failed)?;
                 while batch < ROWS_PER_COMMIT {
                     let Some(row) = rows.next() else { break };
                     let (key, value) = row?;
-                    target.insert(key.value(), value.value())?;
+                    target
+                        .insert(key.value(), value.value())
+                        .map_err(copy_failed)?;
                     batch += 1;
                 }
             }
-            txn.commit()?;
+            txn.commit().map_err(copy_failed)?;
             self.rows.done += batch;
             (self.report)(self.rows);
             if batch < ROWS_PER_COMMIT {
@@ -201,4 +212,42 @@ fn contents(txn: &ReadTransaction) -> Result<Contents> {
         galleries: txn.open_table(GALLERIES)?.len()?,
         files,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_copy_holds_every_table_and_a_failed_one_leaves_the_database_open()
+    -> std::result::Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let store = Store::open(dir.path(), true)?;
+        let secret = store.secret("ticket_key", || b"k".to_vec())?;
+        let copies = tempfile::tempdir()?;
+
+        let mut reports = Vec::new();
+        let copied = store.copy_to(&copies.path().join("a.redb"), |r| reports.push(r))?;
+        assert_eq!(copied, read_copy(&copies.path().join("a.redb"))?);
+        assert_eq!(copied.galleries, 0);
+        let last = reports.last().copied().unwrap_or_default();
+        assert_eq!(last.done, last.total);
+        assert!(last.total >= 1, "the META row at least");
+        let copy = Database::builder().open_read_only(copies.path().join("a.redb"))?;
+        let txn = copy.begin_read()?;
+        let names: HashSet<String> = txn.list_tables()?.map(|t| t.name().to_owned()).collect();
+        assert_eq!(names, known_tables());
+        let meta = txn.open_table(META)?;
+        assert_eq!(
+            meta.get("ticket_key")?.map(|v| v.value().to_vec()),
+            Some(secret)
+        );
+
+        // The copy's disk failing is the copy's failure: the live database stays open.
+        let nowhere = copies.path().join("missing").join("b.redb");
+        let err = store.copy_to(&nowhere, |_| {}).unwrap_err();
+        assert!(matches!(err, StoreError::Copy(_)), "{err}");
+        assert_eq!(store.health().writes_failing, None);
+        Ok(())
+    }
 }
