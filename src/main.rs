@@ -1,4 +1,5 @@
-//! The `maiimg` command: serve, or check that a local server is healthy.
+//! The `maiimg` command: serve; check that a local server is healthy; check, move, back up
+//! and restore the data.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
