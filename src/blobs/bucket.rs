@@ -8,7 +8,7 @@
 
 use std::future::Future;
 use std::io;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -25,6 +25,10 @@ use crate::model::Digest;
 
 use super::MARKER;
 use super::chunks::Chunks;
+
+mod probe;
+
+use probe::{Probe, Reachability};
 
 /// Where the blobs live on object storage, as configured.
 #[derive(Clone, PartialEq, Eq)]
@@ -66,13 +70,21 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 const PUT_TIME_PER_MIB: Duration = Duration::from_secs(1);
 /// Chunks of a streamed object in flight between the store and its reader.
 const STREAM_CHUNKS: usize = 4;
+/// How long what a call or probe said about the store stands before a health check asks
+/// the store again.
+const HEALTH_FRESH: Duration = Duration::from_secs(2);
+/// The longest a health check waits for a probe; then it answers from the last known state.
+const HEALTH_WAIT: Duration = Duration::from_secs(1);
+/// A probe (a `HEAD` of the marker, a few hundred bytes) that takes longer finds the
+/// store unreachable: a health check should not wait out `CALL_TIMEOUT`'s retries.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// One bucket (and prefix) of an S3-compatible store.
 pub struct Bucket {
     store: Arc<AmazonS3>,
     prefix: String,
-    /// What the last call that failed for the store's sake said, until a call succeeds.
-    failure: Mutex<Option<String>>,
+    /// What the last call or probe said about the store, for the health checks.
+    reach: Arc<Reachability>,
     /// Taken out (and shut down without blocking) on drop, which may happen inside another
     /// runtime, where dropping one is not allowed.
     runtime: Option<Runtime>,
@@ -171,7 +183,7 @@ impl Bucket {
         Ok(Bucket {
             store: Arc::new(store),
             prefix: target.prefix.clone(),
-            failure: Mutex::new(None),
+            reach: Reachability::new(HEALTH_FRESH, HEALTH_WAIT),
             runtime: Some(runtime),
         })
     }
@@ -212,33 +224,31 @@ impl Bucket {
         result
     }
 
-    /// Keep the store's state for the health checks: failing from a call that failed for
-    /// the store's sake until one is answered (a missing object is an answer too).
+    /// Keep the store's state for the health checks.
     fn note<T>(&self, result: &io::Result<T>) {
-        let mut failure = self.failure.lock().unwrap_or_else(|e| e.into_inner());
-        match result {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => *failure = None,
-            Err(e) if is_bucket_failure(e) => *failure = Some(e.to_string()),
-            Err(_) => {}
-            Ok(_) => *failure = None,
-        }
+        self.reach.note(result);
     }
 
-    /// `None` while the store answers, else what its last failure said. A failing store is
-    /// asked again (one small request), so the answer changes as soon as it is back.
+    /// `None` while the store answers, else what its last failure said. Asks the store
+    /// (one shared probe) when nothing recent is known, and waits for that at most
+    /// `HEALTH_WAIT`, so the answer changes soon after the store fails or comes back
+    /// and a hanging store does not hold the caller.
     pub(super) fn failure(&self) -> Option<String> {
-        let failing = self
-            .failure
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_some();
-        if failing {
-            let _ = self.marker();
-        }
-        self.failure
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.reach.failure(|probe| self.probe(probe))
+    }
+
+    /// Send `probe`'s request; if the runtime is gone, the dropped task ends the probe.
+    fn probe(&self, probe: Probe) {
+        let (store, key) = (Arc::clone(&self.store), self.key(MARKER));
+        let _ = self.spawn(async move {
+            let result = match rocket::tokio::time::timeout(PROBE_TIMEOUT, store.head(&key)).await {
+                Ok(Ok(_)) => Ok(()),
+                // A missing marker is an answer: `note` counts it as one.
+                Ok(Err(e)) => Err(store_error("health probe", e)),
+                Err(_) => Err(timed_out("health probe")),
+            };
+            probe.finish(&result);
+        });
     }
 
     fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) -> io::Result<()> {

@@ -16,7 +16,7 @@ use crate::web::error_response::ApiError;
 /// `object_storage` while the bucket does not answer: only renditions in memory are shown).
 #[get("/healthz")]
 async fn healthz(app: &State<Arc<App>>) -> Result<(Status, (ContentType, String)), ApiError> {
-    let body = blocking(app, health_body).await?;
+    let (_, body) = blocking(app, health_report).await?;
     Ok((Status::Ok, (ContentType::JSON, body)))
 }
 
@@ -25,13 +25,7 @@ async fn healthz(app: &State<Arc<App>>) -> Result<(Status, (ContentType, String)
 /// by `/healthz`'s server).
 #[get("/readyz")]
 async fn readyz(app: &State<Arc<App>>) -> Result<(Status, (ContentType, String)), ApiError> {
-    let (ready, body) = blocking(app, |app| {
-        let body = health_body(app);
-        let ready = app.galleries.health().writes_failing.is_none()
-            && app.galleries.object_storage_failure().is_none();
-        (ready, body)
-    })
-    .await?;
+    let (ready, body) = blocking(app, health_report).await?;
     let status = if ready {
         Status::Ok
     } else {
@@ -40,14 +34,16 @@ async fn readyz(app: &State<Arc<App>>) -> Result<(Status, (ContentType, String))
     Ok((status, (ContentType::JSON, body)))
 }
 
-/// The health report; asks a failing object store again, so it is called off the async
-/// threads.
-fn health_body(app: &App) -> String {
+/// Whether writes would succeed, and the health report. The object store's state may wait
+/// for its probe (shared by every asker, at most a second: `blobs/bucket/probe.rs`), so
+/// this is called off the async threads.
+fn health_report(app: &App) -> (bool, String) {
     let health = app.galleries.health();
     let object_storage = app
         .galleries
         .object_storage_failure()
         .map(|error| json!({ "reason": "unreachable", "error": error }));
+    let ready = health.writes_failing.is_none() && object_storage.is_none();
     let writes = health.writes_failing.map(|(fault, since)| {
         json!({
             "reason": match fault {
@@ -62,14 +58,14 @@ fn health_body(app: &App) -> String {
         .map(|_| "writes")
         .chain(object_storage.iter().map(|_| "object_storage"))
         .collect();
-    json!({
+    let body = json!({
         "status": if degraded.is_empty() { "ok" } else { "degraded" },
         "degraded": degraded,
         "writes": writes,
         "object_storage": object_storage,
         "recoveries": health.recoveries,
-    })
-    .to_string()
+    });
+    (ready, body.to_string())
 }
 
 pub fn routes() -> Vec<Route> {

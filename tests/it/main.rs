@@ -23,6 +23,7 @@ mod password;
 mod s3;
 mod s3_delivery;
 mod s3_migrate;
+mod s3_outage;
 mod soak;
 mod tracking;
 mod uploads;

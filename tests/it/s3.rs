@@ -212,7 +212,15 @@ fn an_object_store_outage_fails_uploads_plainly_and_the_server_recovers() {
     assert_eq!(app.get("/readyz").status, Status::ServiceUnavailable);
 
     proxy.restore();
-    assert_eq!(app.get("/readyz").status, Status::Ok, "back by itself");
+    // The health checks ask the store again once their last answer is 2 s old.
+    let restored = std::time::Instant::now();
+    while app.get("/readyz").status != Status::Ok {
+        assert!(
+            restored.elapsed() < std::time::Duration::from_secs(10),
+            "not back by itself"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     let report: serde_json::Value = serde_json::from_slice(&app.get("/healthz").body).unwrap();
     assert_eq!(report["status"], "ok");
     assert_eq!(app.image(&id, 1, "original").status, Status::Ok);
@@ -247,4 +255,102 @@ fn a_new_database_never_takes_over_a_populated_bucket() {
     };
     assert!(refused.to_string().contains("new-database"), "{refused}");
     assert_eq!(bucket.objects(), before, "nothing touched");
+}
+
+/// `/healthz` through the local client: how long it took, and its report.
+fn timed_health(app: &TestApp) -> (std::time::Duration, serde_json::Value) {
+    let asked = std::time::Instant::now();
+    let res = app.get("/healthz");
+    let took = asked.elapsed();
+    assert_eq!(res.status, Status::Ok);
+    (took, serde_json::from_slice(&res.body).unwrap())
+}
+
+#[test]
+fn health_answers_promptly_from_one_shared_probe_while_the_store_hangs() {
+    use std::time::{Duration, Instant};
+    // A probe waits at most a second; the store's own calls would wait 30 s and more.
+    const PROMPT: Duration = Duration::from_secs(4);
+    let Some(bucket) = test_bucket("health-probe") else {
+        return;
+    };
+    let proxy = TcpProxy::start(bucket.endpoint.trim_start_matches("http://"));
+    let app = TestApp::with(|c| bucket.configure_at(c, &proxy.url()));
+    let (id, _) = app.two_photo_gallery();
+    assert_eq!(timed_health(&app).1["status"], "ok");
+
+    // The store takes connections and never answers: every answer is prompt, and within
+    // the probe's time limit (5 s) it says the store is unreachable.
+    proxy.stall();
+    let stalled = Instant::now();
+    let (mut asked, mut slowest) = (0, Duration::ZERO);
+    let report = loop {
+        let (took, report) = timed_health(&app);
+        (asked, slowest) = (asked + 1, slowest.max(took));
+        assert!(
+            took < PROMPT,
+            "/healthz took {took:?} while the store hangs"
+        );
+        if report["status"] == "degraded" {
+            break report;
+        }
+        assert!(
+            stalled.elapsed() < Duration::from_secs(20),
+            "the hanging store was never reported"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let degraded_after = stalled.elapsed();
+    assert_eq!(report["degraded"], serde_json::json!(["object_storage"]));
+    assert_eq!(report["object_storage"]["reason"], "unreachable");
+    let error = report["object_storage"]["error"].as_str().unwrap();
+    assert!(error.contains("no answer in time"), "{error}");
+    // Asked again and again while the next probe hangs too: still prompt, still degraded,
+    // and the store sees one probe at a time, not one per question.
+    let again = Instant::now();
+    while again.elapsed() < Duration::from_secs(3) {
+        let (took, report) = timed_health(&app);
+        asked += 1;
+        assert!(
+            took < PROMPT,
+            "/healthz took {took:?} while the store hangs"
+        );
+        assert_eq!(report["status"], "degraded");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let readyz = Instant::now();
+    assert_eq!(app.get("/readyz").status, Status::ServiceUnavailable);
+    assert!(readyz.elapsed() < PROMPT);
+    let probes = proxy.stalled_connections();
+    eprintln!(
+        "health while the store hangs: degraded after {:?}, {asked} checks, {probes} probes, \
+         slowest answer {slowest:?}",
+        degraded_after
+    );
+    assert!(
+        probes <= 3 && asked >= 20,
+        "{probes} connections to the store for {asked} health checks"
+    );
+
+    // Back: reported within a probe's freshness, and the bucket serves again.
+    proxy.restore();
+    let back = Instant::now();
+    loop {
+        let (took, report) = timed_health(&app);
+        assert!(
+            took < PROMPT,
+            "/healthz took {took:?} as the store came back"
+        );
+        if report["status"] == "ok" {
+            eprintln!("health: the store's return seen after {:?}", back.elapsed());
+            break;
+        }
+        assert!(
+            back.elapsed() < Duration::from_secs(20),
+            "the store's return was never seen: {report}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(app.get("/readyz").status, Status::Ok);
+    assert_eq!(app.image(&id, 1, "original").status, Status::Ok);
 }

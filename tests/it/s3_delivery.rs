@@ -154,3 +154,73 @@ fn proxy_delivery_keeps_the_csp_to_the_site_itself() {
     assert!(csp.contains("img-src 'self' blob: data:;"), "{csp}");
     assert_eq!(app.image(&id, 0, "thumb").status, Status::Ok);
 }
+
+#[test]
+fn the_store_answers_ranges_and_revalidation_of_a_presigned_url() {
+    let Some(bucket) = test_bucket("redirect-range") else {
+        return;
+    };
+    let clock = Clock::manual(OffsetDateTime::now_utc());
+    let app = redirecting(&bucket, &clock, 60);
+    let (id, _) = app.gallery(Form::new().file("big.jpg", &jpeg(900, 700, 5)));
+    let url = location(&app.image(&id, 0, "original"));
+    let whole = fetch(&url);
+    assert_eq!(whole.status(), reqwest::StatusCode::OK);
+    let etag = whole.headers()["etag"].to_str().unwrap().to_owned();
+    let whole = whole.bytes().unwrap();
+    assert!(whole.len() > 1000, "{} bytes", whole.len());
+
+    // A download resumed or a viewer seeking: the first 100 bytes, exactly.
+    let client = reqwest::blocking::Client::new();
+    let part = client
+        .get(&url)
+        .header("Range", "bytes=0-99")
+        .send()
+        .unwrap();
+    assert_eq!(part.status(), reqwest::StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        part.headers()["content-range"],
+        format!("bytes 0-99/{}", whole.len()).as_str()
+    );
+    assert!(part.bytes().unwrap() == whole[..100], "the range's bytes");
+    // A later range, as a resumed download asks for it.
+    let tail = client
+        .get(&url)
+        .header("Range", format!("bytes={}-", whole.len() - 10))
+        .send()
+        .unwrap();
+    assert_eq!(tail.status(), reqwest::StatusCode::PARTIAL_CONTENT);
+    assert!(tail.bytes().unwrap() == whole[whole.len() - 10..]);
+
+    // The browser revalidating its copy with the store's ETag: 304, no body.
+    let cached = client
+        .get(&url)
+        .header("If-None-Match", &etag)
+        .send()
+        .unwrap();
+    assert_eq!(cached.status(), reqwest::StatusCode::NOT_MODIFIED);
+    assert!(cached.bytes().unwrap().is_empty());
+    let changed = client
+        .get(&url)
+        .header("If-None-Match", "\"another\"")
+        .send()
+        .unwrap();
+    assert_eq!(changed.status(), reqwest::StatusCode::OK);
+    assert!(changed.bytes().unwrap() == whole);
+
+    // The next signing bucket's URL names the same object: the browser's copy still
+    // revalidates.
+    clock.advance(std::time::Duration::from_secs(31));
+    let later = location(&app.image(&id, 0, "original"));
+    assert_ne!(later, url);
+    let cached = client
+        .get(&later)
+        .header("If-None-Match", &etag)
+        .send()
+        .unwrap();
+    assert_eq!(
+        cached.status(),
+        reqwest::StatusCode::NOT_MODIFIED,
+        "same object, same ETag"
+    );
+}

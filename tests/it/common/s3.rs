@@ -86,6 +86,20 @@ impl TestBucket {
         config.s3_path_style = true;
     }
 
+    /// The `MAIIMG_*` settings that point the real binary at this bucket.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("MAIIMG_STORAGE", "s3".into()),
+            ("MAIIMG_S3_ENDPOINT", self.endpoint.clone()),
+            ("MAIIMG_S3_REGION", self.region.clone()),
+            ("MAIIMG_S3_BUCKET", self.bucket.clone()),
+            ("MAIIMG_S3_PREFIX", self.prefix.clone()),
+            ("MAIIMG_S3_ACCESS_KEY", self.access_key.clone()),
+            ("MAIIMG_S3_SECRET_KEY", self.secret_key.clone()),
+            ("MAIIMG_S3_PATH_STYLE", "true".into()),
+        ]
+    }
+
     fn client(&self) -> Arc<AmazonS3> {
         let store = AmazonS3Builder::new()
             .with_endpoint(&self.endpoint)
@@ -127,6 +141,37 @@ impl TestBucket {
         });
         keys.sort();
         keys
+    }
+
+    /// The object under this test's prefix at `key` (relative to it), read directly from
+    /// the store.
+    pub fn object(&self, key: &str) -> Vec<u8> {
+        let store = self.client();
+        let path = object_store::path::Path::from(format!("{}/{key}", self.prefix));
+        let runtime = rocket::tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            let got = store.get(&path).await.expect("get the object");
+            got.bytes().await.expect("the object's bytes").to_vec()
+        })
+    }
+
+    /// Whether the bucket answers a signed listing (a fresh server may not know its bucket
+    /// for a moment after it answers at all).
+    pub fn answers(&self) -> bool {
+        let (store, prefix) = (self.client(), self.prefix.clone());
+        let runtime = rocket::tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            use futures_util::StreamExt;
+            let under = object_store::path::Path::from(prefix.as_str());
+            let first = store.list(Some(&under)).next().await;
+            first.is_none_or(|listed| listed.is_ok())
+        })
     }
 
     /// The keys under `blobs/`, as hex digests.
