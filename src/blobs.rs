@@ -7,14 +7,16 @@
 //! module does not know. What it does know is which blobs are *pinned*: written for a request
 //! whose database transaction has not committed yet. A pinned blob is never deleted, and a
 //! writer pins before it checks whether the file exists, so the collector and a concurrent
-//! upload of the same bytes cannot lose the file between them.
+//! upload of the same bytes cannot lose the file between them. A deletion does not hold the
+//! pin lock while it runs (a bucket's DELETE can take seconds, and every write needs that
+//! lock): it marks its blob instead, and only a writer of those same bytes waits for it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use crate::model::Digest;
 
@@ -63,14 +65,26 @@ pub struct BlobStore {
     /// Temp files (upload spools, and on disk the blobs being written): local in both
     /// backends, emptied at start-up.
     tmp: PathBuf,
-    pins: Mutex<HashMap<Digest, usize>>,
-    /// Backups in progress: while one is, nothing is deleted (changed under the pin lock,
-    /// which a collection holds throughout).
-    holds: AtomicU64,
+    pins: Mutex<Pins>,
+    /// Signalled when a deletion ends (a writer of those bytes, or a hold, may go on).
+    deleted: Condvar,
     /// Bytes and number of blobs, kept as blobs come and go so the storage quota costs no
     /// walk or listing; [`BlobStore::recount`] corrects any drift.
     usage_bytes: AtomicU64,
     usage_files: AtomicU64,
+}
+
+/// Who relies on which blobs, under one lock.
+#[derive(Debug, Default)]
+struct Pins {
+    /// Writers whose commit has not happened yet, by blob.
+    counts: HashMap<Digest, usize>,
+    /// Blobs being deleted now. The lock is not held across a deletion (a bucket's DELETE
+    /// may take seconds), so a writer of the same bytes waits for it to end and then writes
+    /// them again, instead of trusting a file about to go.
+    deleting: HashSet<Digest>,
+    /// Backups in progress: while one is, nothing is deleted.
+    holds: u64,
 }
 
 /// What a collection removed.
@@ -92,10 +106,10 @@ pub struct Pin {
 impl Drop for Pin {
     fn drop(&mut self) {
         let mut pins = self.store.lock_pins();
-        if let Some(n) = pins.get_mut(&self.digest) {
+        if let Some(n) = pins.counts.get_mut(&self.digest) {
             *n -= 1;
             if *n == 0 {
-                pins.remove(&self.digest);
+                pins.counts.remove(&self.digest);
             }
         }
     }
@@ -110,8 +124,20 @@ pub struct Hold {
 
 impl Drop for Hold {
     fn drop(&mut self) {
-        let _pins = self.store.lock_pins();
-        self.store.holds.fetch_sub(1, Ordering::SeqCst);
+        self.store.lock_pins().holds -= 1;
+    }
+}
+
+/// A blob marked as being deleted, unmarked however the deletion ends.
+struct Deleting<'a> {
+    store: &'a BlobStore,
+    digest: Digest,
+}
+
+impl Drop for Deleting<'_> {
+    fn drop(&mut self) {
+        self.store.lock_pins().deleting.remove(&self.digest);
+        self.store.deleted.notify_all();
     }
 }
 
@@ -151,8 +177,8 @@ impl BlobStore {
             place,
             presigner,
             tmp,
-            pins: Mutex::new(HashMap::new()),
-            holds: AtomicU64::new(0),
+            pins: Mutex::default(),
+            deleted: Condvar::new(),
             usage_bytes: AtomicU64::new(0),
             usage_files: AtomicU64::new(0),
         };
@@ -252,10 +278,19 @@ impl BlobStore {
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| less(n, 1));
     }
 
-    fn lock_pins(&self) -> MutexGuard<'_, HashMap<Digest, usize>> {
-        // A panic while holding this lock cannot leave the map inconsistent (single
+    fn lock_pins(&self) -> MutexGuard<'_, Pins> {
+        // A panic while holding this lock cannot leave the sets inconsistent (single
         // insert/remove), so a poisoned lock is still usable.
         self.pins.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The pin lock, once no deletion `busy` says to wait for is under way.
+    fn lock_pins_when(&self, busy: impl Fn(&Pins) -> bool) -> MutexGuard<'_, Pins> {
+        let mut pins = self.lock_pins();
+        while busy(&pins) {
+            pins = self.deleted.wait(pins).unwrap_or_else(|e| e.into_inner());
+        }
+        pins
     }
 
     /// Where a blob lives on disk; `None` when it is in a bucket (read it with
@@ -284,7 +319,8 @@ impl BlobStore {
     }
 
     fn pin(self: &Arc<Self>, digest: Digest) -> Pin {
-        *self.lock_pins().entry(digest).or_insert(0) += 1;
+        let mut pins = self.lock_pins_when(|p| p.deleting.contains(&digest));
+        *pins.counts.entry(digest).or_insert(0) += 1;
         Pin {
             store: Arc::clone(self),
             digest,
@@ -296,8 +332,7 @@ impl BlobStore {
     /// collection under way, so once this returns no file of a snapshot taken after it can
     /// go.
     pub fn hold(self: &Arc<Self>) -> Hold {
-        let _pins = self.lock_pins();
-        self.holds.fetch_add(1, Ordering::SeqCst);
+        self.lock_pins_when(|p| !p.deleting.is_empty()).holds += 1;
         Hold {
             store: Arc::clone(self),
         }
@@ -337,8 +372,9 @@ impl BlobStore {
     }
 
     /// Delete each candidate that is neither pinned nor referenced. `is_referenced` must read
-    /// committed state; it is called with the pin lock held, so no writer can pin (and then
-    /// rely on the file) between the check and the delete. Returns how many were removed.
+    /// committed state; it is called with the pin lock held, and the blob is then marked as
+    /// being deleted until it is gone, so no writer can pin (and then rely on the file)
+    /// between the check and the delete. Returns how many were removed.
     pub fn collect(
         &self,
         candidates: impl IntoIterator<Item = Digest>,
@@ -354,20 +390,28 @@ impl BlobStore {
         candidates: impl IntoIterator<Item = Digest>,
         is_referenced: impl Fn(&Digest) -> io::Result<bool>,
     ) -> io::Result<Freed> {
-        let pins = self.lock_pins();
         let mut freed = Freed::default();
-        if self.holds.load(Ordering::SeqCst) > 0 {
-            return Ok(freed);
-        }
         for digest in candidates {
-            if pins.contains_key(&digest) || is_referenced(&digest)? {
-                continue;
+            {
+                let mut pins = self.lock_pins();
+                if pins.holds > 0 {
+                    break;
+                }
+                if pins.counts.contains_key(&digest) || is_referenced(&digest)? {
+                    continue;
+                }
+                pins.deleting.insert(digest);
             }
-            let removed = match &self.place {
-                Place::Disk(disk) => disk.remove(&digest)?,
-                Place::Bucket(bucket) => bucket.remove(&digest)?,
+            let deleting = Deleting {
+                store: self,
+                digest,
             };
-            if let Some(bytes) = removed {
+            let removed = match &self.place {
+                Place::Disk(disk) => disk.remove(&digest),
+                Place::Bucket(bucket) => bucket.remove(&digest),
+            };
+            drop(deleting);
+            if let Some(bytes) = removed? {
                 self.uncount(bytes);
                 freed.files += 1;
                 freed.bytes += bytes;

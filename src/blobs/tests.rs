@@ -39,6 +39,36 @@ fn a_hold_keeps_every_file_until_it_is_dropped() {
 }
 
 #[test]
+fn a_writer_of_bytes_being_deleted_waits_and_then_writes_them_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = BlobStore::open(dir.path()).expect("open");
+    let d = store.put(b"going").expect("put").digest();
+    // A deletion under way, as `collect_freed` marks it while the lock is let go.
+    store.lock_pins().deleting.insert(d);
+    let writer = {
+        let store = Arc::clone(&store);
+        std::thread::spawn(move || store.put(b"going").expect("put again"))
+    };
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert!(!writer.is_finished(), "the writer waits for the deletion");
+    assert_eq!(store.lock_pins().counts.get(&d), None);
+    assert!(disk::blob_path(&dir.path().join("blobs"), &d).exists());
+    std::fs::remove_file(disk::blob_path(&dir.path().join("blobs"), &d)).expect("delete");
+    let deleting = Deleting {
+        store: &store,
+        digest: d,
+    };
+    drop(deleting);
+    let pin = writer.join().expect("writer");
+    assert_eq!(store.read(&pin.digest()).expect("written again"), b"going");
+    assert_eq!(
+        store.collect([d], |_| Ok(false)).expect("collect"),
+        0,
+        "pinned"
+    );
+}
+
+#[test]
 fn usage_follows_writes_and_collections_and_survives_reopening() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = BlobStore::open(dir.path()).expect("open");
