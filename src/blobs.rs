@@ -11,12 +11,11 @@
 //! pin lock while it runs (a bucket's DELETE can take seconds, and every write needs that
 //! lock): it marks its blob instead, and only a writer of those same bytes waits for it.
 
-use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex};
 
 use crate::model::Digest;
 
@@ -24,6 +23,7 @@ mod bucket;
 mod chunks;
 mod disk;
 mod inspection;
+mod pins;
 mod presign;
 
 pub use presign::Answer;
@@ -34,6 +34,8 @@ pub use bucket::{S3Target, is_bucket_failure};
 pub use chunks::Chunks;
 use disk::Disk;
 pub use inspection::Inspection;
+use pins::{Deleting, Pins};
+pub use pins::{Hold, Pin};
 
 /// The file (or object) that names the database this tree belongs to (see
 /// `domain::binding`): a database that is new, lost or another instance's must never decide
@@ -74,19 +76,6 @@ pub struct BlobStore {
     usage_files: AtomicU64,
 }
 
-/// Who relies on which blobs, under one lock.
-#[derive(Debug, Default)]
-struct Pins {
-    /// Writers whose commit has not happened yet, by blob.
-    counts: HashMap<Digest, usize>,
-    /// Blobs being deleted now. The lock is not held across a deletion (a bucket's DELETE
-    /// may take seconds), so a writer of the same bytes waits for it to end and then writes
-    /// them again, instead of trusting a file about to go.
-    deleting: HashSet<Digest>,
-    /// Backups in progress: while one is, nothing is deleted.
-    holds: u64,
-}
-
 /// What a collection removed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Freed {
@@ -94,58 +83,6 @@ pub struct Freed {
     pub files: u64,
     /// Their bytes.
     pub bytes: u64,
-}
-
-/// Keeps a blob from being collected until dropped (after the referencing commit).
-#[derive(Debug)]
-pub struct Pin {
-    store: Arc<BlobStore>,
-    digest: Digest,
-}
-
-impl Drop for Pin {
-    fn drop(&mut self) {
-        let mut pins = self.store.lock_pins();
-        if let Some(n) = pins.counts.get_mut(&self.digest) {
-            *n -= 1;
-            if *n == 0 {
-                pins.counts.remove(&self.digest);
-            }
-        }
-    }
-}
-
-/// Keeps every blob from being deleted until dropped: a backup copies the files of a
-/// snapshot that can be older than the last deletion's commit.
-#[derive(Debug)]
-pub struct Hold {
-    store: Arc<BlobStore>,
-}
-
-impl Drop for Hold {
-    fn drop(&mut self) {
-        self.store.lock_pins().holds -= 1;
-    }
-}
-
-/// A blob marked as being deleted, unmarked however the deletion ends.
-struct Deleting<'a> {
-    store: &'a BlobStore,
-    digest: Digest,
-}
-
-impl Drop for Deleting<'_> {
-    fn drop(&mut self) {
-        self.store.lock_pins().deleting.remove(&self.digest);
-        self.store.deleted.notify_all();
-    }
-}
-
-impl Pin {
-    /// The pinned blob.
-    pub fn digest(&self) -> Digest {
-        self.digest
-    }
 }
 
 impl BlobStore {
@@ -278,21 +215,6 @@ impl BlobStore {
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| less(n, 1));
     }
 
-    fn lock_pins(&self) -> MutexGuard<'_, Pins> {
-        // A panic while holding this lock cannot leave the sets inconsistent (single
-        // insert/remove), so a poisoned lock is still usable.
-        self.pins.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// The pin lock, once no deletion `busy` says to wait for is under way.
-    fn lock_pins_when(&self, busy: impl Fn(&Pins) -> bool) -> MutexGuard<'_, Pins> {
-        let mut pins = self.lock_pins();
-        while busy(&pins) {
-            pins = self.deleted.wait(pins).unwrap_or_else(|e| e.into_inner());
-        }
-        pins
-    }
-
     /// Where a blob lives on disk; `None` when it is in a bucket (read it with
     /// [`BlobStore::reader`] or [`BlobStore::stream`]).
     pub fn file(&self, digest: &Digest) -> Option<PathBuf> {
@@ -316,26 +238,6 @@ impl BlobStore {
             }
         }
         Ok(pin)
-    }
-
-    fn pin(self: &Arc<Self>, digest: Digest) -> Pin {
-        let mut pins = self.lock_pins_when(|p| p.deleting.contains(&digest));
-        *pins.counts.entry(digest).or_insert(0) += 1;
-        Pin {
-            store: Arc::clone(self),
-            digest,
-        }
-    }
-
-    /// Delete nothing until the returned hold is dropped. Files freed meanwhile stay as
-    /// orphans, which the hourly collection removes a grace period later. Waits for a
-    /// collection under way, so once this returns no file of a snapshot taken after it can
-    /// go.
-    pub fn hold(self: &Arc<Self>) -> Hold {
-        self.lock_pins_when(|p| !p.deleting.is_empty()).holds += 1;
-        Hold {
-            store: Arc::clone(self),
-        }
     }
 
     /// Whether the blob is there.
