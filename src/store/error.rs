@@ -27,7 +27,8 @@ pub enum StoreError {
     /// The database file cannot be read: a damaged page.
     #[error(
         "the database is damaged: stop the server and restore maiimg.redb from a backup \
-         (`maiimg check` shows what the files hold)"
+         (`maiimg restore --force BACKUP_DIR` sets the damaged file aside and keeps every \
+         image file; `maiimg check` shows what the files hold)"
     )]
     Damaged,
     /// A copy of the database (a backup) could not be written: the copy's own failure,
