@@ -32,6 +32,8 @@ use crate::store::{Rows, Store, StoreError};
 pub const MANIFEST: &str = "BACKUP.json";
 /// The database's name in a data directory and in a backup.
 pub const DATABASE: &str = "maiimg.redb";
+/// What a backup writes before its manifest: an interrupted first backup leaves only these.
+const LEFT_BY_A_BACKUP: [&str; 3] = ["maiimg.redb.partial", "blobs", "tmp"];
 /// The layout of backup directories this version writes and reads.
 const FORMAT: u32 = 1;
 
@@ -127,6 +129,16 @@ pub fn check_destination(
             dest.display()
         )));
     }
+    let marker = fs::read_to_string(dest.join("blobs").join("INSTANCE"));
+    if let (Some(id), Ok(marker)) = (instance_id, marker)
+        && marker.trim() != id
+    {
+        return Err(BackupError::Refused(format!(
+            "{} holds the files of another instance ({}): choose another directory",
+            dest.display(),
+            marker.trim()
+        )));
+    }
     match read_manifest(dest) {
         Ok(Some(manifest)) => match instance_id {
             Some(id) if manifest.instance_id != id => Err(BackupError::Refused(format!(
@@ -137,13 +149,17 @@ pub fn check_destination(
             _ => Ok(()),
         },
         Ok(None) => {
-            let mut entries = fs::read_dir(dest).map_err(io_in("the backup directory"))?;
-            if entries.next().is_some() {
-                return Err(BackupError::Refused(format!(
-                    "{} is neither empty nor a maiimg backup (it has no {MANIFEST}): choose \
-                     an empty directory",
-                    dest.display()
-                )));
+            // Empty, or what a first backup that was interrupted leaves (it resumes).
+            let entries = fs::read_dir(dest).map_err(io_in("the backup directory"))?;
+            for entry in entries {
+                let name = entry.map_err(io_in("the backup directory"))?.file_name();
+                if !LEFT_BY_A_BACKUP.iter().any(|n| name == *n) {
+                    return Err(BackupError::Refused(format!(
+                        "{} is neither empty nor a maiimg backup (it has no {MANIFEST}): \
+                         choose an empty directory",
+                        dest.display()
+                    )));
+                }
             }
             Ok(())
         }

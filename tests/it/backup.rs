@@ -172,6 +172,19 @@ fn a_second_backup_copies_only_new_files() {
     assert!(last.copied > 0);
     assert_ne!(second.database_sha256, first.database_sha256);
     assert!(!backups.path().join("maiimg.redb.partial").exists());
+
+    // A first backup interrupted before its manifest resumes: the files it copied stay.
+    let interrupted = tempfile::tempdir().unwrap();
+    backup_ok(&app, interrupted.path());
+    std::fs::rename(
+        interrupted.path().join("maiimg.redb"),
+        interrupted.path().join("maiimg.redb.partial"),
+    )
+    .unwrap();
+    std::fs::remove_file(interrupted.path().join("BACKUP.json")).unwrap();
+    let (resumed, last) = backup_ok(&app, interrupted.path());
+    assert_eq!(last.copied, 0, "every file was there");
+    assert_eq!(resumed.files, second.files);
 }
 
 #[test]
