@@ -299,7 +299,12 @@ impl BlobStore {
                 if pins.holds > 0 {
                     break;
                 }
-                if pins.counts.contains_key(&digest) || is_referenced(&digest)? {
+                // Another collection deleting it already: its end must not be mistaken
+                // for this one's (a writer waiting for it would write the bytes again).
+                if pins.deleting.contains(&digest)
+                    || pins.counts.contains_key(&digest)
+                    || is_referenced(&digest)?
+                {
                     continue;
                 }
                 pins.deleting.insert(digest);

@@ -103,9 +103,12 @@ impl BlobStore {
     /// deletions under way, so once this returns no file of a snapshot taken after it can
     /// go.
     pub fn hold(self: &Arc<Self>) -> Hold {
-        self.lock_pins_when(|p| !p.deleting.is_empty()).holds += 1;
-        Hold {
+        // Counted first, so no collection starts another deletion while this waits.
+        self.lock_pins().holds += 1;
+        let hold = Hold {
             store: Arc::clone(self),
-        }
+        };
+        drop(self.lock_pins_when(|p| !p.deleting.is_empty()));
+        hold
     }
 }

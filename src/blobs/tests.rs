@@ -69,6 +69,37 @@ fn a_writer_of_bytes_being_deleted_waits_and_then_writes_them_again() {
 }
 
 #[test]
+fn a_blob_another_collection_is_deleting_is_left_to_it_and_a_hold_waits_for_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = BlobStore::open(dir.path()).expect("open");
+    let d = store.put(b"shared").expect("put").digest();
+    store.lock_pins().deleting.insert(d);
+    // A second collection of the same file does not delete it (nor unmark it).
+    assert_eq!(store.collect([d], |_| Ok(false)).expect("collect"), 0);
+    assert!(store.lock_pins().deleting.contains(&d));
+    assert!(store.exists(&d).expect("exists"));
+    // A backup's hold waits until the first deletion ends, and stops new ones at once.
+    let holder = {
+        let store = Arc::clone(&store);
+        std::thread::spawn(move || store.hold())
+    };
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert!(
+        !holder.is_finished(),
+        "the hold waits for the deletion under way"
+    );
+    assert_eq!(store.lock_pins().holds, 1, "counted before it waits");
+    drop(Deleting {
+        store: &store,
+        digest: d,
+    });
+    let hold = holder.join().expect("hold");
+    assert_eq!(store.collect([d], |_| Ok(false)).expect("collect"), 0);
+    drop(hold);
+    assert_eq!(store.collect([d], |_| Ok(false)).expect("collect"), 1);
+}
+
+#[test]
 fn usage_follows_writes_and_collections_and_survives_reopening() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = BlobStore::open(dir.path()).expect("open");
