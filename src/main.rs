@@ -136,7 +136,19 @@ fn backup(config: &Config, dest: &std::path::Path) -> ExitCode {
     let data_dir = config.data_dir();
     let now = maiimg::clock::Clock::system().now();
     let result = if maiimg::domain::backup::in_use(data_dir) {
-        maiimg::client::backup_through_server(config, &dest, |p| show(&bar, p))
+        maiimg::client::backup_through_server(config, &dest, |p| show(&bar, p)).and_then(|m| {
+            // The server wrote it on its own filesystem: make sure that is this one (a
+            // command run outside the server's container would see nothing).
+            match maiimg::domain::backup::read_manifest(&dest) {
+                Ok(Some(here)) if here == m => Ok(m),
+                _ => Err(format!(
+                    "the server wrote the backup into {} on its own filesystem, which is not \
+                     the one this command sees (run it where the server runs, e.g. with \
+                     docker exec)",
+                    dest.display()
+                )),
+            }
+        })
     } else {
         let backend = maiimg::blob_backend(config.storage());
         maiimg::domain::backup::backup_stopped(data_dir, &backend, &dest, now, |p| show(&bar, p))
@@ -162,7 +174,8 @@ fn backup(config: &Config, dest: &std::path::Path) -> ExitCode {
                 m.missing.len(),
                 m.files
             );
-            ExitCode::FAILURE
+            // Written, but not whole: not the failure of a backup that was not made.
+            ExitCode::from(3)
         }
         Err(e) => {
             eprintln!("maiimg backup: {e}");

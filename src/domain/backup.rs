@@ -12,10 +12,13 @@
 //!
 //! An interrupted backup leaves the previous one whole: the new database is written beside
 //! it as `maiimg.redb.partial` and renamed over it only once every file is in, and the
-//! files it added are ones the next run would copy anyway.
+//! files it added are ones the next run would copy anyway. The one window is between the
+//! database's rename and the manifest's: a crash there leaves a pair whose digests
+//! disagree, which a restore refuses (never uses), and the next backup replaces.
 
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -33,7 +36,13 @@ pub const MANIFEST: &str = "BACKUP.json";
 /// The database's name in a data directory and in a backup.
 pub const DATABASE: &str = "maiimg.redb";
 /// What a backup writes before its manifest: an interrupted first backup leaves only these.
-const LEFT_BY_A_BACKUP: [&str; 3] = ["maiimg.redb.partial", "blobs", "tmp"];
+const LEFT_BY_A_BACKUP: [&str; 5] = [
+    "maiimg.redb.partial",
+    "maiimg.redb",
+    "BACKUP.json.tmp",
+    "blobs",
+    "tmp",
+];
 /// The layout of backup directories this version writes and reads.
 const FORMAT: u32 = 1;
 
@@ -119,26 +128,33 @@ pub fn check_destination(
             dest.display()
         )));
     }
-    fs::create_dir_all(dest).map_err(io_in("the backup directory"))?;
-    let canonical = |p: &Path| p.canonicalize().map_err(io_in("the backup directory"));
-    let (data, there) = (canonical(data_dir)?, canonical(dest)?);
-    if there.starts_with(&data) || data.starts_with(&there) {
+    // Judged before anything is created, so a refused path leaves nothing behind.
+    if overlapping(dest, data_dir).map_err(io_in("the backup directory"))? {
         return Err(BackupError::Refused(format!(
             "{} is the data directory or inside or around it: choose a directory of its own, \
              ideally on another disk",
             dest.display()
         )));
     }
-    let marker = fs::read_to_string(dest.join("blobs").join("INSTANCE"));
-    if let (Some(id), Ok(marker)) = (instance_id, marker)
-        && marker.trim() != id
-    {
-        return Err(BackupError::Refused(format!(
-            "{} holds the files of another instance ({}): choose another directory",
-            dest.display(),
-            marker.trim()
-        )));
+    if !dest.exists() {
+        // The database holds the instance's secrets: the backup is for its owner only.
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dest)
+            .map_err(io_in("the backup directory"))?;
     }
+    let marker = fs::read_to_string(dest.join("blobs").join("INSTANCE")).ok();
+    let ours = match (instance_id, marker.as_deref().map(str::trim)) {
+        (Some(id), Some(marker)) if marker != id => {
+            return Err(BackupError::Refused(format!(
+                "{} holds the files of another instance ({marker}): choose another directory",
+                dest.display(),
+            )));
+        }
+        (Some(_), Some(_)) => true,
+        _ => false,
+    };
     match read_manifest(dest) {
         Ok(Some(manifest)) => match instance_id {
             Some(id) if manifest.instance_id != id => Err(BackupError::Refused(format!(
@@ -149,11 +165,12 @@ pub fn check_destination(
             _ => Ok(()),
         },
         Ok(None) => {
-            // Empty, or what a first backup that was interrupted leaves (it resumes).
+            // Empty, or what an interrupted first backup of this instance leaves (it
+            // resumes): only its own names, beside the marker naming this instance.
             let entries = fs::read_dir(dest).map_err(io_in("the backup directory"))?;
             for entry in entries {
                 let name = entry.map_err(io_in("the backup directory"))?.file_name();
-                if !LEFT_BY_A_BACKUP.iter().any(|n| name == *n) {
+                if !ours || !LEFT_BY_A_BACKUP.iter().any(|n| name == *n) {
                     return Err(BackupError::Refused(format!(
                         "{} is neither empty nor a maiimg backup (it has no {MANIFEST}): \
                          choose an empty directory",
@@ -165,6 +182,30 @@ pub fn check_destination(
         }
         Err(e) => Err(e),
     }
+}
+
+/// Whether `a` and `b` are the same directory or one is inside the other, judged on the
+/// nearest existing ancestor of each (so nothing needs creating first) with links resolved.
+pub(crate) fn overlapping(a: &Path, b: &Path) -> io::Result<bool> {
+    fn resolved(path: &Path) -> io::Result<PathBuf> {
+        let path = std::path::absolute(path)?;
+        let mut existing = path.as_path();
+        let mut rest = Vec::new();
+        while !existing.exists() {
+            match (existing.parent(), existing.file_name()) {
+                (Some(parent), Some(name)) => {
+                    rest.push(name.to_owned());
+                    existing = parent;
+                }
+                _ => break,
+            }
+        }
+        let mut out = existing.canonicalize()?;
+        out.extend(rest.iter().rev());
+        Ok(out)
+    }
+    let (a, b) = (resolved(a)?, resolved(b)?);
+    Ok(a.starts_with(&b) || b.starts_with(&a))
 }
 
 /// The manifest of the backup in `dir`, if it is one.

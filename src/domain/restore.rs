@@ -5,8 +5,9 @@
 //! inside the data directory, the files go to the configured blob store (disk or bucket)
 //! and are checked against their digests, files already there that the restored database
 //! does not know are recorded as kept (a restore never makes photos collectable), the
-//! store's marker is written, and only then does the staged database take its place. A
-//! database that was there is renamed aside, never deleted.
+//! staged database takes its place, and only then is the store's marker written (until
+//! then, start-up refuses a store without one). A database that was there is renamed
+//! aside under a name of its own, never deleted or replaced.
 
 use std::fs::{self, File};
 use std::io;
@@ -15,7 +16,8 @@ use std::path::{Path, PathBuf};
 use crate::blobs::{Backend, BlobStore};
 use crate::clock::Millis;
 use crate::domain::backup::{
-    BackupError, DATABASE, Manifest, Progress, file_in, file_sha256, in_use, io_in, read_manifest,
+    BackupError, DATABASE, Manifest, Progress, file_in, file_sha256, in_use, io_in, overlapping,
+    read_manifest,
 };
 use crate::model::Digest;
 use crate::store::{Store, read_copy};
@@ -56,10 +58,10 @@ pub fn restore(
         ))
     })?;
     let source_db = src.join(DATABASE);
-    if file_sha256(&source_db).map_err(io_in("the backup"))? != manifest.database_sha256 {
+    if overlapping(src, data_dir).map_err(io_in("the data directory"))? {
         return Err(BackupError::Refused(format!(
-            "{} does not match its BACKUP.json: the backup was interrupted or is damaged",
-            source_db.display()
+            "{} is the data directory or inside or around it: restore into another one",
+            src.display()
         )));
     }
     check_data_dir(data_dir, force)?;
@@ -73,6 +75,13 @@ pub fn restore(
     fs::copy(&source_db, &staged)
         .and_then(|_| File::open(&staged)?.sync_all())
         .map_err(io_in("the data directory"))?;
+    // The copy is what is checked: what was read is what will be used.
+    if file_sha256(&staged).map_err(io_in("the data directory"))? != manifest.database_sha256 {
+        return Err(BackupError::Refused(format!(
+            "{} does not match its BACKUP.json: the backup was interrupted or is damaged",
+            source_db.display()
+        )));
+    }
     let contents = read_copy(&staged)?;
     let instance_id = manifest.instance_id.clone();
     if contents.instance_id.as_deref() != Some(instance_id.as_str()) {
@@ -128,16 +137,9 @@ pub fn restore(
         let store = Store::open(&staging, true)?;
         store.bind(&instance_id, &unknown, now)?;
     }
-    if marker.is_none() {
-        target
-            .write_marker(&instance_id)
-            .map_err(BackupError::Blobs)?;
-    }
-    drop(target);
-
     let live = data_dir.join(DATABASE);
     let set_aside = if live.exists() {
-        let aside = data_dir.join(format!("{DATABASE}.before-restore-{}", now.0 / 1000));
+        let aside = free_name(data_dir, &format!("{DATABASE}.before-restore-{}", now.0));
         fs::rename(&live, &aside).map_err(io_in("the data directory"))?;
         Some(aside)
     } else {
@@ -148,6 +150,14 @@ pub fn restore(
         .and_then(|()| fs::rename(&staged, &live))
         .and_then(|()| File::open(data_dir)?.sync_all())
         .map_err(io_in("the data directory"))?;
+    // Last: until the restored database is in place, a store without a marker keeps
+    // start-up from letting any other database judge its files.
+    if marker.is_none() {
+        target
+            .write_marker(&instance_id)
+            .map_err(BackupError::Blobs)?;
+    }
+    drop(target);
     fs::remove_dir_all(&staging).map_err(io_in("the data directory"))?;
     Ok(Restored {
         manifest,
@@ -156,6 +166,17 @@ pub fn restore(
         kept: unknown.len() as u64,
         set_aside,
     })
+}
+
+/// `dir/base`, or `dir/base-2`, `-3`… if taken: a database set aside never replaces another.
+fn free_name(dir: &Path, base: &str) -> PathBuf {
+    let mut path = dir.join(base);
+    let mut n = 1;
+    while path.exists() {
+        n += 1;
+        path = dir.join(format!("{base}-{n}"));
+    }
+    path
 }
 
 /// A data directory we may restore into: missing or empty, or anything with `force`, but

@@ -23,6 +23,9 @@ use super::tables::{
 use super::{Result, Store, StoreError, collection};
 use crate::model::Digest;
 
+/// The copy's page cache (redb's default is 1 GiB, beside the live database's own): a
+/// backup must not take a small server's memory.
+const COPY_CACHE_BYTES: usize = 32 << 20;
 /// Rows written per transaction of the copy, so a large log never sits in one.
 const ROWS_PER_COMMIT: u64 = 20_000;
 
@@ -81,6 +84,7 @@ impl Store {
 /// never changed by restoring from it).
 pub fn read_copy(path: &Path) -> Result<Contents> {
     let db: ReadOnlyDatabase = Database::builder()
+        .set_cache_size(COPY_CACHE_BYTES)
         .open_read_only(path)
         .map_err(redb::Error::from)?;
     contents(&db.begin_read()?)
@@ -102,7 +106,10 @@ fn copy_snapshot(
     }
     let mut copy = Copy {
         from,
-        to: Database::create(path).map_err(copy_failed)?,
+        to: Database::builder()
+            .set_cache_size(COPY_CACHE_BYTES)
+            .create(path)
+            .map_err(copy_failed)?,
         rows: Rows::default(),
         report,
     };

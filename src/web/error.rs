@@ -134,6 +134,9 @@ pub enum WebError {
     /// A wrong admin token at sign-in.
     #[error("that admin token is not right")]
     AdminTokenWrong,
+    /// A backup asked for from another machine than the server's.
+    #[error("backups are made only when asked from the server's own machine (`maiimg backup`)")]
+    BackupNotLocal,
     /// A backup was asked for while one is being made.
     #[error("a backup is being made already; wait for it to finish")]
     BackupRunning,
@@ -216,6 +219,7 @@ impl WebError {
             WebError::AdminSignIn => (Status::Unauthorized, "admin_sign_in"),
             WebError::AdminTokenWrong => (Status::Unauthorized, "admin_token_wrong"),
             WebError::BackupRunning => (Status::Conflict, "backup_running"),
+            WebError::BackupNotLocal => (Status::Forbidden, "backup_local_only"),
             WebError::Backup(BackupError::Refused(_)) => {
                 (Status::UnprocessableEntity, "backup_refused")
             }

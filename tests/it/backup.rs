@@ -211,7 +211,12 @@ fn backups_are_refused_where_they_would_do_harm() {
         "backup_refused",
     );
     let data = app.dir.path();
-    for harmful in [data.to_path_buf(), data.join("blobs"), data.join("inside")] {
+    for harmful in [
+        data.to_path_buf(),
+        data.join("blobs"),
+        data.join("inside"),
+        data.join("blobs/zz/new"),
+    ] {
         refused(
             &harmful,
             TOKEN,
@@ -219,6 +224,7 @@ fn backups_are_refused_where_they_would_do_harm() {
             "backup_refused",
         );
     }
+    assert!(!data.join("inside").exists() && !data.join("blobs/zz").exists());
     let busy = elsewhere.path().join("photos");
     std::fs::create_dir_all(&busy).unwrap();
     std::fs::write(busy.join("holiday.jpg"), b"not ours").unwrap();
@@ -227,6 +233,33 @@ fn backups_are_refused_where_they_would_do_harm() {
         std::fs::read(busy.join("holiday.jpg")).unwrap(),
         b"not ours"
     );
+    // Names a backup uses, without its marker, are someone else's: nothing is touched.
+    let lookalike = elsewhere.path().join("lookalike");
+    std::fs::create_dir_all(lookalike.join("tmp")).unwrap();
+    std::fs::write(lookalike.join("tmp/notes.txt"), b"mine").unwrap();
+    refused(
+        &lookalike,
+        TOKEN,
+        Status::UnprocessableEntity,
+        "backup_refused",
+    );
+    assert_eq!(
+        std::fs::read(lookalike.join("tmp/notes.txt")).unwrap(),
+        b"mine"
+    );
+
+    // Only from the server's own machine.
+    let res = app
+        .client
+        .post("/api/admin/backup")
+        .remote("203.0.113.9:4000".parse().unwrap())
+        .header(ContentType::JSON)
+        .header(Header::new("Authorization", format!("Bearer {TOKEN}")))
+        .body(serde_json::json!({ "destination": elsewhere.path().join("x") }).to_string())
+        .dispatch();
+    assert_eq!(res.status(), Status::Forbidden);
+    assert_eq!(error_of(&json_of(res)).0, "backup_local_only");
+    assert!(!elsewhere.path().join("x").exists());
 
     // Another instance's backup is not overwritten.
     let other = admin_app();
@@ -283,6 +316,20 @@ fn a_restore_refuses_a_full_directory_and_a_damaged_backup_and_never_deletes() {
     let aside = done.set_aside.expect("the old database set aside");
     assert!(aside.exists(), "{}", aside.display());
     assert!(done.kept > 0, "the later gallery's files are kept");
+    let newer = std::fs::read(&aside).unwrap();
+    // Again at the same moment: the first database set aside is not replaced.
+    let again = restore(
+        backups.path(),
+        dir.path(),
+        &Backend::Disk,
+        true,
+        Millis(1_700_000_000_000),
+        |_| {},
+    )
+    .unwrap();
+    let second = again.set_aside.expect("set aside again");
+    assert_ne!(second, aside);
+    assert_eq!(std::fs::read(&aside).unwrap(), newer);
     assert_eq!(
         blob_files(dir.path()).len(),
         files_before,
@@ -354,4 +401,55 @@ fn an_instance_on_a_bucket_is_backed_up_and_restored_into_another() {
     let restored = TestApp::in_dir(dir, true, maiimg::Start::default(), |c| fresh.configure(c));
     assert_eq!(owned(&restored, &id, &key), before);
     assert_eq!(renditions(&restored, &id, 2, ALL), bytes);
+}
+
+#[test]
+fn a_gallery_deleted_during_a_backup_keeps_its_files_in_it() {
+    let app = admin_app();
+    let (kept, _) = app.two_photo_gallery();
+    let (doomed, doomed_key) = app.gallery(
+        Form::new()
+            .file("c.png", &png_rgb(70, 50))
+            .file("d.jpg", &jpeg(50, 70, 4)),
+    );
+    let TestApp { client, dir } = app;
+    drop(client);
+
+    let now = time::OffsetDateTime::now_utc();
+    let galleries = maiimg::domain::galleries::Galleries::open(
+        maiimg::domain::galleries::OpenOptions::at(dir.path().to_path_buf()),
+        now,
+    )
+    .unwrap();
+    let doomed_id = maiimg::ids::GalleryId::parse(&doomed).unwrap();
+    let backups = tempfile::tempdir().unwrap();
+    let mut deleted = false;
+    // Deleted once the snapshot is taken and before any file is copied: its files are
+    // the snapshot's, and the hold keeps them until the copy is done.
+    let manifest = galleries
+        .backup(dir.path(), backups.path(), now, |p| {
+            if p.files > 0 && p.done_files == 0 && !deleted {
+                galleries.delete(&doomed_id, Some(&doomed_key)).unwrap();
+                deleted = true;
+            }
+        })
+        .unwrap();
+    assert!(deleted);
+    assert!(manifest.missing.is_empty(), "{manifest:?}");
+    assert_eq!(manifest.galleries, 2);
+    drop(galleries);
+
+    let restored_dir = tempfile::tempdir().unwrap();
+    restore(
+        backups.path(),
+        restored_dir.path(),
+        &Backend::Disk,
+        false,
+        Millis(0),
+        |_| {},
+    )
+    .unwrap();
+    let restored = TestApp::in_dir(restored_dir, true, maiimg::Start::default(), |_| {});
+    renditions(&restored, &kept, 2, ALL);
+    renditions(&restored, &doomed, 2, ALL);
 }

@@ -62,6 +62,11 @@ async fn start(
     body: Result<Json<BackupRequest>, rocket::serde::json::Error<'_>>,
 ) -> Result<(ContentType, TextStream![String]), ApiError> {
     enabled(app)?;
+    // The command runs on the server's machine; from anywhere else a leaked token would
+    // be a way to write files as the server.
+    if !client.0.is_loopback() {
+        return Err(WebError::BackupNotLocal.into());
+    }
     let now = app.clock.instant();
     let failures = &app.admin.failures;
     failures
@@ -99,14 +104,19 @@ async fn start(
     let worker = Arc::clone(&shared);
     rocket::tokio::task::spawn_blocking(move || {
         let app = Arc::clone(&running.0);
-        let outcome = app
-            .galleries
-            .backup(app.config.data_dir(), &dest, app.clock.now(), |p| {
-                worker
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .progress = *p;
-            });
+        let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            app.galleries
+                .backup(app.config.data_dir(), &dest, app.clock.now(), |p| {
+                    worker
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .progress = *p;
+                })
+                .map_err(|e| e.to_string())
+        }));
+        // Done (or broken) either way: the next backup may start, and the stream ends.
+        drop(running);
+        let outcome = made.unwrap_or_else(|_| Err("the backup stopped unexpectedly".into()));
         match &outcome {
             Ok(m) => rocket::info!(
                 "admin: backup into {} done: {} galleries, {} files",
@@ -122,8 +132,7 @@ async fn start(
         worker
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .outcome = Some(outcome.map_err(|e| e.to_string()));
-        drop(running);
+            .outcome = Some(outcome);
     });
 
     let ndjson = ContentType::new("application", "x-ndjson");
