@@ -5,8 +5,10 @@
 #
 # For each size, on a fresh server (files on disk, the defaults otherwise):
 #   1. create N galleries of a small JPEG (1 or 25 copies: the record holds one entry per
-#      image whatever its bytes), and one more that is opened first, so the first-use
-#      costs (thread caches, Rocket's and redb's first pages) are behind us;
+#      image whatever its bytes), and one more; restart the server on that data (a fresh
+#      process: creating leaves freed memory the allocator returns at its own pace), then
+#      open the extra one, so the first-use costs (thread caches, Rocket's and redb's
+#      first pages) are behind us;
 #   2. RSS, then HEAD /g/<id> of each gallery: loads its record into the cache, counts
 #      nothing (no write); RSS again: the difference ÷ N is a gallery in the cache, with
 #      the database pages its read brought into redb's own cache (an upper bound);
@@ -54,6 +56,20 @@ free_port() {
   echo "no free port in $PORTS" >&2
   return 1
 }
+start_server() { # dir port → server_pid
+  (cd "$1" && exec env MAIIMG_ADDRESS=127.0.0.1 MAIIMG_PORT="$2" MAIIMG_DATA_DIR="$1/data" \
+    MAIIMG_LOG_LEVEL=off MAIIMG_RATE_LIMIT_GALLERIES_PER_HOUR=0 MAIIMG_RATE_LIMIT_UPLOADS_PER_HOUR=0 \
+    "$BIN" serve) >>"$1/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 200); do curl -sf -o /dev/null "http://127.0.0.1:$2/healthz" && return; sleep 0.1; done
+  echo "the server did not start" >&2
+  return 1
+}
+stop_server() {
+  kill "$server_pid"
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=''
+}
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$server_pid/status"; }
 
 # A small photo-like JPEG (a gradient with noise), 640x480.
@@ -72,17 +88,18 @@ measure() { # images n
   for ((i = 0; i < images; i++)); do form+=(-F "file=@$work/small.jpg;type=image/jpeg"); done
   port=$(free_port)
   mkdir -p "$dir"
-  (cd "$dir" && exec env MAIIMG_ADDRESS=127.0.0.1 MAIIMG_PORT="$port" MAIIMG_DATA_DIR="$dir/data" \
-    MAIIMG_LOG_LEVEL=off MAIIMG_RATE_LIMIT_GALLERIES_PER_HOUR=0 MAIIMG_RATE_LIMIT_UPLOADS_PER_HOUR=0 \
-    "$BIN" serve) >"$dir/server.log" 2>&1 &
-  server_pid=$!
-  for _ in $(seq 200); do curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.1; done
+  start_server "$dir" "$port"
   local base=http://127.0.0.1:$port
   echo "== $n galleries of $images image(s) on port $port"
   # shellcheck disable=SC2016 # expanded by the inner bash
-  seq "$((n + 1))" | xargs -P 2 -I{} bash -c 'curl -sf -F title=g "${@:2}" "$1/api/galleries" |
+  # (echo: the answer has no final newline, and sed would keep it that way)
+  seq "$((n + 1))" | xargs -P 2 -I{} bash -c '{ curl -sf -F title=g "${@:2}" "$1/api/galleries"; echo; } |
     sed -n "s/.*\"id\":\"\([^\"]*\)\".*/\1/p"' _ "$base" "${form[@]}" >"$dir/ids"
   [[ $(wc -l <"$dir/ids") -eq $((n + 1)) ]] || { echo "only $(wc -l <"$dir/ids") galleries created" >&2; exit 1; }
+  # A fresh process on the same data: creating left the allocator holding freed memory
+  # that it returns at its own pace, which would swamp the figures.
+  stop_server
+  start_server "$dir" "$port"
   local first
   first=$(head -n1 "$dir/ids")
   curl -sf -o /dev/null "$base/g/$first"
@@ -105,9 +122,7 @@ measure() { # images n
   echo "$images $n $r0 $r1 $r2 $r3" >>"$work/results"
   printf '  RSS %d MiB after creating; +%d KiB cached (HEAD each); +%d KiB after an open of each; +%d KiB after HEAD again\n' \
     $((r0 / 1024)) $((r1 - r0)) $((r2 - r1)) $((r3 - r2))
-  kill "$server_pid"
-  wait "$server_pid" 2>/dev/null || true
-  server_pid=''
+  stop_server
 }
 measure 1 "$N1"
 measure 25 "$N25"
