@@ -483,7 +483,7 @@ if [[ -z ${NO_INGEST:-} ]]; then
 
   form=()
   for f in "${files[@]}"; do form+=(-F "file=@$f;type=image/jpeg"); done
-  declare -A LINK WHOLE RSS
+  declare -A LINK WHOLE RSS LAST PAIRED
   ingest_run() { # backend rep flow: one fresh server, one gallery of all the photos
     local backend=$1 rep=$2 flow=$3 name="ingest-$1-$3-$2" tail_ms whole_ms
     local extra=()
@@ -522,6 +522,7 @@ if [[ -z ${NO_INGEST:-} ]]; then
     fi
     stop_maiimg "$pid"
     LINK[$backend-$flow]+="$tail_ms " WHOLE[$backend-$flow]+="$whole_ms " RSS[$backend]+="$((rss / 1024)) "
+    LAST[$backend-$flow]=$tail_ms
     printf '  rep %s %-9s %-4s: last byte -> link %5s ms, whole %6s ms, peak RSS %s MiB\n' \
       "$rep" "$flow" "$backend" "$tail_ms" "$whole_ms" "$((rss / 1024))"
   }
@@ -531,6 +532,8 @@ if [[ -z ${NO_INGEST:-} ]]; then
     if ((rep % 2 == 0)); then order=(s3 fs); fi
     for flow in multipart browser; do
       for backend in "${order[@]}"; do ingest_run "$backend" "$rep" "$flow"; done
+      # The two runs of a rep follow each other: their ratio is the least noisy figure.
+      PAIRED[$flow]+="$(awk -v a="${LAST[s3-$flow]}" -v b="${LAST[fs-$flow]}" 'BEGIN {printf "%.3f", (b > 0) ? a / b : 0}') "
     done
   done
   loadavg_ingest=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -601,19 +604,21 @@ fi
 if [[ -z ${NO_INGEST:-} ]]; then
   echo
   echo "ingest: $n photos, $photos_mb MB, unthrottled loopback; a fresh server per run, $REPS runs per backend and flow"
-  printf '%-44s %14s %14s %14s %7s %6s\n' 'last byte -> link (ms)' disk S3 'S3 range' ratio ''
+  echo "ratio: the median of each rep's S3 / disk (the two runs follow each other), its range in brackets"
+  printf '%-44s %14s %14s %20s %6s\n' 'last byte -> link (ms)' disk S3 ratio ''
   for flow in multipart browser; do
     fs_m=$(med "${LINK[fs-$flow]}")
     s3_m=$(med "${LINK[s3-$flow]}")
-    r=$(awk -v a="$s3_m" -v b="$fs_m" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}')
-    printf '%-44s %14s %14s %14s %7s %6s\n' "$flow: S3 <= 1.2x disk" "$fs_m ($(rng "${LINK[fs-$flow]}"))" "$s3_m" \
-      "$(rng "${LINK[s3-$flow]}")" "$r" "$(verdict "$r" 1.2 le)"
+    r=$(med "${PAIRED[$flow]}")
+    printf '%-44s %14s %14s %20s %6s\n' "$flow: S3 <= 1.2x disk" "$fs_m ($(rng "${LINK[fs-$flow]}"))" \
+      "$s3_m ($(rng "${LINK[s3-$flow]}"))" "$r ($(rng "${PAIRED[$flow]}"))" "$(verdict "$r" 1.2 le)"
   done
+  echo "  (ratio of the medians: multipart $(awk -v a="$(med "${LINK[s3-multipart]}")" -v b="$(med "${LINK[fs-multipart]}")" 'BEGIN {printf "%.2f", a / b}'), browser $(awk -v a="$(med "${LINK[s3-browser]}")" -v b="$(med "${LINK[fs-browser]}")" 'BEGIN {printf "%.2f", a / b}'))"
   for flow in multipart browser; do
     fs_w=$(med "${WHOLE[fs-$flow]}")
     s3_w=$(med "${WHOLE[s3-$flow]}")
-    printf '%-44s %14s %14s %14s %7s\n' "$flow: whole, first byte -> link (ms)" "$fs_w" "$s3_w" "$(rng "${WHOLE[s3-$flow]}")" \
-      "$(awk -v a="$s3_w" -v b="$fs_w" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}')"
+    printf '%-44s %14s %14s %20s\n' "$flow: whole, first byte -> link (ms)" "$fs_w ($(rng "${WHOLE[fs-$flow]}"))" \
+      "$s3_w ($(rng "${WHOLE[s3-$flow]}"))" "$(awk -v a="$s3_w" -v b="$fs_w" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}') (medians)"
   done
   printf '%-44s %14s %14s\n' "photos/s, multipart (n / whole)" \
     "$(awk -v n="$n" -v w="$(med "${WHOLE[fs-multipart]}")" 'BEGIN {printf "%.1f", n * 1000 / w}')" \
