@@ -66,7 +66,16 @@ cleanup() {
   for pid in "${pids[@]}"; do
     wait "$pid" 2>/dev/null || true
   done
-  if [[ -n $weed_started ]]; then bash "$root/tests/s3/seaweedfs.sh" stop "$weed_dir" || true; fi
+  if [[ -n $weed_started ]]; then
+    # `weed mini` can take a while to go on SIGTERM, or not go: the next run would find
+    # its ports taken. Ten seconds, then SIGKILL (this run's own process, by its id).
+    local weed=${weed_pid:-}
+    bash "$root/tests/s3/seaweedfs.sh" stop "$weed_dir" || true
+    if [[ -n $weed ]]; then
+      for _ in $(seq 50); do kill -0 "$weed" 2>/dev/null || break; sleep 0.2; done
+      kill -9 "$weed" 2>/dev/null || true
+    fi
+  fi
   if [[ -z ${KEEP:-} ]]; then rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -192,13 +201,17 @@ fi
 BIN=${BIN:-$root/target/release/maiimg}
 [[ -x $BIN ]] || { echo "build first (cargo build --release), or set BIN" >&2; exit 1; }
 
-if (exec 3<>"/dev/tcp/127.0.0.1/$SEAWEEDFS_PORT") 2>/dev/null; then
-  echo "something already listens on $SEAWEEDFS_PORT: set SEAWEEDFS_PORT to a free one" >&2
-  exit 1
-fi
+for p in $(seq "$SEAWEEDFS_PORT" $((SEAWEEDFS_PORT + 4))) $(seq $((SEAWEEDFS_PORT + 10000)) $((SEAWEEDFS_PORT + 10004))); do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+    echo "something already listens on $p: set SEAWEEDFS_PORT to a free range" >&2
+    exit 1
+  fi
+done
 echo "== SeaweedFS on 127.0.0.1:$SEAWEEDFS_PORT"
 weed_started=1
-eval "$(SEAWEEDFS_PORT=$SEAWEEDFS_PORT bash tests/s3/seaweedfs.sh start "$weed_dir")"
+# (Not eval "$(…)" directly: a start that fails must stop the run.)
+weed_vars=$(SEAWEEDFS_PORT=$SEAWEEDFS_PORT bash tests/s3/seaweedfs.sh start "$weed_dir")
+eval "$weed_vars"
 weed_pid=$(cat "$weed_dir/weed.pid")
 # S3 answers a moment before `weed mini` has made the bucket: wait for a signed listing.
 for _ in $(seq 150); do
