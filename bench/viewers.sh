@@ -19,7 +19,8 @@
 # LIMIT (5000: view limit of the exact-count check), PHOTO (absolute path of a JPEG to
 # upload instead of the generated one), NO_BUILD=1 (use target/release/maiimg as it is),
 # BIN=/abs/path (run that binary instead, e.g. an older commit's build; with NO_BUILD=1),
-# KEEP=1 (keep temp files).
+# KEEP=1 (keep temp files), PORTS=LO-HI (where the servers listen; default: random ports in
+# 20000-39999).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -62,9 +63,10 @@ echo "temp files: $work${KEEP:+ (kept)}"
 # Helpers
 
 free_port() {
-  local p
+  local p lo=20000 span=20000
+  if [[ -n ${PORTS:-} ]]; then lo=${PORTS%-*} span=$((${PORTS#*-} - ${PORTS%-*} + 1)); fi
   while :; do
-    p=$((20000 + RANDOM % 20000))
+    p=$((lo + RANDOM % span))
     # Nothing answers there (bash's /dev/tcp connect fails): use it.
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
       echo "$p"
