@@ -26,7 +26,14 @@ secret=maiimg-test-secret-0123456789
 case $action in
   stop)
     if [[ -f $dir/weed.pid ]]; then
-      kill "$(cat "$dir/weed.pid")" 2>/dev/null || true
+      pid=$(cat "$dir/weed.pid")
+      kill "$pid" 2>/dev/null || true
+      # Gone before this returns, so a start on the same ports right after finds them free.
+      for _ in $(seq 100); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+      done
+      kill -9 "$pid" 2>/dev/null || true
       rm -f "$dir/weed.pid"
     fi
     exit 0
