@@ -33,7 +33,7 @@ case $action in
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
       done
-      kill -9 "$pid" 2>/dev/null || true
+      if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
       rm -f "$dir/weed.pid"
     fi
     exit 0
