@@ -45,24 +45,46 @@ pub struct Created {
 impl Galleries {
     /// Write an ingested image's three files and pin them.
     pub fn write_image(&self, ingested: &Ingested) -> Result<PendingImage> {
-        let mut pins = Vec::with_capacity(4);
-        let mut put = |encoded: &Encoded| -> Result<BlobRef> {
-            let pin = self.blobs.put(&encoded.bytes)?;
-            let blob = BlobRef {
-                digest: pin.digest(),
-                format: encoded.format,
-                width: encoded.width,
-                height: encoded.height,
-                bytes: encoded.bytes.len() as u64,
-            };
-            pins.push(pin);
-            Ok(blob)
+        let encoded: Vec<&Encoded> = [
+            Some(&ingested.original),
+            Some(&ingested.display),
+            Some(&ingested.thumb),
+            ingested.download.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        // To a bucket each file is a round trip or two: the files of one photo go at once
+        // rather than one after another. On disk each write ends in fsyncs of its own.
+        let written: Vec<std::io::Result<Pin>> = if self.blobs.is_remote() {
+            std::thread::scope(|scope| {
+                let writers: Vec<_> = encoded
+                    .iter()
+                    .map(|e| scope.spawn(|| self.blobs.put(&e.bytes)))
+                    .collect();
+                writers
+                    .into_iter()
+                    .map(|w| {
+                        w.join()
+                            .unwrap_or_else(|_| Err(std::io::Error::other("a file write panicked")))
+                    })
+                    .collect()
+            })
+        } else {
+            encoded.iter().map(|e| self.blobs.put(&e.bytes)).collect()
         };
-        let original = put(&ingested.original)?;
-        let display = put(&ingested.display)?;
-        let thumb = put(&ingested.thumb)?;
-        // Pinned like the others until the record that references it is committed.
-        let download = ingested.download.as_ref().map(&mut put).transpose()?;
+        // Every file pinned until the record that references it is committed.
+        let pins = written.into_iter().collect::<std::io::Result<Vec<Pin>>>()?;
+        // In the order written above: original, display, thumb, then the JPEG copy.
+        let blob = |i: usize| BlobRef {
+            digest: pins[i].digest(),
+            format: encoded[i].format,
+            width: encoded[i].width,
+            height: encoded[i].height,
+            bytes: encoded[i].bytes.len() as u64,
+        };
+        let (original, display, thumb) = (blob(0), blob(1), blob(2));
+        let download = ingested.download.as_ref().map(|_| blob(3));
         Ok(PendingImage {
             record: ImageRecord {
                 name: ingested.name.clone(),
