@@ -73,30 +73,16 @@ for i in $(seq "$GALLERIES"); do
 done
 rm -rf "$work/photos"
 
-cat >"$work/visitors.lua" <<'LUA'
-local n, id = 0, 0
-function setup(thread)
-  id = id + 1
-  thread:set("id", id)
-end
-function request()
-  n = n + 1
-  local v = n * 4 + id
-  wrk.headers["X-Forwarded-For"] = string.format("10.%d.%d.%d",
-    math.floor(v / 65536) % 256, math.floor(v / 256) % 256, v % 256)
-  return wrk.format()
-end
-LUA
 agent='User-Agent: Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1'
 url=$base/g/$first
 
 echo "== ${LOG_SECONDS}s of opens first, so the access log has rows to copy"
-wrk -t"$THREADS" -c"$CONNS" -d"${LOG_SECONDS}s" -H "$agent" -s "$work/visitors.lua" "$url" \
+wrk -t"$THREADS" -c"$CONNS" -d"${LOG_SECONDS}s" -H "$agent" -s "$root/bench/visitors.lua" "$url" \
   >"$work/grow.txt"
 sleep 1
 
 rps() { # name → requests/s of one wrk run
-  wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -H "$agent" -s "$work/visitors.lua" "$url" \
+  wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -H "$agent" -s "$root/bench/visitors.lua" "$url" \
     >"$work/$1.wrk.txt"
   awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$work/$1.wrk.txt"
 }

@@ -352,22 +352,8 @@ b_t_median=$(pairs pair -H "$agent")
 # Every open by someone new, as when a link goes round a group: each request comes from
 # another address (X-Forwarded-For from a trusted proxy), so each open also stores that
 # visitor's seen key and counts a unique visitor.
-cat >"$work/visitors.lua" <<'LUA'
-local n, id = 0, 0
-function setup(thread)
-  id = id + 1
-  thread:set("id", id)
-end
-function request()
-  n = n + 1
-  local v = n * 4 + id
-  wrk.headers["X-Forwarded-For"] = string.format("10.%d.%d.%d",
-    math.floor(v / 65536) % 256, math.floor(v / 256) % 256, v % 256)
-  return wrk.format()
-end
-LUA
 echo "  (b~t, distinct) $PAIRS alternating pairs, every open by another visitor"
-distinct_median=$(pairs distinct -H "$agent" -s "$work/visitors.lua")
+distinct_median=$(pairs distinct -H "$agent" -s "$root/bench/visitors.lua")
 
 echo "  (d) nginx, display JPEG"
 server_pids=("${nginx_pids[@]}")
