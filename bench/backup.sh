@@ -12,6 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 DURATION=${DURATION:-5s}
 CONNS=${CONNS:-64}
@@ -41,12 +43,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 echo "temp files: $work${KEEP:+ (kept)}"
 
-if [[ -z ${NO_BUILD:-} ]]; then
-  echo "== build (release)"
-  cargo build --release --quiet
-fi
-BIN=${BIN:-$root/target/release/maiimg}
-[[ -x $BIN ]] || { echo "build first (cargo build --release), or set BIN" >&2; exit 1; }
+release_binary
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export MAIIMG_ADDRESS=127.0.0.1 MAIIMG_PORT=$port MAIIMG_DATA_DIR=$work/data \
@@ -55,7 +52,6 @@ export MAIIMG_ADDRESS=127.0.0.1 MAIIMG_PORT=$port MAIIMG_DATA_DIR=$work/data \
   MAIIMG_RATE_LIMIT_GALLERIES_PER_HOUR=0 MAIIMG_RATE_LIMIT_UPLOADS_PER_HOUR=100000
 "$BIN" >"$work/server.log" 2>&1 &
 pids+=($!)
-server_pid=$!
 base=http://127.0.0.1:$port
 for _ in $(seq 200); do
   curl -sf -o /dev/null "$base/healthz" && break
@@ -131,8 +127,6 @@ for pair in $(seq "$PAIRS"); do
   echo "  pair $pair: alone $a/s, during backups $b/s, ratio ${ratios[-1]}"
 done
 
-median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-spread() { sort -g | awk 'NR == 1 {lo = $1} {hi = $1} END {print lo "–" hi}'; }
 backup_median=$(median <"$work/backup-times.txt")
 health=$(curl -sf -o /dev/null -w '%{http_code}' "$base/healthz")
 

@@ -22,7 +22,8 @@
 # KEEP=1, PORTS (9100-9199).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 N1=${N1:-2000}
 N25=${N25:-400}
 PORTS=${PORTS:-9100-9199}
@@ -41,12 +42,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 echo "temp files: $work${KEEP:+ (kept)}"
 
-if [[ -z ${NO_BUILD:-} ]]; then
-  echo "== build (release)"
-  cargo build --release --quiet
-fi
-BIN=${BIN:-$root/target/release/maiimg}
-[[ -x $BIN ]] || { echo "build first (cargo build --release), or set BIN" >&2; exit 1; }
+release_binary
 
 free_port() {
   local lo=${PORTS%-*} hi=${PORTS#*-} p

@@ -32,6 +32,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 DURATION=${DURATION:-5s}
 CONNS=${CONNS:-64}
@@ -100,21 +102,6 @@ free_port() { # a port of $PORTS where nothing answers and that this run has not
   return 1
 }
 
-wait_http() { # url: wait up to 20 s for a 200
-  for _ in $(seq 200); do
-    if [[ $(curl -s -o /dev/null -w '%{http_code}' "$1" || true) == 200 ]]; then return 0; fi
-    sleep 0.1
-  done
-  echo "no answer from $1" >&2
-  return 1
-}
-
-json_field() { # key < json: the first string or number value of "key"
-  sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p" | head -n1
-}
-
-median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-spread() { sort -g | awk '{v[NR] = $1} END {printf "%s-%s", v[1], v[NR]}'; }
 
 # S3 settings of the bucket SeaweedFS serves, with a key prefix of the server's own: each
 # server has its own database, and the instance marker ties a prefix to one database.
@@ -153,14 +140,6 @@ stop_maiimg() { # pid → sets rss (peak RSS in KiB, VmHWM)
   pids=("${kept[@]}")
 }
 
-cpu_ticks() { # pids… → user + system CPU ticks of those processes (all their threads)
-  local pid total=0
-  for pid in "$@"; do
-    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
-  done
-  echo "$total"
-}
-
 # One measured run: "rps p50_ms p99_ms requests bad socket_errors cpu_us_per_req", the CPU
 # being that of the processes in $server_pids (user + system, every thread).
 run_wrk() { # name url [wrk args…]
@@ -193,13 +172,10 @@ run_wrk() { # name url [wrk args…]
 # ---------------------------------------------------------------------------------------
 # Build, SeaweedFS
 
-if [[ -z ${NO_BUILD:-} ]]; then
-  echo "== build (release, and the ingest bench)"
-  cargo build --release --quiet
-  [[ -n ${NO_INGEST:-} || -n ${PHOTOS:-} ]] || cargo bench --quiet --bench ingest --no-run
+release_binary
+if [[ -z ${NO_BUILD:-} && -z ${NO_INGEST:-} && -z ${PHOTOS:-} ]]; then
+  cargo bench --quiet --bench ingest --no-run
 fi
-BIN=${BIN:-$root/target/release/maiimg}
-[[ -x $BIN ]] || { echo "build first (cargo build --release), or set BIN" >&2; exit 1; }
 
 for p in $(seq "$SEAWEEDFS_PORT" $((SEAWEEDFS_PORT + 4))) $(seq $((SEAWEEDFS_PORT + 10000)) $((SEAWEEDFS_PORT + 10004))); do
   if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then

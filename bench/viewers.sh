@@ -24,6 +24,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 DURATION=${DURATION:-10s}
 CONNS=${CONNS:-64}
@@ -75,15 +77,6 @@ free_port() {
   done
 }
 
-wait_http() { # url: wait up to 20 s for a 200
-  for _ in $(seq 200); do
-    if [[ $(curl -s -o /dev/null -w '%{http_code}' "$1" || true) == 200 ]]; then return 0; fi
-    sleep 0.1
-  done
-  echo "no answer from $1" >&2
-  return 1
-}
-
 start_maiimg() { # name group_commit [tracking] → sets maiimg_port, appends to pids
   local name=$1 group=$2 tracking=${3:-true}
   maiimg_port=$(free_port)
@@ -95,10 +88,6 @@ start_maiimg() { # name group_commit [tracking] → sets maiimg_port, appends to
     "$BIN" >"$work/$name/stdout.log" 2>"$work/$name/stderr.log" &
   pids+=($!)
   wait_http "http://127.0.0.1:$maiimg_port/healthz"
-}
-
-json_field() { # key < json: the first string or number value of "key"
-  sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p" | head -n1
 }
 
 create_gallery() { # port [extra curl args…] → "id key"
@@ -123,14 +112,6 @@ warm_up() { # name url [wrk args…]: not reported; then let stragglers finish
   shift 2
   wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" "$@" "$url" >"$work/$name.warmup.txt"
   sleep 1
-}
-
-cpu_ticks() { # pids… → user + system CPU ticks of those processes (all their threads)
-  local pid total=0
-  for pid in "$@"; do
-    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
-  done
-  echo "$total"
 }
 
 # One measured run against the server whose processes are in $server_pids. Prints one line:
@@ -180,12 +161,7 @@ run_wrk() { # name url [wrk args…]
 # ---------------------------------------------------------------------------------------
 # Build and the photo
 
-if [[ -z ${NO_BUILD:-} ]]; then
-  echo "== build (release)"
-  cargo build --release --quiet
-fi
-BIN=${BIN:-$root/target/release/maiimg}
-[[ -x $BIN ]] || { echo "build first (cargo build --release), or set BIN" >&2; exit 1; }
+release_binary
 
 photo=${PHOTO:-$work/photo.jpg}
 if [[ -z ${PHOTO:-} ]]; then

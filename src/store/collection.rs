@@ -1,6 +1,6 @@
 //! What ties the database to its blob tree and what guards file deletion: the instance id,
-//! the marks of files seen unreferenced (mark, then sweep a grace period later) and the
-//! files kept when a new database adopted an existing tree.
+//! which files are referenced, the marks of files seen unreferenced (mark, then sweep a
+//! grace period later) and the files kept when a new database adopted an existing tree.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -65,6 +65,28 @@ impl Store {
                 }
             }
             Ok(())
+        })
+    }
+
+    /// Does any committed record reference this blob?
+    pub fn is_referenced(&self, digest: &Digest) -> Result<bool> {
+        self.observed(|| -> Result<bool> {
+            let txn = self.db()?.begin_read()?;
+            let refs = txn.open_table(BLOB_REFS)?;
+            Ok(refs.get(&digest.0)?.is_some())
+        })
+    }
+
+    /// Every referenced blob.
+    pub fn referenced(&self) -> Result<HashSet<Digest>> {
+        self.observed(|| -> Result<HashSet<Digest>> {
+            let txn = self.db()?.begin_read()?;
+            let refs = txn.open_table(BLOB_REFS)?;
+            let mut out = HashSet::new();
+            for entry in refs.iter()? {
+                out.insert(Digest(*entry?.0.value()));
+            }
+            Ok(out)
         })
     }
 

@@ -31,7 +31,6 @@ pub use recorder::{Admission, Recorder, Tally};
 pub use snapshot::{Contents, Rows, read_copy};
 pub use tracking::{LogPage, RawStats};
 
-use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -375,27 +374,5 @@ impl Store {
             self.write(|txn| Ok(remove_gallery(txn, id.as_str())?.map(|(_, freed)| freed)));
         self.cache.invalidate(id.as_str());
         deleted
-    }
-
-    /// Does any committed record reference this blob?
-    pub fn is_referenced(&self, digest: &Digest) -> Result<bool> {
-        self.observed(|| -> Result<bool> {
-            let txn = self.db()?.begin_read()?;
-            let refs = txn.open_table(BLOB_REFS)?;
-            Ok(refs.get(&digest.0)?.is_some())
-        })
-    }
-
-    /// Every referenced blob.
-    pub fn referenced(&self) -> Result<HashSet<Digest>> {
-        self.observed(|| -> Result<HashSet<Digest>> {
-            let txn = self.db()?.begin_read()?;
-            let refs = txn.open_table(BLOB_REFS)?;
-            let mut out = HashSet::new();
-            for entry in refs.iter()? {
-                out.insert(Digest(*entry?.0.value()));
-            }
-            Ok(out)
-        })
     }
 }

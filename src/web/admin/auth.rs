@@ -2,6 +2,8 @@
 //! form (all POST) carries the session's CSRF token in a hidden field, compared in constant
 //! time: a missing or wrong one changes nothing.
 
+use std::net::IpAddr;
+
 use rocket::FromForm;
 use rocket::http::{Cookie, CookieJar, SameSite};
 
@@ -17,6 +19,23 @@ pub fn enabled(app: &App) -> Result<(), WebError> {
     } else {
         Err(WebError::NotFound)
     }
+}
+
+/// A presented admin token, judged: wrong tries from `client` are slowed down (a few free,
+/// then doubling waits) and logged with `what` was tried, never with the token.
+pub fn check_token(app: &App, client: IpAddr, given: &str, what: &str) -> Result<(), WebError> {
+    let now = app.clock.instant();
+    let failures = &app.admin.failures;
+    failures
+        .check(client, now)
+        .map_err(|wait| WebError::TooManyAttempts(wait.as_secs().max(1)))?;
+    if !secrets_match(given, app.config.admin_token().expose()) {
+        failures.failed(client, now);
+        app.log_error(&format!("admin: wrong token {what} from {client}"));
+        return Err(WebError::AdminTokenWrong);
+    }
+    failures.forget(client);
+    Ok(())
 }
 
 /// The signed-in session, if any: (id, CSRF token, flash).

@@ -10,9 +10,9 @@ use rocket::{Responder, Route, State, get, post, routes};
 
 use crate::domain::galleries::admin::SortBy;
 use crate::domain::ingest::human_bytes;
-use crate::ids::{GalleryId, secrets_match};
+use crate::ids::GalleryId;
 use crate::views::admin::{self as view, Controls, Dashboard};
-use crate::web::admin::auth::{ActionForm, authorize, cookie, enabled, session};
+use crate::web::admin::auth::{ActionForm, authorize, check_token, cookie, enabled, session};
 use crate::web::admin::sessions::COOKIE;
 use crate::web::app::{App, blocking};
 use crate::web::error::WebError;
@@ -115,19 +115,9 @@ fn login(
     form: Form<LoginForm>,
 ) -> Result<Redirect, PageError> {
     enabled(app)?;
-    let now = app.clock.instant();
-    let failures = &app.admin.failures;
-    failures
-        .check(client.0, now)
-        .map_err(|wait| WebError::TooManyAttempts(wait.as_secs().max(1)))?;
     let given = form.into_inner().token.unwrap_or_default();
-    if !secrets_match(&given, app.config.admin_token().expose()) {
-        failures.failed(client.0, now);
-        app.log_error(&format!("admin: wrong token from {}", client.0));
-        return Err(WebError::AdminTokenWrong.into());
-    }
-    failures.forget(client.0);
-    cookies.add(cookie(app, app.admin.open(now)));
+    check_token(app, client.0, &given, "at sign-in")?;
+    cookies.add(cookie(app, app.admin.open(app.clock.instant())));
     Ok(Redirect::to("/admin"))
 }
 

@@ -21,8 +21,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::domain::backup::{Manifest, Progress};
-use crate::ids::secrets_match;
-use crate::web::admin::auth::enabled;
+use crate::web::admin::auth::{check_token, enabled};
 use crate::web::app::{App, blocking};
 use crate::web::error::WebError;
 use crate::web::error_response::ApiError;
@@ -67,21 +66,7 @@ async fn start(
     if !client.0.is_loopback() {
         return Err(WebError::BackupNotLocal.into());
     }
-    let now = app.clock.instant();
-    let failures = &app.admin.failures;
-    failures
-        .check(client.0, now)
-        .map_err(|wait| WebError::TooManyAttempts(wait.as_secs().max(1)))?;
-    let given = bearer.0.unwrap_or_default();
-    if !secrets_match(&given, app.config.admin_token().expose()) {
-        failures.failed(client.0, now);
-        app.log_error(&format!(
-            "admin: wrong token for a backup from {}",
-            client.0
-        ));
-        return Err(WebError::AdminTokenWrong.into());
-    }
-    failures.forget(client.0);
+    check_token(app, client.0, &bearer.0.unwrap_or_default(), "for a backup")?;
     let dest = body
         .map(Json::into_inner)
         .map_err(|e| WebError::BadRequest(format!("invalid JSON body: {e}")))?

@@ -13,9 +13,10 @@ use serde_json::Value;
 use super::{TOKEN, admin_app, backup_ok, owned, post_backup};
 use crate::common::*;
 
-/// `maiimg restore --force` of `backups` into `data` at `now`.
-fn force_restore(backups: &Path, data: &Path, now: Millis) -> Restored {
-    restore(backups, data, &Backend::Disk, true, now, |_| {}).unwrap()
+/// `maiimg restore [--force]` of `backups` into `data` at `now`, files on disk; the error
+/// as the command prints it.
+fn restore_disk(backups: &Path, data: &Path, force: bool, now: Millis) -> Result<Restored, String> {
+    restore(backups, data, &Backend::Disk, force, now, |_| {}).map_err(|e| e.to_string())
 }
 
 #[test]
@@ -122,26 +123,17 @@ fn a_restore_refuses_a_full_directory_and_a_damaged_backup_and_never_deletes() {
     let files_before = blob_files(dir.path()).len();
 
     // The data directory has a newer database: refused without --force.
-    let err = restore(
-        backups.path(),
-        dir.path(),
-        &Backend::Disk,
-        false,
-        Millis(0),
-        |_| {},
-    )
-    .unwrap_err()
-    .to_string();
+    let err = restore_disk(backups.path(), dir.path(), false, Millis(0)).unwrap_err();
     assert!(err.contains("--force"), "{err}");
 
     // With it: the newer database is set aside, the newer gallery's files kept for good.
-    let done = force_restore(backups.path(), dir.path(), Millis(1_700_000_000_000));
+    let done = restore_disk(backups.path(), dir.path(), true, Millis(1_700_000_000_000)).unwrap();
     let aside = done.set_aside.expect("the old database set aside");
     assert!(aside.exists(), "{}", aside.display());
     assert!(done.kept > 0, "the later gallery's files are kept");
     let newer = std::fs::read(&aside).unwrap();
     // Again at the same moment: the first database set aside is not replaced.
-    let again = force_restore(backups.path(), dir.path(), Millis(1_700_000_000_000));
+    let again = restore_disk(backups.path(), dir.path(), true, Millis(1_700_000_000_000)).unwrap();
     let second = again.set_aside.expect("set aside again");
     assert_ne!(second, aside);
     assert_eq!(std::fs::read(&aside).unwrap(), newer);
@@ -160,15 +152,6 @@ fn a_restore_refuses_a_full_directory_and_a_damaged_backup_and_never_deletes() {
     // A backup whose database does not match its manifest is refused.
     std::fs::write(backups.path().join("maiimg.redb"), b"torn").unwrap();
     let empty = tempfile::tempdir().unwrap();
-    let err = restore(
-        backups.path(),
-        empty.path(),
-        &Backend::Disk,
-        false,
-        Millis(0),
-        |_| {},
-    )
-    .unwrap_err()
-    .to_string();
+    let err = restore_disk(backups.path(), empty.path(), false, Millis(0)).unwrap_err();
     assert!(err.contains("does not match"), "{err}");
 }

@@ -52,12 +52,21 @@ fn opens(base: &str, id: &str, key: &str) -> Option<u64> {
     res.json::<serde_json::Value>().unwrap()["counters"]["opens"].as_u64()
 }
 
-fn tool(cwd: &Path, data_dir: &Path, port: u16, args: &[&str]) -> std::process::Output {
-    maiimg(cwd, data_dir, port)
+/// Run `maiimg ARGS` for `data_dir` (the server's port and admin token), which must
+/// succeed; what it printed.
+fn tool(cwd: &Path, data_dir: &Path, port: u16, args: &[&str]) -> String {
+    let out = maiimg(cwd, data_dir, port)
         .env("MAIIMG_ADMIN_TOKEN", TOKEN)
         .args(args)
         .output()
-        .unwrap()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "maiimg {args:?}: {said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    said
 }
 
 #[test]
@@ -154,7 +163,7 @@ fn a_backup_under_load_restores_every_acknowledged_gallery() {
     let dest = backups.path().join("b");
     let opens_before = opens(&base, &counted, &counted_key).unwrap();
     let began = Instant::now();
-    let out = tool(
+    tool(
         cwd.path(),
         data.path(),
         port,
@@ -162,12 +171,6 @@ fn a_backup_under_load_restores_every_acknowledged_gallery() {
     );
     let ended = Instant::now();
     let opens_after = opens(&base, &counted, &counted_key).unwrap();
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
     thread::sleep(Duration::from_millis(500));
     stop.store(true, Ordering::Relaxed);
     for t in load {
@@ -175,34 +178,23 @@ fn a_backup_under_load_restores_every_acknowledged_gallery() {
     }
     drop(server);
     let restored_dir = tempfile::tempdir().unwrap();
-    let out = tool(
+    tool(
         cwd.path(),
         restored_dir.path(),
         port,
         &["restore", dest.to_str().unwrap()],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     let (code, report) = maiimg_check(cwd.path(), restored_dir.path());
     assert_eq!(code, Some(0), "{report}");
 
     // Again with the server stopped: the command makes the copy itself, adding only the
     // files of galleries made since.
-    let out = tool(
+    let said = tool(
         cwd.path(),
         data.path(),
         port,
         &["backup", dest.to_str().unwrap()],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let said = String::from_utf8_lossy(&out.stdout);
     assert!(said.contains("galleries and"), "{said}");
 
     let port = free_port();
